@@ -1,0 +1,160 @@
+"""Writing the results of ``sciddm reproduce``.
+
+The report folder holds ``report.md`` (a summary, then per experiment its
+claims table — claim, source, measured, expected, holds — its tables,
+figures and notes), ``claims.json`` (one record per claim) and
+``figures/*.png``. Every file is written atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from sciddm._core.io import atomic_write_text
+from sciddm._core.registry import Claim, ExperimentRun
+
+__all__ = ["format_number", "markdown_table", "write_report"]
+
+
+def format_number(x: Any) -> str:
+    """Numbers to 4 significant digits; everything else via ``str``.
+
+    Examples
+    --------
+    >>> from sciddm._core.report import format_number
+    >>> format_number(0.123456), format_number(12345678.0), format_number([1, 2.5])
+    ('0.1235', '1.235e+07', '[1, 2.5]')
+    """
+    if isinstance(x, bool):
+        return "yes" if x else "no"
+    if isinstance(x, int):
+        return str(x)
+    if isinstance(x, float):
+        if math.isnan(x):
+            return "nan"
+        return f"{x:.4g}"
+    if isinstance(x, (list, tuple)):
+        return "[" + ", ".join(format_number(v) for v in x) + "]"
+    try:
+        return (
+            format_number(float(x))
+            if hasattr(x, "__float__") and not isinstance(x, str)
+            else str(x)
+        )
+    except (TypeError, ValueError):
+        return str(x)
+
+
+def markdown_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None) -> str:
+    """A GitHub-flavoured markdown table of ``rows`` (dicts).
+
+    Examples
+    --------
+    >>> from sciddm._core.report import markdown_table
+    >>> print(markdown_table([{"n": 10, "err": 0.5}]))
+    | n | err |
+    | --- | --- |
+    | 10 | 0.5 |
+    """
+    if not rows:
+        return "_(empty)_"
+    cols = list(columns) if columns is not None else list(rows[0])
+    esc = lambda s: format_number(s).replace("|", "\\|").replace("\n", " ")  # noqa: E731
+    lines = ["| " + " | ".join(cols) + " |", "| " + " | ".join("---" for _ in cols) + " |"]
+    lines += ["| " + " | ".join(esc(r.get(c, "")) for c in cols) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def _expected_text(c: Claim) -> str:
+    if c.op == "in":
+        lo, hi = c.expected  # type: ignore[misc]
+        text = f"in [{format_number(lo)}, {format_number(hi)}]"
+    elif c.op == "~=":
+        text = f"≈ {format_number(c.expected)}"
+    else:
+        text = f"{'≤' if c.op == '<=' else '≥'} {format_number(c.expected)}"
+    if c.tolerance and c.op != "in":
+        text += f" ± {format_number(c.tolerance)}"
+    return text
+
+
+def _claim_rows(claims: Sequence[Claim]) -> list[dict[str, Any]]:
+    rows = []
+    for c in claims:
+        measured = format_number(c.measured)
+        if c.ci is not None:
+            measured += f" [{format_number(c.ci[0])}, {format_number(c.ci[1])}]"
+        rows.append(
+            {
+                "claim": c.claim,
+                "source": c.source,
+                "measured": measured,
+                "expected": _expected_text(c),
+                "holds": "✅ yes" if c.holds else "❌ no",
+            }
+        )
+    return rows
+
+
+def write_report(out: str | Path, runs: Sequence[ExperimentRun], meta: Mapping[str, Any]) -> Path:
+    """Write ``report.md`` and ``claims.json`` into ``out``; return the report path."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    lines = ["# sciddm reproduce — report", ""]
+    for k, v in meta.items():
+        lines.append(f"- **{k}**: {format_number(v) if not isinstance(v, str) else v}")
+    lines.append("")
+    if not runs:
+        lines += [
+            "No experiments were run: "
+            + (
+                "the registry is empty (no method family has registered a reproduction yet)."
+                if not meta.get("registered")
+                else "none matched the requested names."
+            ),
+            "",
+        ]
+    else:
+        n_claims = sum(len(r.claims) for r in runs)
+        n_hold = sum(c.holds for r in runs for c in r.claims)
+        lines += [f"**{n_hold} of {n_claims} claims hold** across {len(runs)} experiment(s).", ""]
+        lines.append("## Summary")
+        lines.append("")
+        lines.append(
+            markdown_table(
+                [
+                    {
+                        "experiment": f"[{r.name}](#{r.name.replace('.', '').lower()})",
+                        "status": r.status,
+                        "claims holding": f"{sum(c.holds for c in r.claims)}/{len(r.claims)}",
+                        "time (s)": round(r.seconds, 1),
+                    }
+                    for r in runs
+                ]
+            )
+        )
+        lines.append("")
+        for r in runs:
+            lines += [f"## {r.name}", "", r.description, ""]
+            lines.append(f"_status: {r.status}, {r.seconds:.1f} s, mode {r.mode}_")
+            lines.append("")
+            if r.error:
+                lines += [f"> **{r.status}**: {r.error}", ""]
+            if r.claims:
+                lines += [markdown_table(_claim_rows(r.claims)), ""]
+            for title, rows in r.tables:
+                lines += [f"**{title}**", "", markdown_table(rows), ""]
+            for note in r.notes:
+                lines += [note, ""]
+            for fname, path in r.figures.items():
+                if isinstance(path, str):
+                    lines += [f"![{r.name} {fname}]({path})", ""]
+    report = out / "report.md"
+    atomic_write_text(report, "\n".join(lines))
+    records = [c.to_dict() for r in runs for c in r.claims]
+    atomic_write_text(out / "claims.json", json.dumps(records, indent=2, allow_nan=True) + "\n")
+    return report

@@ -1,0 +1,251 @@
+"""Small input checks that raise ``ValueError`` naming the argument.
+
+Each public function of sciddm validates its inputs in one place before doing
+any work, with messages of the form ``"`p` must be in [1, inf), got 0.5"``.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+__all__ = [
+    "ConvergenceWarning",
+    "check_array",
+    "check_choice",
+    "check_finite",
+    "check_int",
+    "check_probabilities",
+    "check_psd",
+    "check_same_length",
+    "check_scalar",
+    "warn_convergence",
+]
+
+
+def _interval(lo: float | None, hi: float | None, closed: str) -> str:
+    left = "[" if closed in ("both", "left") else "("
+    right = "]" if closed in ("both", "right") else ")"
+    lo_s = "-inf" if lo is None else f"{lo:g}"
+    hi_s = "inf" if hi is None else f"{hi:g}"
+    if lo is None:
+        left = "("
+    if hi is None:
+        right = ")"
+    return f"{left}{lo_s}, {hi_s}{right}"
+
+
+def check_scalar(
+    value: Any,
+    name: str,
+    *,
+    lo: float | None = None,
+    hi: float | None = None,
+    closed: str = "both",
+    allow_inf: bool = False,
+) -> float:
+    """Return ``value`` as a float after checking it lies in an interval.
+
+    ``closed`` is one of ``"both"``, ``"left"``, ``"right"``, ``"neither"``.
+
+    Examples
+    --------
+    >>> from sciddm._core.validation import check_scalar
+    >>> check_scalar(2, "p", lo=1)
+    2.0
+    >>> check_scalar(0.5, "p", lo=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: `p` must be in [1, inf), got 0.5
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        if isinstance(value, np.ndarray) and value.ndim == 0:
+            value = value.item()
+        else:
+            raise ValueError(f"`{name}` must be a real number, got {value!r}")
+    v = float(value)
+    if np.isnan(v) or (np.isinf(v) and not allow_inf):
+        raise ValueError(f"`{name}` must be finite, got {value!r}")
+    ok = True
+    if lo is not None:
+        ok &= v >= lo if closed in ("both", "left") else v > lo
+    if hi is not None:
+        ok &= v <= hi if closed in ("both", "right") else v < hi
+    if not ok:
+        raise ValueError(f"`{name}` must be in {_interval(lo, hi, closed)}, got {value!r}")
+    return v
+
+
+def check_int(value: Any, name: str, *, lo: int | None = None, hi: int | None = None) -> int:
+    """Return ``value`` as an ``int`` after checking ``lo <= value <= hi``.
+
+    Examples
+    --------
+    >>> from sciddm._core.validation import check_int
+    >>> check_int(3, "n", lo=1)
+    3
+    >>> check_int(0, "n", lo=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: `n` must be an integer >= 1, got 0
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        if isinstance(value, (float, np.floating)) and float(value).is_integer():
+            value = int(value)
+        else:
+            raise ValueError(f"`{name}` must be an integer, got {value!r}")
+    v = int(value)
+    if lo is not None and v < lo:
+        bound = f">= {lo}" if hi is None else f"in [{lo}, {hi}]"
+        raise ValueError(f"`{name}` must be an integer {bound}, got {v}")
+    if hi is not None and v > hi:
+        bound = f"<= {hi}" if lo is None else f"in [{lo}, {hi}]"
+        raise ValueError(f"`{name}` must be an integer {bound}, got {v}")
+    return v
+
+
+def check_choice(value: Any, name: str, choices: Iterable[Any]) -> Any:
+    """Check that ``value`` is one of ``choices``.
+
+    Examples
+    --------
+    >>> from sciddm._core.validation import check_choice
+    >>> check_choice("qr", "method", ("exact", "sketch"))
+    Traceback (most recent call last):
+    ...
+    ValueError: `method` must be one of 'exact', 'sketch', got 'qr'
+    """
+    choices = tuple(choices)
+    if value not in choices:
+        opts = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"`{name}` must be one of {opts}, got {value!r}")
+    return value
+
+
+def check_finite(x: np.ndarray, name: str) -> np.ndarray:
+    """Raise if ``x`` holds NaN or inf, naming the first offending index."""
+    arr = np.asarray(x)
+    if arr.dtype.kind in "fc" and not np.all(np.isfinite(arr)):
+        bad = np.argwhere(~np.isfinite(arr))[0]
+        idx = tuple(int(i) for i in bad)
+        raise ValueError(
+            f"`{name}` must not contain NaN or inf; found {arr[idx]!r} at index "
+            f"{idx if len(idx) > 1 else idx[0]}"
+        )
+    return arr
+
+
+def check_array(
+    x: Any,
+    name: str,
+    *,
+    ndim: int | Sequence[int] | None = None,
+    dtype: Any = np.float64,
+    finite: bool = True,
+    min_rows: int = 0,
+    shape: Sequence[int | None] | None = None,
+    copy: bool = False,
+) -> np.ndarray:
+    """Convert ``x`` to an array and check its dimension, shape and values.
+
+    Parameters
+    ----------
+    x : array_like
+    name : str
+        Name of the argument, used in messages.
+    ndim : int or sequence of int, optional
+        Allowed numbers of dimensions.
+    dtype : dtype or None, default float64
+        Target dtype; ``None`` keeps the input's.
+    finite : bool, default True
+        Reject NaN and inf.
+    min_rows : int, default 0
+        Minimal length of the first axis.
+    shape : sequence of int or None, optional
+        Expected shape; ``None`` entries are free.
+
+    Examples
+    --------
+    >>> from sciddm._core.validation import check_array
+    >>> check_array([[1, 2]], "A", ndim=2).dtype
+    dtype('float64')
+    >>> check_array([1.0, float("nan")], "b")
+    Traceback (most recent call last):
+    ...
+    ValueError: `b` must not contain NaN or inf; found ...nan... at index 1
+    """
+    try:
+        arr = np.array(x, dtype=dtype, copy=copy) if copy else np.asarray(x, dtype=dtype)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"`{name}` could not be converted to a numeric array: {exc}") from exc
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if arr.ndim not in allowed:
+            want = " or ".join(str(a) for a in allowed)
+            raise ValueError(f"`{name}` must have {want} dimension(s), got shape {arr.shape}")
+    if shape is not None:
+        if arr.ndim != len(shape) or any(
+            s is not None and s != a for s, a in zip(shape, arr.shape)
+        ):
+            want = "(" + ", ".join("*" if s is None else str(s) for s in shape) + ")"
+            raise ValueError(f"`{name}` must have shape {want}, got {arr.shape}")
+    if min_rows and (arr.ndim == 0 or arr.shape[0] < min_rows):
+        raise ValueError(f"`{name}` must have at least {min_rows} row(s), got shape {arr.shape}")
+    if finite:
+        check_finite(arr, name)
+    return arr
+
+
+def check_probabilities(p: Any, name: str, *, axis: int = -1, atol: float = 1e-8) -> np.ndarray:
+    """Check that ``p`` is non-negative and sums to one along ``axis``."""
+    arr = check_array(p, name, ndim=None)
+    if np.any(arr < 0):
+        raise ValueError(f"`{name}` must be non-negative probabilities, found {arr.min()!r}")
+    s = arr.sum(axis=axis)
+    if not np.allclose(s, 1.0, atol=atol, rtol=0):
+        worst = float(np.max(np.abs(s - 1.0)))
+        raise ValueError(f"`{name}` must sum to 1 along axis {axis}; off by up to {worst:.3g}")
+    return arr
+
+
+def check_psd(c: Any, name: str, *, tol: float = 1e-10) -> np.ndarray:
+    """Check that ``c`` is a symmetric positive semi-definite matrix.
+
+    Examples
+    --------
+    >>> from sciddm._core.validation import check_psd
+    >>> check_psd([[1.0, 2.0], [2.0, 1.0]], "cov")
+    Traceback (most recent call last):
+    ...
+    ValueError: `cov` must be positive semi-definite; smallest eigenvalue -1
+    """
+    arr = check_array(c, name, ndim=2)
+    if arr.shape[0] != arr.shape[1]:
+        raise ValueError(f"`{name}` must be square, got shape {arr.shape}")
+    scale = max(1.0, float(np.max(np.abs(arr))) if arr.size else 1.0)
+    if not np.allclose(arr, arr.T, atol=tol * scale, rtol=0):
+        raise ValueError(f"`{name}` must be symmetric")
+    lam_min = float(np.linalg.eigvalsh((arr + arr.T) / 2)[0]) if arr.size else 0.0
+    if lam_min < -tol * scale:
+        raise ValueError(
+            f"`{name}` must be positive semi-definite; smallest eigenvalue {lam_min:.3g}"
+        )
+    return arr
+
+
+def check_same_length(name_a: str, a: Any, name_b: str, b: Any) -> None:
+    """Raise if ``len(a) != len(b)``."""
+    if len(a) != len(b):
+        raise ValueError(
+            f"`{name_a}` and `{name_b}` must have the same length, got {len(a)} and {len(b)}"
+        )
+
+
+def warn_convergence(what: str, knob: str, *, stacklevel: int = 3) -> None:
+    """Emit a :class:`ConvergenceWarning` naming the knob to turn."""
+    warnings.warn(f"{what}; increase `{knob}`", ConvergenceWarning, stacklevel=stacklevel)

@@ -1,0 +1,3 @@
+"""Learning diffusion models and distributions from noisy data, and their scaling laws (Daras et al.)."""
+
+__all__: list[str] = []
