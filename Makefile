@@ -25,13 +25,13 @@ test: $(STAMP) lint
 	MPLBACKEND=Agg $(BIN)/python -m pytest -q -n 2 $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check sciddm tests tutorials benchmarks
-	$(BIN)/ruff format --check sciddm tests tutorials benchmarks
+	$(BIN)/ruff check sciddm tests tutorials benchmarks conftest.py
+	$(BIN)/ruff format --check sciddm tests tutorials benchmarks conftest.py
 	$(BIN)/mypy
 
 format: $(STAMP)
-	$(BIN)/ruff check --fix sciddm tests tutorials benchmarks
-	$(BIN)/ruff format sciddm tests tutorials benchmarks
+	$(BIN)/ruff check --fix sciddm tests tutorials benchmarks conftest.py
+	$(BIN)/ruff format sciddm tests tutorials benchmarks conftest.py
 
 notebooks: $(STAMP)
 	mkdir -p notebooks

@@ -17,7 +17,14 @@ def test_there_are_tutorials():
 
 @pytest.mark.parametrize("path", TUTORIALS, ids=[p.stem for p in TUTORIALS])
 def test_tutorial_runs(path, tmp_path):
-    env = {**os.environ, "SCIDDM_FAST": "1", "MPLBACKEND": "Agg", "PYTHONWARNINGS": "ignore"}
+    pythonpath = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    env = {
+        **os.environ,
+        "SCIDDM_FAST": "1",
+        "MPLBACKEND": "Agg",
+        "PYTHONWARNINGS": "ignore",
+        "PYTHONPATH": pythonpath,
+    }
     proc = subprocess.run(
         [sys.executable, str(path)],
         cwd=tmp_path,
