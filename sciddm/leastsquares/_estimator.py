@@ -85,7 +85,7 @@ def _eval_f(f: Callable[[np.ndarray], Any], x: np.ndarray) -> np.ndarray:
     bad = ~np.isfinite(y)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"`f` returned {y[i]!r} (NaN or inf) at point {x[i].tolist()}")
+        raise ValueError(f"`f` returned {float(y[i])} (NaN or inf) at point {x[i].tolist()}")
     return y
 
 

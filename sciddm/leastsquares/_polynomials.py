@@ -153,18 +153,23 @@ def _inverse_cdf(cdf, pdf, u: np.ndarray, lo: float, hi: float, *, maxiter: int 
             break
         ti = t[idx]
         F = cdf(ti) - u[idx]
+        hit = np.abs(F) <= 1e-15  # t_i solves F(t) = u to rounding: keep it
+        active[idx[hit]] = False
+        idx, ti, F = idx[~hit], ti[~hit], F[~hit]
+        if idx.size == 0:
+            break
         f = pdf(ti)
         below = F < 0
         lo_a[idx[below]] = ti[below]
         hi_a[idx[~below]] = ti[~below]
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             tn = ti - F / f
         lo_i, hi_i = lo_a[idx], hi_a[idx]
         bad = ~np.isfinite(tn) | (tn <= lo_i) | (tn >= hi_i)
         tn = np.where(bad, 0.5 * (lo_i + hi_i), tn)
         t[idx] = tn
         tol = 4 * np.finfo(float).eps * np.maximum(1.0, np.abs(tn))
-        done = (np.abs(tn - ti) <= tol) | (hi_i - lo_i <= tol) | (np.abs(F) <= 1e-15)
+        done = (~bad & (np.abs(tn - ti) <= tol)) | (hi_i - lo_i <= tol)
         active[idx[done]] = False
     if np.any(active):  # pragma: no cover - bisection always shrinks the bracket
         raise RuntimeError("inverse-CDF iteration did not converge")

@@ -1,0 +1,222 @@
+import math
+
+import numpy as np
+import pytest
+from scipy import integrate, special, stats
+
+from sciddm._core.stats import chisquare_gof, mean_ci
+from sciddm.leastsquares import (
+    Chebyshev,
+    DiscreteBasis,
+    DiscreteMeasure,
+    Hermite,
+    Jacobi,
+    Laguerre,
+    Legendre,
+    ProposalBudgetError,
+    TensorBasis,
+    Trigonometric,
+    sample_best_of,
+    sample_conditioned,
+    sample_design,
+    sample_generalized_volume,
+    sample_optimal,
+    sample_projection_dpp,
+    sample_repeated_dpp,
+    sample_volume,
+    total_degree,
+)
+
+# Each statistical test below uses level alpha = 1e-3; with ~15 of them the false-alarm rate of
+# the file is below 2 % (the seeds are fixed, so a pass is reproducible).
+ALPHA = 1e-3
+
+
+def _bin_probabilities(fam, k, edges):
+    """Probabilities of p_k^2 dmu on the bins, by adaptive quadrature of the density
+    (independent of the samplers' envelopes and CDF formulas)."""
+    meas = fam.measure
+
+    def dens(x):
+        t = meas.to_standard(np.array([x]))
+        p = fam.eval_std(t, k)[0, k]
+        return p * p * meas.std_pdf(t)[0] / meas.scale
+
+    return np.array([integrate.quad(dens, a, b, limit=200)[0] for a, b in zip(edges[:-1], edges[1:])])
+
+
+@pytest.mark.parametrize(
+    "fam,k,edges",
+    [
+        (Legendre(), 3, np.linspace(-1, 1, 17)),  # arcsine-envelope rejection
+        (Chebyshev(), 2, np.linspace(-1, 1, 17)),
+        (Jacobi(0.5, -0.5), 4, np.linspace(-1, 1, 17)),
+        (Jacobi(2.0, 0.3), 3, np.linspace(-1, 1, 17)),  # inverse CDF, Gauss-Jacobi quadrature
+        (Hermite(1.0, 2.0), 2, np.r_[-np.inf, 1 + 2 * np.linspace(-3.5, 3.5, 15), np.inf]),
+        (Hermite(), 5, np.r_[-np.inf, np.linspace(-4, 4, 15), np.inf]),  # closed-form CDF
+        (Laguerre(0.5), 3, np.r_[np.linspace(0, 20, 16), np.inf]),  # inverse CDF, quadrature
+        (Trigonometric(), 3, np.linspace(0, 1, 17)),  # uniform-envelope rejection
+    ],
+    ids=lambda v: repr(v) if not isinstance(v, np.ndarray) else "",
+)
+def test_one_dimensional_squared_density_sampler_chi2(fam, k, edges):
+    x = fam.sample_squared(k, 4000, rng=11)
+    counts, _ = np.histogram(x, edges)
+    probs = _bin_probabilities(fam, k, edges)
+    assert abs(probs.sum() - 1) < 1e-7 and counts.sum() == 4000
+    assert chisquare_gof(counts, probs) > ALPHA
+
+
+def test_tensor_optimal_sampler_marginals_chi2():
+    # d = 2, Legendre degree <= 2: rho(x) = K(x)/(m) * (1/4); check the x1 marginal on bins
+    basis = TensorBasis(Legendre(), total_degree(2, 2))
+    x = sample_optimal(basis, 6000, rng=3).points
+    edges = np.linspace(-1, 1, 11)
+    qx, qw = basis.measure.quadrature(30)
+    counts, _ = np.histogram(x[:, 0], edges)
+    # bin probabilities of rho by Gauss-Legendre on each bin x full second coordinate
+    probs = []
+    t, w = special.roots_legendre(20)
+    for a, b in zip(edges[:-1], edges[1:]):
+        x1 = (a + b) / 2 + (b - a) / 2 * t
+        X = np.column_stack([np.repeat(x1, 20), np.tile(t, 20)])
+        W = np.repeat(w, 20) * np.tile(w, 20) * (b - a) / 2 / 4
+        probs.append(W @ basis.christoffel(X) / basis.m)
+    assert math.isclose(sum(probs), 1.0, rel_tol=1e-10)
+    assert chisquare_gof(counts, probs) > ALPHA
+
+
+def test_rejection_budget_raises():
+    with pytest.raises(ProposalBudgetError, match="increase `budget`"):
+        Legendre().sample_squared(5, 100, rng=0, budget=120)
+    basis = TensorBasis(Legendre(), total_degree(1, 20))
+    with pytest.raises(ProposalBudgetError, match="increase `max_proposals`"):
+        sample_projection_dpp(basis, rng=0, max_proposals=30)
+
+
+# ----- projection DPP -----------------------------------------------------------
+
+
+def _gauss_discrete(nodes=8, deg=2):
+    t, w = special.roots_legendre(nodes)
+    mu = DiscreteMeasure(t, w / 2)
+    fam = Legendre()
+    return DiscreteBasis(lambda x: fam(x[:, 0], deg), mu)
+
+
+def test_discrete_dpp_subset_frequencies_match_determinants():
+    import itertools
+
+    b = _gauss_discrete()
+    F, q = b.node_features, b.measure.weights
+    subsets = list(itertools.combinations(range(8), 3))
+    probs = np.array([np.linalg.det(F[list(S)]) ** 2 * np.prod(q[list(S)]) for S in subsets])
+    assert math.isclose(probs.sum(), 1.0, rel_tol=1e-12)
+    g = np.random.default_rng(5)
+    index = {S: i for i, S in enumerate(subsets)}
+    counts = np.zeros(len(subsets))
+    for _ in range(3000):
+        d = sample_projection_dpp(b, rng=g)
+        counts[index[tuple(sorted(d.node_indices.tolist()))]] += 1
+        assert d.n_proposals == 3
+    assert chisquare_gof(counts, probs) > ALPHA
+
+
+def test_continuous_dpp_marginal_is_rho_and_proposals_m_harmonic():
+    basis = TensorBasis(Legendre(), total_degree(1, 4))  # m = 5
+    m = basis.m
+    g = np.random.default_rng(8)
+    pts, props = [], []
+    for _ in range(400):
+        d = sample_projection_dpp(basis, rng=g)
+        pts.append(d.points[0, 0])  # first point of a uniformly permuted sample
+        props.append(d.n_proposals)
+    # rho = K_m/m * dx/2 ; its CDF by quadrature
+    t, w = special.roots_legendre(40)
+
+    def cdf(v):
+        v = np.atleast_1d(v)
+        out = []
+        for a in v:
+            x = -1 + (a + 1) * (t + 1) / 2
+            out.append(((a + 1) / 2) * (w @ basis.christoffel(x[:, None])) / 2 / m)
+        return np.array(out)
+
+    assert stats.kstest(np.array(pts), cdf).pvalue > ALPHA
+    # E[#proposals] = m H_m exactly; 99.9 % t-interval must cover it
+    mean, lo, hi = mean_ci(props, level=1 - ALPHA)
+    hm = m * sum(1 / j for j in range(1, m + 1))
+    assert lo <= hm <= hi
+
+
+def test_expected_gram_is_identity_all_schemes():
+    basis = TensorBasis([Legendre(), Chebyshev()], total_degree(2, 2))  # m = 6
+    g = np.random.default_rng(2)
+    m = basis.m
+    for method, n, reps in [("iid", 1, 3000), ("dpp", 6, 300), ("volume", 9, 300)]:
+        Gs = np.array([sample_design(basis, n, method=method, rng=g).gram() for _ in range(reps)])
+        mean = Gs.mean(0)
+        se = Gs.std(0, ddof=1) / np.sqrt(reps)
+        # each entry within 4.5 standard errors (family-wise false alarm < 3e-4 for the 21
+        # distinct entries, Gaussian approximation; w*phi_j*phi_k is bounded by m)
+        assert np.all(np.abs(mean - np.eye(m)) <= 4.5 * se + 1e-12), method
+
+
+def test_dpp_points_are_distinct_and_gram_invertible_large_m():
+    basis = TensorBasis(Legendre(), total_degree(2, 12))  # m = 91
+    d = sample_projection_dpp(basis, rng=4)
+    assert d.points.shape == (91, 2)
+    assert np.linalg.matrix_rank(d.features) == 91
+    assert np.all(d.weights > 0)
+    assert np.allclose(d.weights, basis.weight(d.points))
+
+
+def test_volume_and_generalized_volume_structure():
+    basis = TensorBasis(Hermite(), total_degree(1, 3))
+    d = sample_volume(basis, 9, rng=0)
+    assert d.n == 9 and np.allclose(d.weights, basis.weight(d.points))
+    d = sample_generalized_volume(basis, 9, base="measure", rng=0)
+    assert np.all(d.weights == 1.0) and d.method == "generalized_volume"
+    big = TensorBasis(Hermite(), total_degree(1, 6))
+    d = sample_generalized_volume(basis, 9, base=big, rng=0)
+    assert np.allclose(d.weights, big.weight(d.points))
+    r = sample_repeated_dpp(basis, 3, rng=0)
+    assert r.n == 12 and r.method == "repeated_dpp"
+
+
+def test_conditioned_and_best_of():
+    basis = TensorBasis(Legendre(), total_degree(1, 3))
+    d = sample_conditioned(basis, 20, delta=0.5, rng=1)
+    assert d.gram_deviation <= 0.5
+    with pytest.raises(ProposalBudgetError, match="increase `n` or `max_draws`"):
+        sample_conditioned(basis, 4, method="dpp", delta=0.01, max_draws=3, rng=1)
+    g = np.random.default_rng(3)
+    best = sample_best_of(basis, 8, n_draws=5, rng=g)
+    g = np.random.default_rng(3)
+    draws = [sample_design(basis, 8, rng=g) for _ in range(5)]
+    assert math.isclose(best.gram_deviation, min(x.gram_deviation for x in draws))
+
+
+def test_reproducible_with_seed():
+    basis = TensorBasis(Legendre(), total_degree(2, 4))
+    a = sample_projection_dpp(basis, rng=7).points
+    b = sample_projection_dpp(basis, rng=7).points
+    assert np.array_equal(a, b)
+
+
+def test_sampler_bad_input():
+    basis = TensorBasis(Legendre(), total_degree(1, 3))
+    with pytest.raises(ValueError, match=r"`n` must be an integer >= 4"):
+        sample_volume(basis, 3)
+    with pytest.raises(ValueError, match=r"`n` must equal m = 4"):
+        sample_design(basis, 5, method="dpp")
+    with pytest.raises(ValueError, match=r"`n` must be a multiple of m = 4"):
+        sample_design(basis, 6, method="repeated_dpp")
+    with pytest.raises(ValueError, match="`method` must be one of"):
+        sample_design(basis, 6, method="lhs")
+    with pytest.raises(ValueError, match="`base` must be"):
+        sample_generalized_volume(basis, 6, base="uniform")
+    with pytest.raises(ValueError, match="`basis` must be a sciddm.leastsquares Basis"):
+        sample_optimal(np.eye(3), 5)
+    with pytest.raises(ValueError, match=r"`delta` must be in \(0, 1\)"):
+        sample_conditioned(basis, 8, delta=1.5)
