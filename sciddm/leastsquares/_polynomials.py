@@ -88,7 +88,7 @@ class Family:
         u = g.random(size)
         lo, hi = self._std_bracket(k)
         return _inverse_cdf(
-            lambda t: self._std_cdf(k, t), lambda t: self._std_density(k, t), u, lo, hi
+            lambda t, i: self._std_cdf(k, t), lambda t, i: self._std_density(k, t), u, lo, hi
         )
 
     def sample_squared_many(self, ks: Any, *, rng: SeedLike = None, budget: int | None = None):
@@ -141,24 +141,27 @@ class Family:
         return self.measure.from_standard(t)
 
 
-def _inverse_cdf(cdf, pdf, u: np.ndarray, lo: float, hi: float, *, maxiter: int = 200):
-    """Solve F(t) = u for every u by Newton's method safeguarded by bisection."""
+def _inverse_cdf(
+    cdf, pdf, u: np.ndarray, lo: float, hi: float, *, t0: Any = None, maxiter: int = 200
+):
+    """Solve F(t) = u for every u by Newton's method safeguarded by bisection
+    (starting from ``t0``, by default the middle of the bracket)."""
     lo_a = np.full(u.shape, lo, float)
     hi_a = np.full(u.shape, hi, float)
-    t = 0.5 * (lo_a + hi_a)
+    t = 0.5 * (lo_a + hi_a) if t0 is None else np.clip(np.asarray(t0, float), lo, hi)
     active = np.ones(u.shape, bool)
     for _ in range(maxiter):
         idx = np.flatnonzero(active)
         if idx.size == 0:
             break
         ti = t[idx]
-        F = cdf(ti) - u[idx]
+        F = cdf(ti, idx) - u[idx]
         hit = np.abs(F) <= 1e-15  # t_i solves F(t) = u to rounding: keep it
         active[idx[hit]] = False
         idx, ti, F = idx[~hit], ti[~hit], F[~hit]
         if idx.size == 0:
             break
-        f = pdf(ti)
+        f = pdf(ti, idx)
         below = F < 0
         lo_a[idx[below]] = ti[below]
         hi_a[idx[~below]] = ti[~below]
@@ -444,6 +447,36 @@ class Hermite(Family):
     def _std_bracket(self, k: int) -> tuple[float, float]:
         L = math.sqrt(4 * k + 2) + 40.0
         return -L, L
+
+    def _std_many(self, ks: np.ndarray, g: np.random.Generator, budget: int) -> np.ndarray:
+        # one Newton iteration for all degrees at once: the CDF terms are cumulated
+        # up to max(ks) and read off at each point's own degree
+        u = g.random(ks.size)
+        lo, hi = self._std_bracket(int(ks.max()))
+        return _inverse_cdf(
+            lambda t, i: self._cdf_mixed(ks[i], t),
+            lambda t, i: self._density_mixed(ks[i], t),
+            u,
+            lo,
+            hi,
+            t0=special.ndtri(u) * np.sqrt(2 * ks + 1.0),  # h_k^2 dN has variance 2k + 1
+        )
+
+    def _cdf_mixed(self, kk: np.ndarray, t: np.ndarray) -> np.ndarray:
+        s = -np.abs(t)
+        K = int(kk.max())
+        P = self.eval_std(s, K)
+        terms = P[:, 1:] * P[:, :-1] / np.sqrt(np.arange(1, K + 1))
+        csum = np.concatenate([np.zeros((s.size, 1)), np.cumsum(terms, axis=1)], axis=1)
+        corr = csum[np.arange(s.size), kk]
+        G = special.ndtr(s) - np.exp(-0.5 * s * s) / math.sqrt(2 * math.pi) * corr
+        G = np.clip(G, 0.0, 1.0)
+        return np.where(t <= 0, G, 1.0 - G)
+
+    def _density_mixed(self, kk: np.ndarray, t: np.ndarray) -> np.ndarray:
+        P = self.eval_std(t, int(kk.max()))
+        p = P[np.arange(t.size), kk]
+        return p * p * self.measure.std_pdf(t)
 
     def _std_cdf(self, k: int, t: np.ndarray) -> np.ndarray:
         t = np.asarray(t, float)

@@ -70,7 +70,9 @@ def test_recurrences_match_scipy_closed_forms():
     a = 1.5
     P = Laguerre(a)(x, 10)
     kk = np.arange(11)
-    norm = np.exp(0.5 * (special.gammaln(kk + a + 1) - special.gammaln(kk + 1) - special.gammaln(a + 1)))
+    norm = np.exp(
+        0.5 * (special.gammaln(kk + a + 1) - special.gammaln(kk + 1) - special.gammaln(a + 1))
+    )
     # the recurrence's p_k has a positive leading coefficient; L_k^(a) has sign (-1)^k
     ref = (-1.0) ** kk * special.eval_genlaguerre(kk, a, x[:, None]) / norm
     assert np.allclose(P, ref, atol=1e-9)
@@ -109,7 +111,9 @@ def test_index_set_sizes():
 
 
 def test_measures_sample_and_contain():
-    mu = ProductMeasure([UniformMeasure(0, 2), GaussianMeasure(), GammaMeasure(1.0), BetaMeasure(1, 2)])
+    mu = ProductMeasure(
+        [UniformMeasure(0, 2), GaussianMeasure(), GammaMeasure(1.0), BetaMeasure(1, 2)]
+    )
     x = mu.sample(50, rng=0)
     assert x.shape == (50, 4) and np.all(mu.contains(x))
     assert not mu.contains(np.array([[3.0, 0.0, 1.0, 0.0]]))[0]
@@ -119,7 +123,10 @@ def test_measures_sample_and_contain():
 
 def test_orthonormalize_spans_same_space():
     mu = DiscreteMeasure(np.linspace(-1, 1, 30), np.linspace(1, 2, 30))
-    feats = lambda x: np.column_stack([np.ones(len(x)), x[:, 0], x[:, 0] ** 2, np.abs(x[:, 0])])
+
+    def feats(x):
+        return np.column_stack([np.ones(len(x)), x[:, 0], x[:, 0] ** 2, np.abs(x[:, 0])])
+
     b = orthonormalize(feats, mu)
     F = b(mu.nodes)
     assert np.allclose(F.T @ (mu.weights[:, None] * F), np.eye(4), atol=1e-12)

@@ -27,8 +27,17 @@ def test_function_in_span_is_recovered_exactly_by_every_method():
     basis = TensorBasis([Legendre(), Hermite()], total_degree(2, 3))
     rng = np.random.default_rng(0)
     a = rng.standard_normal(basis.m)
-    f = lambda x: basis.features(x) @ a
-    for method, n in [("iid", 30), ("dpp", 10), ("volume", 14), ("repeated_dpp", 20), ("uniform", 40)]:
+
+    def f(x):
+        return basis.features(x) @ a
+
+    for method, n in [
+        ("iid", 30),
+        ("dpp", 10),
+        ("volume", 14),
+        ("repeated_dpp", 20),
+        ("uniform", 40),
+    ]:
         r = weighted_least_squares(f, basis, n, method=method, rng=1, error_quadrature=8)
         assert np.allclose(r.coefficients, a, atol=1e-9), method
         assert r.l2_error < 1e-9 and r.best_error < 1e-9
@@ -37,7 +46,10 @@ def test_function_in_span_is_recovered_exactly_by_every_method():
 
 def test_error_ratio_is_moderate_with_oversampling():
     basis = TensorBasis(Legendre(), total_degree(1, 8))
-    f = lambda x: 1 / (1 + 5 * x[:, 0] ** 2)
+
+    def f(x):
+        return 1 / (1 + 5 * x[:, 0] ** 2)
+
     r = weighted_least_squares(f, basis, 60, method="iid", rng=3, error_quadrature=80, delta=0.5)
     assert r.gram_deviation <= 0.5
     # with ||G - I|| <= 1/2 the error is at most (1 + 2 sqrt(...)) best; here well below 3
@@ -56,14 +68,19 @@ def test_regressor_matches_function_on_same_design():
     d = sample_optimal(basis, 50, rng=2)
     y = np.sin(d.points[:, 0]) + d.points[:, 1] ** 2
     est = WeightedLeastSquares(basis).fit(d.points, y)
-    ref = np.linalg.lstsq(np.sqrt(d.weights)[:, None] * d.features, np.sqrt(d.weights) * y, rcond=None)[0]
+    ref = np.linalg.lstsq(
+        np.sqrt(d.weights)[:, None] * d.features, np.sqrt(d.weights) * y, rcond=None
+    )[0]
     assert np.allclose(est.coef_, ref)
     assert np.isfinite(est.gram_condition_) and est.gram_condition_ >= 1
 
 
 def test_bad_inputs():
     basis = TensorBasis(Legendre(), total_degree(1, 4))
-    f = lambda x: x[:, 0]
+
+    def f(x):
+        return x[:, 0]
+
     with pytest.raises(ValueError, match=r"`n` must be >= m = 5"):
         weighted_least_squares(f, basis, 3)
     with pytest.raises(ValueError, match=r"`n` must be >= m = 5 for method='volume'"):
