@@ -5,7 +5,7 @@ import numpy as np
 from sciddm._core.stats import mean_ci
 from sciddm.leastsquares import Hermite, TensorBasis, sample_projection_dpp, total_degree
 
-from ._leastsquares_enum import gauss_basis
+from .test_leastsquares_volume import gauss_basis
 
 
 def test_acceptance_probability_is_exact_on_discrete_measure():

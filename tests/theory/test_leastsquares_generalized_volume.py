@@ -14,7 +14,7 @@ from sciddm.leastsquares import (
     total_degree,
 )
 
-from ._leastsquares_enum import gauss_basis
+from .test_leastsquares_volume import gauss_basis
 
 
 def test_mixture_representation_exact():

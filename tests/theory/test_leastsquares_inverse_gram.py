@@ -5,7 +5,7 @@ import numpy as np
 from sciddm._core.stats import mean_ci
 from sciddm.leastsquares import Legendre, TensorBasis, sample_volume, total_degree
 
-from ._leastsquares_enum import gauss_basis, target, volume_moments
+from .test_leastsquares_volume import gauss_basis, target, volume_moments
 
 
 def test_trace_identity_monte_carlo_atomless():
