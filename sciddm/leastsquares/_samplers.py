@@ -40,6 +40,7 @@ __all__ = [
 ]
 
 _SWITCH = 0.8  # fraction of m after which residuals use the complement basis
+_SWITCH_MIN_M = 64  # smaller spaces stay with the accepted-span basis throughout
 
 METHODS = ("iid", "dpp", "volume", "generalized_volume", "repeated_dpp", "uniform")
 
@@ -245,7 +246,7 @@ def _dpp_continuous(
     # new directions are kept implicit (coefficients only) and written as explicit
     # rows in blocks, with one matrix-matrix product, when a new batch is drawn.
     # k >= switch: rows of Zt span the complement (residual = |Zt phi|^2).
-    switch = int(_SWITCH * m) if m >= 64 else m
+    switch = int(_SWITCH * m) if m >= _SWITCH_MIN_M else m
     Qt = np.empty((m, m))
     k0 = 0
     pend: list[tuple[np.ndarray, np.ndarray, float]] = []

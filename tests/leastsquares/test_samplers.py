@@ -228,3 +228,32 @@ def test_sampler_bad_input():
         sample_optimal(np.eye(3), 5)
     with pytest.raises(ValueError, match=r"`delta` must be in \(0, 1\)"):
         sample_conditioned(basis, 8, delta=1.5)
+
+
+@pytest.mark.parametrize("mode", ["span", "complement"])
+def test_continuous_dpp_pair_statistic(mode, monkeypatch):
+    # second-order check of the joint law (repulsion), for both residual representations
+    # of the chain rule: E sum_{i != j} (x_i - x_j)^2 = int int (x - y)^2 (K(x,x)K(y,y) - K(x,y)^2)
+    import sciddm.leastsquares._samplers as S
+
+    if mode == "complement":
+        monkeypatch.setattr(S, "_SWITCH_MIN_M", 1)
+        monkeypatch.setattr(S, "_SWITCH", 0.2)
+    basis = TensorBasis(Legendre(), total_degree(1, 4))  # m = 5
+    t, w = special.roots_legendre(30)
+    w = w / 2
+    P = basis.features(t[:, None])
+    Kxy = P @ P.T
+    Kd = np.diag(Kxy)
+    D2 = (t[:, None] - t[None, :]) ** 2
+    expected = float(w @ ((np.outer(Kd, Kd) - Kxy**2) * D2) @ w)
+    g = np.random.default_rng(21)
+    vals = []
+    for _ in range(400):
+        x = sample_projection_dpp(basis, rng=g).points[:, 0]
+        vals.append(float(((x[:, None] - x[None, :]) ** 2).sum()))
+    # i.i.d. points from rho would give m(m-1) * 2 Var_rho(x): a different value
+    iid = basis.m * (basis.m - 1) * 2 * float(w @ (Kd / basis.m * t**2))
+    assert abs(iid - expected) > 0.5
+    mean, lo, hi = mean_ci(vals, level=1 - ALPHA)
+    assert lo <= expected <= hi, (mean, expected)
