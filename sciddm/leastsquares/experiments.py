@@ -175,19 +175,19 @@ def error_ratio(ctx: Context) -> None:
                 )
                 if vals.size == 0:
                     continue
-                med, mean = _summ(vals)
+                md, mean = _summ(vals)
                 rows.append(
                     {
                         "setting": f"{fam} d={d}",
                         "m": _prepared(fam, d)[0].m,
                         "method": method,
                         "n/m": float(ratio),
-                        "median ratio": round(med, 3),
+                        "median ratio": round(md, 3),
                         "mean ratio": round(mean, 3),
                     }
                 )
                 xs.append(float(ratio))
-                ys.append(med)
+                ys.append(md)
             curves.setdefault((fam, d), {})[method] = (xs, ys)
     ctx.table("Error ratio ‖f − f̂‖/‖f − P_m f‖ (median and mean over repetitions)", rows)
 
