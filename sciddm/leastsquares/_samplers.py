@@ -391,11 +391,20 @@ def sample_projection_dpp(
     feature span Q (orthonormal columns, k of them), the next point has density
     ‖(I − QQᵀ)φ(x)‖² / (m − k) dμ. It is drawn by rejection from ρ: propose
     x ~ ρ and accept with probability ‖(I − QQᵀ)φ(x)‖²/‖φ(x)‖² ≤ 1; the expected
-    number of proposals is Σ_k m/(m − k) = m·H_m. Proposals are drawn in batches
-    and projected on Q with one matrix–matrix product; after each acceptance
-    the remaining proposals of the batch are updated by one projection onto the
-    new direction (O(m) each), never by a re-factorisation, and unexamined
-    proposals stay valid because they are i.i.d. and independent of the past.
+    number of proposals is Σ_k m/(m − k) = m·H_m.
+
+    Implementation: proposals are drawn in batches and projected on the k
+    accepted directions with one matrix–matrix product (BLAS-3); after an
+    acceptance the remaining proposals of the batch are updated by one projection
+    onto the new direction (O(m) each), never by a re-factorisation, and
+    unexamined proposals stay valid because they are i.i.d. and independent of
+    the past. The new direction is kept implicitly (its coefficients) and written
+    out, block by block, with one matrix–matrix product when the next batch is
+    drawn. For m ≥ 64, once k = 0.8 m directions are accepted, one orthonormal
+    basis Z of their complement is computed (a single sketch-and-QR), residuals
+    become ‖Zᵀφ(x)‖² (a projection onto m − k < k vectors, without cancellation)
+    and each acceptance updates Z by one Householder reflection. The
+    chain-rule flop count drops from about m³(H_m − 1) to about 2m³.
     For a discrete measure the residual density on the nodes is sampled
     directly (m steps, no rejection).
 

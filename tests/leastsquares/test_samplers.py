@@ -257,3 +257,24 @@ def test_continuous_dpp_pair_statistic(mode, monkeypatch):
     assert abs(iid - expected) > 0.5
     mean, lo, hi = mean_ci(vals, level=1 - ALPHA)
     assert lo <= expected <= hi, (mean, expected)
+
+
+@pytest.mark.slow
+def test_continuous_dpp_pair_statistic_large_m():
+    # m = 91 >= 64: the complement phase of the sampler is used as in production
+    basis = TensorBasis(Legendre(), total_degree(2, 12))
+    t, w = special.roots_legendre(40)
+    X = np.column_stack([np.repeat(t, 40), np.tile(t, 40)])
+    W = np.repeat(w, 40) * np.tile(w, 40) / 4
+    P = basis.features(X)
+    Kxy = P @ P.T
+    Kd = np.diag(Kxy)
+    D2 = ((X[:, None, :] - X[None, :, :]) ** 2).sum(-1)
+    expected = float(W @ ((np.outer(Kd, Kd) - Kxy**2) * D2) @ W)
+    g = np.random.default_rng(3)
+    vals = []
+    for _ in range(300):
+        x = sample_projection_dpp(basis, rng=g).points
+        vals.append(float(((x[:, None, :] - x[None, :, :]) ** 2).sum()))
+    mean, lo, hi = mean_ci(vals, level=1 - ALPHA)
+    assert lo <= expected <= hi, (mean, expected)
