@@ -244,13 +244,19 @@ class TensorBasis(Basis):
         return f"TensorBasis(families={self.families!r}, m={self.m}, dim={self.dim})"
 
     def features(self, x: np.ndarray) -> np.ndarray:
-        out: np.ndarray | None = None
-        for i, fam in enumerate(self.families):
-            # gather rows of the transposed (degree x point) table: contiguous copies
-            Pt = np.ascontiguousarray(fam(x[:, i], int(self._maxdeg[i])).T)
-            rows = Pt[self.index_set[:, i]]
-            out = rows if out is None else np.multiply(out, rows, out=out)
-        assert out is not None
+        # one-dimensional tables, transposed (degree x point), then the products
+        # Π_i p_{α_i}(x_i) formed in cache-sized blocks of multi-indices
+        tables = [
+            np.ascontiguousarray(fam(x[:, i], int(self._maxdeg[i])).T)
+            for i, fam in enumerate(self.families)
+        ]
+        out = np.empty((self.m, len(x)))
+        idx = self.index_set
+        for j0 in range(0, self.m, 64):
+            blk = out[j0 : j0 + 64]
+            np.take(tables[0], idx[j0 : j0 + 64, 0], axis=0, out=blk)
+            for i in range(1, self.dim):
+                blk *= tables[i][idx[j0 : j0 + 64, i]]
         return out.T
 
     def sample_optimal_points(
