@@ -59,7 +59,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"DPPy could not be imported: {type(exc).__name__}: {exc}")
         MultivariateJacobiOPE = None  # type: ignore[assignment,misc]
     else:
-        print(f"dppy {getattr(dppy, '__version__', '?')} imported")
+        from importlib.metadata import version
+
+        print(f"dppy {getattr(dppy, '__version__', None) or version('dppy')} imported")
 
     print("\nProjection DPP, d = 2, Legendre (uniform measure), same space for both")
     print("median seconds, wall clock (cpu time in brackets: robust on a shared machine)")

@@ -178,7 +178,9 @@ def weighted_least_squares(
 
     Notes
     -----
-    With G = ΨᵀΨ/n, E[G] = I for every sampler of this module. For volume
+    With G = ΨᵀΨ/n, E[G] = I for the i.i.d. optimal, DPP, volume and
+    repeated-DPP designs (each point has marginal ρ and weight dμ/dρ); for
+    generalized volume sampling with a base ρ' ≠ ρ it is not. For volume
     sampling â is unbiased and, for n = m, E‖f − f̂‖² = (m + 1)‖f − P_m f‖²
     (Dereziński, Warmuth & Hsu); i.i.d. optimal sampling gives
     E‖f − f̂‖² ≤ (1 + ε)‖f − P_m f‖² + … once n ≳ m log m (Cohen & Migliorati).
@@ -205,10 +207,8 @@ def weighted_least_squares(
     basis = _basis_iv(basis)
     method = check_choice(method, "method", METHODS)
     n = check_int(n, "n", lo=1)
-    if n < basis.m and method != "uniform" and method != "iid":
-        raise ValueError(f"`n` must be >= m = {basis.m} for method={method!r}, got {n}")
     if n < basis.m:
-        raise ValueError(f"`n` must be >= m = {basis.m} for weighted least squares, got {n}")
+        raise ValueError(f"`n` must be >= m = {basis.m} for method={method!r}, got {n}")
     best_of = check_int(best_of, "best_of", lo=1)
     g = as_generator(rng)
     design: Design

@@ -143,7 +143,7 @@ def exact_identities(ctx: Context) -> None:
 @register(
     "leastsquares.error-ratio",
     description="Error ratio ‖f − f̂‖/‖f − P_m f‖ versus n/m for i.i.d., DPP, volume and repeated-DPP designs (d = 1, 2, 5).",
-    quick={"reps": 16, "ratios": [1, 2, 3, 4], "dims": [1, 2, 5], "dpp_reps": 200},
+    quick={"reps": 40, "ratios": [1, 2, 3, 4], "dims": [1, 2, 5], "dpp_reps": 300},
     full={"reps": 300, "ratios": [1, 1.5, 2, 3, 4, 6, 8], "dims": [1, 2, 5], "dpp_reps": 5000},
 )
 def error_ratio(ctx: Context) -> None:

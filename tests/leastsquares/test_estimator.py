@@ -81,7 +81,7 @@ def test_bad_inputs():
     def f(x):
         return x[:, 0]
 
-    with pytest.raises(ValueError, match=r"`n` must be >= m = 5"):
+    with pytest.raises(ValueError, match=r"`n` must be >= m = 5 for method='iid'"):
         weighted_least_squares(f, basis, 3)
     with pytest.raises(ValueError, match=r"`n` must be >= m = 5 for method='volume'"):
         weighted_least_squares(f, basis, 4, method="volume")
