@@ -1,4 +1,31 @@
-"""Optimal weighted least squares: i.i.d. Christoffel sampling, projection DPPs, volume and generalized volume sampling (Nouy & Michel)."""
+"""Optimal weighted least squares: i.i.d. Christoffel sampling, projection DPPs, volume and generalized volume sampling (Nouy & Michel).
+
+Approximate a function f by f̂ ∈ span(φ_1, …, φ_m) from n evaluations, where φ is
+orthonormal in L²(μ), with a random design that comes with a guarantee:
+
+* measures: :class:`UniformMeasure`, :class:`BetaMeasure`, :class:`GaussianMeasure`,
+  :class:`GammaMeasure`, :class:`ProductMeasure`, :func:`uniform_box`, :class:`DiscreteMeasure`;
+* bases: one-dimensional families (:class:`Legendre`, :class:`Chebyshev`, :class:`Jacobi`,
+  :class:`Hermite`, :class:`Laguerre`, :class:`Trigonometric`), :class:`TensorBasis` over
+  a downward-closed multi-index set (:func:`total_degree`, :func:`hyperbolic_cross`,
+  :func:`full_tensor`), and :func:`orthonormalize` for any feature map on a discrete measure;
+* exact samplers: :func:`sample_optimal` (i.i.d. from ρ = K_m/m·μ),
+  :func:`sample_projection_dpp`, :func:`sample_volume`, :func:`sample_generalized_volume`,
+  :func:`sample_repeated_dpp`, :func:`sample_conditioned`, :func:`sample_best_of`;
+* estimators: :func:`weighted_least_squares` and the scikit-learn regressor
+  :class:`WeightedLeastSquares`; plots :func:`plot_design`, :func:`plot_error_curves`.
+
+Examples
+--------
+>>> import numpy as np
+>>> from sciddm.leastsquares import Legendre, TensorBasis, total_degree, weighted_least_squares
+>>> basis = TensorBasis(Legendre(), total_degree(2, 6))            # m = 28, uniform on [-1, 1]^2
+>>> f = lambda x: 1 / (1 + 5 * (x**2).sum(axis=1))
+>>> res = weighted_least_squares(f, basis, 2 * basis.m, method="repeated_dpp", rng=0,
+...                              error_quadrature=30)
+>>> res.error_ratio < 2.5        # ||f - f_hat|| / ||f - P_m f||
+True
+"""
 
 from ._bases import (
     Basis,

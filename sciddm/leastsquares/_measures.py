@@ -329,12 +329,16 @@ class DiscreteMeasure(Measure):
         return self.nodes[idx]
 
     def node_index(self, x: np.ndarray) -> np.ndarray:
-        """Index of each row of ``x`` among the nodes (−1 when it is not a node)."""
+        """Index of each row of ``x`` among the nodes (−1 when it is not a node,
+        up to a relative tolerance of 1e-12)."""
+        from scipy.spatial import cKDTree
+
         x = np.asarray(x, float).reshape(-1, self.dim)
-        d = np.abs(x[:, None, :] - self.nodes[None, :, :]).max(axis=2)
+        if not hasattr(self, "_tree"):
+            self._tree = cKDTree(self.nodes)
         scale = 1e-12 * max(1.0, float(np.abs(self.nodes).max()))
-        j = np.argmin(d, axis=1)
-        return np.where(d[np.arange(len(x)), j] <= scale, j, -1)
+        dist, j = self._tree.query(x, k=1, p=np.inf)
+        return np.where(dist <= scale, j, -1).astype(int)
 
     def contains(self, x: np.ndarray) -> np.ndarray:
         idx = self.node_index(x)

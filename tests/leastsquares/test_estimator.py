@@ -89,6 +89,8 @@ def test_bad_inputs():
         weighted_least_squares(lambda x: np.full(len(x), np.nan), basis, 10, rng=0)
     with pytest.raises(ValueError, match=r"`f` returned inf"):
         weighted_least_squares(lambda x: np.full(len(x), np.inf), basis, 10, rng=0)
+    with pytest.raises(ValueError, match="`f` must return one value per point"):
+        weighted_least_squares(lambda x: np.zeros((len(x), 2)), basis, 10, rng=0)
     with pytest.raises(ValueError, match="`f` must be callable"):
         weighted_least_squares(np.zeros(3), basis, 10)
     with pytest.raises(ValueError, match="`X` has points outside the support"):

@@ -224,6 +224,8 @@ def test_sampler_bad_input():
         sample_design(basis, 6, method="lhs")
     with pytest.raises(ValueError, match="`base` must be"):
         sample_generalized_volume(basis, 6, base="uniform")
+    with pytest.raises(ValueError, match="`base` must be a Basis on the same measure"):
+        sample_generalized_volume(basis, 6, base=TensorBasis(Hermite(), total_degree(1, 3)))
     with pytest.raises(ValueError, match="`basis` must be a sciddm.leastsquares Basis"):
         sample_optimal(np.eye(3), 5)
     with pytest.raises(ValueError, match=r"`delta` must be in \(0, 1\)"):
