@@ -188,3 +188,17 @@ def test_bad_measure_parameters():
         DiscreteMeasure([0.0, 1.0], [1.0, -1.0])
     with pytest.raises(ValueError, match="`family` must be one of|`families` must be one of"):
         TensorBasis("bessel", total_degree(1, 1))
+
+
+@pytest.mark.parametrize(
+    "alpha,beta", [(0.0, 0.0), (-0.5, -0.5), (0.5, 0.5), (-0.5, 0.5), (0.3, -0.2)]
+)
+def test_jacobi_rejection_envelope_holds_on_a_fine_grid(alpha, beta):
+    # pi (1-t)^{a+1/2} (1+t)^{b+1/2} p_k(t)^2 w(t)/w-normalisation <= C_k (Chow-Gatteschi-Wong)
+    fam = Jacobi(alpha, beta)
+    t = np.cos(np.linspace(1e-6, np.pi - 1e-6, 20001))
+    P = fam.eval_std(t, 60)
+    arcsine = 1 / (np.pi * np.sqrt((1 - t) * (1 + t)))
+    for k in range(1, 61):
+        ratio = P[:, k] ** 2 * fam.measure.std_pdf(t) / arcsine
+        assert ratio.max() <= fam._cgw_bound(k) * (1 + 1e-9), k
