@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -64,9 +64,9 @@ class ExplainedVarianceResult(Result):
 @torch.no_grad()
 def explained_variance(
     denoiser: Callable[..., Any],
-    references: Mapping[str, Callable[..., Any]],
+    references: Mapping[str, Any],
     data: Any,
-    sigmas: Sequence[float],
+    sigmas: Any,
     *,
     n: int = 1000,
     batch_size: int = 1000,
