@@ -223,3 +223,34 @@ def test_sample_ddpm_with_exact_eps(variance):
     # 4.5 standard errors each: false-alarm rate ~ 1e-5
     assert abs(y.mean() - M) < 4.5 * math.sqrt(V / n)
     assert abs(y.var() / V - 1) < 4.5 * math.sqrt(2 / n)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("name", sorted(_SAMPLERS))
+def test_dtype_is_kept(name, dtype):
+    g = _gauss()
+    x = _xT(3, 4).to(dtype)
+    out = _SAMPLERS[name](g, x, karras_sigmas(10), generator=torch.Generator().manual_seed(0))
+    assert out.dtype == dtype
+    if name != "ancestral":
+        ref = _SAMPLERS[name](g, x.double(), karras_sigmas(10))
+        torch.testing.assert_close(out.double(), ref, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_samplers_on_cuda(dtype):
+    g = _gauss()
+    x = _xT(8, 4).to(device="cuda", dtype=dtype)
+    gen = torch.Generator(device="cuda").manual_seed(0)
+    for name, fn in _SAMPLERS.items():
+        out = fn(g, x, karras_sigmas(10), generator=gen)
+        assert out.device.type == "cuda" and out.dtype == dtype
+        if name != "ancestral":  # deterministic: same result as on the CPU
+            ref = fn(g, x.cpu().double(), karras_sigmas(10))
+            torch.testing.assert_close(out.cpu().double(), ref, rtol=1e-3, atol=1e-3)
+    betas = ddpm_betas(50)
+    y = sample_ddpm(
+        lambda z, t: 0 * z, torch.randn(4, 2, device="cuda", dtype=dtype), betas, generator=gen
+    )
+    assert y.device.type == "cuda" and y.dtype == dtype
