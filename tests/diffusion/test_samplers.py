@@ -254,3 +254,24 @@ def test_samplers_on_cuda(dtype):
         lambda z, t: 0 * z, torch.randn(4, 2, device="cuda", dtype=dtype), betas, generator=gen
     )
     assert y.device.type == "cuda" and y.dtype == dtype
+
+
+@pytest.mark.parametrize("name", sorted(_SAMPLERS))
+def test_teleport_works_with_every_sampler(name):
+    g = _gauss(seed=6)
+    x = _xT(4, 4)
+    s = karras_sigmas(18)
+    c = NFECounter(g)
+    seen = []
+    out = sample(
+        c,
+        x,
+        s,
+        sampler=name,
+        teleport_to=float(s[4]),
+        gaussian=g,
+        callback=seen.append,
+        generator=torch.Generator().manual_seed(0),
+    )
+    assert seen[0]["sigma"] == pytest.approx(s[4]) and len(seen) == 14
+    assert torch.isfinite(out).all() and c.nfe in (14, 27)
