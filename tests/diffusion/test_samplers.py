@@ -144,6 +144,8 @@ def test_sample_bad_input():
         sample_euler(g, x.numpy(), karras_sigmas(3))
     with pytest.raises(ValueError, match="NaN"):
         sample_euler(g, x * float("nan"), karras_sigmas(3))
+    with pytest.raises(ValueError, match="only as its last entry"):
+        sample_heun(g, x, [1.0, 0.0, 0.0])
     with pytest.raises(ValueError, match="`eta`"):
         sample_ddim(g, x, karras_sigmas(3), eta=-1.0)
     with pytest.raises(ValueError, match="`s_churn`"):
@@ -275,3 +277,15 @@ def test_teleport_works_with_every_sampler(name):
     )
     assert seen[0]["sigma"] == pytest.approx(s[4]) and len(seen) == 14
     assert torch.isfinite(out).all() and c.nfe in (14, 27)
+
+
+def test_repeated_levels_and_teleport_to_zero():
+    g = _gauss(seed=7)
+    x = _xT(3, 4)
+    s = karras_sigmas(10)
+    rep = np.concatenate([s[:3], s[2:]])  # sigma_2 repeated: a zero-length step
+    for fn in _SAMPLERS.values():
+        if fn is sample_ancestral:
+            continue
+        torch.testing.assert_close(fn(g, x, rep), fn(g, x, s), rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(sample(g, x, s, teleport_to=0.0, gaussian=g), g.pf_ode(x, 80.0, 0.0))
