@@ -289,3 +289,22 @@ def test_repeated_levels_and_teleport_to_zero():
             continue
         torch.testing.assert_close(fn(g, x, rep), fn(g, x, s), rtol=1e-12, atol=1e-12)
     torch.testing.assert_close(sample(g, x, s, teleport_to=0.0, gaussian=g), g.pf_ode(x, 80.0, 0.0))
+
+
+@pytest.mark.parametrize("prediction", ["x0", "v"])
+def test_vp_denoiser_x0_and_v_prediction(prediction):
+    ac = ddpm_alphas_cumprod(ddpm_betas(1000))
+    mu, var = -0.4, 0.5
+    eps_model = _exact_eps(mu, var, ac)
+
+    def model(z, t):
+        a = (1.0 / (1.0 + t_to_sigma(t, ac) ** 2)).reshape(-1, 1).to(z.dtype)
+        eps = eps_model(z, t)
+        x0 = (z - torch.sqrt(1 - a) * eps) / torch.sqrt(a)
+        return x0 if prediction == "x0" else torch.sqrt(a) * eps - torch.sqrt(1 - a) * x0
+
+    D = VPDenoiser(model, ac, prediction=prediction)
+    g = GaussianDenoiser([mu], [[var]])
+    x = torch.linspace(-10, 10, 5, dtype=torch.float64).reshape(-1, 1)
+    sig = torch.tensor([0.1, 0.7, 2.0, 9.0, 60.0], dtype=torch.float64)
+    torch.testing.assert_close(D(x, sig), g(x, sig), rtol=1e-9, atol=1e-9)
