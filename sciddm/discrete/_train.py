@@ -511,7 +511,15 @@ class Trainer:
             ctx = self.ddp.no_sync() if not sync else _nullcontext()
             with ctx:
                 with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
-                    terms = _nelbo_terms(self.net, xb, tb, ub, self.model.schedule)
+                    terms = _nelbo_terms(
+                        self.net,
+                        xb,
+                        tb,
+                        ub,
+                        self.model.schedule,
+                        mask_id=self.model.mask_id,
+                        time_cond=self.model.time_conditioned,
+                    )
                 loss = terms.sum() * (W / (B * L))
                 loss.backward()
             total += float(terms.detach().sum())

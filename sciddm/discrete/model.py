@@ -331,11 +331,12 @@ def _nelbo_terms(
     t: torch.Tensor,
     u: torch.Tensor,
     schedule: LogLinearSchedule,
+    *,
+    mask_id: int,
+    time_cond: bool,
 ) -> torch.Tensor:
-    mask_id = int(model.mask_id)  # type: ignore[attr-defined]
     masked = u < schedule.mask_prob(t).to(u.dtype)[:, None]
     x_t = torch.where(masked, torch.full_like(x0, mask_id), x0)
-    time_cond = bool(getattr(model, "time_conditioned", False))
     logits = model(x_t, t) if time_cond else model(x_t)
     logp = torch.log_softmax(logits.float(), dim=-1).gather(-1, x0[..., None]).squeeze(-1)
     nll = torch.where(masked, -logp, torch.zeros_like(logp))
@@ -413,7 +414,15 @@ def nelbo(
         raise ValueError(f"`t` and `u` must have shapes ({n},) and ({n}, {L})")
     if bool(((t <= 0) | (t > 1)).any()):
         raise ValueError("`t` must lie in (0, 1]")
-    return _nelbo_terms(model, x0, t, u, schedule)
+    return _nelbo_terms(
+        model,
+        x0,
+        t,
+        u,
+        schedule,
+        mask_id=int(model.mask_id),  # type: ignore[attr-defined]
+        time_cond=bool(getattr(model, "time_conditioned", False)),
+    )
 
 
 def exact_nelbo(

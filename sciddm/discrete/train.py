@@ -4,7 +4,7 @@ Examples
 --------
 One process (CPU or one GPU)::
 
-    sciddm train-discrete --data nci --steps 2000 --out-dir runs/nci
+    sciddm train-discrete nci --steps 2000 --out-dir runs/nci
     python -m sciddm.discrete.train --data ars --limit 50000 --out-dir runs/ars
 
 Several GPUs, or CPU processes on gloo (the same code path)::
@@ -60,6 +60,13 @@ def build_parser(prog: str = "sciddm train-discrete") -> argparse.ArgumentParser
             )
         else:
             p.add_argument(flag, type=tp, default=default, help=helptext, metavar=f.name.upper())
+    p.add_argument(
+        "data_pos",
+        nargs="?",
+        default=None,
+        metavar="DATA",
+        help="same as --data (nci, moses, moses:test, ars or a file)",
+    )
     p.add_argument("--quiet", action="store_true", help="warnings only")
     return p
 
@@ -67,13 +74,18 @@ def build_parser(prog: str = "sciddm train-discrete") -> argparse.ArgumentParser
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv``, train, print a summary; return the exit status (2 on bad input)."""
     parser = build_parser()
-    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--"]:  # ``sciddm train-discrete -- --data ...``
+        argv = argv[1:]
+    args = parser.parse_args(argv)
     if not logging.getLogger().handlers:
         logging.basicConfig(
             level=logging.WARNING if args.quiet else logging.INFO,
             format="%(levelname)s %(name)s: %(message)s",
         )
     kw = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)}
+    if args.data_pos is not None:
+        kw["data"] = args.data_pos
     try:
         config = TrainConfig(**kw)
         trainer = Trainer(config)
