@@ -94,6 +94,10 @@ class LogLinearSchedule:
         out: Any = (1.0 - alpha) / (1.0 - self.eps)  # type: ignore[operator]
         return out
 
+    def alpha_inv(self, alpha: T) -> T:
+        """Alias of :meth:`time_of_alpha` (the name the samplers use)."""
+        return self.time_of_alpha(alpha)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain data for saving with a model."""
         return {"name": "loglinear", "eps": float(self.eps)}
