@@ -90,12 +90,14 @@ class RowGenerator:
     Notes
     -----
     The ``c``-th call of :meth:`uniform` (``c = 0, 1, ...``, shared by all
-    rows) draws for row ``i`` and element ``j`` (row-major index within the
-    row) the 64-bit word ``h = mix(mix(k_i ^ mix(c)) + (j + 1) * g)`` where
-    ``k_i = mix(seed_i + g)``, ``g`` is the golden-ratio constant and ``mix``
-    is the SplitMix64 finaliser. float64 uniforms use its top 53 bits,
-    ``(h >> 11 + 0.5) * 2**-53`` in (0, 1); float32 uniforms its top 24 bits,
-    ``(h >> 40) * 2**-24`` in [0, 1), the grid of ``torch.rand``. Hence row
+    rows) draws for row ``i`` and word ``j`` the 64-bit integer
+    ``h = mix(mix(k_i ^ mix(c + g)) + (j + 1) g)`` where ``k_i = mix(seed_i + g)``,
+    ``g`` is the golden-ratio constant and ``mix`` the SplitMix64 finaliser
+    (arithmetic modulo 2**64). A float64 uniform uses the top 53 bits of its
+    word (``j`` = row-major element index), ``((h >> 11) + 0.5) 2**-53`` in
+    (0, 1); float32 uniforms take two 24-bit fields of one word (elements
+    ``2w`` and ``2w + 1`` of each vector along the last axis), ``k 2**-24`` in
+    [0, 1), the grid of ``torch.rand``. Hence row
     ``i`` depends only on ``seed_i`` and on the sequence of shapes requested,
     which the samplers keep identical for every row.
 
@@ -145,14 +147,10 @@ class RowGenerator:
         sub.counter = self.counter
         return sub
 
-    def _words(self, shape: tuple[int, ...]) -> torch.Tensor:
+    def _call_key(self) -> torch.Tensor:
         c = torch.tensor(self.counter, dtype=torch.int64, device=self.device)
         self.counter += 1
-        call_key = _mix64(self._keys ^ _mix64(c + _GOLDEN))
-        m = int(np.prod(shape)) if shape else 1
-        j = torch.arange(1, m + 1, dtype=torch.int64, device=self.device) * _GOLDEN
-        h = _mix64(call_key[:, None] + j[None, :])
-        return h.reshape(self.n_rows, *shape)
+        return _mix64(self._keys ^ _mix64(c + _GOLDEN))
 
     def uniform(self, *shape: int, dtype: torch.dtype = torch.float64) -> torch.Tensor:
         """Uniforms of shape ``(n_rows, *shape)``; advances the shared counter.
@@ -160,12 +158,44 @@ class RowGenerator:
         float64: 53 random bits, values in the open interval (0, 1).
         float32: 24 random bits, values ``k * 2**-24`` in [0, 1) like ``torch.rand``.
         """
-        h = self._words(tuple(int(s) for s in shape))
+        sel = torch.ones(self.n_rows, dtype=torch.bool, device=self.device)
+        return self.uniform_where(sel, *shape, dtype=dtype).reshape(self.n_rows, *shape)
+
+    def uniform_where(
+        self, select: torch.Tensor, *trailing: int, dtype: torch.dtype = torch.float64
+    ) -> torch.Tensor:
+        """The entries ``[select]`` of ``uniform(*select.shape[1:], *trailing)``, computed alone.
+
+        ``select`` is a boolean tensor of shape ``(n_rows, *prefix)``; the
+        result has shape ``(select.sum(), *trailing)`` and equals
+        ``self.uniform(*prefix, *trailing, dtype=dtype)[select]`` (the streams
+        are counter-based, so unselected entries need not be computed).
+        """
+        if dtype not in (torch.float64, torch.float32):
+            raise ValueError(f"`dtype` must be torch.float64 or torch.float32, got {dtype}")
+        if select.shape[0] != self.n_rows:
+            raise ValueError(f"`select` must have {self.n_rows} rows, got {tuple(select.shape)}")
+        key = self._call_key()
+        flat = select.reshape(self.n_rows, -1)
+        rows, pre = flat.nonzero(as_tuple=True)
+        tshape = tuple(int(s) for s in trailing)
+        n_tr = int(np.prod(tshape)) if tshape else 1
         if dtype == torch.float64:
-            return (((h >> 11) & ((1 << 53) - 1)).to(torch.float64) + 0.5) * 2.0**-53
-        if dtype == torch.float32:
-            return ((h >> 40) & ((1 << 24) - 1)).to(torch.float32) * 2.0**-24
-        raise ValueError(f"`dtype` must be torch.float64 or torch.float32, got {dtype}")
+            e = pre[:, None] * n_tr + torch.arange(n_tr, device=self.device)
+            h = _mix64(key[rows][:, None] + (e + 1) * _GOLDEN)
+            u = (((h >> 11) & ((1 << 53) - 1)).to(torch.float64) + 0.5) * 2.0**-53
+            return u.reshape(-1, *tshape)
+        # float32: two 24-bit uniforms per 64-bit word, paired along the last axis
+        v = tshape[-1] if tshape else 1
+        n_vec = n_tr // v if v else 0
+        half = (v + 1) // 2
+        vec = pre[:, None] * n_vec + torch.arange(n_vec, device=self.device)
+        w = vec[:, :, None] * half + torch.arange(half, device=self.device)
+        h = _mix64(key[rows][:, None, None] + (w + 1) * _GOLDEN)
+        hi = (h >> 40) & ((1 << 24) - 1)
+        lo = (h >> 8) & ((1 << 24) - 1)
+        u32 = torch.stack([hi, lo], -1).reshape(*h.shape[:2], 2 * half)[..., :v]
+        return (u32.to(torch.float32) * 2.0**-24).reshape(-1, *tshape)
 
     @classmethod
     def from_rng(cls, n: int, rng: Any = None, device: Any = "cpu") -> RowGenerator:

@@ -189,13 +189,44 @@ def model_info(model: Any) -> ModelInfo:
     return ModelInfo(v, m, length, bool(getattr(model, "time_conditioned", False)), output, forb)
 
 
-def call_model(
-    model: Any, info: ModelInfo, x: torch.Tensor, t: torch.Tensor | None
-) -> torch.Tensor:
-    """Call ``model`` and check its output: shape, finiteness, normalisation.
+def check_output(out: torch.Tensor, info: ModelInfo) -> None:
+    """Raise ValueError if model output ``out`` (..., V) has NaN, +inf or is not normalised
+    as its declared ``output`` kind requires."""
+    if torch.isnan(out).any():
+        raise ValueError("the model returned NaN")
+    if info.output == "probs":
+        if not torch.isfinite(out).all():
+            raise ValueError("the model returned non-finite probabilities (inf)")
+        if (out < 0).any():
+            raise ValueError(
+                f"the model returned negative probabilities (min {float(out.min()):.3g})"
+            )
+        err = float((out.to(torch.float64).sum(-1) - 1).abs().max()) if out.numel() else 0.0
+        if err > 1e-4:
+            raise ValueError(
+                f"the model returned unnormalised probabilities (sums off by up to {err:.3g}); "
+                "normalise them or declare output='logits'"
+            )
+    else:
+        if torch.isposinf(out).any():
+            raise ValueError("the model returned +inf logits")
+        if info.output == "log_probs" and out.numel():
+            err = float(torch.logsumexp(out.to(torch.float64), -1).abs().max())
+            if err > 1e-4:
+                raise ValueError(
+                    f"the model returned unnormalised log-probabilities (logsumexp off by up to "
+                    f"{err:.3g}); normalise them or declare output='logits'"
+                )
 
-    Returns the raw output. Raises ValueError naming what is wrong, so a bad
-    model fails at the first call, before anything is sampled.
+
+def call_model(
+    model: Any, info: ModelInfo, x: torch.Tensor, t: torch.Tensor | None, *, check: bool = True
+) -> torch.Tensor:
+    """Call ``model`` and check its output (shape; with ``check`` also values).
+
+    Returns the raw output. The samplers check the whole output of their
+    first call and, afterwards, the rows they use (in :func:`subs_probs`),
+    so a bad model fails before anything is sampled from its output.
     """
     with torch.no_grad():
         out = model(x, t) if info.time_conditioned else model(x)
@@ -208,31 +239,8 @@ def call_model(
         )
     if not out.is_floating_point():
         out = out.to(torch.float32)
-    if torch.isnan(out).any():
-        raise ValueError("the model returned NaN")
-    if info.output == "probs":
-        if not torch.isfinite(out).all():
-            raise ValueError("the model returned non-finite probabilities (inf)")
-        if (out < 0).any():
-            raise ValueError(
-                f"the model returned negative probabilities (min {float(out.min()):.3g})"
-            )
-        err = float((out.to(torch.float64).sum(-1) - 1).abs().max())
-        if err > 1e-4:
-            raise ValueError(
-                f"the model returned unnormalised probabilities (sums off by up to {err:.3g}); "
-                "normalise them or declare output='logits'"
-            )
-    else:
-        if torch.isposinf(out).any():
-            raise ValueError("the model returned +inf logits")
-        if info.output == "log_probs":
-            err = float(torch.logsumexp(out.to(torch.float64), -1).abs().max())
-            if err > 1e-4:
-                raise ValueError(
-                    f"the model returned unnormalised log-probabilities (logsumexp off by up to "
-                    f"{err:.3g}); normalise them or declare output='logits'"
-                )
+    if check:
+        check_output(out, info)
     return out
 
 
@@ -241,10 +249,11 @@ def subs_probs(
 ) -> torch.Tensor:
     """SUBS projection: ``p_theta(x0 | x_t)`` with [MASK] and forbidden ids at zero.
 
-    ``out`` is raw model output (..., V) for masked positions; the result is
-    normalised over the last axis in ``dtype``. Raises if a position gives zero
-    probability to every allowed token.
+    ``out`` is raw model output (..., V) for masked positions (checked with
+    :func:`check_output`); the result is normalised over the last axis in
+    ``dtype``. Raises if a position gives zero probability to every allowed token.
     """
+    check_output(out, info)
     z = out.to(dtype)
     if info.output == "probs":
         z = z.clamp_min(0).log()

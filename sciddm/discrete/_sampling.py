@@ -303,6 +303,43 @@ def _uniforms(gen: RowGenerator, shape: tuple[int, ...], v: int, precision: str)
     return gen.uniform(*shape, v, dtype=torch.float32)
 
 
+def _band_draw(
+    cdf_src: torch.Tensor,
+    where: tuple[torch.Tensor, torch.Tensor] | None,
+    pre: torch.Tensor,
+    u: torch.Tensor,
+    move: float,
+    stay: float,
+    mid: int,
+) -> torch.Tensor:
+    """Inverse-CDF draw from ``q = move * p`` on the tokens and ``stay`` on [MASK].
+
+    ``pre`` (M,) is the mass of ``p`` on ids below ``mask_id``. The float64
+    CDF of ``p`` of masked position ``j`` is ``cdf_src[j]`` (``where`` None) or
+    ``cdf_src[rows[j], cols[j]]`` (``where = (rows, cols)``); it is read only
+    for the positions that unmask, so positions that stay masked cost O(1).
+    Equal to ``_inverse_cdf(q, u)`` up to float64 rounding.
+    """
+    total = move + stay
+    target = u * total
+    a = move * pre
+    low = target < a
+    high = target >= a + stay
+    tok = torch.full_like(pre, mid, dtype=torch.long)
+    go = (low | high).nonzero(as_tuple=True)[0]
+    if go.numel():
+        cdf = cdf_src[go] if where is None else cdf_src[where[0][go], where[1][go]]
+        lo_g, tg, pre_g = low[go], target[go], pre[go]
+        xq = torch.where(lo_g, tg / move, (tg - stay) / move)
+        top = torch.nextafter(cdf[:, -1], torch.zeros_like(cdf[:, -1]))
+        below = torch.nextafter(pre_g, torch.zeros_like(pre_g))
+        xq = torch.where(lo_g, torch.minimum(xq, below), torch.maximum(xq, pre_g))
+        xq = torch.minimum(xq, top)
+        idx = torch.searchsorted(cdf.contiguous(), xq[:, None].contiguous(), right=True)[:, 0]
+        tok[go] = idx.clamp_max(cdf.shape[1] - 1)
+    return tok
+
+
 def _ancestral(
     model: Any,
     info: ModelInfo,
@@ -319,13 +356,17 @@ def _ancestral(
 ) -> tuple[torch.Tensor, np.ndarray, int, torch.Tensor]:
     n, length = x.shape
     v, mid = info.vocab_size, info.mask_id
-    dt = _DTYPES[precision]
+    dev = x.device
+    f64 = precision == "float64"
     grid = torch.linspace(1.0, t_min, steps + 1, dtype=torch.float64).tolist()
     nfe = np.zeros(n, dtype=np.int64)
     calls = 0
-    times = torch.full((n, length), float("nan"), dtype=torch.float64, device=x.device)
-    cache: torch.Tensor | None = None
-    valid = torch.zeros(n, dtype=torch.bool, device=x.device)
+    times = torch.full((n, length), float("nan"), dtype=torch.float64, device=dev)
+    # cached: float64 CDF of p_theta (float64 path) or raw output (float32 path) per position
+    buf: torch.Tensor | None = None
+    pre_buf = torch.zeros(n, length, dtype=torch.float64, device=dev)
+    valid = torch.zeros(n, dtype=torch.bool, device=dev)
+    x = x.clone()
     for i in progress_bar(range(steps + 1), enabled=progress, desc="ancestral"):
         masked = x == mid
         active = masked.any(1)
@@ -333,37 +374,66 @@ def _ancestral(
             break
         t = grid[i]
         s = grid[i + 1] if i < steps else 0.0
-        u = _uniforms(gen, (length,), v, precision)  # drawn every step for every row
-        if cached:
-            need = active & ~valid
-            if bool(need.any()):
-                xs = x[need]
-                tt = torch.full((xs.shape[0],), t, device=x.device)
-                out_rows = call_model(model, info, xs, tt if info.time_conditioned else None)
-                if cache is None:
-                    cache = torch.empty(n, length, v, dtype=out_rows.dtype, device=x.device)
-                cache[need] = out_rows
-                valid |= need
-                nfe[need.cpu().numpy()] += 1
-                calls += 1
-            out = cache
-        else:
-            tt = torch.full((n,), t, device=x.device)
-            out = call_model(model, info, x, tt if info.time_conditioned else None)
-            nfe[active.cpu().numpy()] += 1
+        # one draw per step for every row (keeps the row streams aligned); only the
+        # masked entries are computed
+        u = gen.uniform_where(masked) if f64 else gen.uniform_where(masked, v, dtype=torch.float32)
+        need = active & ~valid if cached else active
+        cdf_now = pre_now = None
+        if bool(need.any()):
+            xs = x[need] if cached else x
+            tt = torch.full((xs.shape[0],), t, device=dev)
+            out = call_model(
+                model, info, xs, tt if info.time_conditioned else None, check=calls == 0
+            )
             calls += 1
-        assert out is not None
-        p = subs_probs(out[masked], info, dt)
-        if i < steps:
-            a_t, a_s = schedule.alpha(t), schedule.alpha(s)
-            q = p * ((a_s - a_t) / (1 - a_t))
-            q[:, mid] = (1 - a_s) / (1 - a_t)
-            new = _draw(q, u[masked], precision)
-        elif noise_removal == "argmax":
-            new = p.argmax(-1)
+            nfe[need.cpu().numpy()] += 1
+            mrows = xs == mid
+            if f64:
+                cdf = torch.cumsum(subs_probs(out[mrows], info, torch.float64), dim=-1)
+                pre = cdf[:, mid - 1] if mid > 0 else torch.zeros_like(cdf[:, 0])
+                if cached:
+                    if buf is None:
+                        buf = torch.zeros(n, length, v, dtype=torch.float64, device=dev)
+                    sub_mask = torch.zeros_like(masked)
+                    sub_mask[need] = mrows
+                    buf[sub_mask] = cdf
+                    pre_buf[sub_mask] = pre
+                else:
+                    cdf_now, pre_now = cdf, pre
+            elif cached:
+                if buf is None:
+                    buf = torch.zeros(n, length, v, dtype=out.dtype, device=dev)
+                buf[need] = out
+            else:
+                cdf_now = out[masked]
+            if cached:
+                valid |= need
+        a_t, a_s = schedule.alpha(t), schedule.alpha(s)
+        move, stay = (a_s - a_t) / (1 - a_t), (1 - a_s) / (1 - a_t)
+        if i == steps:
+            move, stay = 1.0, 0.0
+        if f64:
+            if cached:
+                assert buf is not None
+                src, where, pre_m = buf, masked.nonzero(as_tuple=True), pre_buf[masked]
+            else:
+                assert cdf_now is not None and pre_now is not None
+                src, where, pre_m = cdf_now, None, pre_now
+            if i == steps and noise_removal == "argmax":
+                allc = src if where is None else src[where]
+                new = torch.diff(allc, dim=-1, prepend=torch.zeros_like(allc[:, :1])).argmax(-1)
+            else:
+                new = _band_draw(src, where, pre_m, u, move, stay, mid)
         else:
-            new = _draw(p, u[masked], precision)
-        x = x.clone()
+            raw = buf[masked] if cached else cdf_now
+            assert raw is not None
+            p = subs_probs(raw, info, torch.float32)
+            if i == steps and noise_removal == "argmax":
+                new = p.argmax(-1)
+            else:
+                q = p * move
+                q[:, mid] = stay
+                new = _gumbel_argmax32(q, u)
         x[masked] = new
         changed = masked & (x != mid)
         times[changed] = s
@@ -401,7 +471,7 @@ def _fhs(
             taus.append(schedule.alpha_inv(1 - one_minus_a))
         tau = torch.stack(taus, 1).clamp(0.0, 1.0)
         tt = tau[:, 0].to(torch.float32)
-        out = call_model(model, info, x, tt if info.time_conditioned else None)
+        out = call_model(model, info, x, tt if info.time_conditioned else None, check=calls == 0)
         calls += 1
         keys = u_pos.masked_fill(x != mid, 2.0)
         sel = keys.topk(kk, dim=1, largest=False).indices

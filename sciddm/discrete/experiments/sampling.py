@@ -163,9 +163,11 @@ def exact_law(
     if method in ("ancestral", "cached"):
         assert steps is not None
         grid = list(np.linspace(1.0, t_min, steps + 1)) + [0.0]
+        k0 = _position_kernels(prob, 0.0)
+        k1 = _position_kernels(prob, 1.0) - k0
         for t, s in itertools.pairwise(grid):
             stay = (1 - sch.alpha(s)) / (1 - sch.alpha(t))
-            dist = dist @ _product_matrix(_position_kernels(prob, stay))
+            dist = dist @ _product_matrix(k0 + stay * k1)
     else:
         mat = np.zeros((n_states, n_states))
         for s in range(n_states):
