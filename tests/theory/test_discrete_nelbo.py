@@ -112,3 +112,79 @@ def test_monte_carlo_nelbo_is_unbiased(toy, antithetic):
         ]
         _, lo, hi = mean_ci(means, level=0.9999)
         assert lo <= exact[r] <= hi, (lo, exact[r], hi)
+
+
+# -- note 71: the true conditionals minimise the expected NELBO ----------------
+
+
+class Perturbed(TrueConditional):
+    """The true conditionals mixed with random distributions (a wrong denoiser)."""
+
+    def __init__(self, base, strength, seed):
+        self.states, self.p = base.states, base.p
+        self._base, self._strength, self._seed = base, strength, seed
+
+    def _conditionals(self, x):
+        good = self._base._conditionals(x)
+        rng = np.random.default_rng(self._seed)
+        noise = rng.dirichlet(np.ones(V), size=good.shape[:2])
+        mix = (1 - self._strength) * np.exp(good[..., :V]) + self._strength * noise
+        out = np.full_like(good, -np.inf)
+        out[..., :V] = np.log(mix)
+        return out
+
+
+def test_true_conditionals_minimise_expected_nelbo_with_exact_gap(toy):
+    sched = LogLinearSchedule(eps=0.0)
+    x0 = torch.from_numpy(toy.states.copy())
+    entropy = float(-(toy.p * np.log(toy.p)).sum())
+    truth = float(toy.p @ exact_nelbo(toy, x0, schedule=sched))
+    assert truth == pytest.approx(entropy, rel=1e-12)
+    masks = np.array(list(itertools.product([0, 1], repeat=L)), dtype=bool)
+    k = masks.sum(1)
+    w = np.array([0.0 if kk == 0 else 1.0 / (kk * math.comb(L, kk)) for kk in k])  # B(k, L-k+1)
+    for strength, seed in [(0.05, 1), (0.3, 2), (0.9, 3)]:
+        q = Perturbed(toy, strength, seed)
+        got = float(toy.p @ exact_nelbo(q, x0, schedule=sched))
+        # independent value of the gap: sum_S w_S E_p sum_{l in S} KL(p(.|x_S) || q(.|x_S))
+        gap = 0.0
+        for s, m in enumerate(masks):
+            if not m.any():
+                continue
+            xt = np.where(m, V, toy.states)  # every x0, with S masked
+            lp = toy(torch.from_numpy(xt)).numpy()
+            lq = q(torch.from_numpy(xt)).numpy()
+            pl, ql = np.exp(lp[:, m, :V]), lq[:, m, :V]
+            kl = (pl * (lp[:, m, :V] - ql)).sum(-1).sum(-1)
+            gap += w[s] * float(toy.p @ kl)
+        assert got > entropy
+        assert got - entropy == pytest.approx(gap, rel=1e-9)
+
+
+# -- note 72: antithetic (systematic) time sampling ----------------------------
+
+
+def _systematic_mean(g, u0, n):
+    t = 1.0 - np.remainder(u0 + np.arange(n) / n, 1.0)
+    return float(np.mean(g(t)))
+
+
+@pytest.mark.parametrize("n", [1, 3, 8])
+def test_antithetic_times_unbiased_and_bounded_for_monotone_integrands(n):
+    fns = [lambda t: t**3, lambda t: np.log1p(9 * t), lambda t: np.exp(-4 * t)]
+    for g in fns:
+        exact, _ = quad(g, 0, 1, epsabs=1e-14)
+        # unbiased: the average over the single uniform u0 is the integral
+        mean, _ = quad(
+            lambda u: _systematic_mean(g, u, n),
+            0,
+            1,
+            limit=200,
+            points=[j / n for j in range(1, n)],
+            epsabs=1e-12,
+        )
+        assert mean == pytest.approx(exact, abs=1e-9)
+        # deterministic error bound |estimate - integral| <= |g(1) - g(0)| / n for every u0
+        spread = abs(g(1.0) - g(0.0))
+        errs = [abs(_systematic_mean(g, u, n) - exact) for u in np.linspace(0, 1, 401)[:-1]]
+        assert max(errs) <= spread / n + 1e-12
