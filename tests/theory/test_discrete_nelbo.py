@@ -176,7 +176,7 @@ def test_antithetic_times_unbiased_and_bounded_for_monotone_integrands(n):
         exact, _ = quad(g, 0, 1, epsabs=1e-14)
         # unbiased: the average over the single uniform u0 is the integral
         mean, _ = quad(
-            lambda u: _systematic_mean(g, u, n),
+            lambda u, g=g: _systematic_mean(g, u, n),
             0,
             1,
             limit=200,
