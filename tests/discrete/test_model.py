@@ -138,3 +138,14 @@ def test_bad_input():
         evaluate_nelbo(m, torch.zeros(0, 6, dtype=torch.long))
     with pytest.raises(ValueError, match="must not be empty"):
         unigram_bits_per_token([], [1], 5)
+
+
+def test_satisfies_the_samplers_protocol():
+    from sciddm.discrete import model_info, sample
+
+    m = MDLM(MDLMConfig.preset("tiny", vocab_size=5, length=6), tokenizer=DnaTokenizer(length=6))
+    info = model_info(m)
+    assert (info.vocab_size, info.mask_id, info.length, info.time_conditioned) == (5, 4, 6, False)
+    out = sample(m, 3, method="fhs", seeds=[0, 1, 2])
+    assert out.tokens.shape == (3, 6) and (out.tokens < 4).all()
+    assert all(len(s) == 6 and set(s) <= set("ACGT") for s in m.tokenizer.decode_batch(out.tokens))

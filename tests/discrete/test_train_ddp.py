@@ -103,3 +103,66 @@ def test_gloo_ddp_matches_single_process_gradients(tmp_path, monkeypatch):
             torch.testing.assert_close(rank0[key], want, rtol=0, atol=4 * lr, msg=key)
         else:
             torch.testing.assert_close(rank0[key], want, rtol=1e-5, atol=1e-7, msg=key)
+
+
+@pytest.mark.slow
+@pytest.mark.distributed
+def test_torchrun_cli_runs_and_matches_one_process(tmp_path):
+    from sciddm.discrete import load_model
+
+    f = tmp_path / "seqs.txt"
+    f.write_text("\n".join(DNA))
+    common = [
+        "--steps",
+        "3",
+        "--batch-size",
+        "8",
+        "--d-model",
+        "32",
+        "--n-heads",
+        "2",
+        "--n-layers",
+        "1",
+        "--val-fraction",
+        "0.25",
+        "--quiet",
+        "--seed",
+        "3",
+    ]
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "PYTHONWARNINGS": "ignore",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node",
+        "2",
+        "-m",
+        "sciddm.discrete.train",
+        str(f),
+        *common,
+        "--out-dir",
+        str(tmp_path / "ddp"),
+    ]
+    proc = subprocess.run(cmd, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    one = [
+        sys.executable,
+        "-m",
+        "sciddm.discrete.train",
+        str(f),
+        *common,
+        "--out-dir",
+        str(tmp_path / "one"),
+    ]
+    proc = subprocess.run(one, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    ck = [torch.load(tmp_path / d / "checkpoint.pt", weights_only=True) for d in ("ddp", "one")]
+    assert ck[0]["world_size"] == 2 and ck[1]["world_size"] == 1
+    np.testing.assert_allclose(ck[0]["history"]["loss"], ck[1]["history"]["loss"], rtol=1e-5)
+    assert load_model(tmp_path / "ddp").tokenizer == load_model(tmp_path / "one").tokenizer
