@@ -552,16 +552,24 @@ class Trainer:
         return res.bits_per_token
 
     # -- the loop -------------------------------------------------------------
-    def _on_sigint(self, signum: int, frame: Any) -> None:
+    def _on_signal(self, signum: int, frame: Any) -> None:
         self._stop = True
-        signal.signal(signal.SIGINT, signal.default_int_handler)  # a second ^C is immediate
-        logger.warning("interrupt: finishing step %d and saving a checkpoint", self.step + 1)
+        # a second signal acts at once
+        signal.signal(
+            signum, signal.default_int_handler if signum == signal.SIGINT else signal.SIG_DFL
+        )
+        logger.warning(
+            "%s: finishing step %d and saving a checkpoint",
+            signal.Signals(signum).name,
+            self.step + 1,
+        )
 
     def run(self) -> TrainResult:
         """Train up to ``config.steps``; return a :class:`TrainResult`."""
         cfg = self.config
         main = threading.current_thread() is threading.main_thread()
-        old = signal.signal(signal.SIGINT, self._on_sigint) if main else None
+        sigs = (signal.SIGINT, signal.SIGTERM)
+        old = {sg: signal.signal(sg, self._on_signal) for sg in sigs} if main else {}
         interrupted = stopped = False
         t0, start = time.perf_counter(), self.step
         try:
@@ -607,8 +615,8 @@ class Trainer:
                     _model_payload(self.model, self._ema_state()), Path(cfg.out_dir) / MODEL_FILE
                 )
         finally:
-            if main and old is not None:
-                signal.signal(signal.SIGINT, old)
+            for sg, handler in old.items():
+                signal.signal(sg, handler)
         tokens = (self.step - start) * cfg.batch_size * self.length
         train_ids = self.train_set.ids.numpy()
         return TrainResult(
@@ -691,8 +699,9 @@ def train(
     Each step minimises the mean over a batch of the continuous-time NELBO
     estimate per position (see :func:`sciddm.discrete.nelbo`) with AdamW,
     linear warm-up then cosine (or linear) decay, gradient clipping and an
-    EMA of the weights. A SIGINT (Ctrl-C) finishes the current step, writes
-    ``checkpoint.pt`` and raises KeyboardInterrupt; every checkpoint is
+    EMA of the weights. A SIGINT (Ctrl-C) or SIGTERM finishes the current
+    step, writes ``checkpoint.pt`` and raises KeyboardInterrupt (a second
+    signal acts at once); every checkpoint is
     written to a temporary file and renamed, so the previous one survives a
     crash during the write. Re-running with the same ``out_dir`` resumes:
     model, EMA, optimizer, scheduler, step and history are restored, and the

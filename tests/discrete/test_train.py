@@ -48,7 +48,8 @@ def test_sigint_saves_a_checkpoint_and_resumes(tmp_path):
         train(**TINY, out_dir=str(tmp_path), callback=interrupt)
     ck = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
     assert ck["step"] == 2
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
     resumed = train(**TINY, out_dir=str(tmp_path))
     full = train(**TINY)
     np.testing.assert_array_equal(resumed.loss, full.loss)
@@ -222,3 +223,53 @@ def test_unknown_option_and_bad_config_type():
         train(**TINY, step=3)
     with pytest.raises(ValueError, match="`config` must be a TrainConfig"):
         train(3)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
+def test_real_signal_leaves_a_loadable_checkpoint(tmp_path, sig):
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    f = tmp_path / "seqs.txt"
+    f.write_text("\n".join(DNA))
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])),
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "sciddm.discrete.train",
+        str(f),
+        "--steps",
+        "100000",
+        "--batch-size",
+        "8",
+        "--save-every",
+        "1",
+        "--out-dir",
+        str(tmp_path),
+        "--quiet",
+    ]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.time() + 120
+        while not (tmp_path / "checkpoint.pt").exists() and time.time() < deadline:
+            time.sleep(0.2)
+        time.sleep(1.0)  # let it write a few more checkpoints
+        proc.send_signal(sig)
+        proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == (130 if sig == signal.SIGINT else -signal.SIGKILL)
+    ck = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    assert ck["step"] >= 1 and len(ck["history"]["loss"]) == ck["step"]
+    assert load_model(tmp_path / "checkpoint.pt").vocab_size == 5
