@@ -124,11 +124,11 @@ res = train(
     kind="smiles",
     length=40,
     model="tiny",
-    steps=60 if FAST else 1500,
+    steps=60 if FAST else 800,
     batch_size=32 if FAST else 64,
     lr=1e-3,
     warmup_steps=10 if FAST else 100,
-    eval_every=0 if FAST else 250,
+    eval_every=0 if FAST else 200,
     eval_max=256 if FAST else 1024,
     val_fraction=0.05,
     seed=0,
@@ -175,8 +175,9 @@ plt.show()
 # The samplers of `sciddm.discrete.sample` take any model of the masked-diffusion
 # protocol, including this one. The first-hitting sampler (FHS) makes exactly $L$ network
 # calls and draws in float64; sample $i$ depends only on its seed. A tiny, briefly
-# trained model produces SMILES of the right *style*, but many are not valid molecules:
-# validity needs a larger model and longer training (see `sciddm reproduce discrete.train
+# trained model produces SMILES of the right *style*, but only a few percent are valid
+# molecules (2 of 64 with the full-size settings of this notebook): validity needs a
+# larger model and longer training (see `sciddm reproduce discrete.train
 # --full` on MOSES, GPU-sized). The sampler tutorial section covers the samplers in depth.
 
 # %%
