@@ -273,3 +273,18 @@ def test_real_signal_leaves_a_loadable_checkpoint(tmp_path, sig):
     ck = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
     assert ck["step"] >= 1 and len(ck["history"]["loss"]) == ck["step"]
     assert load_model(tmp_path / "checkpoint.pt").vocab_size == 5
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("compile_", [False, pytest.param(True, marks=pytest.mark.slow)])
+def test_cuda_bf16_training_runs_and_learns(tmp_path, compile_):
+    res = train(
+        **{**TINY, "steps": 40, "lr": 3e-3, "data": tuple(_motif())},
+        device="cuda",
+        precision="bf16",
+        compile=compile_,
+        out_dir=str(tmp_path),
+    )
+    assert np.isfinite(res.loss).all() and res.loss[-5:].mean() < res.loss[:5].mean()
+    assert next(res.model.parameters()).device.type == "cuda"
+    assert load_model(tmp_path).vocab_size == 5
