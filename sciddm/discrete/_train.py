@@ -281,14 +281,6 @@ class Trainer:
         self.device = torch.device(f"cuda:{local_rank}" if use_cuda else "cpu")
         if use_cuda:
             torch.cuda.set_device(self.device)
-        self._own_group = False
-        if self.world > 1 and not dist.is_initialized():
-            dist.init_process_group("nccl" if use_cuda else "gloo")
-            self._own_group = True
-        self.distributed = self.world > 1
-        self.bf16 = cfg.precision == "bf16" or (cfg.precision == "auto" and use_cuda)
-        if self.bf16 and not use_cuda:
-            logger.warning("bf16 autocast on CPU is slow; consider precision='fp32'")
         per = self.world * cfg.grad_accum
         if cfg.batch_size % per:
             raise ValueError(
@@ -296,13 +288,25 @@ class Trainer:
                 f"({self.world} * {cfg.grad_accum})"
             )
         self.micro = cfg.batch_size // per
-        self._setup_data()
-        self._setup_model()
+        self.bf16 = cfg.precision == "bf16" or (cfg.precision == "auto" and use_cuda)
+        if self.bf16 and not use_cuda:
+            logger.warning("bf16 autocast on CPU is slow; consider precision='fp32'")
+        self.distributed = self.world > 1
+        self._own_group = False
+        if self.distributed and not dist.is_initialized():
+            dist.init_process_group("nccl" if use_cuda else "gloo")
+            self._own_group = True
         self.step = 0
         self.history: dict[str, list[float]] = {"step": [], "loss": [], "lr": []}
         self.val: dict[str, list[float]] = {"step": [], "bits": []}
         self._stop = self._stop_agreed = False
-        self._maybe_resume()
+        try:
+            self._setup_data()
+            self._setup_model()
+            self._maybe_resume()
+        except BaseException:
+            self.close()
+            raise
 
     # -- set-up ---------------------------------------------------------------
     def _setup_data(self) -> None:
