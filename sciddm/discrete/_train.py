@@ -505,7 +505,7 @@ class Trainer:
         pos = torch.arange(len(rows)) * W + self.rank
         x = self.train_set.ids[rows].long()
         self.model.train()
-        total = torch.zeros((), dtype=torch.float64)
+        total = torch.zeros((), dtype=torch.float64, device=self.device)
         for i in range(cfg.grad_accum):
             sl = slice(i * self.micro, (i + 1) * self.micro)
             xb = x[sl].to(self.device, non_blocking=True)
@@ -526,15 +526,16 @@ class Trainer:
                     )
                 loss = terms.sum() * (W / (B * L))
                 loss.backward()
-            total += float(terms.detach().sum())
+            total += terms.detach().sum().double()  # no host sync per micro-batch
         if self.distributed:
             import torch.distributed as dist
 
-            buf = torch.tensor([total.item(), float(self._stop)], device=self.device)
+            flag = torch.tensor(float(self._stop), dtype=torch.float64, device=self.device)
+            buf = torch.stack([total, flag])
             dist.all_reduce(buf)
-            total = buf[0].cpu().double()
+            total = buf[0]
             self._stop_agreed = bool(buf[1].item() > 0)
-        return float(total) / (B * L)
+        return float(total.item()) / (B * L)
 
     def _optimizer_step(self) -> None:
         cfg = self.config
