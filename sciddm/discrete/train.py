@@ -52,7 +52,7 @@ def build_parser(prog: str = "sciddm train-discrete") -> argparse.ArgumentParser
     for f in dataclasses.fields(TrainConfig):
         flag = "--" + f.name.replace("_", "-")
         tp = _field_type(f)
-        default = f.default
+        default = True if f.name == "progress" else f.default  # bars on in the CLI
         helptext = f"(default: {default})"
         if tp is bool:
             p.add_argument(
