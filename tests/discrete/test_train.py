@@ -256,6 +256,7 @@ def test_real_signal_leaves_a_loadable_checkpoint(tmp_path, sig):
         "--out-dir",
         str(tmp_path),
         "--quiet",
+        "--no-progress",
     ]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
