@@ -289,3 +289,12 @@ def test_cuda_bf16_training_runs_and_learns(tmp_path, compile_):
     assert np.isfinite(res.loss).all() and res.loss[-5:].mean() < res.loss[:5].mean()
     assert next(res.model.parameters()).device.type == "cuda"
     assert load_model(tmp_path).vocab_size == 5
+
+
+def test_time_conditioned_training_and_reload(tmp_path):
+    res = train(**{**TINY, "steps": 2}, time_conditioned=True, out_dir=str(tmp_path))
+    m = load_model(tmp_path)
+    assert m.time_conditioned and res.model.time_conditioned
+    x = torch.from_numpy(res.tokenizer.encode_batch(DNA[:2]))
+    t = torch.tensor([0.2, 0.7])
+    torch.testing.assert_close(m(x, t), res.model(x, t))
