@@ -415,7 +415,8 @@ def _ancestral(
         if f64:
             if cached:
                 assert buf is not None
-                src, where, pre_m = buf, masked.nonzero(as_tuple=True), pre_buf[masked]
+                r_idx, c_idx = masked.nonzero(as_tuple=True)
+                src, where, pre_m = buf, (r_idx, c_idx), pre_buf[masked]
             else:
                 assert cdf_now is not None and pre_now is not None
                 src, where, pre_m = cdf_now, None, pre_now
@@ -425,8 +426,12 @@ def _ancestral(
             else:
                 new = _band_draw(src, where, pre_m, u, move, stay, mid)
         else:
-            raw = buf[masked] if cached else cdf_now
-            assert raw is not None
+            if cached:
+                assert buf is not None
+                raw = buf[masked]
+            else:
+                assert cdf_now is not None
+                raw = cdf_now
             p = subs_probs(raw, info, torch.float32)
             if i == steps and noise_removal == "argmax":
                 new = p.argmax(-1)
