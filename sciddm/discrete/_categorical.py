@@ -66,6 +66,13 @@ def _mix64(z: torch.Tensor) -> torch.Tensor:
     return z ^ ((z >> 31) & ((1 << 33) - 1))
 
 
+def _mix64_int(z: int) -> int:
+    """SplitMix64 finaliser on a Python int in [0, 2**64)."""
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) % _U64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) % _U64
+    return z ^ (z >> 31)
+
+
 def _mix64_numpy(z: np.ndarray) -> np.ndarray:
     """Reference SplitMix64 finaliser in uint64 (used by the tests)."""
     z = np.asarray(z, dtype=np.uint64)
@@ -148,9 +155,9 @@ class RowGenerator:
         return sub
 
     def _call_key(self) -> torch.Tensor:
-        c = torch.tensor(self.counter, dtype=torch.int64, device=self.device)
+        c = _signed(_mix64_int((self.counter + _GOLDEN) % _U64))
         self.counter += 1
-        return _mix64(self._keys ^ _mix64(c + _GOLDEN))
+        return _mix64(self._keys ^ c)
 
     def uniform(self, *shape: int, dtype: torch.dtype = torch.float64) -> torch.Tensor:
         """Uniforms of shape ``(n_rows, *shape)``; advances the shared counter.
@@ -158,6 +165,13 @@ class RowGenerator:
         float64: 53 random bits, values in the open interval (0, 1).
         float32: 24 random bits, values ``k * 2**-24`` in [0, 1) like ``torch.rand``.
         """
+        if dtype == torch.float64:  # fast path of uniform_where for all rows
+            key = self._call_key()
+            m = int(np.prod(shape)) if shape else 1
+            e = torch.arange(1, m + 1, dtype=torch.int64, device=self.device) * _GOLDEN
+            h = _mix64(key[:, None] + e)
+            u = (((h >> 11) & ((1 << 53) - 1)).to(torch.float64) + 0.5) * 2.0**-53
+            return u.reshape(self.n_rows, *shape)
         sel = torch.ones(self.n_rows, dtype=torch.bool, device=self.device)
         return self.uniform_where(sel, *shape, dtype=dtype).reshape(self.n_rows, *shape)
 

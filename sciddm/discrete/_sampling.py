@@ -297,12 +297,6 @@ def _draw(q: torch.Tensor, u: torch.Tensor, precision: str) -> torch.Tensor:
     return _inverse_cdf(q, u) if precision == "float64" else _gumbel_argmax32(q, u)
 
 
-def _uniforms(gen: RowGenerator, shape: tuple[int, ...], v: int, precision: str) -> torch.Tensor:
-    if precision == "float64":
-        return gen.uniform(*shape)
-    return gen.uniform(*shape, v, dtype=torch.float32)
-
-
 def _band_draw(
     cdf_src: torch.Tensor,
     where: tuple[torch.Tensor, torch.Tensor] | None,
@@ -467,8 +461,8 @@ def _fhs(
     calls = 0
     for _ in progress_bar(range(math.ceil(n_masked / k)), enabled=progress, desc="fhs"):
         kk = min(k, n_masked)
-        u_time = gen.uniform(kk)
-        u_pos = gen.uniform(length)
+        u_all = gen.uniform(length + 2 * kk)  # positions, times, tokens: one draw per call
+        u_pos, u_time, u_tok = u_all[:, :length], u_all[:, length:-kk], u_all[:, -kk:]
         one_minus_a = 1 - schedule.alpha(t)
         taus = []
         for j in range(kk):
@@ -482,7 +476,9 @@ def _fhs(
         sel = keys.topk(kk, dim=1, largest=False).indices
         rows = out.gather(1, sel[..., None].expand(n, kk, v))
         p = subs_probs(rows, info, dt)
-        tok = _draw(p, _uniforms(gen, (kk,), v, precision), precision)
+        if precision == "float32":
+            u_tok = gen.uniform(kk, v, dtype=torch.float32)
+        tok = _draw(p, u_tok, precision)
         x = x.scatter(1, sel, tok)
         times = times.scatter(1, sel, tau)
         t = tau[:, -1]

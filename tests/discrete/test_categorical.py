@@ -6,7 +6,13 @@ import torch
 
 from sciddm._core.stats import chisquare_gof
 from sciddm.discrete import RowGenerator, categorical, sequence_entropy, unigram_distribution
-from sciddm.discrete._categorical import _GOLDEN, _inverse_cdf, _mix64, _mix64_numpy
+from sciddm.discrete._categorical import (
+    _GOLDEN,
+    _inverse_cdf,
+    _mix64,
+    _mix64_int,
+    _mix64_numpy,
+)
 
 
 def test_mix64_matches_uint64_reference():
@@ -20,6 +26,8 @@ def test_mix64_matches_uint64_reference():
     first = _mix64_numpy(np.array([0], dtype=np.uint64) + np.uint64(0x9E3779B97F4A7C15))
     assert int(first[0]) == 0xE220A8397B1DCDAF
     assert _GOLDEN == 0x9E3779B97F4A7C15 - 2**64
+    for v in (0, 1, 2**64 - 1, 0x9E3779B97F4A7C15):
+        assert _mix64_int(v) == int(_mix64_numpy(np.array([v], dtype=np.uint64))[0])
 
 
 def test_rows_depend_only_on_their_seed():
