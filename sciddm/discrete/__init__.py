@@ -10,20 +10,20 @@ from sciddm.discrete._protocol import (
     Denoiser,
     FunctionModel,
     ModelInfo,
+    Transition,
+    denoiser_probs,
     model_info,
+    predict_x0,
+    sample_transition,
+    transition_probs,
 )
 from sciddm.discrete._sampling import (
     METHODS,
     SampleResult,
-    Transition,
-    denoiser_probs,
     merge_rank_results,
-    predict_x0,
     sample,
     sample_distributed,
-    sample_transition,
     split_seeds,
-    transition_probs,
 )
 from sciddm.discrete._schedule import DEFAULT_EPS, LogLinearSchedule
 from sciddm.discrete._train import TrainConfig, TrainResult, train

@@ -20,8 +20,9 @@ import torch
 from sciddm._core.registry import Context, register
 from sciddm._core.stats import chisquare_gof, total_variation
 from sciddm.discrete._categorical import sequence_entropy, unigram_distribution
-from sciddm.discrete._protocol import FunctionModel, LogLinearSchedule
+from sciddm.discrete._protocol import FunctionModel
 from sciddm.discrete._sampling import sample
+from sciddm.discrete._schedule import LogLinearSchedule
 
 __all__ = [
     "RandomDenoiser",
