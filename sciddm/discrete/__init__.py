@@ -2,7 +2,9 @@
 
 from sciddm.discrete._categorical import (
     RowGenerator,
+    SampleDiagnostics,
     categorical,
+    sample_diagnostics,
     sequence_entropy,
     unigram_distribution,
 )
@@ -66,6 +68,7 @@ __all__: list[str] = [
     "FunctionModel",
     "ModelInfo",
     "RowGenerator",
+    "SampleDiagnostics",
     "SampleResult",
     "Transition",
     "categorical",
@@ -74,6 +77,7 @@ __all__: list[str] = [
     "model_info",
     "predict_x0",
     "sample",
+    "sample_diagnostics",
     "sample_distributed",
     "sample_transition",
     "sequence_entropy",

@@ -110,3 +110,22 @@ def test_entropy_and_unigram_against_hand_computation():
     assert h[1] == 0.0
     with pytest.raises(ValueError, match="`tokens` must be ids"):
         unigram_distribution(toks, 3)
+
+
+def test_sample_diagnostics_against_reference():
+    from sciddm.discrete import sample_diagnostics
+
+    toks = np.array([[0, 0, 1, 1], [2, 2, 2, 2]])
+    ref = np.array([[0, 1, 2, 3]])
+    d = sample_diagnostics(toks, 5, reference=ref, exclude=[4])
+    assert d.unigram.tolist() == [0.25, 0.25, 0.5, 0.0, 0.0]
+    assert d.unigram_tv == pytest.approx(0.5 * (0 + 0 + 0.25 + 0.25))
+    assert d.mean_sequence_entropy == pytest.approx(np.log(2) / 2)
+    assert d.reference_unigram_entropy == pytest.approx(np.log(4))
+    # KL(ref || smoothed samples) by hand: sample counts + 0.5 over the 4 allowed ids
+    sm = (np.array([2, 2, 4, 0]) + 0.5) / 10
+    assert d.unigram_kl == pytest.approx(np.sum(0.25 * np.log(0.25 / sm)))
+    nd = sample_diagnostics(toks, 5)
+    assert np.isnan(nd.unigram_tv)
+    with pytest.raises(ValueError, match="needs samples with decoded `texts`"):
+        sample_diagnostics(toks, 5, molecules=True)
