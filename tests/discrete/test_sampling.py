@@ -89,6 +89,10 @@ def test_cached_uses_at_most_L_calls_and_matches_ancestral():
     assert np.all(cac.nfe <= 10) and anc.n_calls >= 300 and np.all(anc.nfe > 10 * cac.nfe)
     r = sample(Counting(), 3, length=5, method="cached", steps=1000, seeds=range(3))
     assert np.all(r.nfe <= 5)
+    kw = dict(steps=50, seeds=range(4), precision="float32")
+    a32 = sample(m, 4, method="ancestral", **kw)
+    c32 = sample(m, 4, method="cached", **kw)
+    assert np.array_equal(a32.tokens, c32.tokens)
 
 
 def test_time_conditioned_models_receive_times():
