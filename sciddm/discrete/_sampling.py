@@ -422,7 +422,10 @@ def sample(
         Gumbel-max (biased towards likely tokens; for demonstration).
     seeds : sequence of int, optional
         One seed per sample; sample ``i`` depends only on ``seeds[i]`` (not on
-        ``n``, ``batch_size`` or the device).
+        ``n``, ``batch_size`` or the device): its random numbers are the same
+        everywhere (integer hashing, :class:`RowGenerator`), so tokens can only
+        differ where the network's own outputs differ in floating point across
+        batch shapes or devices.
     generator : numpy Generator, int, torch.Generator or None
         Source of the seeds when ``seeds`` is not given.
     device : str or torch.device, optional
