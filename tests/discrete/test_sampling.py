@@ -303,3 +303,16 @@ def test_real_mdlm_model_with_every_sampler(time_conditioned):
             r.tokens, list({tok.mask_id, *getattr(model, "forbidden_ids", ())})
         ).any()
         assert r.texts is not None and all(set(s) <= set("ACGT") and len(s) == 12 for s in r.texts)
+
+
+@pytest.mark.gpu
+def test_cuda_streams_and_samples_equal_cpu():
+    for dt in (torch.float64, torch.float32):
+        a = RowGenerator([1, 2**40], device="cpu").uniform(3, 5, dtype=dt)
+        b = RowGenerator([1, 2**40], device="cuda").uniform(3, 5, dtype=dt)
+        assert torch.equal(a, b.cpu())
+    logits = torch.log(torch.tensor([0.5, 0.25, 0.25, 0.0], dtype=torch.float64))
+    m = FunctionModel(lambda x: logits.to(x.device).expand(*x.shape, 4), 4, 3, length=9)
+    for method, steps, k in ALL:
+        kw = dict(method=method, steps=steps, k=k, seeds=range(6))
+        assert np.array_equal(sample(m, 6, **kw).tokens, sample(m, 6, device="cuda", **kw).tokens)
