@@ -2,7 +2,9 @@
 
 from sciddm.discrete._categorical import (
     RowGenerator,
+    SampleDiagnostics,
     categorical,
+    sample_diagnostics,
     sequence_entropy,
     unigram_distribution,
 )
@@ -10,20 +12,20 @@ from sciddm.discrete._protocol import (
     Denoiser,
     FunctionModel,
     ModelInfo,
+    Transition,
+    denoiser_probs,
     model_info,
+    predict_x0,
+    sample_transition,
+    transition_probs,
 )
 from sciddm.discrete._sampling import (
     METHODS,
     SampleResult,
-    Transition,
-    denoiser_probs,
     merge_rank_results,
-    predict_x0,
     sample,
     sample_distributed,
-    sample_transition,
     split_seeds,
-    transition_probs,
 )
 from sciddm.discrete._schedule import DEFAULT_EPS, LogLinearSchedule
 from sciddm.discrete._train import TrainConfig, TrainResult, train
@@ -66,6 +68,7 @@ __all__: list[str] = [
     "FunctionModel",
     "ModelInfo",
     "RowGenerator",
+    "SampleDiagnostics",
     "SampleResult",
     "Transition",
     "categorical",
@@ -74,6 +77,7 @@ __all__: list[str] = [
     "model_info",
     "predict_x0",
     "sample",
+    "sample_diagnostics",
     "sample_distributed",
     "sample_transition",
     "sequence_entropy",

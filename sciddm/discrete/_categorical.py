@@ -28,18 +28,22 @@ References
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import torch
 
+from sciddm._core.results import Result
 from sciddm._core.rng import as_generator
 from sciddm._core.validation import check_choice
 
 __all__ = [
     "RowGenerator",
+    "SampleDiagnostics",
     "categorical",
+    "sample_diagnostics",
     "sequence_entropy",
     "unigram_distribution",
 ]
@@ -64,6 +68,13 @@ def _mix64(z: torch.Tensor) -> torch.Tensor:
     z = z ^ ((z >> 27) & ((1 << 37) - 1))
     z = z * _M2
     return z ^ ((z >> 31) & ((1 << 33) - 1))
+
+
+def _mix64_int(z: int) -> int:
+    """SplitMix64 finaliser on a Python int in [0, 2**64)."""
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) % _U64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) % _U64
+    return z ^ (z >> 31)
 
 
 def _mix64_numpy(z: np.ndarray) -> np.ndarray:
@@ -148,9 +159,9 @@ class RowGenerator:
         return sub
 
     def _call_key(self) -> torch.Tensor:
-        c = torch.tensor(self.counter, dtype=torch.int64, device=self.device)
+        c = _signed(_mix64_int((self.counter + _GOLDEN) % _U64))
         self.counter += 1
-        return _mix64(self._keys ^ _mix64(c + _GOLDEN))
+        return _mix64(self._keys ^ c)
 
     def uniform(self, *shape: int, dtype: torch.dtype = torch.float64) -> torch.Tensor:
         """Uniforms of shape ``(n_rows, *shape)``; advances the shared counter.
@@ -158,6 +169,13 @@ class RowGenerator:
         float64: 53 random bits, values in the open interval (0, 1).
         float32: 24 random bits, values ``k * 2**-24`` in [0, 1) like ``torch.rand``.
         """
+        if dtype == torch.float64:  # fast path of uniform_where for all rows
+            key = self._call_key()
+            m = int(np.prod(shape)) if shape else 1
+            e = torch.arange(1, m + 1, dtype=torch.int64, device=self.device) * _GOLDEN
+            h = _mix64(key[:, None] + e)
+            u = (((h >> 11) & ((1 << 53) - 1)).to(torch.float64) + 0.5) * 2.0**-53
+            return u.reshape(self.n_rows, *shape)
         sel = torch.ones(self.n_rows, dtype=torch.bool, device=self.device)
         return self.uniform_where(sel, *shape, dtype=dtype).reshape(self.n_rows, *shape)
 
@@ -357,3 +375,119 @@ def sequence_entropy(tokens: Any, *, exclude: Sequence[int] = ()) -> np.ndarray:
         p = c / max(c.sum(), 1)
         out[i] = float(-(p * np.log(p)).sum()) if c.size else 0.0
     return out
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class SampleDiagnostics(Result):
+    """Entropy and unigram statistics of samples, optionally against reference data.
+
+    Attributes
+    ----------
+    mean_sequence_entropy : float
+        Mean over samples of the entropy (nats) of each sample's own unigram
+        distribution (Zheng et al. 2024's "entropy").
+    unigram_entropy : float
+        Entropy (nats) of the pooled unigram distribution.
+    unigram : ndarray (V,)
+        Pooled token frequencies (excluded ids at zero).
+    reference_unigram_entropy, unigram_tv, unigram_kl : float
+        With reference tokens: the reference's pooled entropy, the total
+        variation between the unigrams and ``KL(reference || samples)`` with
+        add-half smoothing of the sample counts (NaN without reference).
+    reference_mean_sequence_entropy : float
+    molecules : object or None
+        :func:`sciddm.chem.molecule_report` of the decoded strings when
+        ``molecules=True``.
+    """
+
+    mean_sequence_entropy: float
+    unigram_entropy: float
+    unigram: np.ndarray
+    reference_mean_sequence_entropy: float
+    reference_unigram_entropy: float
+    unigram_tv: float
+    unigram_kl: float
+    molecules: Any = None
+
+
+def _entropy(p: np.ndarray) -> float:
+    q = p[p > 0]
+    return float(-(q * np.log(q)).sum())
+
+
+def sample_diagnostics(
+    samples: Any,
+    vocab_size: int,
+    *,
+    reference: Any = None,
+    exclude: Sequence[int] = (),
+    molecules: bool = False,
+    reference_texts: Sequence[str] | None = None,
+) -> SampleDiagnostics:
+    """Entropy / unigram diagnostics of samples, and molecule metrics when asked.
+
+    Parameters
+    ----------
+    samples : SampleResult or array (n, L) of token ids
+    vocab_size : int
+    reference : array (m, L') of token ids, optional
+        Data to compare with (e.g. the encoded training set).
+    exclude : sequence of int
+        Ids left out of every statistic (e.g. PAD).
+    molecules : bool, default False
+        Also run :func:`sciddm.chem.molecule_report` on ``samples.texts``
+        (validity, uniqueness, novelty vs ``reference_texts``, diversity, ...);
+        needs the ``chem`` extra.
+    reference_texts : sequence of str, optional
+        Training molecules for novelty and property distances.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sciddm.discrete import sample_diagnostics
+    >>> d = sample_diagnostics(np.array([[0, 1], [1, 1]]), 3, reference=np.array([[0, 1]]))
+    >>> round(d.unigram_tv, 3), round(d.mean_sequence_entropy, 4)
+    (0.25, 0.3466)
+    """
+    tokens = getattr(samples, "tokens", samples)
+    tokens = np.asarray(tokens.cpu() if isinstance(tokens, torch.Tensor) else tokens)
+    uni = unigram_distribution(tokens, vocab_size, exclude=exclude)
+    nan = float("nan")
+    ref_seq = ref_ent = tv = kl = nan
+    if reference is not None:
+        ref = np.asarray(reference.cpu() if isinstance(reference, torch.Tensor) else reference)
+        ref_uni = unigram_distribution(ref, vocab_size, exclude=exclude)
+        ref_seq = float(sequence_entropy(ref, exclude=exclude).mean())
+        ref_ent = _entropy(ref_uni)
+        tv = 0.5 * float(np.abs(uni - ref_uni).sum())
+        counts = np.bincount(tokens.ravel(), minlength=vocab_size).astype(float)
+        keep = np.ones(vocab_size, bool)
+        keep[list(exclude)] = False
+        sm = (counts + 0.5) * keep
+        sm /= sm.sum()
+        pos = ref_uni > 0
+        kl = float(np.sum(ref_uni[pos] * np.log(ref_uni[pos] / sm[pos])))
+    report = None
+    if molecules:
+        texts = getattr(samples, "texts", None)
+        if texts is None:
+            raise ValueError("`molecules=True` needs samples with decoded `texts` (a tokenizer)")
+        import importlib
+
+        from sciddm._core.extras import require
+
+        require("rdkit", "chem", purpose="molecule metrics")
+        chem = importlib.import_module("sciddm.chem")
+        if not hasattr(chem, "molecule_report"):
+            raise ImportError("`molecules=True` needs sciddm.chem.molecule_report (the chem issue)")
+        report = chem.molecule_report(list(texts), reference_texts)
+    return SampleDiagnostics(
+        mean_sequence_entropy=float(sequence_entropy(tokens, exclude=exclude).mean()),
+        unigram_entropy=_entropy(uni),
+        unigram=uni,
+        reference_mean_sequence_entropy=ref_seq,
+        reference_unigram_entropy=ref_ent,
+        unigram_tv=tv,
+        unigram_kl=kl,
+        molecules=report,
+    )

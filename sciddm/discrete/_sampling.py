@@ -16,7 +16,8 @@ transition of one masked position from t to s < t is (MDLM, Sahoo et al.
 and unmasked positions are copied. The samplers here differ only in how they
 simulate this chain; the single-step functions (:func:`denoiser_probs`,
 :func:`transition_probs`, :func:`sample_transition`, :func:`predict_x0`) are
-public so that guidance methods (SVDD, SMC) reuse them.
+public (in :mod:`sciddm.discrete._protocol`) so that guidance methods (SVDD,
+SMC) reuse them.
 """
 
 from __future__ import annotations
@@ -38,29 +39,23 @@ from sciddm.discrete._categorical import (
     RowGenerator,
     _gumbel_argmax32,
     _inverse_cdf,
-    categorical,
     draw_seeds,
 )
 from sciddm.discrete._protocol import (
-    LogLinearSchedule,
     ModelInfo,
     call_model,
     model_info,
+    resolve_schedule,
     subs_probs,
 )
 
 __all__ = [
     "METHODS",
     "SampleResult",
-    "Transition",
-    "denoiser_probs",
     "merge_rank_results",
-    "predict_x0",
     "sample",
     "sample_distributed",
-    "sample_transition",
     "split_seeds",
-    "transition_probs",
 ]
 
 logger = logging.getLogger(__name__)
@@ -69,238 +64,11 @@ METHODS = ("ancestral", "cached", "fhs", "fhs-parallel")
 _DTYPES = {"float64": torch.float64, "float32": torch.float32}
 
 
-def _schedule(schedule: Any) -> Any:
-    if schedule is None:
-        return LogLinearSchedule()
-    if not (hasattr(schedule, "alpha") and hasattr(schedule, "alpha_inv")):
-        raise ValueError("`schedule` must have methods `alpha(t)` and `alpha_inv(a)`")
-    return schedule
-
-
-# --------------------------------------------------------------------------- primitives
-
-
-def denoiser_probs(
-    model: Any,
-    x_t: torch.Tensor,
-    t: torch.Tensor | float | None = None,
-    *,
-    dtype: torch.dtype = torch.float64,
-) -> torch.Tensor:
-    """``p_theta(x0 | x_t)`` after the SUBS projection, from one network call.
-
-    Parameters
-    ----------
-    model : Denoiser
-    x_t : LongTensor of shape (n, L)
-    t : float or Tensor (n,), optional
-        Passed to the model only when it is ``time_conditioned`` (required then).
-    dtype : torch.dtype, default float64
-
-    Returns
-    -------
-    Tensor (n, L, V)
-        Rows of masked positions: the model's distribution with [MASK] and
-        forbidden ids at zero; rows of unmasked positions: one-hot at the
-        current token (SUBS "carry-over").
-
-    Examples
-    --------
-    >>> import torch
-    >>> from sciddm.discrete import FunctionModel, denoiser_probs
-    >>> m = FunctionModel(lambda x: torch.zeros(*x.shape, 3), vocab_size=3, mask_id=2)
-    >>> denoiser_probs(m, torch.tensor([[0, 2]])).tolist()
-    [[[1.0, 0.0, 0.0], [0.5, 0.5, 0.0]]]
-    """
-    info = model_info(model)
-    x_t = torch.as_tensor(x_t)
-    if x_t.ndim != 2:
-        raise ValueError(f"`x_t` must have shape (n, L), got {tuple(x_t.shape)}")
-    tt = None
-    if info.time_conditioned:
-        if t is None:
-            raise ValueError("`t` is required for a time-conditioned model")
-        tt = torch.as_tensor(t, dtype=torch.float32, device=x_t.device).expand(x_t.shape[0])
-    out = call_model(model, info, x_t, tt)
-    p = torch.zeros(*x_t.shape, info.vocab_size, dtype=dtype, device=x_t.device)
-    masked = x_t == info.mask_id
-    if masked.any():
-        p[masked] = subs_probs(out[masked], info, dtype)
-    unm = ~masked
-    p[unm] = torch.nn.functional.one_hot(x_t[unm], info.vocab_size).to(dtype)
-    return p
-
-
-def transition_probs(
-    p_x0: torch.Tensor,
-    x_t: torch.Tensor,
-    t: float | torch.Tensor,
-    s: float | torch.Tensor,
-    *,
-    mask_id: int,
-    schedule: Any = None,
-) -> torch.Tensor:
-    """Ancestral transition ``q(x_s | x_t)`` of every position, normalised.
-
-    Parameters
-    ----------
-    p_x0 : Tensor (n, L, V)
-        ``p_theta(x0 | x_t)`` (e.g. from :func:`denoiser_probs`).
-    x_t : LongTensor (n, L)
-    t, s : float or Tensor (n,)
-        Times with ``0 <= s < t <= 1``.
-    mask_id : int
-    schedule : object with ``alpha``, optional
-        Log-linear (``alpha_t = 1 - (1 - 1e-3) t``) by default.
-
-    Returns
-    -------
-    Tensor (n, L, V), same dtype as ``p_x0``
-        Masked positions: ``p_x0 (alpha_s - alpha_t)/(1 - alpha_t)`` on the
-        tokens and ``(1 - alpha_s)/(1 - alpha_t)`` on [MASK]; unmasked
-        positions: one-hot at ``x_t``.
-
-    References
-    ----------
-    .. [1] Sahoo et al., "Simple and effective masked diffusion language
-       models", NeurIPS 2024, eq. (7) and Alg. 2 (``ddpm`` update).
-
-    Examples
-    --------
-    >>> import torch
-    >>> from sciddm.discrete import transition_probs
-    >>> p = torch.tensor([[[0.25, 0.75, 0.0]]], dtype=torch.float64)
-    >>> q = transition_probs(p, torch.tensor([[2]]), 1.0, 0.5, mask_id=2,
-    ...                      schedule=__import__("sciddm").discrete.LogLinearSchedule(0.0))
-    >>> q.tolist()
-    [[[0.125, 0.375, 0.5]]]
-    """
-    sch = _schedule(schedule)
-    n = x_t.shape[0]
-    dt = p_x0.dtype
-    tt = torch.as_tensor(t, dtype=torch.float64, device=p_x0.device).expand(n)
-    ss = torch.as_tensor(s, dtype=torch.float64, device=p_x0.device).expand(n)
-    if (ss >= tt).any() or (ss < 0).any() or (tt > 1).any():
-        raise ValueError("times must satisfy 0 <= s < t <= 1")
-    a_t, a_s = sch.alpha(tt), sch.alpha(ss)
-    move = ((a_s - a_t) / (1 - a_t)).to(dt)[:, None, None]
-    stay = ((1 - a_s) / (1 - a_t)).to(dt)[:, None]
-    q = p_x0 * move
-    q[..., mask_id] = stay.expand(n, x_t.shape[1])
-    unm = x_t != mask_id
-    q[unm] = torch.nn.functional.one_hot(x_t[unm], p_x0.shape[-1]).to(dt)
-    return q
-
-
-@dataclasses.dataclass(frozen=True, repr=False)
-class Transition(Result):
-    """Output of :func:`sample_transition`.
-
-    Attributes
-    ----------
-    candidates : LongTensor (n, M, L)
-        M independent draws of ``x_s`` per row.
-    probs : Tensor (n, L, V)
-        ``q(x_s | x_t)`` (float64).
-    p_x0 : Tensor (n, L, V)
-        ``p_theta(x0 | x_t)`` of the same network call.
-    """
-
-    candidates: torch.Tensor
-    probs: torch.Tensor
-    p_x0: torch.Tensor
-
-
-def sample_transition(
-    model: Any,
-    x_t: torch.Tensor,
-    t: float,
-    s: float,
-    *,
-    n_candidates: int = 1,
-    generator: RowGenerator | torch.Generator | None = None,
-    precision: str = "float64",
-    schedule: Any = None,
-) -> Transition:
-    """Draw ``n_candidates`` ancestral successors ``x_s`` of each row from ONE network call.
-
-    This is the proposal step of SVDD (Li et al. 2024, Alg. 1, line 3): the
-    ``M`` candidates are independent given ``x_t`` and share the network call.
-
-    Parameters
-    ----------
-    model : Denoiser
-    x_t : LongTensor (n, L)
-    t, s : float
-        ``0 <= s < t <= 1``.
-    n_candidates : int, default 1
-    generator : RowGenerator (n rows), torch.Generator or None
-        With a :class:`RowGenerator`, the candidates of row ``i`` depend only on its stream.
-    precision : {"float64", "float32"}
-    schedule : optional
-
-    Examples
-    --------
-    >>> import torch
-    >>> from sciddm.discrete import FunctionModel, RowGenerator, sample_transition
-    >>> m = FunctionModel(lambda x: torch.zeros(*x.shape, 3), vocab_size=3, mask_id=2)
-    >>> tr = sample_transition(m, torch.full((2, 4), 2), 1.0, 0.0, n_candidates=5,
-    ...                        generator=RowGenerator([0, 1]))
-    >>> tr.candidates.shape, bool((tr.candidates != 2).all())
-    (torch.Size([2, 5, 4]), True)
-    """
-    m = check_int(n_candidates, "n_candidates", lo=1)
-    check_choice(precision, "precision", tuple(_DTYPES))
-    x_t = torch.as_tensor(x_t)
-    info = model_info(model)
-    p = denoiser_probs(model, x_t, t, dtype=torch.float64)
-    q = transition_probs(p, x_t, t, s, mask_id=info.mask_id, schedule=schedule)
-    qm = q[:, None].expand(q.shape[0], m, *q.shape[1:])
-    cand = categorical(qm, generator=generator, precision=precision)
-    return Transition(candidates=cand, probs=q, p_x0=p)
-
-
-def predict_x0(
-    p_x0: torch.Tensor,
-    x_t: torch.Tensor,
-    *,
-    mask_id: int,
-    mode: str = "argmax",
-    generator: RowGenerator | torch.Generator | None = None,
-    precision: str = "float64",
-) -> torch.Tensor:
-    """Clean-sequence estimate ``x̂0(x_t)``: masked positions filled, unmasked copied.
-
-    ``mode="argmax"`` takes the most probable token of ``p_x0`` at each masked
-    position (SVDD-PM's ``x̂0``); ``mode="sample"`` draws each independently.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from sciddm.discrete import predict_x0
-    >>> p = torch.tensor([[[0.2, 0.8, 0.0], [0.9, 0.1, 0.0]]])
-    >>> predict_x0(p, torch.tensor([[2, 1]]), mask_id=2).tolist()
-    [[1, 1]]
-    """
-    check_choice(mode, "mode", ("argmax", "sample"))
-    if mode == "argmax":
-        fill = p_x0.argmax(-1)
-    else:
-        fill = categorical(p_x0, generator=generator, precision=precision)
-    return torch.where(x_t == mask_id, fill, x_t)
-
-
 # --------------------------------------------------------------------------- samplers
 
 
 def _draw(q: torch.Tensor, u: torch.Tensor, precision: str) -> torch.Tensor:
     return _inverse_cdf(q, u) if precision == "float64" else _gumbel_argmax32(q, u)
-
-
-def _uniforms(gen: RowGenerator, shape: tuple[int, ...], v: int, precision: str) -> torch.Tensor:
-    if precision == "float64":
-        return gen.uniform(*shape)
-    return gen.uniform(*shape, v, dtype=torch.float32)
 
 
 def _band_draw(
@@ -415,7 +183,8 @@ def _ancestral(
         if f64:
             if cached:
                 assert buf is not None
-                src, where, pre_m = buf, masked.nonzero(as_tuple=True), pre_buf[masked]
+                r_idx, c_idx = masked.nonzero(as_tuple=True)
+                src, where, pre_m = buf, (r_idx, c_idx), pre_buf[masked]
             else:
                 assert cdf_now is not None and pre_now is not None
                 src, where, pre_m = cdf_now, None, pre_now
@@ -425,8 +194,12 @@ def _ancestral(
             else:
                 new = _band_draw(src, where, pre_m, u, move, stay, mid)
         else:
-            raw = buf[masked] if cached else cdf_now
-            assert raw is not None
+            if cached:
+                assert buf is not None
+                raw = buf[masked]
+            else:
+                assert cdf_now is not None
+                raw = cdf_now
             p = subs_probs(raw, info, torch.float32)
             if i == steps and noise_removal == "argmax":
                 new = p.argmax(-1)
@@ -462,8 +235,8 @@ def _fhs(
     calls = 0
     for _ in progress_bar(range(math.ceil(n_masked / k)), enabled=progress, desc="fhs"):
         kk = min(k, n_masked)
-        u_time = gen.uniform(kk)
-        u_pos = gen.uniform(length)
+        u_all = gen.uniform(length + 2 * kk)  # positions, times, tokens: one draw per call
+        u_pos, u_time, u_tok = u_all[:, :length], u_all[:, length:-kk], u_all[:, -kk:]
         one_minus_a = 1 - schedule.alpha(t)
         taus = []
         for j in range(kk):
@@ -477,7 +250,9 @@ def _fhs(
         sel = keys.topk(kk, dim=1, largest=False).indices
         rows = out.gather(1, sel[..., None].expand(n, kk, v))
         p = subs_probs(rows, info, dt)
-        tok = _draw(p, _uniforms(gen, (kk,), v, precision), precision)
+        if precision == "float32":
+            u_tok = gen.uniform(kk, v, dtype=torch.float32)
+        tok = _draw(p, u_tok, precision)
         x = x.scatter(1, sel, tok)
         times = times.scatter(1, sel, tau)
         t = tau[:, -1]
@@ -647,7 +422,10 @@ def sample(
         Gumbel-max (biased towards likely tokens; for demonstration).
     seeds : sequence of int, optional
         One seed per sample; sample ``i`` depends only on ``seeds[i]`` (not on
-        ``n``, ``batch_size`` or the device).
+        ``n``, ``batch_size`` or the device): its random numbers are the same
+        everywhere (integer hashing, :class:`RowGenerator`), so tokens can only
+        differ where the network's own outputs differ in floating point across
+        batch shapes or devices.
     generator : numpy Generator, int, torch.Generator or None
         Source of the seeds when ``seeds`` is not given.
     device : str or torch.device, optional
@@ -714,7 +492,7 @@ def sample(
         noise_removal,
         t_min,
     )
-    sch = _schedule(schedule)
+    sch = resolve_schedule(schedule)
     dev = torch.device(device) if device is not None else _default_device(model)
     toks, nfes, tms = [], [], []
     calls = 0

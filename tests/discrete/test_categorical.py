@@ -6,7 +6,13 @@ import torch
 
 from sciddm._core.stats import chisquare_gof
 from sciddm.discrete import RowGenerator, categorical, sequence_entropy, unigram_distribution
-from sciddm.discrete._categorical import _GOLDEN, _inverse_cdf, _mix64, _mix64_numpy
+from sciddm.discrete._categorical import (
+    _GOLDEN,
+    _inverse_cdf,
+    _mix64,
+    _mix64_int,
+    _mix64_numpy,
+)
 
 
 def test_mix64_matches_uint64_reference():
@@ -20,6 +26,8 @@ def test_mix64_matches_uint64_reference():
     first = _mix64_numpy(np.array([0], dtype=np.uint64) + np.uint64(0x9E3779B97F4A7C15))
     assert int(first[0]) == 0xE220A8397B1DCDAF
     assert _GOLDEN == 0x9E3779B97F4A7C15 - 2**64
+    for v in (0, 1, 2**64 - 1, 0x9E3779B97F4A7C15):
+        assert _mix64_int(v) == int(_mix64_numpy(np.array([v], dtype=np.uint64))[0])
 
 
 def test_rows_depend_only_on_their_seed():
@@ -102,3 +110,22 @@ def test_entropy_and_unigram_against_hand_computation():
     assert h[1] == 0.0
     with pytest.raises(ValueError, match="`tokens` must be ids"):
         unigram_distribution(toks, 3)
+
+
+def test_sample_diagnostics_against_reference():
+    from sciddm.discrete import sample_diagnostics
+
+    toks = np.array([[0, 0, 1, 1], [2, 2, 2, 2]])
+    ref = np.array([[0, 1, 2, 3]])
+    d = sample_diagnostics(toks, 5, reference=ref, exclude=[4])
+    assert d.unigram.tolist() == [0.25, 0.25, 0.5, 0.0, 0.0]
+    assert d.unigram_tv == pytest.approx(0.5 * (0 + 0 + 0.25 + 0.25))
+    assert d.mean_sequence_entropy == pytest.approx(np.log(2) / 2)
+    assert d.reference_unigram_entropy == pytest.approx(np.log(4))
+    # KL(ref || smoothed samples) by hand: sample counts + 0.5 over the 4 allowed ids
+    sm = (np.array([2, 2, 4, 0]) + 0.5) / 10
+    assert d.unigram_kl == pytest.approx(np.sum(0.25 * np.log(0.25 / sm)))
+    nd = sample_diagnostics(toks, 5)
+    assert np.isnan(nd.unigram_tv)
+    with pytest.raises(ValueError, match="needs samples with decoded `texts`"):
+        sample_diagnostics(toks, 5, molecules=True)

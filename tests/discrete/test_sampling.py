@@ -89,6 +89,10 @@ def test_cached_uses_at_most_L_calls_and_matches_ancestral():
     assert np.all(cac.nfe <= 10) and anc.n_calls >= 300 and np.all(anc.nfe > 10 * cac.nfe)
     r = sample(Counting(), 3, length=5, method="cached", steps=1000, seeds=range(3))
     assert np.all(r.nfe <= 5)
+    kw = dict(steps=50, seeds=range(4), precision="float32")
+    a32 = sample(m, 4, method="ancestral", **kw)
+    c32 = sample(m, 4, method="cached", **kw)
+    assert np.array_equal(a32.tokens, c32.tokens)
 
 
 def test_time_conditioned_models_receive_times():
@@ -271,3 +275,44 @@ def test_toy_problem_tables_are_conditionals():
     seqs = np.array(np.meshgrid(*[range(2)] * 3, indexing="ij")).reshape(3, -1).T
     marg = np.array([[prob.joint[seqs[:, j] == v].sum() for v in range(2)] for j in range(3)])
     assert np.allclose(prob.table[prob.base**3 - 1], marg)
+
+
+@pytest.mark.parametrize("time_conditioned", [False, True])
+def test_real_mdlm_model_with_every_sampler(time_conditioned):
+    from sciddm.discrete import MDLM, DnaTokenizer, MDLMConfig
+
+    tok = DnaTokenizer()
+    cfg = MDLMConfig(
+        vocab_size=tok.vocab_size,
+        length=12,
+        d_model=16,
+        n_layers=1,
+        n_heads=2,
+        mask_id=tok.mask_id,
+        time_conditioned=time_conditioned,
+    )
+    torch.manual_seed(0)
+    model = MDLM(cfg, tokenizer=tok).eval()
+    for method, steps, k in ALL:
+        if method == "cached" and time_conditioned:
+            continue
+        r = sample(model, 5, method=method, steps=steps, k=k, seeds=range(5), batch_size=2)
+        alone = sample(model, 1, method=method, steps=steps, k=k, seeds=[3])
+        assert np.array_equal(r.tokens[3], alone.tokens[0])
+        assert not np.isin(
+            r.tokens, list({tok.mask_id, *getattr(model, "forbidden_ids", ())})
+        ).any()
+        assert r.texts is not None and all(set(s) <= set("ACGT") and len(s) == 12 for s in r.texts)
+
+
+@pytest.mark.gpu
+def test_cuda_streams_and_samples_equal_cpu():
+    for dt in (torch.float64, torch.float32):
+        a = RowGenerator([1, 2**40], device="cpu").uniform(3, 5, dtype=dt)
+        b = RowGenerator([1, 2**40], device="cuda").uniform(3, 5, dtype=dt)
+        assert torch.equal(a, b.cpu())
+    logits = torch.log(torch.tensor([0.5, 0.25, 0.25, 0.0], dtype=torch.float64))
+    m = FunctionModel(lambda x: logits.to(x.device).expand(*x.shape, 4), 4, 3, length=9)
+    for method, steps, k in ALL:
+        kw = dict(method=method, steps=steps, k=k, seeds=range(6))
+        assert np.array_equal(sample(m, 6, **kw).tokens, sample(m, 6, device="cuda", **kw).tokens)
