@@ -298,3 +298,12 @@ def test_time_conditioned_training_and_reload(tmp_path):
     x = torch.from_numpy(res.tokenizer.encode_batch(DNA[:2]))
     t = torch.tensor([0.2, 0.7])
     torch.testing.assert_close(m(x, t), res.model(x, t))
+
+
+def test_resume_with_more_steps_follows_the_new_schedule(tmp_path):
+    train(**{**TINY, "steps": 3, "warmup_steps": 1}, out_dir=str(tmp_path))
+    res = train(**{**TINY, "steps": 6, "warmup_steps": 1}, out_dir=str(tmp_path))
+    fresh = train(**{**TINY, "steps": 6, "warmup_steps": 1})
+    # steps 4-6 use the 6-step cosine, not the finished 3-step one
+    np.testing.assert_allclose(res.lr[3:], fresh.lr[3:], rtol=1e-12)
+    assert res.lr[-1] > 0.1 * TrainConfig().lr
