@@ -193,6 +193,12 @@ def test_invalid_smiles_skipped_and_counted_or_error(tmp_path):
     assert tr.data_info.n_invalid == 1 and tr.data_info.n_read == 9
     with pytest.raises(ValueError, match="invalid SMILES at index 2: 'C1CC'"):
         Trainer(TrainConfig(data=tuple(smiles), batch_size=4, invalid="error", steps=1))
+    f = tmp_path / "train.smi"  # the same through a training file
+    f.write_text("\n".join(f"{s} {i}" for i, s in enumerate(smiles)))
+    tr = Trainer(TrainConfig(data=str(f), batch_size=4, val_fraction=0.2, steps=1))
+    assert (tr.data_info.n_read, tr.data_info.n_invalid, tr.data_info.source) == (9, 1, str(f))
+    with pytest.raises(ValueError, match="invalid SMILES at index 2"):
+        Trainer(TrainConfig(data=str(f), batch_size=4, invalid="error", steps=1))
 
 
 def test_sequence_longer_than_context_is_an_error():
