@@ -1,0 +1,493 @@
+"""Per-row random streams and exact categorical sampling.
+
+A masked-diffusion sampler draws, at every step, one categorical variable per
+masked position. Two details decide whether the samples are exactly the ones
+the model defines, and whether they are reproducible:
+
+* **Precision.** Gumbel-max sampling in float32 (the implementation of MDLM)
+  draws uniforms on the grid ``k * 2**-24``; the Gumbel noise
+  ``-log(-log u)`` is then bounded above, and a category whose probability is
+  below roughly ``2**-24`` times that of the winner can never win. Over many
+  steps this lowers the effective temperature (Zheng et al. 2024, Sec. 4).
+  :func:`categorical` samples by inverse CDF with float64 uniforms (53 random
+  bits) by default, and keeps the float32 Gumbel path to demonstrate the bias.
+* **Per-row streams.** :class:`RowGenerator` gives every row (sample) its own
+  counter-based stream: the ``j``-th number of the ``c``-th draw of row ``i``
+  is a SplitMix64 hash of ``(seed_i, c, j)``. A sample therefore depends only
+  on its seed, never on the batch it is drawn in or on the device (the hash
+  is integer arithmetic, identical on CPU and GPU).
+
+References
+----------
+.. [1] K. Zheng, Y. Chen, H. Mao, M.-Y. Liu, J. Zhu, Q. Zhang, "Masked
+   diffusion models are secretly time-agnostic masked models and exploit
+   inaccurate categorical sampling", arXiv:2409.02908 (2024), Sec. 4.
+.. [2] G. L. Steele, D. Lea, C. H. Flood, "Fast splittable pseudorandom number
+   generators", OOPSLA 2014 (SplitMix64).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from sciddm._core.results import Result
+from sciddm._core.rng import as_generator
+from sciddm._core.validation import check_choice
+
+__all__ = [
+    "RowGenerator",
+    "SampleDiagnostics",
+    "categorical",
+    "sample_diagnostics",
+    "sequence_entropy",
+    "unigram_distribution",
+]
+
+_U64 = 1 << 64
+
+
+def _signed(c: int) -> int:
+    return c - _U64 if c >= 1 << 63 else c
+
+
+_GOLDEN = _signed(0x9E3779B97F4A7C15)
+_M1 = _signed(0xBF58476D1CE4E5B9)
+_M2 = _signed(0x94D049BB133111EB)
+_PRECISIONS = ("float64", "float32")
+
+
+def _mix64(z: torch.Tensor) -> torch.Tensor:
+    """SplitMix64 finaliser on int64 tensors (arithmetic modulo 2**64)."""
+    z = z ^ ((z >> 30) & ((1 << 34) - 1))
+    z = z * _M1
+    z = z ^ ((z >> 27) & ((1 << 37) - 1))
+    z = z * _M2
+    return z ^ ((z >> 31) & ((1 << 33) - 1))
+
+
+def _mix64_int(z: int) -> int:
+    """SplitMix64 finaliser on a Python int in [0, 2**64)."""
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) % _U64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) % _U64
+    return z ^ (z >> 31)
+
+
+def _mix64_numpy(z: np.ndarray) -> np.ndarray:
+    """Reference SplitMix64 finaliser in uint64 (used by the tests)."""
+    z = np.asarray(z, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        z = z ^ (z >> np.uint64(30))
+        z = z * np.uint64(0xBF58476D1CE4E5B9)
+        z = z ^ (z >> np.uint64(27))
+        z = z * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
+
+
+class RowGenerator:
+    """Independent, counter-based random streams, one per row (sample).
+
+    Parameters
+    ----------
+    seeds : sequence of int
+        One non-negative seed (< 2**63) per row.
+    device : str or torch.device, default "cpu"
+        Device of the drawn tensors. The numbers do not depend on it.
+
+    Notes
+    -----
+    The ``c``-th call of :meth:`uniform` (``c = 0, 1, ...``, shared by all
+    rows) draws for row ``i`` and word ``j`` the 64-bit integer
+    ``h = mix(mix(k_i ^ mix(c + g)) + (j + 1) g)`` where ``k_i = mix(seed_i + g)``,
+    ``g`` is the golden-ratio constant and ``mix`` the SplitMix64 finaliser
+    (arithmetic modulo 2**64). A float64 uniform uses the top 53 bits of its
+    word (``j`` = row-major element index), ``((h >> 11) + 0.5) 2**-53`` in
+    (0, 1); float32 uniforms take two 24-bit fields of one word (elements
+    ``2w`` and ``2w + 1`` of each vector along the last axis), ``k 2**-24`` in
+    [0, 1), the grid of ``torch.rand``. Hence row
+    ``i`` depends only on ``seed_i`` and on the sequence of shapes requested,
+    which the samplers keep identical for every row.
+
+    Examples
+    --------
+    >>> from sciddm.discrete import RowGenerator
+    >>> a = RowGenerator([7, 8]).uniform(3)
+    >>> b = RowGenerator([5, 7]).uniform(3)
+    >>> bool((a[0] == b[1]).all())       # row with seed 7, whatever its neighbours
+    True
+    >>> a.shape, a.dtype
+    (torch.Size([2, 3]), torch.float64)
+    """
+
+    def __init__(self, seeds: Sequence[int] | np.ndarray | torch.Tensor, device: Any = "cpu"):
+        arr = np.asarray(
+            seeds.cpu().numpy() if isinstance(seeds, torch.Tensor) else seeds, dtype=object
+        ).ravel()
+        vals = []
+        for s in arr:
+            if isinstance(s, (bool, np.bool_)) or not isinstance(s, (int, np.integer)):
+                raise ValueError(f"`seeds` must be integers, got {s!r}")
+            if not 0 <= int(s) < 1 << 63:
+                raise ValueError(f"`seeds` must be in [0, 2**63), got {int(s)}")
+            vals.append(int(s))
+        self.device = torch.device(device)
+        self.seeds = np.asarray(vals, dtype=np.int64)
+        base = torch.as_tensor(self.seeds, dtype=torch.int64, device=self.device)
+        self._keys = _mix64(base + _GOLDEN)
+        self.counter = 0
+
+    @property
+    def n_rows(self) -> int:
+        """Number of rows (streams)."""
+        return int(self._keys.shape[0])
+
+    def __len__(self) -> int:
+        return self.n_rows
+
+    def __getitem__(self, rows: Any) -> RowGenerator:
+        """Streams of a subset of rows, at the same counter (a view, not a copy)."""
+        sub = RowGenerator.__new__(RowGenerator)
+        sub.device = self.device
+        idx = rows.cpu().numpy() if isinstance(rows, torch.Tensor) else rows
+        sub.seeds = self.seeds[idx]
+        sub._keys = self._keys[torch.as_tensor(idx, device=self.device)]
+        sub.counter = self.counter
+        return sub
+
+    def _call_key(self) -> torch.Tensor:
+        c = _signed(_mix64_int((self.counter + _GOLDEN) % _U64))
+        self.counter += 1
+        return _mix64(self._keys ^ c)
+
+    def uniform(self, *shape: int, dtype: torch.dtype = torch.float64) -> torch.Tensor:
+        """Uniforms of shape ``(n_rows, *shape)``; advances the shared counter.
+
+        float64: 53 random bits, values in the open interval (0, 1).
+        float32: 24 random bits, values ``k * 2**-24`` in [0, 1) like ``torch.rand``.
+        """
+        if dtype == torch.float64:  # fast path of uniform_where for all rows
+            key = self._call_key()
+            m = int(np.prod(shape)) if shape else 1
+            e = torch.arange(1, m + 1, dtype=torch.int64, device=self.device) * _GOLDEN
+            h = _mix64(key[:, None] + e)
+            u = (((h >> 11) & ((1 << 53) - 1)).to(torch.float64) + 0.5) * 2.0**-53
+            return u.reshape(self.n_rows, *shape)
+        sel = torch.ones(self.n_rows, dtype=torch.bool, device=self.device)
+        return self.uniform_where(sel, *shape, dtype=dtype).reshape(self.n_rows, *shape)
+
+    def uniform_where(
+        self, select: torch.Tensor, *trailing: int, dtype: torch.dtype = torch.float64
+    ) -> torch.Tensor:
+        """The entries ``[select]`` of ``uniform(*select.shape[1:], *trailing)``, computed alone.
+
+        ``select`` is a boolean tensor of shape ``(n_rows, *prefix)``; the
+        result has shape ``(select.sum(), *trailing)`` and equals
+        ``self.uniform(*prefix, *trailing, dtype=dtype)[select]`` (the streams
+        are counter-based, so unselected entries need not be computed).
+        """
+        if dtype not in (torch.float64, torch.float32):
+            raise ValueError(f"`dtype` must be torch.float64 or torch.float32, got {dtype}")
+        if select.shape[0] != self.n_rows:
+            raise ValueError(f"`select` must have {self.n_rows} rows, got {tuple(select.shape)}")
+        key = self._call_key()
+        flat = select.reshape(self.n_rows, -1)
+        rows, pre = flat.nonzero(as_tuple=True)
+        tshape = tuple(int(s) for s in trailing)
+        n_tr = int(np.prod(tshape)) if tshape else 1
+        if dtype == torch.float64:
+            e = pre[:, None] * n_tr + torch.arange(n_tr, device=self.device)
+            h = _mix64(key[rows][:, None] + (e + 1) * _GOLDEN)
+            u = (((h >> 11) & ((1 << 53) - 1)).to(torch.float64) + 0.5) * 2.0**-53
+            return u.reshape(-1, *tshape)
+        # float32: two 24-bit uniforms per 64-bit word, paired along the last axis
+        v = tshape[-1] if tshape else 1
+        n_vec = n_tr // v if v else 0
+        half = (v + 1) // 2
+        vec = pre[:, None] * n_vec + torch.arange(n_vec, device=self.device)
+        w = vec[:, :, None] * half + torch.arange(half, device=self.device)
+        h = _mix64(key[rows][:, None, None] + (w + 1) * _GOLDEN)
+        hi = (h >> 40) & ((1 << 24) - 1)
+        lo = (h >> 8) & ((1 << 24) - 1)
+        u32 = torch.stack([hi, lo], -1).reshape(*h.shape[:2], 2 * half)[..., :v]
+        return (u32.to(torch.float32) * 2.0**-24).reshape(-1, *tshape)
+
+    @classmethod
+    def from_rng(cls, n: int, rng: Any = None, device: Any = "cpu") -> RowGenerator:
+        """``n`` streams whose seeds are drawn from ``rng`` (a numpy seed-like or torch.Generator)."""
+        return cls(draw_seeds(n, rng), device=device)
+
+    def __repr__(self) -> str:
+        return f"RowGenerator(n_rows={self.n_rows}, counter={self.counter}, device={self.device})"
+
+
+def draw_seeds(n: int, rng: Any = None) -> np.ndarray:
+    """``n`` seeds in [0, 2**63) from a numpy seed-like or a :class:`torch.Generator`."""
+    if isinstance(rng, torch.Generator):
+        return torch.randint(0, 2**62, (n,), generator=rng, device=rng.device).cpu().numpy()
+    return as_generator(rng).integers(0, 2**63 - 1, size=n, dtype=np.int64)
+
+
+def _inverse_cdf(probs: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+    """Index ``i`` with ``F(i-1) <= u * F(V-1) < F(i)`` (float64, never a zero-probability one)."""
+    p = probs.to(torch.float64)
+    cdf = torch.cumsum(p, dim=-1)
+    total = cdf[..., -1:]
+    target = torch.minimum(
+        u.to(torch.float64)[..., None] * total, torch.nextafter(total, 0 * total)
+    )
+    idx = torch.searchsorted(cdf.contiguous(), target.contiguous(), right=True)
+    return idx[..., 0].clamp_max(p.shape[-1] - 1)
+
+
+def _gumbel_norm32(u: torch.Tensor) -> torch.Tensor:
+    """MDLM's float32 exponential noise ``1e-10 - log(u + 1e-10)`` for u on the 2**-24 grid."""
+    u = u.to(torch.float32)
+    return 1e-10 - (u + 1e-10).log()
+
+
+def _gumbel_argmax32(probs: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+    """MDLM's float32 Gumbel-max: ``argmax(p / (1e-10 - log(u + 1e-10)))``."""
+    return (probs.to(torch.float32) / _gumbel_norm32(u)).argmax(dim=-1)
+
+
+def categorical(
+    probs: torch.Tensor,
+    *,
+    generator: RowGenerator | torch.Generator | None = None,
+    precision: str = "float64",
+) -> torch.Tensor:
+    """Draw one index per row of non-negative, possibly unnormalised, ``probs``.
+
+    Parameters
+    ----------
+    probs : Tensor of shape (n, ..., V)
+        Non-negative weights; each slice along the last axis must have a
+        positive sum. They need not be normalised.
+    generator : RowGenerator, torch.Generator or None
+        A :class:`RowGenerator` with ``n`` rows (row ``i`` of ``probs`` uses
+        stream ``i``: reproducible per sample); a :class:`torch.Generator`
+        (one stream for the whole tensor); ``None`` uses torch's global one.
+    precision : {"float64", "float32"}
+        ``"float64"``: inverse CDF with a float64 uniform of 53 random bits
+        (exact up to a relative 2**-53). ``"float32"``: Gumbel-max with float32
+        uniforms as in MDLM, which under-samples categories whose weight is
+        below about 2**-24 times that of the winner.
+
+    Returns
+    -------
+    Tensor of int64, shape ``probs.shape[:-1]``
+
+    Notes
+    -----
+    Inverse CDF: with ``F`` the cumulative sum, the draw is the first ``i``
+    with ``F(i) > u F(V-1)``, ``u ~ U(0, 1)``, so ``P(i) = p_i / sum(p)``.
+    Gumbel-max: ``argmax_i p_i / E_i`` with ``E_i = -log u_i`` i.i.d.
+    exponential, equivalently ``argmax_i log p_i + G_i`` with Gumbel ``G_i``.
+
+    References
+    ----------
+    .. [1] Zheng et al. (2024), arXiv:2409.02908, Sec. 4 and Thm 4.1.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sciddm.discrete import RowGenerator, categorical
+    >>> p = torch.tensor([[0.0, 1.0, 3.0]]).expand(2000, 3)
+    >>> x = categorical(p, generator=RowGenerator(range(2000)))
+    >>> int((x == 0).sum()), round(float((x == 2).float().mean()), 1)
+    (0, 0.8)
+    """
+    check_choice(precision, "precision", _PRECISIONS)
+    if not isinstance(probs, torch.Tensor):
+        probs = torch.as_tensor(probs)
+    if probs.ndim < 1 or probs.shape[-1] < 1:
+        raise ValueError(f"`probs` must have a non-empty last axis, got shape {tuple(probs.shape)}")
+    pf = probs.to(torch.float64)
+    if not torch.isfinite(pf).all() or (pf < 0).any():
+        raise ValueError("`probs` must be finite and non-negative")
+    if (pf.sum(-1) <= 0).any():
+        raise ValueError("`probs` must have a positive sum in every row")
+    if isinstance(generator, RowGenerator):
+        if probs.ndim < 2 or generator.n_rows != probs.shape[0]:
+            raise ValueError(
+                f"`generator` has {generator.n_rows} rows but `probs` has shape "
+                f"{tuple(probs.shape)}; the first axis must index the rows"
+            )
+        if precision == "float64":
+            u = generator.uniform(*probs.shape[1:-1]).to(probs.device)
+        else:
+            u = generator.uniform(*probs.shape[1:], dtype=torch.float32).to(probs.device)
+    else:
+        shape = probs.shape[:-1] if precision == "float64" else probs.shape
+        dt = torch.float64 if precision == "float64" else torch.float32
+        u = torch.rand(shape, generator=generator, dtype=dt, device=probs.device)
+        if precision == "float64":
+            u = u.clamp_min(2.0**-54)
+    if precision == "float64":
+        return _inverse_cdf(pf, u)
+    return _gumbel_argmax32(probs, u)
+
+
+def unigram_distribution(
+    tokens: Any, vocab_size: int, *, exclude: Sequence[int] = ()
+) -> np.ndarray:
+    """Frequency of each token id in ``tokens`` (ids in ``exclude`` dropped).
+
+    Examples
+    --------
+    >>> from sciddm.discrete import unigram_distribution
+    >>> unigram_distribution([[0, 1, 1, 2]], 4).tolist()
+    [0.25, 0.5, 0.25, 0.0]
+    """
+    t = np.asarray(tokens.cpu() if isinstance(tokens, torch.Tensor) else tokens).ravel()
+    if t.size and (t.min() < 0 or t.max() >= vocab_size):
+        raise ValueError(
+            f"`tokens` must be ids in [0, {vocab_size}), got range [{t.min()}, {t.max()}]"
+        )
+    counts = np.bincount(t, minlength=vocab_size).astype(np.float64)
+    if len(exclude):
+        counts[np.asarray(exclude, dtype=np.int64)] = 0.0
+    s = counts.sum()
+    return counts / s if s > 0 else counts
+
+
+def sequence_entropy(tokens: Any, *, exclude: Sequence[int] = ()) -> np.ndarray:
+    """Entropy (nats) of the unigram distribution of each sequence (row).
+
+    The diagnostic of Zheng et al. (2024), Sec. 4: a sampler whose effective
+    temperature is too low produces repetitive sequences of lower entropy.
+
+    Examples
+    --------
+    >>> from sciddm.discrete import sequence_entropy
+    >>> sequence_entropy([[0, 0, 0, 0], [0, 1, 2, 3]]).round(4).tolist()
+    [0.0, 1.3863]
+    """
+    t = np.atleast_2d(np.asarray(tokens.cpu() if isinstance(tokens, torch.Tensor) else tokens))
+    out = np.empty(t.shape[0])
+    excl = set(int(e) for e in exclude)
+    for i, row in enumerate(t):
+        _, c = np.unique([v for v in row.tolist() if v not in excl], return_counts=True)
+        p = c / max(c.sum(), 1)
+        out[i] = float(-(p * np.log(p)).sum()) if c.size else 0.0
+    return out
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class SampleDiagnostics(Result):
+    """Entropy and unigram statistics of samples, optionally against reference data.
+
+    Attributes
+    ----------
+    mean_sequence_entropy : float
+        Mean over samples of the entropy (nats) of each sample's own unigram
+        distribution (Zheng et al. 2024's "entropy").
+    unigram_entropy : float
+        Entropy (nats) of the pooled unigram distribution.
+    unigram : ndarray (V,)
+        Pooled token frequencies (excluded ids at zero).
+    reference_unigram_entropy, unigram_tv, unigram_kl : float
+        With reference tokens: the reference's pooled entropy, the total
+        variation between the unigrams and ``KL(reference || samples)`` with
+        add-half smoothing of the sample counts (NaN without reference).
+    reference_mean_sequence_entropy : float
+    molecules : object or None
+        :func:`sciddm.chem.molecule_report` of the decoded strings when
+        ``molecules=True``.
+    """
+
+    mean_sequence_entropy: float
+    unigram_entropy: float
+    unigram: np.ndarray
+    reference_mean_sequence_entropy: float
+    reference_unigram_entropy: float
+    unigram_tv: float
+    unigram_kl: float
+    molecules: Any = None
+
+
+def _entropy(p: np.ndarray) -> float:
+    q = p[p > 0]
+    return float(-(q * np.log(q)).sum())
+
+
+def sample_diagnostics(
+    samples: Any,
+    vocab_size: int,
+    *,
+    reference: Any = None,
+    exclude: Sequence[int] = (),
+    molecules: bool = False,
+    reference_texts: Sequence[str] | None = None,
+) -> SampleDiagnostics:
+    """Entropy / unigram diagnostics of samples, and molecule metrics when asked.
+
+    Parameters
+    ----------
+    samples : SampleResult or array (n, L) of token ids
+    vocab_size : int
+    reference : array (m, L') of token ids, optional
+        Data to compare with (e.g. the encoded training set).
+    exclude : sequence of int
+        Ids left out of every statistic (e.g. PAD).
+    molecules : bool, default False
+        Also run :func:`sciddm.chem.molecule_report` on ``samples.texts``
+        (validity, uniqueness, novelty vs ``reference_texts``, diversity, ...);
+        needs the ``chem`` extra.
+    reference_texts : sequence of str, optional
+        Training molecules for novelty and property distances.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sciddm.discrete import sample_diagnostics
+    >>> d = sample_diagnostics(np.array([[0, 1], [1, 1]]), 3, reference=np.array([[0, 1]]))
+    >>> round(d.unigram_tv, 3), round(d.mean_sequence_entropy, 4)
+    (0.25, 0.3466)
+    """
+    tokens = getattr(samples, "tokens", samples)
+    tokens = np.asarray(tokens.cpu() if isinstance(tokens, torch.Tensor) else tokens)
+    uni = unigram_distribution(tokens, vocab_size, exclude=exclude)
+    nan = float("nan")
+    ref_seq = ref_ent = tv = kl = nan
+    if reference is not None:
+        ref = np.asarray(reference.cpu() if isinstance(reference, torch.Tensor) else reference)
+        ref_uni = unigram_distribution(ref, vocab_size, exclude=exclude)
+        ref_seq = float(sequence_entropy(ref, exclude=exclude).mean())
+        ref_ent = _entropy(ref_uni)
+        tv = 0.5 * float(np.abs(uni - ref_uni).sum())
+        counts = np.bincount(tokens.ravel(), minlength=vocab_size).astype(float)
+        keep = np.ones(vocab_size, bool)
+        keep[list(exclude)] = False
+        sm = (counts + 0.5) * keep
+        sm /= sm.sum()
+        pos = ref_uni > 0
+        kl = float(np.sum(ref_uni[pos] * np.log(ref_uni[pos] / sm[pos])))
+    report = None
+    if molecules:
+        texts = getattr(samples, "texts", None)
+        if texts is None:
+            raise ValueError("`molecules=True` needs samples with decoded `texts` (a tokenizer)")
+        import importlib
+
+        from sciddm._core.extras import require
+
+        require("rdkit", "chem", purpose="molecule metrics")
+        chem = importlib.import_module("sciddm.chem")
+        if not hasattr(chem, "molecule_report"):
+            raise ImportError("`molecules=True` needs sciddm.chem.molecule_report (the chem issue)")
+        report = chem.molecule_report(list(texts), reference_texts)
+    return SampleDiagnostics(
+        mean_sequence_entropy=float(sequence_entropy(tokens, exclude=exclude).mean()),
+        unigram_entropy=_entropy(uni),
+        unigram=uni,
+        reference_mean_sequence_entropy=ref_seq,
+        reference_unigram_entropy=ref_ent,
+        unigram_tv=tv,
+        unigram_kl=kl,
+        molecules=report,
+    )

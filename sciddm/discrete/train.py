@@ -1,0 +1,128 @@
+"""Command line of MDLM training: ``sciddm train-discrete``, ``python -m`` and ``torchrun -m``.
+
+Examples
+--------
+One process (CPU or one GPU)::
+
+    sciddm train-discrete nci --steps 2000 --out-dir runs/nci
+    python -m sciddm.discrete.train --data ars --limit 50000 --out-dir runs/ars
+
+Several GPUs, or CPU processes on gloo (the same code path)::
+
+    torchrun --nproc_per_node 4 -m sciddm.discrete.train --data moses --model base \\
+        --steps 100000 --batch-size 512 --out-dir runs/moses
+
+Re-running a command with the same ``--out-dir`` resumes from its checkpoint.
+This module is callable: ``sciddm.discrete.train(config)`` is
+:func:`sciddm.discrete.train` whether or not this module was imported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import sys
+import types
+import typing
+from collections.abc import Sequence
+from typing import Any
+
+from sciddm.discrete._train import TrainConfig, Trainer, TrainResult, train
+
+__all__ = ["TrainConfig", "TrainResult", "Trainer", "build_parser", "main", "train"]
+
+
+def _field_type(f: dataclasses.Field) -> Any:
+    hints = typing.get_type_hints(TrainConfig)
+    tp = hints[f.name]
+    args = [a for a in typing.get_args(tp) if a is not type(None)]
+    if f.name == "data":
+        return str
+    return args[0] if args else tp
+
+
+def build_parser(prog: str = "sciddm train-discrete") -> argparse.ArgumentParser:
+    """An argparse parser with one ``--flag`` per field of :class:`TrainConfig`."""
+    p = argparse.ArgumentParser(
+        prog=prog,
+        description="Train a masked discrete diffusion model (MDLM) on SMILES or DNA. "
+        "Run under torchrun for DDP.",
+    )
+    for f in dataclasses.fields(TrainConfig):
+        flag = "--" + f.name.replace("_", "-")
+        tp = _field_type(f)
+        default = True if f.name == "progress" else f.default  # bars on in the CLI
+        helptext = f"(default: {default})"
+        if tp is bool:
+            p.add_argument(
+                flag, action=argparse.BooleanOptionalAction, default=default, help=helptext
+            )
+        else:
+            p.add_argument(flag, type=tp, default=default, help=helptext, metavar=f.name.upper())
+    p.add_argument(
+        "data_pos",
+        nargs="?",
+        default=None,
+        metavar="DATA",
+        help="same as --data (nci, moses, moses:test, ars or a file)",
+    )
+    p.add_argument("--quiet", action="store_true", help="warnings only")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv``, train, print a summary; return the exit status (2 on bad input)."""
+    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--"]:  # ``sciddm train-discrete -- --data ...``
+        argv = argv[1:]
+    args = parser.parse_args(argv)
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.WARNING if args.quiet else logging.INFO,
+            format="%(levelname)s %(name)s: %(message)s",
+        )
+    kw = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)}
+    if args.data_pos is not None:
+        kw["data"] = args.data_pos
+    try:
+        config = TrainConfig(**kw)
+        trainer = Trainer(config)
+    except (ValueError, FileNotFoundError, ImportError) as exc:
+        print(f"sciddm train-discrete: error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        res = trainer.run()
+    except KeyboardInterrupt:
+        if trainer.rank == 0:
+            print(
+                f"interrupted at step {trainer.step}; checkpoint: {trainer.checkpoint_path}",
+                file=sys.stderr,
+            )
+        return 130
+    finally:
+        trainer.close()
+    if trainer.rank == 0:
+        vb = res.val_bits_per_token[-1] if len(res.val_bits_per_token) else float("nan")
+        print(
+            f"trained {res.n_parameters:,} parameters for {trainer.step} steps on "
+            f"{res.n_train} sequences; validation {vb:.4f} bits/token "
+            f"(unigram {res.unigram_bits_per_token:.4f}); "
+            f"{res.tokens_per_second:,.0f} tokens/s; checkpoint: {res.checkpoint}"
+        )
+    return 0
+
+
+class _CallableModule(types.ModuleType):
+    """Lets ``sciddm.discrete.train(config)`` work after this module is imported
+    (importing a submodule rebinds the package attribute of the same name)."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> TrainResult:
+        return train(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Registered reproductions (filled in below)."""

@@ -1,0 +1,315 @@
+"""Training: exact resume, interrupts, atomic checkpoints, CLI, bad input."""
+
+import signal
+
+import numpy as np
+import pytest
+import torch
+
+import sciddm.discrete._train as _train
+from sciddm.discrete import TrainConfig, load_model, train
+from sciddm.discrete._train import Trainer
+
+DNA = ["".join(np.random.default_rng(i).choice(list("ACGT"), 12)) for i in range(64)]
+TINY = dict(
+    data=tuple(DNA),
+    d_model=32,
+    n_layers=1,
+    n_heads=2,
+    batch_size=8,
+    steps=6,
+    warmup_steps=2,
+    val_fraction=0.25,
+    eval_max=16,
+)
+
+
+def test_resume_reproduces_the_uninterrupted_loss_curve(tmp_path):
+    full = train(**TINY, out_dir=str(tmp_path / "a"))
+    stop_at_3 = lambda step, m: step == 3  # noqa: E731
+    part = train(**TINY, out_dir=str(tmp_path / "b"), callback=stop_at_3)
+    assert part.interrupted and len(part.loss) == 3
+    resumed = train(**TINY, out_dir=str(tmp_path / "b"))
+    assert not resumed.interrupted
+    np.testing.assert_array_equal(resumed.loss, full.loss)  # bitwise on CPU
+    np.testing.assert_array_equal(resumed.lr, full.lr)
+    np.testing.assert_array_equal(resumed.val_bits_per_token, full.val_bits_per_token)
+    a, b = load_model(tmp_path / "a"), load_model(tmp_path / "b")
+    for (na, pa), (_, pb) in zip(a.state_dict().items(), b.state_dict().items()):
+        assert torch.equal(pa, pb), na
+
+
+def test_sigint_saves_a_checkpoint_and_resumes(tmp_path):
+    def interrupt(step, m):
+        if step == 2:
+            signal.raise_signal(signal.SIGINT)
+
+    with pytest.raises(KeyboardInterrupt):
+        train(**TINY, out_dir=str(tmp_path), callback=interrupt)
+    ck = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    assert ck["step"] == 2
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+    resumed = train(**TINY, out_dir=str(tmp_path))
+    full = train(**TINY)
+    np.testing.assert_array_equal(resumed.loss, full.loss)
+
+
+def test_crash_during_save_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
+    train(**{**TINY, "steps": 2}, out_dir=str(tmp_path))
+    before = (tmp_path / "checkpoint.pt").read_bytes()
+    real_save = torch.save
+
+    def broken_save(obj, f, *a, **k):
+        real_save({"half": torch.zeros(10)}, f)  # a partial, wrong file, then a crash
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(torch, "save", broken_save)
+    with pytest.raises(RuntimeError, match="disk full"):
+        train(**{**TINY, "steps": 4}, out_dir=str(tmp_path))
+    monkeypatch.undo()
+    assert (tmp_path / "checkpoint.pt").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.pt", "model.pt"]
+    assert torch.load(tmp_path / "checkpoint.pt", weights_only=True)["step"] == 2
+
+
+def _grads(cfg, step=0):
+    tr = Trainer(cfg)
+    tr.forward_backward(step)
+    return {n: p.grad.clone() for n, p in tr.model.named_parameters()}, tr
+
+
+def test_gradient_accumulation_matches_one_batch():
+    cfg = TrainConfig(**TINY)
+    g1, _ = _grads(cfg)
+    g4, _ = _grads(TrainConfig(**{**TINY, "grad_accum": 4}))
+    for n in g1:
+        torch.testing.assert_close(g4[n], g1[n], rtol=1e-5, atol=1e-7)
+
+
+def test_loss_is_the_nelbo_per_position():
+    cfg = TrainConfig(**TINY)
+    tr = Trainer(cfg)
+    loss = tr.forward_backward(0)
+    rows = tr._rows(0)
+    gen = torch.Generator().manual_seed(_train._step_seed(cfg.seed, 0))
+    t, u = _train.sample_training_noise(8, 12, generator=gen)
+    x = tr.train_set.ids[rows].long()
+    masked = u < 0.999 * t[:, None]
+    with torch.no_grad():
+        logits = tr.model(torch.where(masked, tr.model.mask_id, x))
+    nll = -torch.log_softmax(logits, -1).gather(-1, x[..., None])[..., 0]
+    want = float(((nll * masked).sum(1) / t).mean() / 12)
+    assert loss == pytest.approx(want, rel=1e-5)
+
+
+def test_trained_model_beats_unigram_and_loads(tmp_path):
+    res = train(
+        **{**TINY, "steps": 60, "lr": 3e-3, "warmup_steps": 5, "data": tuple(_motif())},
+        out_dir=str(tmp_path),
+    )
+    assert res.val_bits_per_token[-1] < res.unigram_bits_per_token - 0.3
+    m = load_model(tmp_path / "model.pt")
+    assert m.tokenizer == res.tokenizer and not m.training
+    x = torch.from_numpy(res.tokenizer.encode_batch(_motif()[:4]))
+    torch.testing.assert_close(m(x), res.model(x))
+
+
+def _motif():
+    # sequences with strong structure: a repeated 4-mer with one random base
+    rng = np.random.default_rng(5)
+    out = []
+    for _ in range(96):
+        s = list("ACGT" * 3)
+        s[rng.integers(12)] = "ACGT"[rng.integers(4)]
+        s[rng.integers(12)] = "ACGT"[rng.integers(4)]
+        out.append("".join(s))
+    return out
+
+
+def test_cli_trains_and_resumes(tmp_path, capsys):
+    from sciddm.cli import main
+
+    f = tmp_path / "seqs.txt"
+    f.write_text("\n".join(DNA))
+    args = [
+        "train-discrete",
+        str(f),
+        "--steps",
+        "2",
+        "--batch-size",
+        "8",
+        "--d-model",
+        "16",
+        "--n-heads",
+        "2",
+        "--n-layers",
+        "1",
+        "--out-dir",
+        str(tmp_path / "run"),
+        "--quiet",
+        "--no-progress",
+    ]
+    assert main(args) == 0
+    assert "validation" in capsys.readouterr().out
+    assert load_model(tmp_path / "run").vocab_size == 5
+    assert main([*args[:3], "4", *args[4:]]) == 0
+    ck = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)
+    assert ck["step"] == 4 and len(ck["history"]["loss"]) == 4
+    assert main(["train-discrete", str(tmp_path / "nope.txt")]) == 2
+    from sciddm.discrete.train import main as train_main
+
+    assert train_main(["--data", str(tmp_path / "nope.txt"), "--quiet"]) == 2
+    assert "no sequence file" in capsys.readouterr().err
+
+
+def test_train_module_is_callable_after_import():
+    import importlib
+
+    import sciddm.discrete as d
+
+    importlib.import_module("sciddm.discrete.train")
+    assert callable(d.train)
+    res = d.train(**{**TINY, "steps": 1})
+    assert len(res.loss) == 1
+
+
+# -- bad input ---------------------------------------------------------------
+
+
+def test_checkpoint_from_another_vocabulary_is_an_error(tmp_path):
+    train(**{**TINY, "steps": 1}, out_dir=str(tmp_path))
+    smiles = ["CCO", "CCN", "c1ccccc1", "CC(=O)O", "CCCl", "OCCO", "NCCN", "CCCC", "C=C"] * 1
+    with pytest.raises(ValueError, match="another vocabulary"):
+        train(
+            **{**TINY, "data": tuple(smiles), "batch_size": 4, "val_fraction": 0.2},
+            out_dir=str(tmp_path),
+        )
+
+
+def test_invalid_smiles_skipped_and_counted_or_error(tmp_path):
+    smiles = ["CCO", "CCN", "C1CC", "c1ccccc1", "CC(=O)O", "CCCl", "OCCO", "NCCN", "CCCC"]
+    tr = Trainer(TrainConfig(data=tuple(smiles), batch_size=4, val_fraction=0.2, steps=1))
+    assert tr.data_info.n_invalid == 1 and tr.data_info.n_read == 9
+    with pytest.raises(ValueError, match="invalid SMILES at index 2: 'C1CC'"):
+        Trainer(TrainConfig(data=tuple(smiles), batch_size=4, invalid="error", steps=1))
+    f = tmp_path / "train.smi"  # the same through a training file
+    f.write_text("\n".join(f"{s} {i}" for i, s in enumerate(smiles)))
+    tr = Trainer(TrainConfig(data=str(f), batch_size=4, val_fraction=0.2, steps=1))
+    assert (tr.data_info.n_read, tr.data_info.n_invalid, tr.data_info.source) == (9, 1, str(f))
+    with pytest.raises(ValueError, match="invalid SMILES at index 2"):
+        Trainer(TrainConfig(data=str(f), batch_size=4, invalid="error", steps=1))
+
+
+def test_sequence_longer_than_context_is_an_error():
+    with pytest.raises(ValueError, match="longer than the context `length` = 10"):
+        Trainer(TrainConfig(**{**TINY, "length": 10}))
+
+
+@pytest.mark.parametrize(
+    ("kw", "match"),
+    [
+        ({"data": ()}, "`data` is empty"),
+        ({"data": ("ACGT",)}, "at least 2 are needed"),
+        ({"batch_size": 100}, "exceeds the 48 training"),
+        ({"batch_size": 6, "grad_accum": 4}, "must be divisible"),
+        ({"steps": 0}, "`steps` must be an integer >= 1"),
+        ({"lr_schedule": "step"}, "`lr_schedule` must be one of"),
+        ({"ema": 1.0}, r"`ema` must be in \[0, 1\)"),
+        ({"val_fraction": 0.0}, r"`val_fraction` must be in \(0, 1\)"),
+    ],
+)
+def test_bad_config(kw, match):
+    with pytest.raises(ValueError, match=match):
+        Trainer(TrainConfig(**{**TINY, **kw}))
+
+
+def test_unknown_option_and_bad_config_type():
+    with pytest.raises(ValueError, match="unknown training option"):
+        train(**TINY, step=3)
+    with pytest.raises(ValueError, match="`config` must be a TrainConfig"):
+        train(3)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
+def test_real_signal_leaves_a_loadable_checkpoint(tmp_path, sig):
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    f = tmp_path / "seqs.txt"
+    f.write_text("\n".join(DNA))
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])),
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "sciddm.discrete.train",
+        str(f),
+        "--steps",
+        "100000",
+        "--batch-size",
+        "8",
+        "--save-every",
+        "1",
+        "--out-dir",
+        str(tmp_path),
+        "--quiet",
+        "--no-progress",
+    ]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.time() + 120
+        while not (tmp_path / "checkpoint.pt").exists() and time.time() < deadline:
+            time.sleep(0.2)
+        time.sleep(1.0)  # let it write a few more checkpoints
+        proc.send_signal(sig)
+        proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == (130 if sig == signal.SIGINT else -signal.SIGKILL)
+    ck = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    assert ck["step"] >= 1 and len(ck["history"]["loss"]) == ck["step"]
+    assert load_model(tmp_path / "checkpoint.pt").vocab_size == 5
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("compile_", [False, pytest.param(True, marks=pytest.mark.slow)])
+def test_cuda_bf16_training_runs_and_learns(tmp_path, compile_):
+    res = train(
+        **{**TINY, "steps": 40, "lr": 3e-3, "data": tuple(_motif())},
+        device="cuda",
+        precision="bf16",
+        compile=compile_,
+        out_dir=str(tmp_path),
+    )
+    assert np.isfinite(res.loss).all() and res.loss[-5:].mean() < res.loss[:5].mean()
+    assert next(res.model.parameters()).device.type == "cuda"
+    assert load_model(tmp_path).vocab_size == 5
+
+
+def test_time_conditioned_training_and_reload(tmp_path):
+    res = train(**{**TINY, "steps": 2}, time_conditioned=True, out_dir=str(tmp_path))
+    m = load_model(tmp_path)
+    assert m.time_conditioned and res.model.time_conditioned
+    x = torch.from_numpy(res.tokenizer.encode_batch(DNA[:2]))
+    t = torch.tensor([0.2, 0.7])
+    torch.testing.assert_close(m(x, t), res.model(x, t))
+
+
+def test_resume_with_more_steps_follows_the_new_schedule(tmp_path):
+    train(**{**TINY, "steps": 3, "warmup_steps": 1}, out_dir=str(tmp_path))
+    res = train(**{**TINY, "steps": 6, "warmup_steps": 1}, out_dir=str(tmp_path))
+    fresh = train(**{**TINY, "steps": 6, "warmup_steps": 1})
+    # steps 4-6 use the 6-step cosine, not the finished 3-step one
+    np.testing.assert_allclose(res.lr[3:], fresh.lr[3:], rtol=1e-12)
+    assert res.lr[-1] > 0.1 * TrainConfig().lr
