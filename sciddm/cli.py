@@ -189,6 +189,13 @@ def _cmd_train_discrete(argv: Sequence[str]) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``sciddm`` command; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["train-discrete"]:
+        # forwarded verbatim: the training command parses its own options and --help
+        try:
+            return _cmd_train_discrete(argv[1:])
+        except _UsageError as exc:
+            print(f"sciddm: error: {exc}", file=sys.stderr)
+            return 2
     parser = _build_parser()
     args = parser.parse_args(argv)
     level = logging.WARNING if getattr(args, "quiet", False) else logging.INFO

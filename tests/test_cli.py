@@ -62,3 +62,13 @@ def test_module_entry_point_runs(tmp_path):
         [sys.executable, "-m", "sciddm", "--version"], capture_output=True, text=True, check=True
     )
     assert out.stdout.startswith("sciddm ")
+
+
+def test_train_discrete_forwards_options(monkeypatch):
+    import types
+
+    seen = {}
+    fake = types.SimpleNamespace(main=lambda argv: seen.setdefault("argv", argv) and 0)
+    monkeypatch.setitem(sys.modules, "sciddm.discrete.train", fake)
+    assert cli.main(["train-discrete", "--data", "nci", "--steps", "3"]) == 0
+    assert seen["argv"] == ["--data", "nci", "--steps", "3"]
