@@ -48,6 +48,7 @@ class SampledLpRegressor(RegressorMixin, BaseEstimator):
     sample_weights_ : ndarray
         Their :math:`\ell_p` weights :math:`q_i^{-1}`.
     n_iter_ : int
+        IRLS iterations (1 for the linear program at ``p = 1``).
     n_features_in_ : int
 
     Examples
@@ -109,7 +110,7 @@ class SampledLpRegressor(RegressorMixin, BaseEstimator):
             self.coef_, self.intercept_ = coef, 0.0
         self.sample_indices_ = idx
         self.sample_weights_ = w
-        self.n_iter_ = int(it)
+        self.n_iter_ = max(1, int(it))  # the LP counts as one iteration
         return self
 
     def predict(self, X: Any) -> np.ndarray:

@@ -175,7 +175,8 @@ def lewis_weights(
             stalled = True
             break
     w = np.zeros(n)
-    w[live] = np.exp(logw[live])
+    with np.errstate(over="ignore"):
+        w[live] = np.exp(logw[live])
     logger.debug(
         "Lewis weights p=%g: %d iterations, last change %.3g", p, len(changes), changes[-1]
     )

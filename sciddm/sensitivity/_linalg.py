@@ -151,7 +151,7 @@ def _locate_bad(A: Any, block_size: int, name: str) -> None:
                 raise ValueError(f"`{name}` must not contain NaN or inf")
             i, j = np.argwhere(~np.isfinite(blk))[0]
             raise ValueError(
-                f"`{name}` must not contain NaN or inf; found {blk[i, j]!r} at index "
+                f"`{name}` must not contain NaN or inf; found {float(blk[i, j])} at index "
                 f"({start + int(i)}, {int(j)})"
             )
     raise ValueError(f"`{name}` overflows float64 in A^T A; rescale it")

@@ -103,8 +103,8 @@ def _irls(
 
     Each step solves the weighted least-squares problem with weights
     ``w_i |r_i|^(p-2)`` (residuals floored at ``1e-10 max|r|``) and moves
-    towards it with step ``min(1, 1/(p-1))`` (the Newton step for p > 2; the
-    majorise-minimise step for p <= 2), halving until the objective decreases.
+    towards it with step ``1/(p-1)`` (the Newton step; 1 at p = 1, the
+    majorise-minimise step), halving until the objective decreases.
     """
     ww = np.ones(A.shape[0]) if w is None else w
     sw = np.sqrt(ww)
@@ -116,7 +116,7 @@ def _irls(
         return float(np.sum(ww * np.abs(A @ z - b) ** p))
 
     f = obj(x)
-    t0 = 1.0 if p <= 2 else 1.0 / (p - 1.0)
+    t0 = 1.0 if p == 1.0 else 1.0 / (p - 1.0)  # the Newton step
     converged = False
     it = 0
     for it in range(1, max_iter + 1):  # noqa: B007
@@ -140,7 +140,7 @@ def _irls(
         x = x + t * dx
         rel = (f - f_new) / max(f, 1e-300)
         f = f_new
-        if rel <= tol:
+        if rel <= tol or t * np.linalg.norm(dx) <= 1e-13 * np.linalg.norm(x):
             converged = True
             break
     return x, it, converged
@@ -169,7 +169,7 @@ def lp_regression(
     solver: str = "auto",
     sample_size: int | None = None,
     sampling: str = "lewis",
-    tol: float = 1e-12,
+    tol: float = 1e-15,
     max_iter: int = 200,
     rng: SeedLike = None,
 ) -> LpRegressionResult:
@@ -195,7 +195,7 @@ def lp_regression(
         Rows kept by ``"sketch"`` (default ``min(n, 50 (d + 1))``).
     sampling : str, default "lewis"
         Scores for ``"sketch"`` (see :func:`row_scores`).
-    tol : float, default 1e-12
+    tol : float, default 1e-15
         IRLS stops when the relative decrease of the objective is below it.
     max_iter : int, default 200
         IRLS iteration cap (a ConvergenceWarning names it).
@@ -210,9 +210,10 @@ def lp_regression(
     -----
     IRLS minimises :math:`f(x) = \sum_i |r_i|^p` by the weighted least-squares
     steps :math:`x^+ = \arg\min_z \sum_i |r_i|^{p-2}(a_i^\top z - b_i)^2`; for
-    :math:`p \le 2` the quadratic majorises :math:`f` (monotone descent), for
-    :math:`p > 2` the full step overshoots and the Newton step (a fraction
-    :math:`1/(p-1)` of it) with backtracking is used. The sketch keeps the
+    :math:`p \le 2` the quadratic majorises :math:`f` (monotone descent); the
+    Newton step is :math:`1/(p-1)` times the IRLS step for every ``p > 1``,
+    and is used with backtracking (so it falls back towards the majorising
+    step for ``p < 2`` and does not overshoot for ``p > 2``). The sketch keeps the
     guarantee :math:`\|A\hat x - b\|_p \le (1+O(\varepsilon))\min_x\|Ax-b\|_p`
     when the sample is an :math:`\varepsilon` subspace embedding of
     :math:`[A, b]`.
