@@ -99,7 +99,7 @@ def lewis_weights(
     References
     ----------
     .. [1] M. B. Cohen, R. Peng, "lp row sampling by Lewis weights", STOC 2015,
-       Section 3 (Algorithm 1 and Lemma 3.3).
+       Section 3 (the fixed-point iteration, a contraction for p < 4).
     .. [2] D. J. Lewis, "Finite dimensional subspaces of Lp", Studia Math. 63
        (1978).
     .. [3] M. Fazel, Y. T. Lee, S. Padmanabhan, A. Sidford, "Computing Lewis

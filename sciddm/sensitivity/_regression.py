@@ -221,7 +221,7 @@ def lp_regression(
     References
     ----------
     .. [1] D. P. Woodruff, T. Yasuda, "Sharper bounds for lp sensitivity
-       sampling", ICML 2023, Section 1.1 (active regression).
+       sampling", ICML 2023, Section 1.1.
     .. [2] C. S. Burrus, "Iterative reweighted least squares", OpenStax CNX (2012).
     .. [3] A. Dasgupta, P. Drineas, B. Harb, R. Kumar, M. W. Mahoney, "Sampling
        algorithms and coresets for lp regression", SIAM J. Comput. 38 (2009).

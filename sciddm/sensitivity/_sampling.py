@@ -207,7 +207,8 @@ def sample_rows(
     References
     ----------
     .. [1] D. P. Woodruff, T. Yasuda, "Sharper bounds for lp sensitivity
-       sampling", ICML 2023, Theorems 1.3 and 1.4.
+       sampling", ICML 2023 (arXiv:2306.00732),
+       Section 1.1 (main results) and Section 7 (sampling guarantees).
     .. [2] M. B. Cohen, R. Peng, "lp row sampling by Lewis weights", STOC 2015.
     .. [3] A. Munteanu, S. Omlor, "Optimal bounds for lp sensitivity sampling
        via l2 augmentation", ICML 2024.

@@ -196,7 +196,8 @@ def lp_sensitivities(
     For ``p = 2`` all three coincide with the leverage scores. The bounds
     come from :math:`|a_i^\top x|^p \le w_i \|Ax\|_p^p` for ``p <= 2`` and
     :math:`\le d^{p/2-1} w_i \|Ax\|_p^p` for ``p > 2`` (Woodruff & Yasuda
-    2023, Lemma 2.3 / Cohen & Peng 2015, Lemma 2.4), and from
+    2023, Section 4; Chen & Derezinski 2021 for the converse factor
+    :math:`d^{1-p/2}`), and from
     :func:`root_leverage_scores`. Their sum, the total sensitivity
     :math:`\mathfrak S`, satisfies :math:`d^{p/2} \le \mathfrak S \le d` for
     ``p < 2`` and :math:`d \le \mathfrak S \le d^{p/2}` for ``p > 2`` when
@@ -205,7 +206,8 @@ def lp_sensitivities(
     References
     ----------
     .. [1] D. P. Woodruff, T. Yasuda, "Sharper bounds for lp sensitivity
-       sampling", ICML 2023 (arXiv:2306.00732), Definition 1.1, Lemmas 2.3-2.5.
+       sampling", ICML 2023 (arXiv:2306.00732), Section 1 (definition) and
+       Section 4 (properties of lp sensitivities).
     .. [2] M. B. Cohen, R. Peng, "lp row sampling by Lewis weights", STOC 2015.
 
     Examples
@@ -274,7 +276,7 @@ def total_sensitivity(A: Any, p: float, *, method: str = "exact") -> float:
     References
     ----------
     .. [1] D. P. Woodruff, T. Yasuda, "Sharper bounds for lp sensitivity
-       sampling", ICML 2023, Theorem 1.5 and Section 5.
+       sampling", ICML 2023, Sections 1.1 and 4.
 
     Examples
     --------

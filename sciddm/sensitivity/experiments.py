@@ -157,7 +157,7 @@ def distortion_vs_size(ctx: Context) -> None:
             ctx.claim(
                 f"{m} sampling embeds better than uniform sampling ({inst}, p={p:g}, "
                 f"{k} rows): median distortion below uniform's {uni:.3f}",
-                source=f"{SOURCE}, Thm 1.3/1.4 vs uniform sampling",
+                source=f"{SOURCE}, Sec. 1.1 (sample complexity of sensitivity sampling)",
                 measured=med[(inst, p, m, k)][0],
                 expected=uni,
                 op="<=",
@@ -222,7 +222,7 @@ def reference_p1(ctx: Context) -> None:
         ctx.claim(
             f"{m} sampling has a smaller median distortion than uniform sampling "
             f"({med['uniform']:.3f}) on heavy-tailed rows at p = 1",
-            source=f"{SOURCE}, Thm 1.3; spec measured reference",
+            source=f"{SOURCE}, Sec. 1.1; spec measured reference",
             measured=med[m],
             expected=med["uniform"],
             op="<=",
@@ -290,7 +290,7 @@ def size_vs_total_sensitivity(ctx: Context) -> None:
         ctx.claim(
             f"p={p:g}: the needed sample size grows with the total sensitivity no faster than "
             f"S^{expo:.3g} (log-log slope, slack 0.75 for log factors and noise)",
-            source=f"{SOURCE}, Theorems 1.3 (p<2) and 1.4 (p>2)",
+            source=f"{SOURCE}, Sec. 1.1: ~S^(2/p) for p<2, ~S^(2-2/p) for p>2",
             measured=slope,
             expected=expo,
             op="<=",
@@ -298,7 +298,7 @@ def size_vs_total_sensitivity(ctx: Context) -> None:
         )
         ctx.claim(
             f"p={p:g}: the needed sample size increases with S (positive slope)",
-            source=f"{SOURCE}, lower bounds (Section 5)",
+            source=f"{SOURCE}, Sec. 1.1 (S^(2/p) samples are necessary for p<2)",
             measured=slope,
             expected=0.0,
             op=">=",
@@ -339,7 +339,7 @@ def hypercube(ctx: Context) -> None:
         )
         ctx.claim(
             f"d={d}: total l1 sensitivity of the hypercube equals 2^d/C(d,d/2) = {exact:.6g}",
-            source=f"{SOURCE}, Section 5 (hypercube lower bound)",
+            source=f"{SOURCE}, Sec. 4 (properties of sensitivities); spec closed form",
             measured=S,
             expected=exact,
             op="~=",
@@ -395,7 +395,7 @@ def lewis_convergence(ctx: Context) -> None:
         rows.append({"p": p, "measured rate": round(rate, 4), "|p-2|/(p+2)": round(theory, 4)})
         ctx.claim(
             f"p={p:g}: damped iteration contracts at rate <= |p-2|/(p+2) = {theory:.3f}",
-            source="Cohen & Peng 2015, Lemma 3.3 (contraction), damped log-space update",
+            source="Cohen & Peng 2015, Sec. 3 (contraction); damped log-space update (theory/21)",
             measured=rate,
             expected=theory,
             op="<=",
@@ -403,7 +403,7 @@ def lewis_convergence(ctx: Context) -> None:
         )
     ctx.claim(
         "Lewis weights sum to d for every p in the grid",
-        source="Lewis (1978); Cohen & Peng 2015, Lemma 2.3",
+        source="Lewis (1978); Cohen & Peng 2015, Sec. 2",
         measured=worst_sum,
         expected=0.0,
         op="~=",
