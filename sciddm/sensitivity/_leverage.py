@@ -50,14 +50,22 @@ def _weighted_leverage(
         _locate_bad(A, block_size, name)
     import scipy.linalg as sla
 
-    Rs, piv = sla.qr(SA, mode="r", pivoting=True, check_finite=False)
-    dg = np.abs(np.diag(Rs))
-    if dg.size == 0 or dg[0] == 0:
-        raise ValueError(f"`{name}` has rank 0 (all rows are zero)")
-    r = int(np.sum(dg > max(1e-12, max(SA.shape) * np.finfo(float).eps) * dg[0]))
-    cols = np.sort(piv[:r])
-    order = np.argsort(piv[:r])
-    Rpre = sla.qr(Rs[:r, :r][:, order], mode="r", check_finite=False)[0]
+    tol = max(1e-12, max(SA.shape) * np.finfo(float).eps)
+    # plain Householder QR of the small sketch; pivoting only if it looks rank-deficient
+    R0 = sla.qr(SA, mode="r", check_finite=False)[0][:d, :d]
+    dg0 = np.abs(np.diag(R0))
+    cols: np.ndarray | None
+    if R0.shape[0] == d and dg0.size and dg0.min() > tol * dg0.max():
+        cols, r, Rpre = None, d, np.triu(R0)
+    else:
+        Rs, piv = sla.qr(SA, mode="r", pivoting=True, check_finite=False)
+        dg = np.abs(np.diag(Rs))
+        if dg.size == 0 or dg[0] == 0:
+            raise ValueError(f"`{name}` has rank 0 (all rows are zero)")
+        r = int(np.sum(dg > tol * dg[0]))
+        cols = np.sort(piv[:r])
+        order = np.argsort(piv[:r])
+        Rpre = sla.qr(Rs[:r, :r][:, order], mode="r", check_finite=False)[0]
     Pinv = sla.solve_triangular(Rpre, np.eye(r), lower=False, check_finite=False)
     k = jl_dim if jl_dim is not None else max(32, math.ceil(4 * math.log(max(n, 2))))
     if k < r:

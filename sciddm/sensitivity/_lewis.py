@@ -6,14 +6,83 @@ import logging
 from typing import Any
 
 import numpy as np
+import scipy.linalg as sla
+import scipy.sparse as sp
 
 from sciddm._core.rng import SeedLike, as_generator, seed_from
 from sciddm._core.validation import check_choice, check_int, check_scalar, warn_convergence
 
 from ._leverage import _weighted_leverage
-from ._linalg import _check_block_size, as_matrix
+from ._linalg import (
+    _COND_CHOL,
+    _check_block_size,
+    _chol_upper,
+    _cond,
+    _scaled,
+    _tri_inv,
+    as_matrix,
+    gram,
+    iter_blocks,
+)
 
 __all__ = ["lewis_weights"]
+
+
+def _scale(logw: np.ndarray, live: np.ndarray, c: float, shift: float) -> np.ndarray:
+    """Row scales ``w^(1/2 - 1/p) / exp(shift)`` (0 on dead rows), exponent clamped."""
+    out = np.zeros(logw.shape[0])
+    out[live] = np.exp(np.clip(c * logw[live] - shift, -700.0, 700.0))
+    return out
+
+
+def _fused_pass(
+    A: Any,
+    logw: np.ndarray,
+    live: np.ndarray,
+    G: np.ndarray,
+    *,
+    c: float,
+    eta: float,
+    p: float,
+    shift: float,
+    block_size: int,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """One damped Lewis step and the next Gram matrix in a single pass over ``A``.
+
+    ``G`` is the Gram matrix of ``diag(s) A`` for the current scales ``s``. For
+    each block: weighted leverage from the Cholesky factor of ``G``, the new log
+    weights, and the block's contribution to the next Gram matrix. Returns None
+    when the factor is not accurate enough (the caller falls back to the
+    two-pass path with CholeskyQR2 / sketch preconditioning).
+    """
+    R = _chol_upper(G)
+    if R is None or _cond(R) > _COND_CHOL:
+        return None
+    Rinv = np.asfortranarray(_tri_inv(R))
+    trmm = sla.get_blas_funcs("trmm", (Rinv,))
+    new = logw.copy()
+    G_next = np.zeros_like(G)
+    for start, stop, blk in iter_blocks(A, block_size):
+        lw = logw[start:stop]
+        m = live[start:stop]
+        s = _scale(lw, m, c, shift)
+        B = _scaled(blk, s)
+        if sp.issparse(B):
+            Y = np.asarray(B @ Rinv)
+        else:
+            Y = trmm(1.0, Rinv, np.asfortranarray(B.T), side=0, lower=0, trans_a=1, overwrite_b=1).T
+        t = np.maximum(np.einsum("ij,ij->i", Y, Y)[m], 1e-300)
+        nw = np.full(lw.shape, -np.inf)
+        nw[m] = (1.0 - eta) * lw[m] + eta * ((1.0 - p / 2.0) * lw[m] + (p / 2.0) * np.log(t))
+        if np.any(c * nw[m] - shift > 600.0):
+            return None  # the scales would overflow: recompute with a fresh shift
+        new[start:stop] = nw
+        B2 = _scaled(blk, _scale(nw, m, c, shift))
+        G_next += np.asarray((B2.T @ B2).toarray()) if sp.issparse(B2) else B2.T @ B2
+    if not np.all(np.isfinite(G_next)):
+        return None
+    return new, G_next
+
 
 logger = logging.getLogger(__name__)
 
@@ -155,16 +224,32 @@ def lewis_weights(
     changes: list[float] = []
     converged = False
     stalled = False
+    fused = lev_method == "exact"
+    G: np.ndarray | None = None
+    shift = 0.0
+    if fused:
+        shift = float(np.max(c * logw[live]))
+        G = gram(A, row_scale=_scale(logw, live, c, shift), block_size=bs)
     for _it in range(max_iter):
         lw = logw[live]
-        scale = np.zeros(n)
-        # leverage is invariant to a global scale: subtract the max (no overflow)
-        z = c * lw
-        scale[live] = np.exp(np.maximum(z - z.max(), -700.0))
-        tau_s, rank = leverage(scale)
-        t = np.maximum(tau_s[live], 1e-300)
-        log_t = (1.0 - p / 2.0) * lw + (p / 2.0) * np.log(t)
-        new = (1.0 - eta) * lw + eta * log_t
+        new_full = None
+        if fused and G is not None:
+            out = _fused_pass(A, logw, live, G, c=c, eta=eta, p=p, shift=shift, block_size=bs)
+            if out is None:
+                fused = False  # ill-conditioned or rank-deficient: the general path
+            else:
+                new_full, G = out
+        if new_full is None:
+            z = c * lw
+            scale = np.zeros(n)
+            # leverage is invariant to a global scale: subtract the max (no overflow)
+            scale[live] = np.exp(np.maximum(z - z.max(), -700.0))
+            tau_s, rank = leverage(scale)
+            t = np.maximum(tau_s[live], 1e-300)
+            log_t = (1.0 - p / 2.0) * lw + (p / 2.0) * np.log(t)
+            new = (1.0 - eta) * lw + eta * log_t
+        else:
+            new = new_full[live]
         change = float(np.max(np.abs(new - lw)))
         logw[live] = new
         changes.append(change)
