@@ -62,16 +62,21 @@ def _fused_pass(
     trmm = sla.get_blas_funcs("trmm", (Rinv,))
     new = logw.copy()
     G_next = np.zeros_like(G)
+    buf: np.ndarray | None = None
     for start, stop, blk in iter_blocks(A, block_size):
         lw = logw[start:stop]
         m = live[start:stop]
         s = _scale(lw, m, c, shift)
-        B = _scaled(blk, s)
-        if sp.issparse(B):
-            Y = np.asarray(B @ Rinv)
+        # ||s_i a_i R^{-1}||^2 = s_i^2 ||a_i R^{-1}||^2: one copy of the block, for trmm
+        if sp.issparse(blk):
+            Y = np.asarray(blk @ Rinv)
         else:
-            Y = trmm(1.0, Rinv, np.asfortranarray(B.T), side=0, lower=0, trans_a=1, overwrite_b=1).T
-        t = np.maximum(np.einsum("ij,ij->i", Y, Y)[m], 1e-300)
+            if buf is None:
+                buf = np.empty((Rinv.shape[0], min(block_size, A.shape[0])), order="F")
+            Bt = buf[:, : stop - start]
+            np.copyto(Bt, blk.T)
+            Y = trmm(1.0, Rinv, Bt, side=0, lower=0, trans_a=1, overwrite_b=1).T
+        t = np.maximum((s * s * np.einsum("ij,ij->i", Y, Y))[m], 1e-300)
         nw = np.full(lw.shape, -np.inf)
         nw[m] = (1.0 - eta) * lw[m] + eta * ((1.0 - p / 2.0) * lw[m] + (p / 2.0) * np.log(t))
         if np.any(c * nw[m] - shift > 600.0):

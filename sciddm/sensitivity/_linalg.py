@@ -210,16 +210,20 @@ def row_norms_sq(
     square = Rinv.shape[0] == Rinv.shape[1]
     trmm = sla.get_blas_funcs("trmm", (Rinv,)) if (upper and square) else None
     RinvF = np.asfortranarray(Rinv)
+    buf: np.ndarray | None = None
     for start, stop, blk in iter_blocks(A, block_size, cols):
         B = _scaled(blk, None if row_scale is None else row_scale[start:stop])
         if sp.issparse(B):
             Y = np.asarray(B @ Rinv)
             out[start:stop] = np.einsum("ij,ij->i", Y, Y)
         elif trmm is not None:
-            # B is C-ordered, so B.T is Fortran-ordered: compute Rinv^T B^T in place
-            Yt = trmm(
-                1.0, RinvF, np.array(B.T, order="F"), side=0, lower=0, trans_a=1, overwrite_b=1
-            )
+            # Rinv^T B^T computed in place in one reused Fortran buffer (no allocation
+            # per block); its transpose is C-ordered, so the row norms are contiguous
+            if buf is None:
+                buf = np.empty((Rinv.shape[0], min(block_size, n)), order="F")
+            Bt = buf[:, : stop - start]
+            np.copyto(Bt, B.T)
+            Yt = trmm(1.0, RinvF, Bt, side=0, lower=0, trans_a=1, overwrite_b=1)
             Y = Yt.T
             out[start:stop] = np.einsum("ij,ij->i", Y, Y)
         else:
