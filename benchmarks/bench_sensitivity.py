@@ -95,6 +95,13 @@ def bench_exact(n: int, d: int, reps: int) -> dict[str, float]:
             f"Lewis weights p = {p:g} (tol 1e-6)  {t:8.4f} s = {t / t_lev:5.1f} leverage-equivalents"
             + ("  (target <= 30)" if p == 1.0 else "")
         )
+    cpu = dict(CPU)
+    print(
+        "CPU-time ratios (robust on a shared machine): leverage / A^T A "
+        f"{cpu['lev'] / cpu['gram']:.2f}, QR / leverage {cpu['qr'] / cpu['lev']:.2f}, "
+        f"Lewis p = 1, 3, 6 / leverage {cpu['lewis1'] / cpu['lev']:.1f}, "
+        f"{cpu['lewis3'] / cpu['lev']:.1f}, {cpu['lewis6'] / cpu['lev']:.1f}"
+    )
     return {
         "lev_over_gram": t_lev / t_gram,
         "qr_over_lev": t_qr / t_lev,
@@ -104,13 +111,16 @@ def bench_exact(n: int, d: int, reps: int) -> dict[str, float]:
 
 def bench_sketch(n: int, d: int, reps: int) -> None:
     rng = np.random.default_rng(1)
-    A = rng.standard_normal((n, d)) * np.abs(rng.standard_t(3.0, size=n))[:, None]
-    t_exact = median_time(lambda: leverage_scores(A), reps)
-    t_sk = median_time(lambda: leverage_scores(A, method="sketch", rng=0), reps)
+    A = rng.standard_normal((n, d))
+    A *= np.abs(rng.standard_t(3.0, size=n))[:, None]  # in place: one n x d array
+    t_exact = median_time(lambda: leverage_scores(A), reps, "exact500")
+    t_sk = median_time(lambda: leverage_scores(A, method="sketch", rng=0), reps, "sketch500")
     ratio = leverage_scores(A, method="sketch", rng=0) / leverage_scores(A)
     print(f"\n== sketched leverage, n = {n:.0e}, d = {d} (median of {reps}) ==")
     print(f"exact                   {t_exact:9.4f} s")
     print(f"sparse-sign sketch + JL {t_sk:9.4f} s   exact / sketch: {t_exact / t_sk:5.2f}")
+    cpu = dict(CPU)
+    print(f"CPU-time ratio exact / sketch: {cpu['exact500'] / cpu['sketch500']:.2f}")
     q = np.quantile(ratio, [0.0, 0.01, 0.5, 0.99, 1.0])
     print("sketch / exact quantiles (0, 1, 50, 99, 100 %): " + "  ".join(f"{x:.3f}" for x in q))
 

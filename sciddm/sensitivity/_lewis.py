@@ -63,6 +63,7 @@ def _fused_pass(
     new = logw.copy()
     G_next = np.zeros_like(G)
     buf: np.ndarray | None = None
+    buf2: np.ndarray | None = None
     for start, stop, blk in iter_blocks(A, block_size):
         lw = logw[start:stop]
         m = live[start:stop]
@@ -82,8 +83,16 @@ def _fused_pass(
         if np.any(c * nw[m] - shift > 600.0):
             return None  # the scales would overflow: recompute with a fresh shift
         new[start:stop] = nw
-        B2 = _scaled(blk, _scale(nw, m, c, shift))
-        G_next += np.asarray((B2.T @ B2).toarray()) if sp.issparse(B2) else B2.T @ B2
+        s2 = _scale(nw, m, c, shift)
+        if sp.issparse(blk):
+            B2 = _scaled(blk, s2)
+            G_next += np.asarray((B2.T @ B2).toarray())
+        else:
+            if buf2 is None:
+                buf2 = np.empty((min(block_size, A.shape[0]), blk.shape[1]))
+            B2 = buf2[: stop - start]
+            np.multiply(blk, s2[:, None], out=B2)  # reused buffer: no page faults
+            G_next += B2.T @ B2
     if not np.all(np.isfinite(G_next)):
         return None
     return new, G_next

@@ -241,7 +241,7 @@ def sketch_matrix(
     row_scale: np.ndarray | None = None,
     cols: np.ndarray | None = None,
     block_size: int,
-    nnz_per_row: int = 8,
+    nnz_per_row: int = 4,
 ) -> np.ndarray:
     """``S D A[:, cols]`` for a random ``m x n`` embedding ``S``, streamed.
 

@@ -164,3 +164,33 @@ def test_all_zero_matrix_is_an_error():
         warnings.simplefilter("ignore")
         with pytest.raises(ValueError, match="`A` has rank 0"):
             leverage_scores(np.zeros((5, 2)))
+
+
+@pytest.mark.slow
+def test_memmap_pages_are_released(tmp_path):
+    """Streaming a 320 MB memmap keeps the child's peak RSS far below the file size."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    n, d = 2_000_000, 20
+    path = tmp_path / "big.f64"
+    rng = np.random.default_rng(0)
+    with open(path, "wb") as f:
+        for _ in range(n // 500_000):
+            f.write(rng.standard_normal((500_000, d)).tobytes())
+    root = Path(__file__).resolve().parents[2]
+    code = (
+        "import resource, sys, numpy as np\n"
+        f"sys.path.insert(0, {str(root)!r})\n"
+        "from sciddm.sensitivity import leverage_scores\n"
+        "import resource\n"
+        "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        f"A = np.memmap({str(path)!r}, dtype=np.float64, mode='r', shape=({n}, {d}))\n"
+        "tau = leverage_scores(A)\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base, tau.sum())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    grown_kib, total = out.stdout.split()
+    assert abs(float(total) - d) < 1e-8
+    assert int(grown_kib) < 120 * 1024  # tau (16 MB) + blocks, not the 320 MB file
