@@ -191,6 +191,12 @@ def main() -> None:
     ap.add_argument("--memmap", action="store_true", help="the 1e7 x 20 memmap scale check")
     ap.add_argument("--memmap-rows", type=int, default=10_000_000)
     ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument(
+        "--part",
+        choices=("all", "exact", "sketch", "lewis"),
+        default="all",
+        help="run one part only",
+    )
     args = ap.parse_args()
     print(
         f"numpy {np.__version__}; OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}; "
@@ -200,9 +206,12 @@ def main() -> None:
         bench_memmap(args.memmap_rows, 20)
         return
     n = 1_000_000 if args.full else 200_000
-    bench_exact(n, 50, args.reps)
-    bench_sketch(1_000_000 if args.full else 50_000, 500, max(1, args.reps // 2))
-    bench_lewis_convergence()
+    if args.part in ("all", "exact"):
+        bench_exact(n, 50, args.reps)
+    if args.part in ("all", "sketch"):
+        bench_sketch(1_000_000 if args.full else 50_000, 500, max(1, args.reps // 2))
+    if args.part in ("all", "lewis"):
+        bench_lewis_convergence()
 
 
 if __name__ == "__main__":
