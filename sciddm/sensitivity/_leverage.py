@@ -42,8 +42,13 @@ def _weighted_leverage(
         tau = row_norms_sq(A, f.Rinv, row_scale=row_scale, cols=f.cols, block_size=block_size)
         return tau, f.rank
     # sketched (Drineas, Magdon-Ismail, Mahoney & Woodruff 2012, Alg. 1)
-    m = min(n, sketch_size if sketch_size is not None else max(20 * d, d + 64))
-    SA = sketch_matrix(A, m, kind=sketch, rng=rng, row_scale=row_scale, block_size=block_size)
+    m = sketch_size if sketch_size is not None else max(20 * d, d + 64)
+    if n <= m:  # no compression possible: the "sketch" is D A itself (exact)
+        SA = np.asarray(_densify(A), dtype=np.float64)
+        if row_scale is not None:
+            SA = SA * row_scale[:, None]
+    else:
+        SA = sketch_matrix(A, m, kind=sketch, rng=rng, row_scale=row_scale, block_size=block_size)
     if not np.all(np.isfinite(SA)):
         from ._linalg import _locate_bad
 

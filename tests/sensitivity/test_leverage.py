@@ -194,3 +194,13 @@ def test_memmap_pages_are_released(tmp_path):
     grown_kib, total = out.stdout.split()
     assert abs(float(total) - d) < 1e-8
     assert int(grown_kib) < 120 * 1024  # tau (16 MB) + blocks, not the 320 MB file
+
+
+def test_sketch_is_exact_when_n_is_below_the_sketch_size(A):
+    np.testing.assert_allclose(
+        leverage_scores(A, method="sketch", sketch_size=600, jl_dim=50, rng=0),
+        qr_leverage(A),
+        atol=1e-12,
+    )
+    wide = np.random.default_rng(4).standard_normal((3, 5))
+    np.testing.assert_allclose(leverage_scores(wide, method="sketch", rng=0), 1.0, atol=1e-12)
