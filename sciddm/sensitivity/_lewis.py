@@ -179,6 +179,13 @@ def lewis_weights(
     :math:`w_i = \tau_i(W^{1/2-1/p}A)`, so :math:`\sum w = \operatorname{rank}`,
     which is checked.
 
+    Cost: with the exact method each iteration is a single pass over ``A``:
+    block by block, the weighted leverage scores under the current Cholesky
+    factor give the new weights, and the same block (rescaled) is added to the
+    Gram matrix of the next iteration; ill-conditioned or rank-deficient
+    matrices fall back to the two-pass CholeskyQR2 / sketch-preconditioned
+    leverage of :func:`leverage_scores`.
+
     References
     ----------
     .. [1] M. B. Cohen, R. Peng, "lp row sampling by Lewis weights", STOC 2015,
