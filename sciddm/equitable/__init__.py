@@ -2,7 +2,7 @@
 adaptive collection and a polygenic-risk-score simulation (Cai et al., FAccT 2022).
 
 Learning curves
-    :func:`fit_learning_curve`, :func:`learning_curve_by_group`, :func:`power_law`.
+    :func:`fit_learning_curve`, :func:`fit_learning_curves`, :func:`learning_curve_by_group`, :func:`power_law`.
 Allocation
     :func:`allocate` (utilitarian, max-min, disparity cap), :func:`greedy_allocate`,
     baselines :func:`equal_allocation`, :func:`proportional_allocation`,
@@ -33,6 +33,7 @@ from sciddm.equitable._curves import (
     GroupLearningCurves,
     LearningCurve,
     fit_learning_curve,
+    fit_learning_curves,
     learning_curve_by_group,
     power_law,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "evaluate_objective",
     "evaluate_prs",
     "fit_learning_curve",
+    "fit_learning_curves",
     "greedy_allocate",
     "group_errors",
     "learning_curve_by_group",

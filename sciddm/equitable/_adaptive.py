@@ -24,7 +24,7 @@ from sciddm._core.results import Result
 from sciddm._core.rng import SeedLike, as_generator
 from sciddm._core.validation import check_choice, check_int, check_same_length, check_scalar
 from sciddm.equitable._allocate import OBJECTIVES, Allocation, allocate
-from sciddm.equitable._curves import LearningCurve, _scorer_to_error, fit_learning_curve
+from sciddm.equitable._curves import LearningCurve, _scorer_to_error, fit_learning_curves
 
 __all__ = [
     "AdaptiveCollector",
@@ -248,11 +248,15 @@ class AdaptiveCollector:
     pooled : bool, default False
         Train one model on all groups (the curve of ``g`` then varies ``n_g``
         with the other groups' data fixed) instead of one model per group.
+    shared_exponent : bool, default True
+        Fit one exponent ``b`` for all groups (:func:`fit_learning_curves`),
+        which stabilises curves fitted on few samples; False fits each group alone.
 
     Notes
     -----
-    Round ``t`` re-fits ``err_g(n) = a_g n^{-b_g} + e_g`` from sub-samples of the
-    data collected so far, then solves :func:`allocate` for the budget spent
+    Round ``t`` re-fits ``err_g(n) = a_g n^{-b_g} + e_g`` (by default with one
+    exponent shared by all groups) from sub-samples of the data collected so far
+    (sizes from a quarter of the training part to all of it), then solves :func:`allocate` for the budget spent
     so far plus the round's budget with ``lower`` = current counts + floor and
     ``upper`` = what the source can still deliver. For the utilitarian objective
     the increments equalise the estimated marginal gain per unit cost
@@ -299,6 +303,7 @@ class AdaptiveCollector:
         n_repeats: int = 2,
         holdout: float = 0.3,
         pooled: bool = False,
+        shared_exponent: bool = True,
     ) -> None:
         self.estimator = estimator
         self.costs = costs
@@ -314,6 +319,7 @@ class AdaptiveCollector:
         self.n_repeats = n_repeats
         self.holdout = holdout
         self.pooled = pooled
+        self.shared_exponent = shared_exponent
 
     # ------------------------------------------------------------------ helpers
     def _validate(self, G: int, labels: list[Any]) -> tuple[np.ndarray, float]:
@@ -341,21 +347,24 @@ class AdaptiveCollector:
             )
         return c, B
 
-    def _curve(
+    def _measure(
         self, g: Any, rows_g: np.ndarray, others: np.ndarray, X: np.ndarray, y: np.ndarray,
         rng: np.random.Generator, scorer: Callable[..., float], to_err: Callable[[float], float],
-    ) -> LearningCurve:  # fmt: skip
+    ) -> tuple[list[int], list[float]]:  # fmt: skip
+        """Errors of sub-samples of group ``g``'s data, scored on a held-out part."""
         n = rows_g.size
         n_val = max(2, int(round(self.holdout * n)))
         n_tr = n - n_val
-        lo = max(2, int(round(n_tr / 8)))
+        lo = max(2, int(round(n_tr / 4)))
         sizes = np.unique(np.round(np.geomspace(lo, n_tr, self.n_sizes)).astype(int))
-        if sizes.size < 3:
+        need = 2 if self.shared_exponent else 3
+        if sizes.size < need:
             raise ValueError(
                 f"group {g!r}: {n} samples are too few to fit a learning curve "
-                "(need at least 3 distinct sub-sample sizes); increase `pilot`"
+                f"(need at least {need} distinct sub-sample sizes); increase `pilot`"
             )
-        ns, errs = [], []
+        ns: list[int] = []
+        errs: list[float] = []
         for _ in range(self.n_repeats):
             perm = rng.permutation(rows_g)
             val, tr = perm[:n_val], perm[n_val:]
@@ -367,19 +376,14 @@ class AdaptiveCollector:
                 except ValueError as exc:  # e.g. a sub-sample with one class
                     logger.debug("group %r, size %d: fit failed (%s)", g, m, exc)
                     continue
-                ns.append(m)
+                ns.append(int(m))
                 errs.append(err)
-        if len(set(ns)) < 3:
+        if len(set(ns)) < need:
             raise ValueError(
                 f"group {g!r}: the learner could not be fitted on enough sub-samples to fit "
                 "a learning curve; increase `pilot`"
             )
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            curve = fit_learning_curve(ns, errs, group=str(g))
-        for w in caught:
-            logger.info("%s", w.message)
-        return curve
+        return ns, errs
 
     # ------------------------------------------------------------------ main loop
     def run(
@@ -482,7 +486,7 @@ class AdaptiveCollector:
                      spent=float(c @ got), predicted_error=np.full(G, np.nan))
         )  # fmt: skip
         counts += got
-        logger.info("pilot: %s", dict(zip(labels, counts.tolist())))
+        logger.debug("pilot: %s", dict(zip(labels, counts.tolist())))
         if callback is not None:
             callback(rounds[-1])
         per_round = (B - float(c @ counts)) / self.n_rounds
@@ -515,7 +519,7 @@ class AdaptiveCollector:
                          spent=spent + float(c @ got), predicted_error=alloc.predicted_error)
             )  # fmt: skip
             counts += got
-            logger.info("round %d: batch %s, spent %.4g of %.4g", t, batch.tolist(), c @ counts, B)
+            logger.debug("round %d: batch %s, spent %.4g of %.4g", t, batch.tolist(), c @ counts, B)
             if callback is not None:
                 callback(rounds[-1])
             if got.sum() == 0:
@@ -541,12 +545,17 @@ class AdaptiveCollector:
         self, labels: list[Any], X: np.ndarray, y: np.ndarray, g_idx: np.ndarray,
         rng: np.random.Generator, scorer: Callable[..., float], to_err: Callable[[float], float],
     ) -> dict[Any, LearningCurve]:  # fmt: skip
-        out = {}
+        data = {}
         for i, g in enumerate(labels):
             rows = np.flatnonzero(g_idx == i)
             others = np.flatnonzero(g_idx != i) if self.pooled else np.empty(0, dtype=int)
-            out[g] = self._curve(g, rows, others, X, y, rng, scorer, to_err)
-        return out
+            data[g] = self._measure(g, rows, others, X, y, rng, scorer, to_err)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            curves = fit_learning_curves(data, shared_exponent=self.shared_exponent)
+        for w in caught:
+            logger.debug("%s", w.message)
+        return curves
 
     def _allocate(
         self, curves: dict[Any, LearningCurve], c: np.ndarray, budget: float, lower: np.ndarray,
@@ -565,5 +574,5 @@ class AdaptiveCollector:
                 upper=upper,
             )
         for w in caught:
-            logger.info("%s", w.message)
+            logger.debug("%s", w.message)
         return out

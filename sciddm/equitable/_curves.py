@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -37,6 +37,7 @@ __all__ = [
     "GroupLearningCurves",
     "LearningCurve",
     "fit_learning_curve",
+    "fit_learning_curves",
     "learning_curve_by_group",
     "power_law",
 ]
@@ -189,7 +190,7 @@ def _linear_ae(
     for ac, ec in cands:
         sse = float(w @ (ac * t + ec - err) ** 2)
         if sse < best[2]:
-            best = (ac, ec, sse)
+            best = (float(ac), float(ec), sse)
     return best
 
 
@@ -236,6 +237,7 @@ def fit_learning_curve(
     model: str = "power-law",
     sigma: Any = None,
     nonnegative: bool | None = None,
+    exponent: float | None = None,
     group: str | None = None,
 ) -> LearningCurve:
     """Fit the learning curve ``err(n) = a n^(-b) + e`` to measured errors.
@@ -255,6 +257,11 @@ def fit_learning_curve(
         when given, the covariance is taken as absolute.
     nonnegative : bool, optional
         Constrain ``e >= 0``; default: when every error is non-negative.
+    exponent : float, optional
+        Fix ``b`` (e.g. one shared by several groups, see
+        :func:`fit_learning_curves`) and fit ``(a, e)`` only; two distinct sizes
+        then suffice and the covariance is conditional on ``b`` (zero row and
+        column for ``b``).
     group : str, optional
         Name of the group, used in messages and stored on the result.
 
@@ -305,7 +312,7 @@ def fit_learning_curve(
     check_same_length("n", n_arr, "err", err_arr)
     if np.any(n_arr <= 0):
         raise ValueError(f"{name}`n` must be positive, got min {n_arr.min():g}")
-    need = 3 if model == "power-law" else 2
+    need = 3 if model == "power-law" and exponent is None else 2
     distinct = np.unique(n_arr).size
     if distinct < need:
         raise ValueError(
@@ -346,20 +353,30 @@ def fit_learning_curve(
     top = float(err_arr.min())
     ln = np.log(n_arr)
     scale = max(float(np.abs(err_arr).max()), 1e-300)
-    b, a, e = _profile_fit(ln, err_arr, w, e_lo, top)
+    if exponent is None:
+        b, a, e = _profile_fit(ln, err_arr, w, e_lo, top)
+    else:
+        b = check_scalar(exponent, "exponent", lo=0, closed="neither")
+        a, e, _ = _linear_ae(np.exp(-b * ln), err_arr, w, e_lo, top)
     if not np.isfinite(b):
         warn_convergence(f"{name}the power-law fit did not converge", "the number of sizes")
     t = np.exp(-b * ln)
     sw = np.sqrt(w)
     J = sw[:, None] * np.stack([t, -a * t * ln, np.ones_like(t)], axis=1)
     r = sw * (a * t + e - err_arr)
-    dof = n_arr.size - 3
+    dof = n_arr.size - (3 if exponent is None else 2)
     if sigma is None:
         s2 = float(r @ r) / dof if dof > 0 else np.nan
     else:
         s2 = 1.0
     try:
-        cov = s2 * np.linalg.pinv(J.T @ J, rcond=1e-13)
+        if exponent is None:
+            cov = s2 * np.linalg.pinv(J.T @ J, rcond=1e-13)
+        else:
+            J2 = J[:, [0, 2]]
+            c2 = s2 * np.linalg.pinv(J2.T @ J2, rcond=1e-13)
+            cov = np.zeros((3, 3))
+            cov[np.ix_([0, 2], [0, 2])] = c2
     except np.linalg.LinAlgError:  # pragma: no cover
         cov = np.full((3, 3), np.nan)
     if not np.all(np.isfinite(cov)):
@@ -384,6 +401,93 @@ def fit_learning_curve(
         group=group,
         dof=max(dof, 0),
     )
+
+
+def fit_learning_curves(
+    data: Mapping[Any, tuple[Any, Any]],
+    *,
+    shared_exponent: bool = True,
+    nonnegative: bool | None = None,
+) -> dict[Any, LearningCurve]:
+    """Fit one learning curve per group, optionally with a shared exponent ``b``.
+
+    Parameters
+    ----------
+    data : dict
+        ``{group: (n, err)}``.
+    shared_exponent : bool, default True
+        Fit one ``b`` for all groups (each group keeps its own ``a_g`` and
+        ``e_g``): ``b`` minimises the total profile sum of squares
+        :math:`\\sum_g \\min_{a_g, e_g} \\sum_i (a_g n_{gi}^{-b} + e_g - \\mathrm{err}_{gi})^2`.
+        Pooling the exponent stabilises curves fitted on few points, and makes the
+        closed-form allocation apply. With False each group is fitted alone.
+    nonnegative : bool, optional
+        As for :func:`fit_learning_curve`.
+
+    Returns
+    -------
+    dict
+        ``{group: LearningCurve}``; with a shared exponent the covariances are
+        conditional on ``b``.
+
+    Raises
+    ------
+    ValueError
+        If a group has fewer than 2 distinct sizes (3 without a shared
+        exponent), naming the group.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sciddm.equitable import fit_learning_curves, power_law
+    >>> n = np.array([10, 30, 100, 300])
+    >>> data = {"A": (n, power_law(n, 2, 0.5, 0.1)), "B": (n, power_law(n, 5, 0.5, 0.0))}
+    >>> curves = fit_learning_curves(data)
+    >>> round(curves["A"].b, 6), round(curves["B"].a, 6)
+    (0.5, 5.0)
+    """
+    if not isinstance(data, Mapping) or not data:
+        raise ValueError("`data` must be a non-empty dict {group: (n, err)}")
+    if not shared_exponent:
+        return {
+            g: fit_learning_curve(n, err, nonnegative=nonnegative, group=str(g))
+            for g, (n, err) in data.items()
+        }
+    prepared = []
+    for g, (n, err) in data.items():
+        n_arr = check_array(n, "n", ndim=1)
+        err_arr = check_array(err, "err", ndim=1)
+        check_same_length("n", n_arr, "err", err_arr)
+        if np.any(n_arr <= 0):
+            raise ValueError(f"group {g!r}: `n` must be positive, got min {n_arr.min():g}")
+        if np.unique(n_arr).size < 2:
+            raise ValueError(
+                f"group {g!r}: cannot fit a learning curve with a shared exponent: need at "
+                f"least 2 distinct sizes, got {np.unique(n_arr).size}"
+            )
+        nonneg = bool(np.all(err_arr >= 0)) if nonnegative is None else nonnegative
+        prepared.append((np.log(n_arr), err_arr, 0.0 if nonneg else -np.inf, float(err_arr.min())))
+
+    def total(b: float) -> float:
+        return sum(
+            _linear_ae(np.exp(-b * ln), err, np.ones_like(err), lo, hi)[2]
+            for ln, err, lo, hi in prepared
+        )
+
+    grid = np.geomspace(1e-3, _B_MAX, 40)
+    vals = np.array([total(b) for b in grid])
+    i = int(np.argmin(vals))
+    res = optimize.minimize_scalar(
+        lambda lb: total(float(np.exp(lb))),
+        bounds=(np.log(grid[max(i - 1, 0)]), np.log(grid[min(i + 1, grid.size - 1)])),
+        method="bounded",
+        options={"xatol": 1e-11, "maxiter": 200},
+    )
+    b = float(np.exp(res.x)) if res.fun <= vals[i] else float(grid[i])
+    return {
+        g: fit_learning_curve(n, err, nonnegative=nonnegative, exponent=b, group=str(g))
+        for g, (n, err) in data.items()
+    }
 
 
 @dataclasses.dataclass(frozen=True, repr=False)

@@ -172,7 +172,8 @@ def _one_seed(dataset, seed, rng, setup, p, shares, costs, budget, caps):
     static_err = {k: _static_errors(n, pool, test, est, metric, rng) for k, n in static.items()}
     for obj in OBJECTIVES:
         kw = {"objective": obj, "weights": shares, "cap": caps[obj]}
-        orc = allocate(truth, costs, budget, upper=avail, **kw).n
+        # the oracle knows the curves but, like adaptive, keeps at least the pilot per group
+        orc = allocate(truth, costs, budget, lower=np.full(3, p["pilot"]), upper=avail, **kw).n
         errs = dict(static_err)
         errs["oracle"] = _static_errors(orc, pool, test, est, metric, rng)
         col = AdaptiveCollector(
@@ -236,12 +237,12 @@ def _figure(results: dict[str, Any]) -> Any:
     "equitable.adaptive-vs-baselines",
     description="Adaptive collection vs equal / proportional / oracle allocation, 3 objectives, "
     "PRS simulation and digits split into groups, over many seeds.",
-    quick={"seeds": 50, "truth_repeats": 6, "rounds": 4, "repeats": 1, "prs_pilot": 30,
+    quick={"seeds": 50, "truth_repeats": 6, "rounds": 4, "repeats": 3, "prs_pilot": 60,
            "digits_pilot": 15, "prs_pool": 1000, "prs_test": 2000, "digits_test": 150,
-           "n_snps": 20, "n_causal": 10, "alpha": 10.0, "prs_budget": 600, "digits_budget": 250},
-    full={"seeds": 200, "truth_repeats": 20, "rounds": 8, "repeats": 3, "prs_pilot": 30,
+           "n_snps": 20, "n_causal": 10, "alpha": 10.0, "prs_budget": 1000, "digits_budget": 250},
+    full={"seeds": 200, "truth_repeats": 20, "rounds": 8, "repeats": 3, "prs_pilot": 60,
           "digits_pilot": 15, "prs_pool": 1500, "prs_test": 1500, "digits_test": 150,
-          "n_snps": 20, "n_causal": 10, "alpha": 10.0, "prs_budget": 600, "digits_budget": 250},
+          "n_snps": 20, "n_causal": 10, "alpha": 10.0, "prs_budget": 1000, "digits_budget": 250},
 )  # fmt: skip
 def adaptive_vs_baselines(ctx: Context) -> None:
     p = ctx.params

@@ -5,6 +5,7 @@ from sklearn.naive_bayes import GaussianNB
 
 from sciddm.equitable import (
     fit_learning_curve,
+    fit_learning_curves,
     learning_curve_by_group,
     power_law,
 )
@@ -138,3 +139,30 @@ def test_learning_curve_by_group_pooled_and_errors():
         learning_curve_by_group(GaussianNB(), X, y, g, [100], rng=0)
     with pytest.raises(ValueError, match="`sizes` must not be empty"):
         learning_curve_by_group(GaussianNB(), X, y, g, [], rng=0)
+
+
+def test_shared_exponent_fit():
+    rng = np.random.default_rng(4)
+    n = np.repeat([20, 50, 100, 200, 500], 2)
+    data = {
+        "A": (n, power_law(n, 2.0, 0.6, 0.1)),
+        "B": (n, power_law(n, 6.0, 0.6, 0.3)),
+        "C": (n[:4], power_law(n[:4], 1.0, 0.6, 0.0)),  # two distinct sizes suffice
+    }
+    curves = fit_learning_curves(data)
+    for g, (a, e) in {"A": (2.0, 0.1), "B": (6.0, 0.3), "C": (1.0, 0.0)}.items():
+        assert curves[g].b == pytest.approx(0.6, rel=1e-6)
+        assert curves[g].a == pytest.approx(a, rel=1e-6)
+        assert curves[g].e == pytest.approx(e, abs=1e-7)
+    assert curves["A"].se[1] == 0.0  # conditional on the shared exponent
+    # a fixed exponent fits (a, e) by linear least squares
+    noisy = power_law(n, 2.0, 0.6, 0.1) + rng.normal(0, 0.005, n.size)
+    c = fit_learning_curve(n, noisy, exponent=0.6)
+    assert abs(c.a - 2.0) <= 4 * c.se[0] and abs(c.e - 0.1) <= 4 * c.se[2]
+    separate = fit_learning_curves({k: v for k, v in data.items() if k != "C"},
+                                   shared_exponent=False)  # fmt: skip
+    assert separate["B"].b == pytest.approx(0.6, rel=1e-6)
+    with pytest.raises(ValueError, match="group 'C'.*at least 2 distinct sizes"):
+        fit_learning_curves({"C": ([10, 10], [0.3, 0.2])})
+    with pytest.raises(ValueError, match="non-empty dict"):
+        fit_learning_curves({})
