@@ -201,6 +201,7 @@ def _caps(truth, costs, budget, shares) -> dict[str, float | None]:
 
 def _figure(results: dict[str, Any]) -> Any:
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter
 
     fig, axes = plt.subplots(len(results), 3, figsize=(12, 3.4 * len(results)), squeeze=False)
     for row, (name, r) in enumerate(results.items()):
@@ -223,6 +224,7 @@ def _figure(results: dict[str, Any]) -> Any:
                 ax.errorbar([r["budget"]], [mu], yerr=[[mu - lo], [hi - mu]], fmt="o",
                             color=line.get_color())  # fmt: skip
             ax.set_xscale("log")
+            ax.xaxis.set_minor_formatter(NullFormatter())
             ax.set_title(f"{name}: {obj}")
             ax.set_xlabel("budget")
             ax.set_ylabel("per-group error")
@@ -238,11 +240,11 @@ def _figure(results: dict[str, Any]) -> Any:
     description="Adaptive collection vs equal / proportional / oracle allocation, 3 objectives, "
     "PRS simulation and digits split into groups, over many seeds.",
     quick={"seeds": 50, "truth_repeats": 6, "rounds": 4, "repeats": 3, "prs_pilot": 60,
-           "digits_pilot": 15, "prs_pool": 1000, "prs_test": 2000, "digits_test": 150,
-           "n_snps": 20, "n_causal": 10, "alpha": 10.0, "prs_budget": 1000, "digits_budget": 250},
+           "digits_pilot": 25, "prs_pool": 1000, "prs_test": 2000, "digits_test": 150,
+           "n_snps": 20, "n_causal": 10, "alpha": 10.0, "prs_budget": 1000, "digits_budget": 300},
     full={"seeds": 200, "truth_repeats": 20, "rounds": 8, "repeats": 3, "prs_pilot": 60,
-          "digits_pilot": 15, "prs_pool": 1500, "prs_test": 1500, "digits_test": 150,
-          "n_snps": 20, "n_causal": 10, "alpha": 10.0, "prs_budget": 1000, "digits_budget": 250},
+          "digits_pilot": 25, "prs_pool": 1500, "prs_test": 1500, "digits_test": 150,
+          "n_snps": 20, "n_causal": 10, "alpha": 10.0, "prs_budget": 1000, "digits_budget": 300},
 )  # fmt: skip
 def adaptive_vs_baselines(ctx: Context) -> None:
     p = ctx.params
@@ -323,5 +325,11 @@ def adaptive_vs_baselines(ctx: Context) -> None:
         "cap is half the disparity of the utilitarian oracle allocation, and a violation adds "
         "its excess to the objective. The oracle allocates with learning curves measured on "
         "large held-out data, so it is the best static plan, not a bound on every seed. "
-        "Adaptive uses only the data it has collected to fit its curves."
+        "Adaptive uses only the data it has collected to fit its curves (shared exponent, "
+        "sub-samples of each group's data scored on a held-out part of it). Where a static "
+        "baseline is itself close to the oracle (proportional for the population-weighted "
+        "error; equal for max-min and the cap when groups differ little, as the three digit "
+        "styles do), the gap the adaptive strategy can win is of the order of the seed-to-seed "
+        "noise and a 'beats' claim can fail for lack of power rather than of merit: compare "
+        "the oracle's own margin in the tables."
     )
