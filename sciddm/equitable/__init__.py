@@ -23,9 +23,11 @@ from sciddm.equitable._adaptive import (
 from sciddm.equitable._allocate import (
     Allocation,
     allocate,
-    equal_allocation,
     evaluate_objective,
     greedy_allocate,
+)
+from sciddm.equitable._baselines import (
+    equal_allocation,
     oracle_allocation,
     proportional_allocation,
 )

@@ -19,13 +19,8 @@ from sciddm._core.registry import Context, register
 from sciddm._core.stats import mean_ci
 from sciddm._core.sweep import run_sweep
 from sciddm.equitable._adaptive import AdaptiveCollector, PoolSource, group_errors
-from sciddm.equitable._allocate import (
-    OBJECTIVES,
-    allocate,
-    equal_allocation,
-    evaluate_objective,
-    proportional_allocation,
-)
+from sciddm.equitable._allocate import OBJECTIVES, allocate, evaluate_objective
+from sciddm.equitable._baselines import equal_allocation, proportional_allocation
 from sciddm.equitable._curves import learning_curve_by_group
 from sciddm.equitable._prs import simulate_prs
 
