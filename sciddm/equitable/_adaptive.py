@@ -251,15 +251,24 @@ class AdaptiveCollector:
     shared_exponent : bool, default True
         Fit one exponent ``b`` for all groups (:func:`fit_learning_curves`),
         which stabilises curves fitted on few samples; False fits each group alone.
+    plan : {"global", "batch"}, default "global"
+        ``"global"``: each round solves the allocation for the *whole* budget
+        (with the current counts as lower bounds) and spends the round's budget
+        in proportion to the planned increments; ``"batch"``: each round solves
+        the problem for the budget spent so far plus the round's budget only
+        (myopic; for the utilitarian objective the two coincide in the limit
+        of small rounds).
 
     Notes
     -----
     Round ``t`` re-fits ``err_g(n) = a_g n^{-b_g} + e_g`` (by default with one
     exponent shared by all groups) from sub-samples of the data collected so far
-    (sizes from a quarter of the training part to all of it), then solves :func:`allocate` for the budget spent
-    so far plus the round's budget with ``lower`` = current counts + floor and
-    ``upper`` = what the source can still deliver. For the utilitarian objective
-    the increments equalise the estimated marginal gain per unit cost
+    (sizes from a quarter of the training part to all of it), then solves
+    :func:`allocate` with ``lower`` = current counts + floor and ``upper`` = what
+    the source can still deliver, for the whole budget (``plan="global"``; the
+    round then moves its budget along the planned increments) or for the budget
+    spent so far plus the round's budget (``plan="batch"``). For the utilitarian
+    objective the plan equalises the estimated marginal gain per unit cost
     ``w_g a_g b_g n_g^{-b_g-1} / c_g`` (its integer part is filled greedily by that
     ratio). The exploration floor keeps every group's curve estimate
     improving, so a group whose pilot curve is badly under-estimated still
@@ -304,6 +313,7 @@ class AdaptiveCollector:
         holdout: float = 0.3,
         pooled: bool = False,
         shared_exponent: bool = True,
+        plan: str = "global",
     ) -> None:
         self.estimator = estimator
         self.costs = costs
@@ -320,6 +330,7 @@ class AdaptiveCollector:
         self.holdout = holdout
         self.pooled = pooled
         self.shared_exponent = shared_exponent
+        self.plan = plan
 
     # ------------------------------------------------------------------ helpers
     def _validate(self, G: int, labels: list[Any]) -> tuple[np.ndarray, float]:
@@ -332,6 +343,7 @@ class AdaptiveCollector:
         check_int(self.n_sizes, "n_sizes", lo=3)
         check_int(self.n_repeats, "n_repeats", lo=1)
         check_scalar(self.holdout, "holdout", lo=0, hi=1, closed="neither")
+        check_choice(self.plan, "plan", ("global", "batch"))
         c = np.asarray(self.costs, dtype=float).ravel()
         if c.size != G:
             raise ValueError(f"`costs` must have one entry per group ({G}), got {c.size}")
@@ -502,12 +514,22 @@ class AdaptiveCollector:
             X_all, y_all, g_all = np.concatenate(Xs), np.concatenate(ys), np.concatenate(gs)
             curves = self._fit_curves(labels, X_all, y_all, g_all, gen, scorer, to_err)
             step = room if t >= self.n_rounds else min(room, per_round)
-            floor = np.floor(self.exploration * step / (G * c))
+            last = step >= room - 1e-9
+            # exploration only serves later rounds: none in the last one
+            floor = np.zeros(G) if last else np.floor(self.exploration * step / (G * c))
             lower = np.minimum(counts + floor, hi)
             if float(c @ lower) > spent + step:
                 lower = counts.astype(float)
-            alloc = self._allocate(curves, c, spent + step, lower, hi)
-            batch = np.maximum(alloc.n - counts, 0)
+            if self.plan == "batch" or last:
+                alloc = self._allocate(curves, c, spent + step, lower, hi)
+                batch = np.maximum(alloc.n - counts, 0)
+            else:  # plan the whole remaining budget, then move one round's budget along it
+                alloc = self._allocate(curves, c, B, lower, hi)
+                base = np.round(lower - counts).astype(np.int64)  # the exploration floor
+                extra = self._scale_batch(
+                    alloc.n_continuous - lower, c, step - float(c @ base), hi - lower
+                )
+                batch = base + extra
             if batch.sum() == 0:  # the round's budget buys nothing the curves want
                 batch = np.zeros(G, dtype=np.int64)
                 ok = np.flatnonzero((c <= room + 1e-9) & (counts < hi))
@@ -556,6 +578,21 @@ class AdaptiveCollector:
         for w in caught:
             logger.debug("%s", w.message)
         return curves
+
+    @staticmethod
+    def _scale_batch(want: np.ndarray, c: np.ndarray, step: float, room: np.ndarray) -> np.ndarray:
+        """Integer batch along ``want`` (continuous increments) costing at most ``step``.
+
+        Rounded down, so no group overshoots the plan; what is left is spent by
+        later rounds (the last one solves the remaining problem exactly).
+        """
+        want = np.clip(want, 0.0, room)
+        cost = float(c @ want)
+        if cost > step > 0:
+            want = want * (step / cost)
+        elif step <= 0:
+            want = np.zeros_like(want)
+        return np.floor(want + 1e-9).astype(np.int64)
 
     def _allocate(
         self, curves: dict[Any, LearningCurve], c: np.ndarray, budget: float, lower: np.ndarray,
