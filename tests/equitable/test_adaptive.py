@@ -122,3 +122,15 @@ def test_group_errors_pooled_and_missing_group():
     assert np.all(e1 < 0.05) and np.all(e2 < 0.05)
     with pytest.raises(ValueError, match="group 3 has no training data"):
         group_errors(Ridge(), X, y, g, X, y, g, metric="r2", groups=[0, 3])
+
+
+def test_batch_plan_and_bad_plan():
+    col = AdaptiveCollector(SizeEcho(), costs=[1, 1], budget=300, metric=exact_score,
+                            plan="batch", pilot=10, n_rounds=3)  # fmt: skip
+    res = col.run(synthetic_source, groups=[0, 1], rng=0)
+    assert res.counts.sum() == 300
+    assert res.counts[1] > res.counts[0]  # group 1 has the larger curve (a = 3 vs 1)
+    with pytest.raises(ValueError, match="`plan` must be one of"):
+        AdaptiveCollector(SizeEcho(), costs=[1, 1], budget=300, plan="greedy").run(
+            synthetic_source, groups=[0, 1]
+        )
