@@ -1,3 +1,74 @@
-"""Learning curves, budget allocation and adaptive data collection across groups (Cai et al.)."""
+"""Equitable data collection: learning curves, budget allocation across groups,
+adaptive collection and a polygenic-risk-score simulation (Cai et al., FAccT 2022).
 
-__all__: list[str] = []
+Learning curves
+    :func:`fit_learning_curve`, :func:`fit_learning_curves`, :func:`learning_curve_by_group`, :func:`power_law`.
+Allocation
+    :func:`allocate` (utilitarian, max-min, disparity cap), :func:`greedy_allocate`,
+    baselines :func:`equal_allocation`, :func:`proportional_allocation`,
+    :func:`oracle_allocation`; :func:`evaluate_objective`.
+Adaptive collection
+    :class:`AdaptiveCollector`, :class:`PoolSource`, :func:`group_errors`.
+Simulation
+    :func:`simulate_prs`, :func:`prs_estimator`, :func:`evaluate_prs`.
+"""
+
+from sciddm.equitable._adaptive import (
+    AdaptiveCollector,
+    CollectionResult,
+    PoolSource,
+    RoundLog,
+    group_errors,
+)
+from sciddm.equitable._allocate import (
+    Allocation,
+    allocate,
+    evaluate_objective,
+    greedy_allocate,
+)
+from sciddm.equitable._baselines import (
+    equal_allocation,
+    oracle_allocation,
+    proportional_allocation,
+)
+from sciddm.equitable._curves import (
+    GroupLearningCurves,
+    LearningCurve,
+    fit_learning_curve,
+    fit_learning_curves,
+    learning_curve_by_group,
+    power_law,
+)
+from sciddm.equitable._prs import (
+    PRSData,
+    PRSEvaluation,
+    evaluate_prs,
+    prs_estimator,
+    simulate_prs,
+)
+
+__all__ = [
+    "AdaptiveCollector",
+    "Allocation",
+    "CollectionResult",
+    "GroupLearningCurves",
+    "LearningCurve",
+    "PRSData",
+    "PRSEvaluation",
+    "PoolSource",
+    "RoundLog",
+    "allocate",
+    "equal_allocation",
+    "evaluate_objective",
+    "evaluate_prs",
+    "fit_learning_curve",
+    "fit_learning_curves",
+    "greedy_allocate",
+    "group_errors",
+    "learning_curve_by_group",
+    "oracle_allocation",
+    "power_law",
+    "proportional_allocation",
+    "prs_estimator",
+    "simulate_prs",
+]
