@@ -101,7 +101,7 @@ def mixture_w2(
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class MixtureError(Result):
-    """Errors of an estimated mixture against the truth (components matched).
+    r"""Errors of an estimated mixture against the truth (components matched).
 
     Attributes
     ----------
@@ -113,6 +113,13 @@ class MixtureError(Result):
         Root mean squared Frobenius error between matched covariances.
     weight_error : float
         Total variation between matched weights.
+    relative_error : float
+        Error in the Fisher (Kullback-Leibler) geometry of the labelled
+        mixture, where every parameter counts relative to its own scale:
+        :math:`\big(\sum_k \pi_k [\delta\mu_k^\top\Sigma_k^{-1}\delta\mu_k +
+        \tfrac12\|\Sigma_k^{-1/2}\hat\Sigma_k\Sigma_k^{-1/2} - I\|_F^2] +
+        \sum_k \delta\pi_k^2/\pi_k\big)^{1/2}`, i.e. :math:`\sqrt{2\,KL}` to second
+        order. A narrow component's variance matters as much as a wide one's.
     matching : ndarray of shape (k,)
         ``matching[j]``: the estimated component matched to true component ``j``.
     """
@@ -121,6 +128,7 @@ class MixtureError(Result):
     mean_error: float
     cov_error: float
     weight_error: float
+    relative_error: float
     matching: np.ndarray
 
 
@@ -150,10 +158,18 @@ def mixture_error(true: tuple[Any, Any, Any], estimate: tuple[Any, Any, Any]) ->
         [[gaussian_w2(m1[i], c1[i], m2[j], c2[j]) ** 2 for j in range(k)] for i in range(k)]
     )
     _, match = linear_sum_assignment(cost)
+    rel2 = 0.0
+    for j in range(k):
+        i_sqrt = np.linalg.inv(_psd_sqrt(c1[j]))
+        dm = m2[match[j]] - m1[j]
+        white = i_sqrt @ c2[match[j]] @ i_sqrt - np.eye(m1.shape[1])
+        rel2 += w1[j] * (float(dm @ np.linalg.solve(c1[j], dm)) + 0.5 * float(np.sum(white**2)))
+        rel2 += (w2[match[j]] - w1[j]) ** 2 / w1[j]
     return MixtureError(
         w2=mixture_w2(w1, m1, c1, w2, m2, c2),
         mean_error=float(np.sqrt(np.mean(np.sum((m1 - m2[match]) ** 2, axis=1)))),
         cov_error=float(np.sqrt(np.mean(np.sum((c1 - c2[match]) ** 2, axis=(1, 2))))),
         weight_error=float(0.5 * np.abs(w1 - w2[match]).sum()),
+        relative_error=float(np.sqrt(rel2)),
         matching=match,
     )
