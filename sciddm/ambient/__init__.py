@@ -6,7 +6,8 @@ A scientist holds samples ``y_i = x_i + sigma_i eps_i`` with known noise levels
 - the data model: :class:`NoisyDataset`, :func:`corrupt`, :func:`make_clean_noisy`,
   :func:`paper_scenarios` (the four training sets of Daras et al., 2025);
 - the ambient (double-Tweedie) diffusion loss :func:`ambient_loss` /
-  :class:`AmbientLoss` for ``sciddm.diffusion``'s training loop;
+  :class:`AmbientLoss` for ``sciddm.diffusion``'s training loop, and sampling above
+  the data's smallest noise level, :func:`ambient_sample`;
 - estimation with known per-sample noise: :func:`heteroscedastic_gaussian_mle`,
   :func:`clipped_covariance`, :class:`NoisyGaussianMixture` (EM);
 - the worth of a noisy sample: :func:`gaussian_fisher_value`,
@@ -43,6 +44,7 @@ from sciddm.ambient._mixture import (
     heteroscedastic_gaussian_mle,
     noisy_log_likelihood,
 )
+from sciddm.ambient._sampling import ambient_sample, ambient_sigmas
 from sciddm.ambient._scaling import ScalingLawFit, fit_scaling_law
 
 __all__ = [
@@ -55,6 +57,8 @@ __all__ = [
     "NoisyGaussianMixture",
     "ScalingLawFit",
     "ambient_loss",
+    "ambient_sample",
+    "ambient_sigmas",
     "clipped_covariance",
     "corrupt",
     "edm_weight",

@@ -231,8 +231,10 @@ class AmbientLoss:
 
     Parameters
     ----------
-    p_mean, p_std, sigma_data, weighting
+    p_mean, p_std, weighting
         As in :func:`ambient_loss`.
+    sigma_data : float, optional
+        Default: the network's ``sigma_data`` attribute, else 0.5 (as ``EDMLoss``).
 
     Examples
     --------
@@ -250,12 +252,16 @@ class AmbientLoss:
         *,
         p_mean: float = -1.2,
         p_std: float = 1.2,
-        sigma_data: float = 0.5,
+        sigma_data: float | None = None,
         weighting: bool = True,
     ) -> None:
         self.p_mean = check_scalar(p_mean, "p_mean")
         self.p_std = check_scalar(p_std, "p_std", lo=0.0, closed="neither")
-        self.sigma_data = check_scalar(sigma_data, "sigma_data", lo=0.0, closed="neither")
+        self.sigma_data = (
+            None
+            if sigma_data is None
+            else check_scalar(sigma_data, "sigma_data", lo=0.0, closed="neither")
+        )
         self.weighting = bool(weighting)
 
     def __call__(
@@ -264,6 +270,7 @@ class AmbientLoss:
         if not isinstance(batch, (tuple, list)) or len(batch) != 2:
             raise ValueError("`batch` must be a tuple (y, sigma_n)")
         y, sigma_n = batch
+        sd = self.sigma_data or float(getattr(net, "sigma_data", 0.5))
         return ambient_loss(
             net,
             y,
@@ -271,7 +278,7 @@ class AmbientLoss:
             generator=generator,
             p_mean=self.p_mean,
             p_std=self.p_std,
-            sigma_data=self.sigma_data,
+            sigma_data=sd,
             weighting=self.weighting,
         )
 
