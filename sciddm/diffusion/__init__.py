@@ -47,14 +47,38 @@ Networks and training
     ``ema``, ``model``, ``losses``); losses ``loss(net, batch, generator) -> scalar`` with
     ``batch`` a tensor or the tuple matching a tuple ``data``: ``EDMLoss()`` (default),
     ``DDPMLoss(betas)``.
+Analysis and metrics
+    ``explained_variance(denoiser, {name: reference}, data, sigmas, *, n, rng)`` ->
+    ``ExplainedVarianceResult`` (``ev[ref, sigma]``, ``plot``);
+    ``nearest_neighbor_distances(samples, train, *, k)``,
+    ``memorization(samples, train, *, threshold=1/3)`` -> ``MemorizationResult``;
+    ``frechet_distance(x, y, *, features)`` with ``PCAFeatures(k).fit(real)`` or
+    ``ClassifierFeatures(rng=...).fit(real, labels)``; ``sliced_wasserstein(x, y, *,
+    n_projections, p, rng)``; ``mmd(x, y, *, bandwidth, unbiased)`` (squared MMD).
+Experiments
+    ``diffusion.gaussian-explains`` and ``diffusion.teleport`` (``sciddm reproduce diffusion``).
 """
 
+from sciddm.diffusion._analysis import (
+    ExplainedVarianceResult,
+    MemorizationResult,
+    explained_variance,
+    memorization,
+    nearest_neighbor_distances,
+)
 from sciddm.diffusion._empirical import EmpiricalDenoiser
 from sciddm.diffusion._gaussian import (
     GaussianDenoiser,
     GaussianMixtureDenoiser,
     fit_gaussian,
     fit_gaussian_mixture,
+)
+from sciddm.diffusion._metrics import (
+    ClassifierFeatures,
+    PCAFeatures,
+    frechet_distance,
+    mmd,
+    sliced_wasserstein,
 )
 from sciddm.diffusion._nets import EDMPrecond, EpsMLP, MLPDenoiser, UNetDenoiser, timestep_embedding
 from sciddm.diffusion._samplers import (
@@ -89,6 +113,16 @@ from sciddm.diffusion._training import DDPMLoss, EDMLoss, TrainResult, train_den
 from sciddm.diffusion._wrappers import VPDenoiser
 
 __all__ = [
+    "ClassifierFeatures",
+    "ExplainedVarianceResult",
+    "MemorizationResult",
+    "PCAFeatures",
+    "explained_variance",
+    "frechet_distance",
+    "memorization",
+    "mmd",
+    "nearest_neighbor_distances",
+    "sliced_wasserstein",
     "DDPMLoss",
     "EDMLoss",
     "EDMPrecond",

@@ -332,7 +332,9 @@ def _data_iv(data: Any, name: str = "data", *, min_rows: int = 2) -> np.ndarray:
     return X.reshape(X.shape[0], -1)
 
 
-def fit_gaussian(data: Any, *, rank: int | None = None, shrinkage: float = 0.0) -> GaussianDenoiser:
+def fit_gaussian(
+    data: Any, *, rank: int | None = None, shrinkage: float = 0.0, ddof: int = 1
+) -> GaussianDenoiser:
     """Fit the Gaussian denoiser of the data's mean and covariance (or its top-``rank`` PCA).
 
     Parameters
@@ -342,7 +344,11 @@ def fit_gaussian(data: Any, *, rank: int | None = None, shrinkage: float = 0.0) 
     rank : int, optional
         Keep the top ``rank`` principal components (low-rank denoiser).
     shrinkage : float, default 0
-        Add ``shrinkage * I`` to the covariance (full rank only).
+        Add ``shrinkage * I`` to the covariance.
+    ddof : int, default 1
+        Delta degrees of freedom of the covariance; ``ddof=0`` gives the covariance of
+        the empirical measure, whose Gaussian denoiser agrees with
+        :class:`EmpiricalDenoiser` to ``O(1/sigma)``.
 
     Examples
     --------
@@ -356,7 +362,9 @@ def fit_gaussian(data: Any, *, rank: int | None = None, shrinkage: float = 0.0) 
     X = _data_iv(data)
     shrinkage = check_scalar(shrinkage, "shrinkage", lo=0.0)
     mu = X.mean(0)
-    C = np.cov(X, rowvar=False).reshape(X.shape[1], X.shape[1]) + shrinkage * np.eye(X.shape[1])
+    ddof = check_int(ddof, "ddof", lo=0, hi=X.shape[0] - 1)
+    d = X.shape[1]
+    C = np.cov(X, rowvar=False, ddof=ddof).reshape(d, d) + shrinkage * np.eye(d)
     if rank is None:
         return GaussianDenoiser(mu, C)
     rank = check_int(rank, "rank", lo=1, hi=X.shape[1])
