@@ -5,8 +5,7 @@
 - ``ambient.clean-price``: the price of a clean sample in noisy samples versus the
   noise level, measured from scaling-law fits and compared with the Fisher values.
 - ``ambient.diffusion-table``: the same table for diffusion models trained with the
-  ambient loss, on a 2-D mixture and on scikit-learn digits (offline Fréchet distance);
-  see :mod:`sciddm.ambient._diffusion_exp`.
+  ambient loss, on a 2-D mixture and on scikit-learn digits (offline Fréchet distance).
 """
 
 from __future__ import annotations
@@ -72,9 +71,19 @@ def mixture_table_cell(
 
 
 def _table_claims(
-    ctx: Context, errs: dict[str, np.ndarray], metric: str, what: str, source: str
+    ctx: Context,
+    errs: dict[str, np.ndarray],
+    metric: str,
+    what: str,
+    source: str,
+    *,
+    need_ci: bool = True,
 ) -> list[dict[str, Any]]:
-    """Rows with mean and 95 % t-interval per scenario, and the ordering claims."""
+    """Rows with mean and 95 % t-interval per scenario, and the ordering claims.
+
+    With ``need_ci`` a "beats" claim holds only when the paired log-ratio's 95 %
+    interval excludes 0; otherwise its mean decides (the interval is still reported).
+    """
     rows = []
     stats = {}
     for name in SCENARIOS:
@@ -98,7 +107,7 @@ def _table_claims(
         expected=0.0,
         op=">=",
         ci=(lo_few, hi_few),
-        holds=bool(lo_few > 0),
+        holds=bool(lo_few > 0) if need_ci else None,
     )
     ctx.claim(
         f"{what}: 90% noisy + 10% clean beats 100% noisy (log error ratio > 0)",
@@ -107,7 +116,7 @@ def _table_claims(
         expected=0.0,
         op=">=",
         ci=(lo_noisy, hi_noisy),
-        holds=bool(lo_noisy > 0),
+        holds=bool(lo_noisy > 0) if need_ci else None,
     )
     ctx.claim(
         f"{what}: 90% noisy + 10% clean ~ 100% clean, i.e. closer to it than to the "
@@ -304,7 +313,139 @@ def clean_price(ctx: Context) -> None:
     )
 
 
-try:  # the diffusion experiments need sciddm.diffusion
-    from sciddm.ambient import _diffusion_exp  # noqa: F401
-except ImportError:  # pragma: no cover
-    pass
+def _load_dataset(name: str, n: int, rng: np.random.Generator) -> tuple[np.ndarray, Any]:
+    """Training pool and a sampler of fresh reference data (None: use the pool)."""
+    if name == "mixture2d":
+        mix = heterogeneous_mixture(6)
+        return _draw(mix, n, rng) / 4.0, lambda m, g: _draw(mix, m, g) / 4.0
+    from sklearn.datasets import load_digits
+
+    x = load_digits().data / 8.0 - 1.0  # pixels in [-1, 1]
+    idx = rng.permutation(x.shape[0])[: min(n, x.shape[0])]
+    return x[idx], None
+
+
+def diffusion_table_cell(
+    dataset: str,
+    seed: int,
+    n: int,
+    sigma: float,
+    hidden: int,
+    depth: int,
+    steps: int,
+    n_gen: int,
+    pca: int,
+    rng: np.random.Generator,
+) -> dict[str, float]:
+    """Train one ambient diffusion model per scenario and score its samples."""
+    import torch
+
+    from sciddm._core.rng import seed_from, torch_generator
+    from sciddm.ambient._loss import AmbientLoss
+    from sciddm.ambient._sampling import ambient_sample
+    from sciddm.diffusion import MLPDenoiser, PCAFeatures, frechet_distance, train_denoiser
+
+    x, fresh = _load_dataset(dataset, n, rng)
+    if fresh is not None:
+        ref = fresh(max(n_gen, 4000), rng)
+    else:
+        from sklearn.datasets import load_digits
+
+        ref = load_digits().data / 8.0 - 1.0
+    feats = PCAFeatures(pca).fit(ref) if x.shape[1] > pca else None
+    scen = paper_scenarios(x, sigma=sigma, rng=rng)
+    out: dict[str, float] = {}
+    net_seed = seed_from(rng)
+    for name, ds in scen.items():
+        torch.manual_seed(net_seed)  # same initial weights for every training set
+        net = MLPDenoiser(x.shape[1], hidden=hidden, depth=depth)
+        res = train_denoiser(
+            net,
+            ds.as_tensors(),
+            steps=steps,
+            batch_size=256,
+            lr=2e-3,
+            ema=0.995,
+            loss=AmbientLoss(),
+            rng=rng,
+        )
+        gen = ambient_sample(
+            res.model,
+            (n_gen, x.shape[1]),
+            ds.sigma_n,
+            steps=18,
+            generator=torch_generator(rng),
+        ).numpy()
+        out[f"fd|{name}"] = frechet_distance(gen, ref, features=feats)
+    return out
+
+
+@register(
+    "ambient.diffusion-table",
+    description="Table 1 in miniature for diffusion models trained with the ambient loss on "
+    "a 2-D mixture and on scikit-learn digits (offline Fréchet distance).",
+    quick={
+        "datasets": ["mixture2d", "digits"],
+        "seeds": 3,
+        "n": 1500,
+        "sigma": {"mixture2d": 0.5, "digits": 0.2},
+        "hidden": 128,
+        "depth": 2,
+        "steps": 800,
+        "n_gen": 1000,
+        "pca": 16,
+    },
+    full={
+        "datasets": ["mixture2d", "digits"],
+        "seeds": 8,
+        "n": 1797,
+        "sigma": {"mixture2d": 0.5, "digits": 0.2},
+        "hidden": 256,
+        "depth": 3,
+        "steps": 8000,
+        "n_gen": 4000,
+        "pca": 32,
+    },
+)
+def diffusion_table(ctx: Context) -> None:
+    p = ctx.params
+    keys = ("n", "hidden", "depth", "steps", "n_gen", "pca")
+    grid = [
+        {"dataset": d, "seed": s, "sigma": p["sigma"][d], **{k: p[k] for k in keys}}
+        for d in p["datasets"]
+        for s in range(p["seeds"])
+    ]
+    res = run_sweep(
+        diffusion_table_cell,
+        grid,
+        rng=ctx.rng,
+        n_jobs=ctx.n_jobs,
+        progress=ctx.progress,
+        desc="diffusion table",
+    )
+    ds_col = res.column("dataset")
+    for d in p["datasets"]:
+        sel = ds_col == d
+        fd = {s: res.column(f"fd|{s}")[sel] for s in SCENARIOS}
+        rows = _table_claims(
+            ctx,
+            fd,
+            "FD",
+            f"ambient diffusion on {d} (Fréchet distance)",
+            SOURCE,
+            need_ci=not ctx.quick,
+        )
+        ctx.table(f"Diffusion on {d}: Fréchet distance, sigma = {p['sigma'][d]}", rows)
+        _plot_table(ctx, fd, "Fréchet distance", f"diffusion-{d}")
+    ctx.note(
+        "EDM-preconditioned MLP denoisers trained with the ambient loss (sigma_t drawn from "
+        "the EDM log-normal truncated at each sample's sigma_n); sampling with Heun on the "
+        "Karras ladder stopped at the smallest noise level of the training set, then one "
+        "Tweedie step. Fréchet distances: raw coordinates for the 2-D mixture (against fresh "
+        "samples), top principal components of the full digits set for digits. In --quick "
+        "mode (few seeds, short training) a 'beats' claim holds on the mean paired log-ratio; "
+        "in --full mode only when its 95 % interval excludes 0. Noise levels: sigma = 0.2 on "
+        "digits in [-1, 1] (the paper's level), sigma = 0.5 on the 2-D mixture (ring of radius "
+        "1, component stds 0.25 and 0.025): a global Fréchet distance in 2-D only sees the "
+        "coarse structure, which noise of 0.2 barely blurs."
+    )
