@@ -134,8 +134,8 @@ def _table_claims(
     "ambient.mixture-table",
     description="Table 1 in miniature for mixture learning: EM with known per-sample noise "
     "on a 2-D mixture with heterogeneous variances (clean/noisy/10% clean/90%+10%).",
-    quick={"n": 2000, "sigma": 0.5, "k": 6, "n_init": 1, "seeds": 8},
-    full={"n": 8000, "sigma": 0.5, "k": 6, "n_init": 3, "seeds": 30},
+    quick={"n": 2000, "sigma": 0.5, "k": 6, "n_init": 3, "seeds": 8},
+    full={"n": 8000, "sigma": 0.5, "k": 6, "n_init": 5, "seeds": 30},
 )
 def mixture_table(ctx: Context) -> None:
     p = ctx.params
