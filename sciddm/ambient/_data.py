@@ -15,7 +15,7 @@ import numpy as np
 
 from sciddm._core.results import Result
 from sciddm._core.rng import SeedLike, as_generator
-from sciddm._core.validation import check_array, check_scalar
+from sciddm._core.validation import check_array, check_int, check_scalar
 
 __all__ = ["SCENARIOS", "NoisyDataset", "corrupt", "make_clean_noisy", "paper_scenarios"]
 
@@ -104,6 +104,29 @@ class NoisyDataset(Result):
     def noisy_only(self) -> NoisyDataset:
         """The noisy samples only."""
         return self.subset(~self.is_clean)
+
+    def oversample_clean(self, factor: int) -> NoisyDataset:
+        """Repeat every clean sample ``factor`` times (noisy samples once).
+
+        For training a diffusion model with the ambient loss on a small clean
+        fraction: clean and noisy samples have the same minimiser
+        :math:`E[x_0 \\mid x_t]` wherever both supervise, so re-weighting them leaves
+        the minimiser unchanged, while the clean samples -- the only ones that
+        supervise :math:`\\sigma_t < \\min \\sigma_n` -- appear more often in each
+        minibatch.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sciddm.ambient import corrupt
+        >>> ds = corrupt(np.zeros((4, 1)), [0.0, 1.0, 1.0, 1.0], rng=0)
+        >>> big = ds.oversample_clean(3)
+        >>> big.n, big.n_clean
+        (6, 3)
+        """
+        f = check_int(factor, "factor", lo=1)
+        idx = np.r_[np.arange(self.n), np.repeat(np.nonzero(self.is_clean)[0], f - 1)]
+        return self.subset(idx)
 
     def as_tensors(self, *, dtype: Any = None, device: Any = "cpu") -> tuple[Any, Any]:
         """``(y, sigma_n)`` as torch tensors, the ``data`` of ``train_denoiser``."""

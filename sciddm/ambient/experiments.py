@@ -335,6 +335,7 @@ def diffusion_table_cell(
     steps: int,
     n_gen: int,
     pca: int,
+    clean_repeat: int,
     rng: np.random.Generator,
 ) -> dict[str, float]:
     """Train one ambient diffusion model per scenario and score its samples."""
@@ -352,16 +353,17 @@ def diffusion_table_cell(
         from sklearn.datasets import load_digits
 
         ref = load_digits().data / 8.0 - 1.0
-    feats = PCAFeatures(pca).fit(ref) if x.shape[1] > pca else None
+    feats = PCAFeatures(pca).fit(ref) if x.shape[1] > pca else None  # coarse features
     scen = paper_scenarios(x, sigma=sigma, rng=rng)
     out: dict[str, float] = {}
     net_seed = seed_from(rng)
     for name, ds in scen.items():
         torch.manual_seed(net_seed)  # same initial weights for every training set
         net = MLPDenoiser(x.shape[1], hidden=hidden, depth=depth)
+        train = ds.oversample_clean(clean_repeat) if 0 < ds.n_clean < ds.n else ds
         res = train_denoiser(
             net,
-            ds.as_tensors(),
+            train.as_tensors(),
             steps=steps,
             batch_size=256,
             lr=2e-3,
@@ -376,7 +378,8 @@ def diffusion_table_cell(
             steps=18,
             generator=torch_generator(rng),
         ).numpy()
-        out[f"fd|{name}"] = frechet_distance(gen, ref, features=feats)
+        out[f"fd|{name}"] = frechet_distance(gen, ref)  # all coordinates: fine structure
+        out[f"fdpca|{name}"] = frechet_distance(gen, ref, features=feats)
     return out
 
 
@@ -394,6 +397,7 @@ def diffusion_table_cell(
         "steps": 800,
         "n_gen": 1000,
         "pca": 16,
+        "clean_repeat": 5,
     },
     full={
         "datasets": ["mixture2d", "digits"],
@@ -404,12 +408,13 @@ def diffusion_table_cell(
         "depth": 3,
         "steps": 8000,
         "n_gen": 4000,
-        "pca": 32,
+        "pca": 16,
+        "clean_repeat": 5,
     },
 )
 def diffusion_table(ctx: Context) -> None:
     p = ctx.params
-    keys = ("n", "hidden", "depth", "steps", "n_gen", "pca")
+    keys = ("n", "hidden", "depth", "steps", "n_gen", "pca", "clean_repeat")
     grid = [
         {"dataset": d, "seed": s, "sigma": p["sigma"][d], **{k: p[k] for k in keys}}
         for d in p["datasets"]
@@ -437,12 +442,26 @@ def diffusion_table(ctx: Context) -> None:
         )
         ctx.table(f"Diffusion on {d}: Fréchet distance, sigma = {p['sigma'][d]}", rows)
         _plot_table(ctx, fd, "Fréchet distance", f"diffusion-{d}")
+        if d != "mixture2d":
+            pca_rows = []
+            for s in SCENARIOS:
+                m, lo, hi = mean_ci(res.column(f"fdpca|{s}")[sel])
+                pca_rows.append({"training set": s, "FD (PCA)": m, "ci_lo": lo, "ci_hi": hi})
+            ctx.table(
+                f"Diffusion on {d}: Fréchet distance on the top {p['pca']} principal "
+                "components (coarse structure; no claim)",
+                pca_rows,
+            )
     ctx.note(
         "EDM-preconditioned MLP denoisers trained with the ambient loss (sigma_t drawn from "
         "the EDM log-normal truncated at each sample's sigma_n); sampling with Heun on the "
         "Karras ladder stopped at the smallest noise level of the training set, then one "
-        "Tweedie step. Fréchet distances: raw coordinates for the 2-D mixture (against fresh "
-        "samples), top principal components of the full digits set for digits. In --quick "
+        "Tweedie step. Clean samples are repeated clean_repeat times in the training set "
+        "(the minimiser is unchanged, the clean samples, the only supervision below the "
+        "smallest sigma_n, are seen more often). The claims use the Fréchet distance on all "
+        "coordinates (against fresh samples for the 2-D mixture, the full set for digits), "
+        "which sees fine structure; on the top principal components of digits (coarse "
+        "structure) 100 % noisy is about as good as 100 % clean. In --quick "
         "mode (few seeds, short training) a 'beats' claim holds on the mean paired log-ratio; "
         "in --full mode only when its 95 % interval excludes 0. Noise levels: sigma = 0.2 on "
         "digits in [-1, 1] (the paper's level), sigma = 0.5 on the 2-D mixture (ring of radius "
