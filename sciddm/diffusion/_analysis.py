@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -33,15 +33,19 @@ class ExplainedVarianceResult(Result):
     names : list of str
         Reference names.
     ev : numpy.ndarray, shape (R, S)
-        ``ev[r, s] = 1 - E||D(x) - D_r(x)||^2 / E||D(x) - E D(x)||^2`` at ``sigmas[s]``.
+        Explained variance of reference ``r`` at ``sigmas[s]`` (see
+        :func:`explained_variance`).
     mse : numpy.ndarray, shape (R, S)
         ``E||D - D_r||^2`` per dimension.
+    target : str
+        ``"score"`` or ``"denoiser"``.
     """
 
     sigmas: np.ndarray
     names: list[str]
     ev: np.ndarray
     mse: np.ndarray
+    target: str
 
     def plot(self, ax: Any = None) -> Any:
         """Explained variance against sigma (log axis), one line per reference."""
@@ -51,7 +55,7 @@ class ExplainedVarianceResult(Result):
         for name, row in zip(self.names, self.ev):
             ax.semilogx(self.sigmas, row, marker="o", label=name)
         ax.set_xlabel("noise level sigma")
-        ax.set_ylabel("explained variance of D")
+        ax.set_ylabel(f"explained variance ({self.target})")
         ax.set_ylim(min(0.0, float(np.nanmin(self.ev))), 1.02)
         ax.legend()
         return ax
@@ -60,12 +64,13 @@ class ExplainedVarianceResult(Result):
 @torch.no_grad()
 def explained_variance(
     denoiser: Callable[..., Any],
-    references: Mapping[str, Callable[..., Any]],
+    references: Mapping[str, Any],
     data: Any,
-    sigmas: Sequence[float],
+    sigmas: Any,
     *,
     n: int = 1000,
     batch_size: int = 1000,
+    target: str = "score",
     rng: SeedLike = None,
     dtype: Any = torch.float32,
     device: Any = "cpu",
@@ -84,6 +89,9 @@ def explained_variance(
         Noise levels.
     n : int, default 1000
         Noisy inputs per level (``x_0`` drawn with replacement).
+    target : {"score", "denoiser"}, default "score"
+        Whose variance is explained: the score ``(D - x)/sigma^2`` (as in the paper) or
+        the denoiser output ``D``.
     rng : numpy.random.Generator, int or None
     dtype, device
         Of the inputs given to the denoisers.
@@ -94,9 +102,13 @@ def explained_variance(
 
     Notes
     -----
-    ``EV_r(sigma) = 1 - E||D(x, sigma) - D_r(x, sigma)||^2 / E||D(x, sigma) - E D||^2`` over
-    ``x = x_0 + sigma z``: 1 when the reference reproduces the denoiser, 0 when it does no
-    better than the constant mean output.
+    Over ``x = x_0 + sigma z``, for the score target
+    ``EV_r(sigma) = 1 - E||s(x) - s_r(x)||^2 / E||s(x) - E s||^2`` with ``s = (D - x)/sigma^2``
+    (the ``1/sigma^2`` cancels, so ``EV = 1 - E||D - D_r||^2 / E||(D - x) - E(D - x)||^2``);
+    for the denoiser target the denominator is ``E||D - E D||^2``. 1 when the reference
+    reproduces the network, 0 when it does no better than a constant. At high noise the
+    denoiser output barely varies (``Var D = O(1/sigma^2)``), so the denoiser-target EV
+    magnifies small network errors there; the score target does not.
 
     References
     ----------
@@ -119,6 +131,9 @@ def explained_variance(
         raise ValueError("`sigmas` must be positive")
     n = check_int(n, "n", lo=2)
     batch_size = check_int(batch_size, "batch_size", lo=1)
+    from sciddm._core.validation import check_choice
+
+    target = check_choice(target, "target", ("score", "denoiser"))
     if not references:
         raise ValueError("`references` must name at least one reference denoiser")
     shape = np.asarray(data).shape[1:] if not isinstance(data, torch.Tensor) else data.shape[1:]
@@ -131,22 +146,24 @@ def explained_variance(
         idx = torch.randint(0, X.shape[0], (n,), generator=gen)
         x = Xt[idx] + float(s) * torch.randn(n, X.shape[1], generator=gen, dtype=Xt.dtype)
         x = x.to(device=device, dtype=dtype).reshape(n, *shape)
-        outs: dict[str, list[torch.Tensor]] = {k: [] for k in ["__d", *names]}
+        outs: dict[str, list[torch.Tensor]] = {k: [] for k in ["__d", "__x", *names]}
         for a in range(0, n, batch_size):
             xb = x[a : a + batch_size]
             sb = torch.full((xb.shape[0],), float(s), device=device, dtype=dtype)
             outs["__d"].append(torch.as_tensor(denoiser(xb, sb)).reshape(xb.shape[0], -1).double())
+            outs["__x"].append(xb.reshape(xb.shape[0], -1).double())
             for k in names:
                 outs[k].append(
                     torch.as_tensor(references[k](xb, sb)).reshape(xb.shape[0], -1).double()
                 )
         D = torch.cat(outs["__d"]).cpu()
-        var = ((D - D.mean(0)) ** 2).sum(1).mean()
+        V = D - torch.cat(outs["__x"]).cpu() if target == "score" else D
+        var = ((V - V.mean(0)) ** 2).sum(1).mean()
         for r, k in enumerate(names):
             err = ((D - torch.cat(outs[k]).cpu()) ** 2).sum(1).mean()
             ev[r, j] = float(1 - err / var)
             mse[r, j] = float(err) / D.shape[1]
-    return ExplainedVarianceResult(sigmas=sig, names=names, ev=ev, mse=mse)
+    return ExplainedVarianceResult(sigmas=sig, names=names, ev=ev, mse=mse, target=target)
 
 
 def nearest_neighbor_distances(

@@ -119,7 +119,10 @@ def _prepare(x: Any, sigmas: Any) -> tuple[torch.Tensor, np.ndarray]:
         raise ValueError(f"`x` must have a non-empty batch axis, got shape {tuple(x.shape)}")
     if not torch.isfinite(x).all():
         raise ValueError("`x` must not contain NaN or inf")
-    return x, check_sigmas(sigmas, "sigmas")
+    s = check_sigmas(sigmas, "sigmas")
+    if np.any(s[:-1] == 0):
+        raise ValueError("`sigmas` may contain 0 only as its last entry")
+    return x, s
 
 
 def _call(denoiser: Denoiser, x: torch.Tensor, sigma: float) -> torch.Tensor:
@@ -413,20 +416,22 @@ def sample_dpmpp_2m(
     """
     del generator  # deterministic
     x, s = _prepare(x, sigmas)
-    old = None
+    old, old_sigma = None, 0.0
     for i in progress_bar(range(len(s) - 1), enabled=progress, desc="dpm++2m"):
         den = _call(denoiser, x, s[i])
         _emit(callback, x=x, i=i, sigma=float(s[i]), sigma_hat=float(s[i]), denoised=den)
+        if s[i + 1] == s[i]:
+            continue  # zero-length step: nothing moves, the history is kept
         if s[i + 1] == 0:
             x = den
         else:
             h = math.log(s[i] / s[i + 1])
             d = den
-            if old is not None and s[i - 1] > s[i]:
-                r = math.log(s[i - 1] / s[i]) / h
+            if old is not None:
+                r = math.log(old_sigma / s[i]) / h
                 d = (1 + 1 / (2 * r)) * den - (1 / (2 * r)) * old
             x = (s[i + 1] / s[i]) * x - math.expm1(-h) * d
-        old = den
+        old, old_sigma = den, float(s[i])
     return x
 
 
@@ -508,10 +513,12 @@ def sample(
     if teleport_to is not None:
         from sciddm.diffusion._teleport import teleport
 
-        skip = check_scalar(teleport_to, "teleport_to", lo=0.0, hi=float(s[0]), closed="right")
+        skip = check_scalar(teleport_to, "teleport_to", lo=0.0, hi=float(s[0]))
         if gaussian is None:
             raise ValueError("`gaussian` must be given with `teleport_to`")
         x = teleport(x, gaussian, float(s[0]), skip)
+        if skip == 0:
+            return x
         s = np.concatenate([[skip], s[s < skip]])
     return fn(denoiser, x, s, callback=callback, progress=progress, generator=generator, **options)
 

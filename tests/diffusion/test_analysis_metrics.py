@@ -73,10 +73,16 @@ def test_explained_variance_extremes():
     X = rng.normal(size=(400, 3)) * [1.0, 0.5, 2.0]
     g = fit_gaussian(X)
     const = lambda x, s: torch.zeros_like(x) + torch.as_tensor(X.mean(0), dtype=x.dtype)  # noqa: E731
-    r = explained_variance(g, {"same": g, "mean": const}, X, [0.3, 3.0], n=500, rng=0)
+    r = explained_variance(
+        g, {"same": g, "mean": const}, X, [0.3, 3.0], n=500, rng=0, target="denoiser"
+    )
     np.testing.assert_allclose(r.ev[0], 1.0, atol=1e-6)
-    # the constant mean output explains (up to sampling of the mean) nothing
+    # the constant mean output explains (up to sampling of the mean) nothing of D
     assert np.all(np.abs(r.ev[1]) < 0.05)
+    # score target: a reference returning x itself (score 0) explains nothing of the score
+    ident = lambda x, s: x  # noqa: E731
+    r2 = explained_variance(g, {"identity": ident}, X, [0.3, 3.0], n=500, rng=0)
+    assert np.all(r2.ev[0] < 0.05) and r2.target == "score"
     ax = r.plot()
     assert len(ax.lines) == 2
 

@@ -186,3 +186,47 @@ def test_denoisers_on_cuda(dtype):
         assert out.device.type == "cuda" and out.dtype == dtype
         if ref is not None:
             torch.testing.assert_close(out.cpu(), ref)
+
+
+def test_empirical_never_materialises_batch_by_n_by_d():
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    n, d, b, chunk = 5000, 16, 32, 512
+    X = torch.randn(n, d, generator=torch.Generator().manual_seed(0))
+    D = EmpiricalDenoiser(X, chunk_size=chunk)
+    largest = [0]
+
+    class Track(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            out = func(*args, **(kwargs or {}))
+            for t in out if isinstance(out, (tuple, list)) else (out,):
+                if isinstance(t, torch.Tensor):
+                    largest[0] = max(largest[0], t.numel())
+            return out
+
+    x = torch.randn(b, d, generator=torch.Generator().manual_seed(1))
+    with Track():
+        D(x, torch.full((b,), 0.7))
+    assert largest[0] <= max(b * chunk, b * d, n)  # never b * n * d (= 2.56M) nor b * n
+
+
+@pytest.mark.slow
+def test_empirical_memory_at_1e5_points(tmp_path):
+    import subprocess
+    import sys
+
+    code = """
+import resource, torch
+from sciddm.diffusion import EmpiricalDenoiser
+X = torch.randn(100_000, 64)
+D = EmpiricalDenoiser(X)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+for _ in range(2):
+    out = D(X[:512] + 0.1, torch.full((512,), 1.0))
+assert torch.isfinite(out).all()
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    peak_mb = float(proc.stdout.strip().splitlines()[-1])
+    assert peak_mb < 2048, peak_mb

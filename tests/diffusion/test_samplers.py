@@ -144,6 +144,8 @@ def test_sample_bad_input():
         sample_euler(g, x.numpy(), karras_sigmas(3))
     with pytest.raises(ValueError, match="NaN"):
         sample_euler(g, x * float("nan"), karras_sigmas(3))
+    with pytest.raises(ValueError, match="only as its last entry"):
+        sample_heun(g, x, [1.0, 0.0, 0.0])
     with pytest.raises(ValueError, match="`eta`"):
         sample_ddim(g, x, karras_sigmas(3), eta=-1.0)
     with pytest.raises(ValueError, match="`s_churn`"):
@@ -223,3 +225,86 @@ def test_sample_ddpm_with_exact_eps(variance):
     # 4.5 standard errors each: false-alarm rate ~ 1e-5
     assert abs(y.mean() - M) < 4.5 * math.sqrt(V / n)
     assert abs(y.var() / V - 1) < 4.5 * math.sqrt(2 / n)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("name", sorted(_SAMPLERS))
+def test_dtype_is_kept(name, dtype):
+    g = _gauss()
+    x = _xT(3, 4).to(dtype)
+    out = _SAMPLERS[name](g, x, karras_sigmas(10), generator=torch.Generator().manual_seed(0))
+    assert out.dtype == dtype
+    if name != "ancestral":
+        ref = _SAMPLERS[name](g, x.double(), karras_sigmas(10))
+        torch.testing.assert_close(out.double(), ref, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_samplers_on_cuda(dtype):
+    g = _gauss()
+    x = _xT(8, 4).to(device="cuda", dtype=dtype)
+    gen = torch.Generator(device="cuda").manual_seed(0)
+    for name, fn in _SAMPLERS.items():
+        out = fn(g, x, karras_sigmas(10), generator=gen)
+        assert out.device.type == "cuda" and out.dtype == dtype
+        if name != "ancestral":  # deterministic: same result as on the CPU
+            ref = fn(g, x.cpu().double(), karras_sigmas(10))
+            torch.testing.assert_close(out.cpu().double(), ref, rtol=1e-3, atol=1e-3)
+    betas = ddpm_betas(50)
+    y = sample_ddpm(
+        lambda z, t: 0 * z, torch.randn(4, 2, device="cuda", dtype=dtype), betas, generator=gen
+    )
+    assert y.device.type == "cuda" and y.dtype == dtype
+
+
+@pytest.mark.parametrize("name", sorted(_SAMPLERS))
+def test_teleport_works_with_every_sampler(name):
+    g = _gauss(seed=6)
+    x = _xT(4, 4)
+    s = karras_sigmas(18)
+    c = NFECounter(g)
+    seen = []
+    out = sample(
+        c,
+        x,
+        s,
+        sampler=name,
+        teleport_to=float(s[4]),
+        gaussian=g,
+        callback=seen.append,
+        generator=torch.Generator().manual_seed(0),
+    )
+    assert seen[0]["sigma"] == pytest.approx(s[4]) and len(seen) == 14
+    assert torch.isfinite(out).all() and c.nfe in (14, 27)
+
+
+def test_repeated_levels_and_teleport_to_zero():
+    g = _gauss(seed=7)
+    x = _xT(3, 4)
+    s = karras_sigmas(10)
+    rep = np.concatenate([s[:3], s[2:]])  # sigma_2 repeated: a zero-length step
+    for fn in _SAMPLERS.values():
+        if fn is sample_ancestral:
+            continue
+        torch.testing.assert_close(fn(g, x, rep), fn(g, x, s), rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(sample(g, x, s, teleport_to=0.0, gaussian=g), g.pf_ode(x, 80.0, 0.0))
+
+
+@pytest.mark.parametrize("prediction", ["x0", "v"])
+def test_vp_denoiser_x0_and_v_prediction(prediction):
+    ac = ddpm_alphas_cumprod(ddpm_betas(1000))
+    mu, var = -0.4, 0.5
+    eps_model = _exact_eps(mu, var, ac)
+
+    def model(z, t):
+        a = (1.0 / (1.0 + t_to_sigma(t, ac) ** 2)).reshape(-1, 1).to(z.dtype)
+        eps = eps_model(z, t)
+        x0 = (z - torch.sqrt(1 - a) * eps) / torch.sqrt(a)
+        return x0 if prediction == "x0" else torch.sqrt(a) * eps - torch.sqrt(1 - a) * x0
+
+    D = VPDenoiser(model, ac, prediction=prediction)
+    g = GaussianDenoiser([mu], [[var]])
+    x = torch.linspace(-10, 10, 5, dtype=torch.float64).reshape(-1, 1)
+    sig = torch.tensor([0.1, 0.7, 2.0, 9.0, 60.0], dtype=torch.float64)
+    torch.testing.assert_close(D(x, sig), g(x, sig), rtol=1e-9, atol=1e-9)

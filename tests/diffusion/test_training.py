@@ -164,3 +164,12 @@ def test_training_and_sampling_on_cuda(dtype):
     x = 80 * torch.randn(4, 2, device="cuda", dtype=dtype)
     out = sample_heun(res.model, x, karras_sigmas(5))
     assert out.device.type == "cuda" and out.dtype == dtype
+
+
+def test_unet_shapes_28x28_and_preconditioning_limit():
+    net = UNetDenoiser(base=8).eval()
+    x = torch.randn(2, 1, 28, 28)
+    with torch.no_grad():
+        assert net(x, torch.ones(2)).shape == (2, 1, 28, 28)
+        # sigma -> 0: c_skip -> 1 and c_out -> 0, so D(x, sigma) -> x
+        torch.testing.assert_close(net(x, torch.full((2,), 1e-6)), x, rtol=0, atol=1e-4)
