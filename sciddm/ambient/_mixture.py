@@ -323,7 +323,10 @@ class NoisyGaussianMixture(DensityMixin, BaseEstimator):
         n_init = check_int(self.n_init, "n_init", lo=1)
         tol = check_scalar(self.tol, "tol", lo=0.0)
         reg = check_scalar(self.reg_covar, "reg_covar", lo=0.0)
-        ya, s = _data_iv(X, sigma_n, min_rows=max(2, k))
+        from sklearn.utils.validation import validate_data
+
+        xa = validate_data(self, X, dtype=np.float64, ensure_min_samples=max(2, k))
+        ya, s = _data_iv(xa, sigma_n, min_rows=max(2, k))
         gen = as_generator(self.random_state)
         best = None
         for _ in range(n_init):
@@ -350,10 +353,16 @@ class NoisyGaussianMixture(DensityMixin, BaseEstimator):
 
             raise NotFittedError("NoisyGaussianMixture is not fitted yet; call fit first")
 
+    def _validate_x(self, X: Any, sigma_n: Any) -> tuple[np.ndarray, np.ndarray]:
+        from sklearn.utils.validation import validate_data
+
+        self._check_fitted()
+        xa = validate_data(self, X, dtype=np.float64, reset=False)
+        return _data_iv(xa, sigma_n, min_rows=1)
+
     def score_samples(self, X: Any, sigma_n: Any = None) -> np.ndarray:
         """Per-sample log-likelihood of observations with noise ``sigma_n`` (default 0)."""
-        self._check_fitted()
-        ya, s = _data_iv(X, sigma_n, min_rows=1)
+        ya, s = self._validate_x(X, sigma_n)
         return noisy_log_likelihood(ya, s, self.weights_, self.means_, self.covariances_)
 
     def score(self, X: Any, y: Any = None, *, sigma_n: Any = None) -> float:
@@ -362,8 +371,7 @@ class NoisyGaussianMixture(DensityMixin, BaseEstimator):
 
     def predict_proba(self, X: Any, sigma_n: Any = None) -> np.ndarray:
         """Posterior component probabilities of each observation."""
-        self._check_fitted()
-        ya, s = _data_iv(X, sigma_n, min_rows=1)
+        ya, s = self._validate_x(X, sigma_n)
         logp = np.column_stack(
             [
                 np.log(self.weights_[j])

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sciddm._core.validation import ConvergenceWarning
 from sciddm.ambient import (
@@ -141,3 +142,8 @@ def test_bad_input():
 
     with pytest.raises(NotFittedError):
         NoisyGaussianMixture(1).score_samples(y)
+
+
+@parametrize_with_checks([NoisyGaussianMixture(1, random_state=0, max_iter=200)])
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
