@@ -94,27 +94,31 @@ def novelty(smiles: Sequence[str], reference: Sequence[str]) -> float:
     return len(gen - ref) / len(gen)
 
 
-@functools.lru_cache(maxsize=1)
-def _morgan() -> Any:
+@functools.lru_cache(maxsize=4)
+def _morgan(fp_size: int) -> Any:
     _chem()
     from rdkit.Chem import rdFingerprintGenerator
 
-    return rdFingerprintGenerator.GetMorganGenerator(radius=2, fpSize=2048)
+    return rdFingerprintGenerator.GetMorganGenerator(radius=2, fpSize=fp_size)
 
 
-def _fingerprints(canon: Sequence[str]) -> list[Any]:
+def _fingerprints(canon: Sequence[str], fp_size: int = 2048) -> list[Any]:
     chem = _chem()
-    gen = _morgan()
+    gen = _morgan(fp_size)
     return [gen.GetFingerprint(chem.MolFromSmiles(s)) for s in canon]
 
 
-def tanimoto_matrix(a: Sequence[str], b: Sequence[str] | None = None) -> np.ndarray:
-    """Tanimoto similarities of Morgan (r = 2, 2048 bits) fingerprints.
+def tanimoto_matrix(
+    a: Sequence[str], b: Sequence[str] | None = None, *, fp_size: int = 2048
+) -> np.ndarray:
+    """Tanimoto similarities of Morgan (r = 2, ``fp_size`` bits) fingerprints.
 
     Parameters
     ----------
     a, b : sequence of str
         Valid SMILES; ``b`` defaults to ``a``. Invalid strings raise ValueError.
+    fp_size : int, default 2048
+        Bits of the folded fingerprint (MOSES uses 1024).
 
     Returns
     -------
@@ -133,8 +137,9 @@ def tanimoto_matrix(a: Sequence[str], b: Sequence[str] | None = None) -> np.ndar
         bad = [i for i, c in enumerate(canon) if c is None]
         if bad:
             raise ValueError(f"`{name}` holds invalid SMILES at index {bad[0]}: {x[bad[0]]!r}")
-        return _fingerprints([c for c in canon if c is not None])
+        return _fingerprints([c for c in canon if c is not None], fp_size)
 
+    fp_size = check_int(fp_size, "fp_size", lo=8)
     fa = fps(a, "a")
     fb = fa if b is None else fps(b, "b")
     out = np.empty((len(fa), len(fb)))
@@ -155,6 +160,7 @@ def internal_diversity(
     *,
     p: float = 1.0,
     max_molecules: int | None = 2000,
+    fp_size: int = 2048,
     rng: SeedLike = None,
 ) -> float:
     r"""Internal diversity :math:`1 - (\overline{T^p})^{1/p}` over distinct pairs.
@@ -169,6 +175,8 @@ def internal_diversity(
         weighs similar pairs more.
     max_molecules : int or None, default 2000
         Use a uniform random subset of this size (``rng``) for larger sets.
+    fp_size : int, default 2048
+        Fingerprint bits (MOSES: 1024).
     rng : numpy.random.Generator, int or None
 
     Notes
@@ -196,7 +204,7 @@ def internal_diversity(
     n = len(valid)
     if n < 2:
         return math.nan
-    t = tanimoto_matrix(valid)
+    t = tanimoto_matrix(valid, fp_size=fp_size)
     iu = np.triu_indices(n, k=1)
     return float(1.0 - np.mean(t[iu] ** p) ** (1.0 / p))
 
@@ -206,6 +214,7 @@ def nearest_neighbour_similarity(
     reference: Sequence[str],
     *,
     max_molecules: int | None = 2000,
+    fp_size: int = 2048,
     rng: SeedLike = None,
 ) -> float:
     """Mean over valid generated molecules of the max Tanimoto to ``reference`` (SNN).
@@ -220,23 +229,27 @@ def nearest_neighbour_similarity(
     ref = _valid_canonical(reference)
     if not gen or not ref:
         return math.nan
-    return float(tanimoto_matrix(gen, ref).max(axis=1).mean())
+    return float(tanimoto_matrix(gen, ref, fp_size=fp_size).max(axis=1).mean())
 
 
 @functools.lru_cache(maxsize=1)
-def _pains() -> list[Any]:
-    chem = _chem()
+def _pains() -> Any:
+    """A FilterCatalog of the 480 SMARTS in RDKit's ``Data/Pains/wehi_pains.csv``."""
+    _chem()
+    from rdkit.Chem import FilterCatalog
+
     spec = importlib.util.find_spec("rdkit")
     assert spec is not None and spec.submodule_search_locations
     path = Path(list(spec.submodule_search_locations)[0]) / "Data" / "Pains" / "wehi_pains.csv"
-    pats = []
+    catalog = FilterCatalog.FilterCatalog()
     with open(path, newline="", encoding="utf-8") as fh:
         for row in csv.reader(fh):
             if row:
-                pat = chem.MolFromSmarts(row[0])
-                if pat is not None:
-                    pats.append(pat)
-    return pats
+                name = row[1] if len(row) > 1 else row[0]
+                matcher = FilterCatalog.SmartsMatcher(name, row[0], 1)
+                if matcher.IsValid():
+                    catalog.AddEntry(FilterCatalog.FilterCatalogEntry(name, matcher))
+    return catalog
 
 
 def pains_pass_rate(smiles: Sequence[str]) -> float:
@@ -260,11 +273,10 @@ def pains_pass_rate(smiles: Sequence[str]) -> float:
     valid = _valid_canonical(smiles)
     if not valid:
         return math.nan
-    pats = _pains()
+    catalog = _pains()
     passed = 0
     for s in valid:
-        mol = chem.AddHs(chem.MolFromSmiles(s))
-        if not any(mol.HasSubstructMatch(p) for p in pats):
+        if not catalog.HasMatch(chem.AddHs(chem.MolFromSmiles(s))):
             passed += 1
     return passed / len(valid)
 
@@ -361,6 +373,7 @@ def molecule_report(
     *,
     max_molecules: int | None = 2000,
     pains: bool = True,
+    fp_size: int = 2048,
     rng: SeedLike = None,
 ) -> MoleculeReport:
     """All molecule metrics in one call.
@@ -377,6 +390,8 @@ def molecule_report(
     pains : bool, default True
         Compute the PAINS pass rate (the slowest metric: 480 substructure searches
         per molecule).
+    fp_size : int, default 2048
+        Morgan fingerprint bits for the similarity metrics (MOSES: 1024).
     rng : numpy.random.Generator, int or None
         For the subsamples.
 
@@ -404,7 +419,9 @@ def molecule_report(
         ref_props = {k: ref[k][ref.valid] for k in _DIST_PROPS}
         dists = property_distances(smiles, reference, cache=cache)
         nov = novelty(smiles, reference)
-        snn = nearest_neighbour_similarity(smiles, reference, max_molecules=max_molecules, rng=rng)
+        snn = nearest_neighbour_similarity(
+            smiles, reference, max_molecules=max_molecules, fp_size=fp_size, rng=rng
+        )
         fcd_value: float | None = None
         if importlib.util.find_spec("fcd_torch") is not None:  # pragma: no cover
             fcd_value = fcd(smiles, reference)
@@ -415,8 +432,12 @@ def molecule_report(
         validity=validity(smiles) if smiles else nan,
         uniqueness=uniqueness(smiles),
         novelty=nov,
-        internal_diversity_1=internal_diversity(smiles, p=1, max_molecules=max_molecules, rng=rng),
-        internal_diversity_2=internal_diversity(smiles, p=2, max_molecules=max_molecules, rng=rng),
+        internal_diversity_1=internal_diversity(
+            smiles, p=1, max_molecules=max_molecules, fp_size=fp_size, rng=rng
+        ),
+        internal_diversity_2=internal_diversity(
+            smiles, p=2, max_molecules=max_molecules, fp_size=fp_size, rng=rng
+        ),
         pains_pass_rate=pains_pass_rate(smiles) if pains else nan,
         nn_similarity=snn,
         wasserstein=dists,

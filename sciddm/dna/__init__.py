@@ -1,8 +1,11 @@
 """Rewards, oracles and metrics for DNA sequences (extra `dna`: pyjaspar, biopython, logomaker).
 
 Optional dependencies are imported lazily, so ``import sciddm.dna`` works without them.
-Raw data (the yeast ARS1 library) is read by :mod:`sciddm.dna.data`.
+Raw data (the yeast ARS1 library) is read by :mod:`sciddm.dna.data`. The torch
+oracles (:class:`ArsOracle`, :func:`train_ars_oracles`, ...) load on first access.
 """
+
+from typing import Any
 
 from sciddm.dna._metrics import (
     LikelihoodEstimate,
@@ -14,7 +17,6 @@ from sciddm.dna._metrics import (
     motif_counts,
     reward_quantiles,
 )
-from sciddm.dna._oracle import ArsOracle, OracleFit, load_oracle, save_oracle, train_ars_oracles
 from sciddm.dna._pwm import (
     Motif,
     MotifReward,
@@ -64,3 +66,13 @@ __all__ = [
     "read_ars",
     "reverse_complement",
 ]
+
+_LAZY = ("ArsOracle", "OracleFit", "load_oracle", "save_oracle", "train_ars_oracles")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from sciddm.dna import _oracle
+
+        return getattr(_oracle, name)
+    raise AttributeError(f"module 'sciddm.dna' has no attribute {name!r}")
