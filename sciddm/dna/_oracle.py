@@ -23,7 +23,7 @@ from sciddm._core.io import torch_save_atomic
 from sciddm._core.progress import progress_bar
 from sciddm._core.results import Result
 from sciddm._core.rng import SeedLike, as_generator, seed_from
-from sciddm._core.validation import check_int, check_scalar
+from sciddm._core.validation import check_int, check_scalar, warn_convergence
 from sciddm.dna._seq import encode_dna
 
 __all__ = ["ArsOracle", "OracleFit", "load_oracle", "save_oracle", "train_ars_oracles"]
@@ -34,8 +34,10 @@ logger = logging.getLogger(__name__)
 class ArsOracle(nn.Module):
     """A small 1-D CNN regressor of fitness from a one-hot DNA sequence.
 
-    Conv(4 -> c, k=11) - ReLU - MaxPool(3) - Conv(c -> c, k=5) - ReLU - [global max,
-    global mean] - Linear(2c -> c) - ReLU - Linear(c -> 1).
+    Conv(4 -> c, k=11) - BatchNorm - GELU - MaxPool(3) - Conv(c -> c, k=5) - BatchNorm -
+    GELU - [global max, global mean] - Linear(2c -> c) - GELU - Linear(c -> 1).
+    (Batch normalisation and GELU keep small networks from collapsing to a constant
+    output on these noisy targets, which plain ReLU networks sometimes did.)
 
     Parameters
     ----------
@@ -54,8 +56,10 @@ class ArsOracle(nn.Module):
         super().__init__()
         self.channels = int(channels)
         self.conv1 = nn.Conv1d(4, channels, 11, padding=5)
+        self.norm1 = nn.BatchNorm1d(channels)
         self.pool = nn.MaxPool1d(3)
         self.conv2 = nn.Conv1d(channels, channels, 5, padding=2)
+        self.norm2 = nn.BatchNorm1d(channels)
         self.head = nn.Sequential(
             nn.Linear(2 * channels, channels), nn.ReLU(), nn.Linear(channels, 1)
         )
@@ -63,8 +67,8 @@ class ArsOracle(nn.Module):
         self.register_buffer("target_std", torch.ones(()))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = torch.relu(self.conv1(x))
-        h = torch.relu(self.conv2(self.pool(h)))
+        h = nn.functional.gelu(self.norm1(self.conv1(x)))
+        h = nn.functional.gelu(self.norm2(self.conv2(self.pool(h))))
         z = torch.cat([h.amax(dim=2), h.mean(dim=2)], dim=1)
         return self.head(z)[:, 0] * self.target_std + self.target_mean
 
@@ -152,6 +156,8 @@ def _fit(
         perm = torch.randperm(n, generator=gen)
         for a in range(0, n, batch_size):
             idx = perm[a : a + batch_size]
+            if len(idx) < 2:  # batch normalisation needs two samples
+                continue
             pred = model(xt[idx])
             loss = torch.mean(((pred - yt[idx]) / model.target_std) ** 2)
             opt.zero_grad()
@@ -253,14 +259,16 @@ def train_ars_oracles(
     yc = y[idx_c]
     pg, pe = guidance.predict(test_seqs), evaluation.predict(test_seqs)
     pearson = {
-        "guidance": float(stats.pearsonr(pg, yc)[0]),
-        "evaluation": float(stats.pearsonr(pe, yc)[0]),
+        "guidance": _corr(pg, yc, stats.pearsonr),
+        "evaluation": _corr(pe, yc, stats.pearsonr),
     }
     spearman = {
-        "guidance": float(stats.spearmanr(pg, yc)[0]),
-        "evaluation": float(stats.spearmanr(pe, yc)[0]),
+        "guidance": _corr(pg, yc, stats.spearmanr),
+        "evaluation": _corr(pe, yc, stats.spearmanr),
     }
-    agreement = float(np.corrcoef(pg, pe)[0, 1])
+    agreement = _corr(pg, pe, stats.pearsonr)
+    if not all(np.isfinite(v) for v in pearson.values()):
+        warn_convergence("an ARS oracle predicts a constant", "epochs")
     logger.info("ARS oracles: held-out Pearson %s, Spearman %s", pearson, spearman)
     return OracleFit(
         guidance=guidance,
@@ -273,6 +281,13 @@ def train_ars_oracles(
         test_sequences=test_seqs,
         test_targets=yc,
     )
+
+
+def _corr(a: np.ndarray, b: np.ndarray, fn: Any) -> float:
+    """Correlation, NaN (without a warning) when either input is constant."""
+    if np.ptp(a) == 0 or np.ptp(b) == 0:
+        return float("nan")
+    return float(fn(a, b)[0])
 
 
 def save_oracle(oracle: ArsOracle, path: str | os.PathLike[str]) -> None:

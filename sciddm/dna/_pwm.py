@@ -321,6 +321,9 @@ def pwm_scores(
     7-mer code, so a window costs about w/7 gathers instead of w. Chunks of 512
     sequences keep the work arrays in cache. Results equal the direct sum of
     log-odds (tested against Biopython's ``PositionSpecificScoringMatrix``).
+    The reverse strand is scanned with :math:`W_{\bar b, w+1-j}`, the exact
+    log-likelihood ratio when the background is strand-symmetric
+    (:math:`q_A = q_T`, :math:`q_C = q_G`), as the default uniform one is.
 
     Examples
     --------

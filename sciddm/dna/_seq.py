@@ -107,10 +107,10 @@ def encode_dna(
                         "(and N with n_policy='neutral') are allowed"
                     ) from None
     codes = _LUT[raw]
-    bad = codes == 255
-    if n_policy == "error":
-        bad |= codes == 4
-    if bad.any():
+    if codes.size and int(codes.max()) >= (5 if n_policy == "neutral" else 4):
+        bad = codes == 255
+        if n_policy == "error":
+            bad |= codes == 4
         k = int(np.argmax(bad))
         ends = np.cumsum(lengths)
         i = int(np.searchsorted(ends, k, side="right"))
