@@ -73,7 +73,7 @@ moses = read_moses_smiles("train", limit=3 * n)
 rep = molecule_report(nci, moses, max_molecules=n, rng=0)
 print(rep.summary())
 axes = rep.plot()
-axes[0].figure.suptitle("NCI compounds vs MOSES training set")
+axes[0].figure.suptitle("NCI compounds vs MOSES training set", y=1.04)
 plt.show()
 
 # %% [markdown]
