@@ -123,7 +123,6 @@ def sa_score(smiles: str) -> float:
 
 
 def _compute(mol: Any, names: Iterable[str]) -> dict[str, float]:
-    chem = _chem()
     out: dict[str, float] = {}
     ring_sizes: list[int] | None = None
     for name in names:
@@ -152,7 +151,6 @@ def _compute(mol: Any, names: Iterable[str]) -> dict[str, float]:
             out["max_ring_size"] = float(max(ring_sizes, default=0))
         else:  # pragma: no cover - validated upstream
             raise ValueError(name)
-    del chem
     return {k: out[k] for k in names}
 
 
