@@ -67,3 +67,23 @@ def test_two_strand_score_symmetric():
     fwd = pwm_scores(seqs, m, strand="forward")
     on_rc = pwm_scores([reverse_complement(s) for s in seqs], rc, strand="forward")
     np.testing.assert_allclose(on_rc, fwd, atol=1e-5)
+
+
+def test_sum_score_is_mixture_likelihood_ratio():
+    """'sum' = log2 of K times the LR of 'one site at a uniform position' vs background."""
+    m = _motif(2)
+    p, q = m.probabilities, m.background
+    length = W + 2  # K = 3 windows
+    seqs = np.array(list(itertools.product(range(4), repeat=length)))
+    p_bg = q[seqs].prod(axis=1)
+    p_mix = np.zeros(len(seqs))
+    for start in range(length - W + 1):
+        inside = p[seqs[:, start : start + W], np.arange(W)].prod(axis=1)
+        outside = np.prod(
+            [q[seqs[:, j]] for j in range(length) if not start <= j < start + W], axis=0
+        )
+        p_mix += inside * outside / 3
+    assert p_mix.sum() == pytest.approx(1.0, abs=1e-12)
+    strings = ["".join("ACGT"[i] for i in row) for row in seqs]
+    got = pwm_scores(strings, m, strand="forward", reduce="sum")
+    np.testing.assert_allclose(got - np.log2(3), np.log2(p_mix / p_bg), atol=1e-5)
