@@ -1,3 +1,78 @@
-"""Rewards, oracles and metrics for DNA sequences (extra `dna`: pyjaspar, biopython, logomaker)."""
+"""Rewards, oracles and metrics for DNA sequences (extra `dna`: pyjaspar, biopython, logomaker).
 
-__all__: list[str] = []
+Optional dependencies are imported lazily, so ``import sciddm.dna`` works without them.
+Raw data (the yeast ARS1 library) is read by :mod:`sciddm.dna.data`. The torch
+oracles (:class:`ArsOracle`, :func:`train_ars_oracles`, ...) load on first access.
+"""
+
+from typing import Any
+
+from sciddm.dna._metrics import (
+    LikelihoodEstimate,
+    approx_log_likelihood,
+    hamming_diversity,
+    kmer_diversity,
+    kmer_spectrum,
+    kmer_spectrum_correlation,
+    motif_counts,
+    reward_quantiles,
+)
+from sciddm.dna._pwm import (
+    Motif,
+    MotifReward,
+    jaspar_ids,
+    load_jaspar,
+    motif_occurrences,
+    pwm_scores,
+)
+from sciddm.dna._seq import (
+    N_POLICIES,
+    decode_dna,
+    encode_dna,
+    gc_content,
+    homopolymer_penalty,
+    max_homopolymer,
+    reverse_complement,
+)
+from sciddm.dna.data import ArsLibrary, read_ars
+
+__all__ = [
+    "N_POLICIES",
+    "ArsLibrary",
+    "ArsOracle",
+    "LikelihoodEstimate",
+    "OracleFit",
+    "approx_log_likelihood",
+    "hamming_diversity",
+    "kmer_diversity",
+    "kmer_spectrum",
+    "kmer_spectrum_correlation",
+    "load_oracle",
+    "motif_counts",
+    "reward_quantiles",
+    "save_oracle",
+    "train_ars_oracles",
+    "Motif",
+    "MotifReward",
+    "decode_dna",
+    "encode_dna",
+    "gc_content",
+    "homopolymer_penalty",
+    "jaspar_ids",
+    "load_jaspar",
+    "max_homopolymer",
+    "motif_occurrences",
+    "pwm_scores",
+    "read_ars",
+    "reverse_complement",
+]
+
+_LAZY = ("ArsOracle", "OracleFit", "load_oracle", "save_oracle", "train_ars_oracles")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from sciddm.dna import _oracle
+
+        return getattr(_oracle, name)
+    raise AttributeError(f"module 'sciddm.dna' has no attribute {name!r}")

@@ -1,0 +1,490 @@
+"""JASPAR position weight matrices and vectorised log-odds scanning.
+
+A motif with position frequency counts :math:`c_{b,j}` (base b, column j) and
+background :math:`q_b` has position probabilities
+:math:`p_{b,j} = (c_{b,j} + \\lambda q_b)/(N_j + \\lambda)` (pseudocount
+:math:`\\lambda`) and log-odds (bits) :math:`W_{b,j} = \\log_2(p_{b,j}/q_b)`. The score
+of a window :math:`x_{1..w}` is :math:`S(x) = \\sum_j W_{x_j,j}`, the log-likelihood
+ratio of the motif model against the background (theory note
+``theory/80_pwm_log_odds.md``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import functools
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from sciddm._core.extras import require
+from sciddm._core.results import Result
+from sciddm._core.validation import check_array, check_choice, check_int, check_scalar
+from sciddm.dna._seq import encode_dna, gc_content, homopolymer_penalty
+
+__all__ = [
+    "Motif",
+    "MotifReward",
+    "jaspar_ids",
+    "load_jaspar",
+    "motif_occurrences",
+    "pwm_scores",
+]
+
+DEFAULT_RELEASE = "JASPAR2026"
+_BLOCK = 7  # k-mer block length of the lookup tables (4**7 entries)
+_CHUNK = 512  # rows per chunk, so that the work arrays stay in cache
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class Motif(Result):
+    """A position frequency matrix with its background and pseudocount.
+
+    Attributes
+    ----------
+    matrix_id : str
+        JASPAR ID with version, e.g. ``"MA0114.4"`` (any label for custom motifs).
+    name : str
+        Transcription factor name.
+    counts : ndarray of shape (4, w)
+        Counts (or frequencies) of A, C, G, T at each of the w columns.
+    background : ndarray of shape (4,), default uniform
+    pseudocount : float, default 0.8
+        Total pseudocount :math:`\\lambda`, spread as :math:`\\lambda q_b`.
+    """
+
+    matrix_id: str
+    name: str
+    counts: np.ndarray
+    background: np.ndarray = dataclasses.field(default_factory=lambda: np.full(4, 0.25))
+    pseudocount: float = 0.8
+
+    def __post_init__(self) -> None:
+        c = check_array(self.counts, "counts", ndim=2)
+        if c.shape[0] != 4 or c.shape[1] < 1:
+            raise ValueError(f"`counts` must have shape (4, w), got {c.shape}")
+        if np.any(c < 0):
+            raise ValueError("`counts` must be non-negative")
+        bg = check_array(self.background, "background", shape=(4,))
+        if np.any(bg <= 0) or abs(bg.sum() - 1) > 1e-8:
+            raise ValueError("`background` must be 4 positive probabilities summing to 1")
+        check_scalar(self.pseudocount, "pseudocount", lo=0.0)
+        object.__setattr__(self, "counts", c)
+        object.__setattr__(self, "background", bg)
+
+    @property
+    def length(self) -> int:
+        """Motif width w."""
+        return int(self.counts.shape[1])
+
+    @property
+    def probabilities(self) -> np.ndarray:
+        """Position probabilities :math:`p_{b,j}` (4, w)."""
+        c = self.counts + self.pseudocount * self.background[:, None]
+        return c / c.sum(axis=0, keepdims=True)
+
+    @property
+    def log_odds(self) -> np.ndarray:
+        """Log-odds in bits :math:`\\log_2(p_{b,j}/q_b)`, shape (4, w); -inf if p = 0."""
+        with np.errstate(divide="ignore"):
+            return np.log2(self.probabilities / self.background[:, None])
+
+    @property
+    def max_score(self) -> float:
+        """Best possible window score (consensus)."""
+        return float(self.log_odds.max(axis=0).sum())
+
+    @property
+    def min_score(self) -> float:
+        """Worst possible window score."""
+        return float(self.log_odds.min(axis=0).sum())
+
+    def reverse_complement(self) -> Motif:
+        """The motif read on the other strand."""
+        return dataclasses.replace(
+            self, counts=self.counts[::-1, ::-1].copy(), background=self.background[::-1].copy()
+        )
+
+
+@functools.lru_cache(maxsize=8)
+def _jaspar_table(release: str) -> tuple[tuple[str, int, str], ...]:
+    pj = require("pyjaspar", "dna", purpose="JASPAR motifs")
+    db = pj.jaspardb(release=release)
+    if not hasattr(db, "conn"):
+        raise ValueError(f"`release` {release!r} is not shipped with pyjaspar")
+    rows = db.conn.execute("SELECT BASE_ID, VERSION, NAME FROM MATRIX").fetchall()
+    return tuple((str(b), int(v), str(n)) for b, v, n in rows)
+
+
+def jaspar_ids(release: str = DEFAULT_RELEASE) -> dict[str, str]:
+    """All matrix IDs (``BASE.VERSION``) of a release shipped in pyjaspar, with names.
+
+    Examples
+    --------
+    >>> from sciddm.dna import jaspar_ids
+    >>> jaspar_ids()["MA0114.4"]
+    'HNF4A'
+    """
+    return {f"{b}.{v}": n for b, v, n in _jaspar_table(release)}
+
+
+def _resolve(matrix_id: str, release: str) -> str:
+    table = _jaspar_table(release)
+    ids = {f"{b}.{v}" for b, v, _ in table}
+    if matrix_id in ids:
+        return matrix_id
+    versions = [v for b, v, _ in table if b == matrix_id]
+    if versions:
+        return f"{matrix_id}.{max(versions)}"
+    by_name = sorted(f"{b}.{v} ({n})" for b, v, n in table if n.upper() == str(matrix_id).upper())
+    close = difflib.get_close_matches(str(matrix_id), sorted(ids), n=5, cutoff=0.6)
+    names = {f"{b}.{v}": n for b, v, n in table}
+    suggestions = by_name + [f"{c} ({names[c]})" for c in close]
+    hint = "; close matches: " + ", ".join(suggestions) if suggestions else ""
+    raise ValueError(f"unknown JASPAR matrix ID {matrix_id!r} in {release}{hint}")
+
+
+@functools.lru_cache(maxsize=256)
+def _load_one(matrix_id: str, release: str) -> tuple[str, str, np.ndarray]:
+    pj = require("pyjaspar", "dna", purpose="JASPAR motifs")
+    full = _resolve(matrix_id, release)
+    m = pj.jaspardb(release=release).fetch_motif_by_id(full)
+    counts = np.array([[float(x) for x in m.counts[b]] for b in "ACGT"])
+    return full, str(m.name), counts
+
+
+def load_jaspar(
+    matrix_id: str,
+    *,
+    release: str = DEFAULT_RELEASE,
+    pseudocount: float = 0.8,
+    background: Sequence[float] | None = None,
+) -> Motif:
+    """Load a JASPAR motif from the SQLite database shipped in ``pyjaspar``.
+
+    Parameters
+    ----------
+    matrix_id : str
+        ``"MA0114.4"``, or a base ID such as ``"MA0114"`` for its latest version.
+    release : str, default "JASPAR2026"
+    pseudocount : float, default 0.8
+    background : sequence of 4 floats, optional
+        Uniform by default.
+
+    Raises
+    ------
+    ValueError
+        If the ID is unknown; the message lists close IDs (and IDs of a TF of that name).
+    ImportError
+        If pyjaspar (extra ``dna``) is not installed.
+
+    References
+    ----------
+    .. [1] Rauluseviciute I. et al., "JASPAR 2024", Nucleic Acids Research 52 (2024).
+
+    Examples
+    --------
+    >>> from sciddm.dna import load_jaspar
+    >>> m = load_jaspar("MA0114.4")
+    >>> m.name, m.length
+    ('HNF4A', 13)
+    >>> load_jaspar("MA0114.9")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown JASPAR matrix ID 'MA0114.9' in JASPAR2026; close matches: MA0114.5 (HNF4A), ...
+    """
+    full, name, counts = _load_one(str(matrix_id), release)
+    bg = np.full(4, 0.25) if background is None else np.asarray(background, dtype=float)
+    return Motif(full, name, counts.copy(), bg, float(pseudocount))
+
+
+def _as_motifs(motifs: Any) -> list[Motif]:
+    if isinstance(motifs, (Motif, str)):
+        motifs = [motifs]
+    out = [m if isinstance(m, Motif) else load_jaspar(m) for m in motifs]
+    if not out:
+        raise ValueError("`motifs` must hold at least one motif")
+    return out
+
+
+def _block_tables(w: np.ndarray) -> list[tuple[int, int, np.ndarray]]:
+    """Split a (4, width) log-odds matrix into k-mer lookup tables."""
+    width = w.shape[1]
+    out = []
+    for s in range(0, width, _BLOCK):
+        kk = min(_BLOCK, width - s)
+        idx = np.arange(4**kk)
+        table = np.zeros(4**kk)
+        for i in range(kk):
+            table += w[(idx // 4 ** (kk - 1 - i)) % 4, s + i]
+        out.append((s, kk, table.astype(np.float32) if np.all(np.isfinite(table)) else table))
+    return out
+
+
+def _kmer_codes(x: np.ndarray, lengths: set[int]) -> dict[int, np.ndarray]:
+    xi = x.astype(np.int32)
+    codes = {1: xi}
+    c = xi
+    for i in range(1, max(lengths)):
+        c = c[:, :-1] * 4 + xi[:, i:]
+        if i + 1 in lengths:
+            codes[i + 1] = c
+    return codes
+
+
+def _reduce(s: np.ndarray, how: str) -> np.ndarray:
+    if how == "max":
+        return s.max(axis=1)
+    m = s.max(axis=1, keepdims=True)
+    safe = np.where(np.isfinite(m), m, 0.0)
+    with np.errstate(divide="ignore"):
+        return (safe + np.log2(np.exp2(s - safe).sum(axis=1, keepdims=True)))[:, 0]
+
+
+def _scan_chunk(x: np.ndarray, mats: list[np.ndarray], how: str) -> np.ndarray:
+    """Window scores reduced over positions for each (motif, strand) matrix."""
+    n, length = x.shape
+    out = np.empty((n, len(mats)))
+    fast = bool(np.all(x < 4))
+    codes = None
+    if fast:
+        lens = {min(_BLOCK, m.shape[1] - s) for m in mats for s in range(0, m.shape[1], _BLOCK)}
+        codes = _kmer_codes(x, lens)
+    for k, w in enumerate(mats):
+        width = w.shape[1]
+        n_win = length - width + 1
+        if n_win < 1:
+            out[:, k] = -np.inf
+            continue
+        if codes is not None:
+            s_acc: np.ndarray | None = None
+            for s, kk, table in _block_tables_cached(w):
+                g = table[codes[kk][:, s : s + n_win]]
+                s_acc = g if s_acc is None else s_acc + g
+            assert s_acc is not None
+            out[:, k] = _reduce(s_acc, how)
+        else:  # N (log-odds 0) or padding (-inf) present: per-column gather
+            full = np.vstack([w, np.zeros((1, width)), np.full((1, width), -np.inf)])
+            acc = np.zeros((n, n_win))
+            for j in range(width):
+                acc += full[x[:, j : j + n_win], j]
+            out[:, k] = _reduce(acc, how)
+    return out
+
+
+_TABLE_CACHE: dict[bytes, list[tuple[int, int, np.ndarray]]] = {}
+
+
+def _block_tables_cached(w: np.ndarray) -> list[tuple[int, int, np.ndarray]]:
+    key = w.tobytes() + bytes(str(w.shape), "ascii")
+    if key not in _TABLE_CACHE:
+        if len(_TABLE_CACHE) > 64:
+            _TABLE_CACHE.clear()
+        _TABLE_CACHE[key] = _block_tables(w)
+    return _TABLE_CACHE[key]
+
+
+def pwm_scores(
+    sequences: str | Sequence[str] | np.ndarray,
+    motifs: Motif | str | Sequence[Motif | str],
+    *,
+    reduce: str = "max",
+    strand: str = "both",
+    n_policy: str = "error",
+) -> np.ndarray:
+    r"""Best (or total) PWM log-odds score of each sequence, vectorised.
+
+    Parameters
+    ----------
+    sequences : str, sequence of str, or uint8 array from :func:`encode_dna`
+    motifs : Motif, JASPAR ID, or a sequence of them
+    reduce : {"max", "sum"}, default "max"
+        ``"max"``: :math:`\max_{p,\pm} S(x_{p..p+w-1})`, the best site;
+        ``"sum"``: :math:`\log_2 \sum_{p,\pm} 2^{S}`, the log of the summed
+        likelihood ratios of all sites (an occupancy-like score).
+    strand : {"both", "forward"}, default "both"
+        Scan the reverse complement too.
+    n_policy : {"error", "neutral"}, default "error"
+        ``N`` raises, or scores log-odds 0 (background) at its column.
+
+    Returns
+    -------
+    ndarray of float64, shape (n,) for one motif or (n, n_motifs)
+        Scores in bits; ``-inf`` for sequences shorter than the motif.
+
+    Notes
+    -----
+    Windows are scored with k-mer lookup tables: the width-w motif is cut into
+    blocks of 7 columns, each a table of :math:`4^7` partial scores indexed by the
+    7-mer code, so a window costs about w/7 gathers instead of w. Chunks of 512
+    sequences keep the work arrays in cache. Results equal the direct sum of
+    log-odds (tested against Biopython's ``PositionSpecificScoringMatrix``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sciddm.dna import Motif, pwm_scores
+    >>> m = Motif("toy", "toy", np.array([[8, 0], [0, 0], [0, 8], [0, 0]]), pseudocount=0)
+    >>> pwm_scores(["AG", "CT", "CCT"], m).tolist()   # AG scores 2+2 bits; CT holds AG on -
+    [4.0, 4.0, 4.0]
+    """
+    check_choice(reduce, "reduce", ("max", "sum"))
+    check_choice(strand, "strand", ("both", "forward"))
+    single = isinstance(motifs, (Motif, str))
+    ms = _as_motifs(motifs)
+    if isinstance(sequences, np.ndarray) and sequences.dtype == np.uint8:
+        x = sequences
+        if x.ndim != 2:
+            raise ValueError(f"`sequences` codes must be 2-D, got shape {x.shape}")
+        if n_policy == "error" and np.any(x == 4):
+            i, j = np.argwhere(x == 4)[0]
+            raise ValueError(f"`sequences[{i}]` has 'N' at position {j}")
+    else:
+        x = encode_dna(sequences, n_policy=n_policy)  # type: ignore[arg-type]
+    mats: list[np.ndarray] = []
+    for m in ms:
+        lo = m.log_odds
+        mats.append(lo)
+        if strand == "both":
+            mats.append(np.ascontiguousarray(lo[::-1, ::-1]))
+    n = x.shape[0]
+    res = np.empty((n, len(mats)))
+    for a in range(0, n, _CHUNK):
+        res[a : a + _CHUNK] = _scan_chunk(x[a : a + _CHUNK], mats, reduce)
+    if strand == "both":
+        pair = res.reshape(n, len(ms), 2)
+        if reduce == "max":
+            out = pair.max(axis=2)
+        else:
+            out = _reduce(pair.reshape(n * len(ms), 2), "sum").reshape(n, len(ms))
+    else:
+        out = res
+    return out[:, 0] if single else out
+
+
+def motif_occurrences(
+    sequences: str | Sequence[str],
+    motifs: Motif | str | Sequence[Motif | str],
+    *,
+    threshold: float = 0.8,
+    strand: str = "both",
+    n_policy: str = "error",
+) -> np.ndarray:
+    """Number of sites per sequence whose relative score reaches ``threshold``.
+
+    The relative score of a window is (S - min)/(max - min) in [0, 1] (the JASPAR /
+    TFBS convention, 0.8 = "80 %"). Sites on both strands count separately.
+
+    Returns
+    -------
+    ndarray of int64, shape (n,) for one motif or (n, n_motifs)
+
+    Examples
+    --------
+    >>> from sciddm.dna import load_jaspar, motif_occurrences
+    >>> hnf4a = load_jaspar("MA0114.4")
+    >>> site = "TCCAAAGTCCAAA"                      # the consensus
+    >>> motif_occurrences(["A" * 20, "TT" + site, "GGTTTGGACTTTGGA" + site], hnf4a).tolist()
+    [0, 1, 2]
+    """
+    threshold = check_scalar(threshold, "threshold", lo=0.0, hi=1.0)
+    check_choice(strand, "strand", ("both", "forward"))
+    single = isinstance(motifs, (Motif, str))
+    ms = _as_motifs(motifs)
+    x = encode_dna(sequences, n_policy=n_policy)
+    out = np.zeros((x.shape[0], len(ms)), dtype=np.int64)
+    for k, m in enumerate(ms):
+        cut = m.min_score + threshold * (m.max_score - m.min_score)
+        lo = m.log_odds
+        lo = np.where(np.isfinite(lo), lo, -1e9)
+        full = np.vstack([lo, np.zeros((1, m.length)), np.full((1, m.length), -np.inf)])
+        n_win = x.shape[1] - m.length + 1
+        if n_win < 1:
+            continue
+        mats = [full] + ([full[[3, 2, 1, 0, 4, 5]][:, ::-1]] if strand == "both" else [])
+        for mat in mats:
+            acc = np.zeros((x.shape[0], n_win))
+            for j in range(m.length):
+                acc += mat[x[:, j : j + n_win], j]
+            out[:, k] += (acc >= cut - 1e-9).sum(axis=1)
+    return out[:, 0] if single else out
+
+
+class MotifReward:
+    r"""Weighted motif scores plus GC-content and homopolymer terms.
+
+    .. math:: r(x) = \sum_m w_m S_m(x) - \gamma_{gc} |GC(x) - g^*| - \gamma_h H(x)
+
+    with :math:`S_m` the :func:`pwm_scores` of motif m (max or sum over both strands),
+    :math:`GC` the GC fraction and :math:`H` the :func:`homopolymer_penalty`.
+
+    Parameters
+    ----------
+    motifs : Motif, JASPAR ID or sequence of them, or mapping motif -> weight
+    reduce : {"max", "sum"}, default "max"
+    gc_target : float in [0, 1], optional
+    gc_weight : float, default 0
+    homopolymer_weight : float, default 0
+    max_run : int, default 6
+    n_policy : {"error", "neutral"}, default "error"
+
+    Examples
+    --------
+    >>> from sciddm.dna import MotifReward
+    >>> reward = MotifReward({"MA0114.4": 1.0, "MA0046": 0.5}, gc_target=0.5, gc_weight=2.0)
+    >>> r = reward(["TTTCCAAAGTCCAAATTT" * 3, "A" * 54])   # 3 HNF4A sites / none
+    >>> r.round(2).tolist()
+    [17.23, -12.51]
+    """
+
+    def __init__(
+        self,
+        motifs: Any,
+        *,
+        reduce: str = "max",
+        gc_target: float | None = None,
+        gc_weight: float = 0.0,
+        homopolymer_weight: float = 0.0,
+        max_run: int = 6,
+        n_policy: str = "error",
+    ) -> None:
+        if isinstance(motifs, Mapping):
+            items = list(motifs.items())
+        else:
+            items = [(m, 1.0) for m in ([motifs] if isinstance(motifs, (Motif, str)) else motifs)]
+        self.motifs = _as_motifs([m for m, _ in items])
+        self.weights = np.array([check_scalar(w, "weights") for _, w in items])
+        self.reduce = check_choice(reduce, "reduce", ("max", "sum"))
+        self.gc_target = (
+            None if gc_target is None else check_scalar(gc_target, "gc_target", lo=0, hi=1)
+        )
+        self.gc_weight = check_scalar(gc_weight, "gc_weight")
+        if self.gc_weight and self.gc_target is None:
+            raise ValueError("`gc_target` must be given when `gc_weight` is non-zero")
+        self.homopolymer_weight = check_scalar(homopolymer_weight, "homopolymer_weight")
+        self.max_run = check_int(max_run, "max_run", lo=1)
+        self.n_policy = check_choice(n_policy, "n_policy", ("error", "neutral"))
+        self.calls = 0
+
+    def __call__(self, sequences: str | Sequence[str]) -> np.ndarray:
+        """Rewards of a batch of DNA strings (float64)."""
+        seqs = [sequences] if isinstance(sequences, str) else list(sequences)
+        x = encode_dna(seqs, n_policy=self.n_policy)
+        s = pwm_scores(x, self.motifs, reduce=self.reduce, n_policy=self.n_policy)
+        r = s @ self.weights
+        if self.gc_weight:
+            assert self.gc_target is not None
+            r = r - self.gc_weight * np.abs(
+                gc_content(seqs, n_policy=self.n_policy) - self.gc_target
+            )
+        if self.homopolymer_weight:
+            h = homopolymer_penalty(seqs, max_run=self.max_run, n_policy=self.n_policy)
+            r = r - self.homopolymer_weight * h
+        self.calls += len(seqs)
+        return r
+
+    def __repr__(self) -> str:
+        ids = ", ".join(f"{m.matrix_id}:{w:g}" for m, w in zip(self.motifs, self.weights))
+        return f"MotifReward({ids}, reduce={self.reduce!r})"
