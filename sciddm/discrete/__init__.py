@@ -27,6 +27,14 @@ from sciddm.discrete._sampling import (
     sample_distributed,
     split_seeds,
 )
+from sciddm.discrete._guidance import GuidanceResult, best_of_n, smc, svdd
+from sciddm.discrete._guidance_value import (
+    ValueFit,
+    ValueModel,
+    load_value_model,
+    save_value_model,
+    train_value_model,
+)
 from sciddm.discrete._schedule import DEFAULT_EPS, LogLinearSchedule
 from sciddm.discrete._train import TrainConfig, TrainResult, train
 from sciddm.discrete.data import (
@@ -84,6 +92,16 @@ __all__: list[str] = [
     "split_seeds",
     "transition_probs",
     "unigram_distribution",
+    # reward-guided decoding (issue 12)
+    "GuidanceResult",
+    "ValueFit",
+    "ValueModel",
+    "best_of_n",
+    "load_value_model",
+    "save_value_model",
+    "smc",
+    "svdd",
+    "train_value_model",
     # core: schedule, tokenizers, data, model, training (issue 8)
     "DEFAULT_EPS",
     "MDLM",
