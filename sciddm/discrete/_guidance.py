@@ -193,9 +193,7 @@ class ValueFn:
 
     def __init__(self, value_model: Any):
         if not callable(value_model):
-            raise ValueError(
-                f"`value_model` must be callable, got {type(value_model).__name__}"
-            )
+            raise ValueError(f"`value_model` must be callable, got {type(value_model).__name__}")
         self.fn = value_model
         self.name = reward_name(value_model)
         self.calls = 0
@@ -731,7 +729,9 @@ def smc(
     grid = _grid(steps, t_min)
     mid, v = info.mask_id, info.vocab_size
     cnt = _Counter()
-    outs: dict[str, list[torch.Tensor]] = {k: [] for k in ("x", "r", "nfe", "rc", "vc", "ess", "nr")}
+    outs: dict[str, list[torch.Tensor]] = {
+        k: [] for k in ("x", "r", "nfe", "rc", "vc", "ess", "nr")
+    }
     t_start = time.perf_counter()
     for a in range(0, n, bs):
         chunk = seed_arr[a : a + bs]
