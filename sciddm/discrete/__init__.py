@@ -8,6 +8,14 @@ from sciddm.discrete._categorical import (
     sequence_entropy,
     unigram_distribution,
 )
+from sciddm.discrete._guidance import GuidanceResult, best_of_n, smc, svdd
+from sciddm.discrete._guidance_value import (
+    ValueFit,
+    ValueModel,
+    load_value_model,
+    save_value_model,
+    train_value_model,
+)
 from sciddm.discrete._protocol import (
     Denoiser,
     FunctionModel,
@@ -26,14 +34,6 @@ from sciddm.discrete._sampling import (
     sample,
     sample_distributed,
     split_seeds,
-)
-from sciddm.discrete._guidance import GuidanceResult, best_of_n, smc, svdd
-from sciddm.discrete._guidance_value import (
-    ValueFit,
-    ValueModel,
-    load_value_model,
-    save_value_model,
-    train_value_model,
 )
 from sciddm.discrete._schedule import DEFAULT_EPS, LogLinearSchedule
 from sciddm.discrete._train import TrainConfig, TrainResult, train

@@ -631,6 +631,41 @@ def _systematic(w: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
     return torch.searchsorted(cdf.contiguous(), pos.contiguous(), right=True).clamp_max(k - 1)
 
 
+def _smc_values(
+    xs: torch.Tensor,
+    s: float,
+    ps: torch.Tensor,
+    rf: RewardFn,
+    vf: ValueFn | None,
+    shape: tuple[int, int],
+    mid: int,
+    x0: str,
+    xgen: RowGenerator,
+    precision: str,
+    rc: torch.Tensor,
+    vc: torch.Tensor,
+) -> torch.Tensor:
+    """Twisting values of the particles ``xs`` (b*K, L) at time ``s`` (counts added in place)."""
+    b, k = shape
+    length, v = xs.shape[1], ps.shape[-1]
+    if s == 0.0:
+        rc.add_(k)
+        return rf(xs)
+    if vf is not None:
+        vc.add_(k)
+        return vf(xs, s)
+    xh = predict_x0(
+        ps.reshape(b, k, length, v),
+        xs.reshape(b, k, length),
+        mask_id=mid,
+        mode=x0,
+        generator=xgen if x0 == "sample" else None,
+        precision=precision,
+    ).reshape(b * k, length)
+    rc.add_(k)
+    return rf(xh)
+
+
 def smc(
     model: Any,
     reward: Callable[[Any], Any],
@@ -748,29 +783,9 @@ def smc(
         ess_hist = torch.zeros(b, len(grid) - 1, dtype=torch.float64, device=dev)
         n_res = torch.zeros(b, dtype=torch.long, device=dev)
 
-        def values(xs: torch.Tensor, s: float, ps: torch.Tensor | None) -> torch.Tensor:
-            clean = ~(xs == mid).any(-1)
-            if s == 0.0 or bool(clean.all()):
-                rc.add_(K)
-                return rf(xs)
-            if vf is not None:
-                vc.add_(K)
-                return vf(xs, s)
-            assert ps is not None
-            xh = predict_x0(
-                ps.reshape(b, K, length, v),
-                xs.reshape(b, K, length),
-                mask_id=mid,
-                mode=x0,
-                generator=xgen if x0 == "sample" else None,
-                precision=precision,
-            ).reshape(nk, length)
-            rc.add_(K)
-            return rf(xh)
-
         p, used = cnt.probs(model, x, grid[0], mid, v)
         nfe += used.reshape(b, K).sum(1)
-        cur_v = values(x, grid[0], p)
+        cur_v = _smc_values(x, grid[0], p, rf, vf, (b, K), mid, x0, xgen, precision, rc, vc)
         logw = torch.zeros(b, K, dtype=torch.float64, device=dev)
         it = progress_bar(range(len(grid) - 1), enabled=progress, desc="smc")
         for i in it:
@@ -780,7 +795,7 @@ def smc(
             if s != 0.0:
                 p, used = cnt.probs(model, x, s, mid, v)
                 nfe += used.reshape(b, K).sum(1)
-            new_v = values(x, s, p)
+            new_v = _smc_values(x, s, p, rf, vf, (b, K), mid, x0, xgen, precision, rc, vc)
             logw = logw + ((new_v - cur_v) / alpha).reshape(b, K)
             cur_v = new_v
             w = torch.softmax(logw, dim=1)

@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import math
-import time
 from typing import Any
 
 import numpy as np
 import torch
 
 from sciddm._core.registry import Context, register
-from sciddm._core.stats import mean_ci, total_variation
+from sciddm._core.stats import total_variation
 from sciddm.discrete._schedule import LogLinearSchedule
 from sciddm.discrete.experiments.sampling import (
     ToyProblem,
