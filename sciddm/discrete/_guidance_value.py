@@ -155,6 +155,7 @@ def train_value_model(
     states_per_trajectory: int = 8,
     length: int | None = None,
     sampler: str = "fhs",
+    steps: int | None = None,
     width: int = 64,
     time_conditioned: bool = True,
     epochs: int = 20,
@@ -183,6 +184,8 @@ def train_value_model(
     length : int, optional
     sampler : str, default "fhs"
         Method of :func:`~sciddm.discrete.sample` for the trajectories.
+    steps : int, optional
+        Steps of an ancestral ``sampler`` (use the chain that guidance will run).
     width : int, default 64
     time_conditioned : bool, default True
     epochs, batch_size, lr
@@ -238,6 +241,7 @@ def train_value_model(
         n_traj,
         length=length,
         method=sampler,
+        steps=steps,
         seeds=draw_seeds(n_traj, gen),
         device=device,
         progress=progress,
