@@ -123,7 +123,6 @@ def sa_score(smiles: str) -> float:
 
 
 def _compute(mol: Any, names: Iterable[str]) -> dict[str, float]:
-    chem = _chem()
     out: dict[str, float] = {}
     ring_sizes: list[int] | None = None
     for name in names:
@@ -152,7 +151,6 @@ def _compute(mol: Any, names: Iterable[str]) -> dict[str, float]:
             out["max_ring_size"] = float(max(ring_sizes, default=0))
         else:  # pragma: no cover - validated upstream
             raise ValueError(name)
-    del chem
     return {k: out[k] for k in names}
 
 
@@ -208,8 +206,14 @@ class PropertyCache:
             for key in list(d)[: len(d) - max_size // 2]:
                 del d[key]
 
-    def canonical(self, smiles: Sequence[str]) -> list[str | None]:
-        """Canonical SMILES of each string (None if invalid), memoised."""
+    def canonical(
+        self, smiles: Sequence[str], mols: dict[str, Any] | None = None
+    ) -> list[str | None]:
+        """Canonical SMILES of each string (None if invalid), memoised.
+
+        If ``mols`` is a dict, the molecules parsed on the way are stored in it by
+        canonical SMILES, so that callers need not parse them again.
+        """
         out: list[str | None] = []
         chem = None
         for s in smiles:
@@ -220,6 +224,8 @@ class PropertyCache:
                 mol = _mol(s)
                 c = None if mol is None else chem.MolToSmiles(mol)
                 self._canon[s] = c
+                if mols is not None and c is not None:
+                    mols.setdefault(c, mol)
             out.append(c)
         self._trim(self._canon, self.max_size)
         return out
@@ -307,7 +313,8 @@ def molecule_properties(
     parallel_threshold = check_int(parallel_threshold, "parallel_threshold", lo=1)
     smiles = list(smiles)
     local = cache if cache is not None else PropertyCache()
-    canon = local.canonical(smiles)
+    parsed: dict[str, Any] = {}
+    canon = local.canonical(smiles, parsed)
     # unique canonical SMILES whose requested properties are not all known
     todo: list[str] = []
     seen: set[str] = set()
@@ -325,7 +332,10 @@ def molecule_properties(
         if n_jobs > 1 and len(todo) >= parallel_threshold:
             computed = _parallel_compute(todo, names, n_jobs)
         else:
-            computed = _compute_batch(todo, names)
+            chem = _chem()
+            computed = [
+                _compute(parsed[c] if c in parsed else chem.MolFromSmiles(c), names) for c in todo
+            ]
         for c, d in zip(todo, computed):
             local._values.setdefault(c, {}).update(d)
         local._trim(local._values, local.max_size)

@@ -118,7 +118,7 @@ def moses_report(ctx: Context) -> None:
         op=">=",
     )
     fig = rep.plot()[0].figure
-    fig.suptitle("MOSES test vs train")
+    fig.suptitle("MOSES test vs train", y=1.04)
     ctx.figure(fig, "moses_properties")
     ctx.note(
         f"{len(test)} test and {len(train)} train molecules in "
@@ -158,7 +158,7 @@ def nci_report(ctx: Context) -> None:
         op=">=",
     )
     fig = rep.plot()[0].figure
-    fig.suptitle("NCI vs MOSES train")
+    fig.suptitle("NCI vs MOSES train", y=1.04)
     ctx.figure(fig, "nci_properties")
     ctx.note(
         "NCI's property distributions differ from MOSES (see the W1 columns): a model "

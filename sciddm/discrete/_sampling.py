@@ -457,6 +457,20 @@ def sample(
     normalisation of declared probabilities) before any draw uses it, so a
     bad model fails at the first call.
 
+    Cost per sample (n_calls network calls of batch size n, plus sampling
+    work): ancestral ``steps + 1`` calls and a float64 softmax over the masked
+    positions' ``V`` logits at each step; cached at most ``L`` calls, the
+    softmax only after a call, and O(1) work per masked position per step
+    otherwise (the float64 draw first decides "stays masked" from a stored
+    partial sum); FHS ``L`` calls and one softmax row per call. float32
+    sampling draws ``V`` Gumbel variables per masked position per step.
+
+    See Also
+    --------
+    sample_distributed : split seeds over processes / GPUs.
+    sample_transition, denoiser_probs, transition_probs, predict_x0 :
+        single steps, for guidance methods.
+
     References
     ----------
     .. [1] Sahoo et al., "Simple and effective masked diffusion language

@@ -437,6 +437,12 @@ class Trainer:
                 e.copy_(ck["ema_state"][name])
         self.optimizer.load_state_dict(ck["optimizer"])
         self.scheduler.load_state_dict(ck["scheduler"])
+        # the current config's schedule at the resumed step (same value when unchanged)
+        lam = self.scheduler.lr_lambdas[0]
+        lrs = [b * lam(self.scheduler.last_epoch) for b in self.scheduler.base_lrs]
+        for group, lr in zip(self.optimizer.param_groups, lrs):
+            group["lr"] = lr
+        self.scheduler._last_lr = lrs  # type: ignore[attr-defined]
         self.step = int(ck["step"])
         self.history = {k: list(v) for k, v in ck["history"].items()}
         self.val = {k: list(v) for k, v in ck["val"].items()}
@@ -465,7 +471,8 @@ class Trainer:
             "model_state": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
             "ema_state": self._ema_state(),
             "optimizer": self.optimizer.state_dict(),
-            "scheduler": self.scheduler.state_dict(),
+            # the warm-up/decay shape follows the current config on resume (``steps`` may grow)
+            "scheduler": {**self.scheduler.state_dict(), "lr_lambdas": [None]},
             "step": self.step,
             "history": self.history,
             "val": self.val,

@@ -9,6 +9,7 @@ from typing import Any
 
 from sciddm.dna._metrics import (
     LikelihoodEstimate,
+    SequenceReport,
     approx_log_likelihood,
     hamming_diversity,
     kmer_diversity,
@@ -16,6 +17,7 @@ from sciddm.dna._metrics import (
     kmer_spectrum_correlation,
     motif_counts,
     reward_quantiles,
+    sequence_report,
 )
 from sciddm.dna._pwm import (
     Motif,
@@ -42,6 +44,7 @@ __all__ = [
     "ArsOracle",
     "LikelihoodEstimate",
     "OracleFit",
+    "SequenceReport",
     "approx_log_likelihood",
     "hamming_diversity",
     "kmer_diversity",
@@ -51,6 +54,7 @@ __all__ = [
     "motif_counts",
     "reward_quantiles",
     "save_oracle",
+    "sequence_report",
     "train_ars_oracles",
     "Motif",
     "MotifReward",

@@ -23,6 +23,7 @@ from sciddm.dna._seq import encode_dna
 
 __all__ = [
     "LikelihoodEstimate",
+    "SequenceReport",
     "approx_log_likelihood",
     "hamming_diversity",
     "kmer_diversity",
@@ -30,6 +31,7 @@ __all__ = [
     "kmer_spectrum_correlation",
     "motif_counts",
     "reward_quantiles",
+    "sequence_report",
 ]
 
 EPS = 1e-3  # the log-linear schedule's epsilon (DISCRETE_INTERFACES.md)
@@ -298,4 +300,95 @@ def approx_log_likelihood(
         std_error=se,
         bits_per_token=float(nelbo.mean() / np.log(2) / length),
         n_samples=n_samples,
+    )
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class SequenceReport(Result):
+    """The metrics of :func:`sequence_report` (NaN / empty where not requested).
+
+    Attributes
+    ----------
+    n : int
+    gc_mean : float
+        Mean GC fraction.
+    kmer_correlation : float
+        3-mer spectrum correlation with ``reference`` (NaN without one).
+    hamming_diversity, kmer_diversity : float
+    motif_counts : dict
+        Mean sites per sequence of each motif (relative score >= 0.8).
+    rewards : dict
+        :func:`reward_quantiles` of each named reward.
+    bits_per_token : float
+        MDLM bound under ``model`` (NaN without one).
+    """
+
+    n: int
+    gc_mean: float
+    kmer_correlation: float
+    hamming_diversity: float
+    kmer_diversity: float
+    motif_counts: dict[str, float]
+    rewards: dict[str, dict[str, float]]
+    bits_per_token: float
+
+
+def sequence_report(
+    sequences: Sequence[str],
+    reference: Sequence[str] | None = None,
+    *,
+    rewards: dict[str, Any] | None = None,
+    motifs: Any = None,
+    model: Any = None,
+    n_samples: int = 16,
+    rng: SeedLike = None,
+) -> SequenceReport:
+    """All DNA-set metrics in one call.
+
+    Parameters
+    ----------
+    sequences : sequence of str
+        Equal-length ACGT sequences (e.g. samples of a diffusion model).
+    reference : sequence of str, optional
+        Data to compare the 3-mer spectrum with.
+    rewards : dict of name -> callable, optional
+        Rewards (``MotifReward``, an ``ArsOracle``, ...) summarised by their quantiles.
+    motifs : motif IDs or Motifs, optional
+        For :func:`motif_counts`.
+    model : masked-diffusion denoiser, optional
+        For :func:`approx_log_likelihood` (``n_samples`` draws per sequence).
+    rng : numpy.random.Generator, int or None
+
+    Examples
+    --------
+    >>> from sciddm.dna import MotifReward, sequence_report
+    >>> seqs = ["TTTCCAAAGTCCAAATTT", "ACGTACGTACGTACGTAC"]
+    >>> rep = sequence_report(seqs, seqs, rewards={"hnf4a": MotifReward("MA0114.4")},
+    ...                       motifs=["MA0114.4"], rng=0)
+    >>> rep.kmer_correlation, rep.motif_counts
+    (1.0, {'MA0114.4 HNF4A': 0.5})
+    """
+    seqs = list(sequences)
+    if not seqs:
+        raise ValueError("`sequences` must not be empty")
+    g = as_generator(rng)
+    from sciddm.dna._seq import gc_content
+
+    return SequenceReport(
+        n=len(seqs),
+        gc_mean=float(np.mean(gc_content(seqs))),
+        kmer_correlation=(
+            kmer_spectrum_correlation(seqs, list(reference)) if reference is not None else np.nan
+        ),
+        hamming_diversity=hamming_diversity(seqs, rng=g),
+        kmer_diversity=kmer_diversity(seqs),
+        motif_counts=motif_counts(seqs, motifs) if motifs is not None else {},
+        rewards={
+            k: reward_quantiles(np.asarray(f(seqs), float)) for k, f in (rewards or {}).items()
+        },
+        bits_per_token=(
+            approx_log_likelihood(model, seqs, n_samples=n_samples, rng=g).bits_per_token
+            if model is not None
+            else np.nan
+        ),
     )

@@ -209,29 +209,69 @@ def _as_motifs(motifs: Any) -> list[Motif]:
     return out
 
 
-def _block_tables(w: np.ndarray) -> list[tuple[int, int, np.ndarray]]:
-    """Split a (4, width) log-odds matrix into k-mer lookup tables."""
-    width = w.shape[1]
+def _block_table(w: np.ndarray, s: int, kk: int) -> np.ndarray:
+    """Partial scores of columns s..s+kk-1 for every kk-mer code (float32)."""
+    idx = np.arange(4**kk)
+    table = np.zeros(4**kk)
+    for i in range(kk):
+        table += w[(idx // 4 ** (kk - 1 - i)) % 4, s + i]
+    return table.astype(np.float32)
+
+
+def _block_tables(wf: np.ndarray, wr: np.ndarray | None) -> list[tuple[int, int, np.ndarray]]:
+    """k-mer lookup tables of a (4, width) log-odds matrix, cut in blocks of 7 columns.
+
+    With a reverse-strand matrix ``wr`` the forward and reverse partial scores are
+    packed as the two float32 halves of one complex64 entry, so that one gather
+    serves both strands.
+    """
+    width = wf.shape[1]
     out = []
     for s in range(0, width, _BLOCK):
         kk = min(_BLOCK, width - s)
-        idx = np.arange(4**kk)
-        table = np.zeros(4**kk)
-        for i in range(kk):
-            table += w[(idx // 4 ** (kk - 1 - i)) % 4, s + i]
-        out.append((s, kk, table.astype(np.float32) if np.all(np.isfinite(table)) else table))
+        tf = _block_table(wf, s, kk)
+        if wr is None:
+            out.append((s, kk, tf))
+        else:
+            pair = np.stack([tf, _block_table(wr, s, kk)], axis=1)
+            out.append((s, kk, np.ascontiguousarray(pair).view(np.complex64)[:, 0]))
     return out
 
 
+_TABLE_CACHE: dict[bytes, list[tuple[int, int, np.ndarray]]] = {}
+
+
+def _block_tables_cached(
+    wf: np.ndarray, wr: np.ndarray | None
+) -> list[tuple[int, int, np.ndarray]]:
+    key = (
+        wf.tobytes() + (b"" if wr is None else b"|" + wr.tobytes()) + bytes(str(wf.shape), "ascii")
+    )
+    if key not in _TABLE_CACHE:
+        if len(_TABLE_CACHE) > 64:
+            _TABLE_CACHE.clear()
+        _TABLE_CACHE[key] = _block_tables(wf, wr)
+    return _TABLE_CACHE[key]
+
+
 def _kmer_codes(x: np.ndarray, lengths: set[int]) -> dict[int, np.ndarray]:
-    xi = x.astype(np.int32)
-    codes = {1: xi}
-    c = xi
-    for i in range(1, max(lengths)):
-        c = c[:, :-1] * 4 + xi[:, i:]
-        if i + 1 in lengths:
-            codes[i + 1] = c
-    return codes
+    """Base-4 codes of all k-mers for each k in ``lengths`` (k <= 8, uint16).
+
+    ``codes[k][i, p]`` encodes ``x[i, p:p+k]``; a k-mer code is built from two shorter
+    ones (k = a + b), so k = 7 takes four array operations instead of six.
+    """
+    length = x.shape[1]
+    memo: dict[int, np.ndarray] = {1: x.astype(np.uint16)}
+
+    def get(k: int) -> np.ndarray:
+        if k not in memo:
+            a = (k + 1) // 2
+            b = k - a
+            n_win = length - k + 1
+            memo[k] = get(a)[:, :n_win] * (4**b) + get(b)[:, a : a + n_win]
+        return memo[k]
+
+    return {k: get(k) for k in lengths}
 
 
 def _reduce(s: np.ndarray, how: str) -> np.ndarray:
@@ -243,47 +283,48 @@ def _reduce(s: np.ndarray, how: str) -> np.ndarray:
         return (safe + np.log2(np.exp2(s - safe).sum(axis=1, keepdims=True)))[:, 0]
 
 
-def _scan_chunk(x: np.ndarray, mats: list[np.ndarray], how: str) -> np.ndarray:
-    """Window scores reduced over positions for each (motif, strand) matrix."""
+def _scan_chunk(
+    x: np.ndarray, mats: list[tuple[np.ndarray, np.ndarray | None]], how: str
+) -> np.ndarray:
+    """Window scores of each motif (both strands pooled when a reverse matrix is given)."""
     n, length = x.shape
     out = np.empty((n, len(mats)))
-    fast = bool(np.all(x < 4))
+    fast = bool(x.size == 0 or x.max() < 4)
     codes = None
     if fast:
-        lens = {min(_BLOCK, m.shape[1] - s) for m in mats for s in range(0, m.shape[1], _BLOCK)}
+        lens = {
+            min(_BLOCK, w.shape[1] - s)
+            for w, _ in mats
+            if w.shape[1] <= length
+            for s in range(0, w.shape[1], _BLOCK)
+        }
         codes = _kmer_codes(x, lens)
-    for k, w in enumerate(mats):
-        width = w.shape[1]
+    for k, (wf, wr) in enumerate(mats):
+        width = wf.shape[1]
         n_win = length - width + 1
         if n_win < 1:
             out[:, k] = -np.inf
             continue
         if codes is not None:
-            s_acc: np.ndarray | None = None
-            for s, kk, table in _block_tables_cached(w):
-                g = table[codes[kk][:, s : s + n_win]]
-                s_acc = g if s_acc is None else s_acc + g
-            assert s_acc is not None
-            out[:, k] = _reduce(s_acc, how)
-        else:  # N (log-odds 0) or padding (-inf) present: per-column gather
-            full = np.vstack([w, np.zeros((1, width)), np.full((1, width), -np.inf)])
-            acc = np.zeros((n, n_win))
-            for j in range(width):
-                acc += full[x[:, j : j + n_win], j]
+            acc: np.ndarray | None = None
+            for s, kk, table in _block_tables_cached(wf, wr):
+                g = table[codes[kk][:, s : s + n_win]].view(np.float32)
+                if acc is None:
+                    acc = g
+                else:
+                    acc += g
+            assert acc is not None
             out[:, k] = _reduce(acc, how)
+        else:  # N (log-odds 0) or padding (-inf) present: per-column gather
+            parts = []
+            for w in (wf,) if wr is None else (wf, wr):
+                full = np.vstack([w, np.zeros((1, width)), np.full((1, width), -np.inf)])
+                part = np.zeros((n, n_win))
+                for j in range(width):
+                    part += full[x[:, j : j + n_win], j]
+                parts.append(part)
+            out[:, k] = _reduce(np.concatenate(parts, axis=1), how)
     return out
-
-
-_TABLE_CACHE: dict[bytes, list[tuple[int, int, np.ndarray]]] = {}
-
-
-def _block_tables_cached(w: np.ndarray) -> list[tuple[int, int, np.ndarray]]:
-    key = w.tobytes() + bytes(str(w.shape), "ascii")
-    if key not in _TABLE_CACHE:
-        if len(_TABLE_CACHE) > 64:
-            _TABLE_CACHE.clear()
-        _TABLE_CACHE[key] = _block_tables(w)
-    return _TABLE_CACHE[key]
 
 
 def pwm_scores(
@@ -321,6 +362,9 @@ def pwm_scores(
     7-mer code, so a window costs about w/7 gathers instead of w. Chunks of 512
     sequences keep the work arrays in cache. Results equal the direct sum of
     log-odds (tested against Biopython's ``PositionSpecificScoringMatrix``).
+    The reverse strand is scanned with :math:`W_{\bar b, w+1-j}`, the exact
+    log-likelihood ratio when the background is strand-symmetric
+    (:math:`q_A = q_T`, :math:`q_C = q_G`), as the default uniform one is.
 
     Examples
     --------
@@ -343,24 +387,15 @@ def pwm_scores(
             raise ValueError(f"`sequences[{i}]` has 'N' at position {j}")
     else:
         x = encode_dna(sequences, n_policy=n_policy)  # type: ignore[arg-type]
-    mats: list[np.ndarray] = []
+    mats: list[tuple[np.ndarray, np.ndarray | None]] = []
     for m in ms:
         lo = m.log_odds
-        mats.append(lo)
-        if strand == "both":
-            mats.append(np.ascontiguousarray(lo[::-1, ::-1]))
+        rev = np.ascontiguousarray(lo[::-1, ::-1]) if strand == "both" else None
+        mats.append((lo, rev))
     n = x.shape[0]
-    res = np.empty((n, len(mats)))
+    out = np.empty((n, len(mats)))
     for a in range(0, n, _CHUNK):
-        res[a : a + _CHUNK] = _scan_chunk(x[a : a + _CHUNK], mats, reduce)
-    if strand == "both":
-        pair = res.reshape(n, len(ms), 2)
-        if reduce == "max":
-            out = pair.max(axis=2)
-        else:
-            out = _reduce(pair.reshape(n * len(ms), 2), "sum").reshape(n, len(ms))
-    else:
-        out = res
+        out[a : a + _CHUNK] = _scan_chunk(x[a : a + _CHUNK], mats, reduce)
     return out[:, 0] if single else out
 
 

@@ -97,20 +97,21 @@ def encode_dna(
     try:
         raw = np.frombuffer("".join(seqs).encode("ascii"), dtype=np.uint8)
     except UnicodeEncodeError:
-        raw = np.frombuffer("".join(seqs).encode("utf-8", "replace"), dtype=np.uint8)
-        raw = raw[: int(lengths.sum())] if raw.size >= lengths.sum() else raw
-        for i, s in enumerate(seqs):  # locate the first non-ASCII character
-            for j, ch in enumerate(s):
-                if ord(ch) > 127:
+        allowed = set("ACGTacgt" + ("Nn" if n_policy == "neutral" else ""))
+        for i, seq in enumerate(seqs):  # report the first disallowed character
+            for j, ch in enumerate(seq):
+                if ch not in allowed:
+                    hint = " (use n_policy='neutral' to allow N)" if ch in "Nn" else ""
                     raise ValueError(
                         f"`sequences[{i}]` has {ch!r} at position {j}; only A, C, G, T "
-                        "(and N with n_policy='neutral') are allowed"
+                        f"(and N with n_policy='neutral') are allowed{hint}"
                     ) from None
+        raise  # pragma: no cover - unreachable: a non-ASCII character is disallowed
     codes = _LUT[raw]
-    bad = codes == 255
-    if n_policy == "error":
-        bad |= codes == 4
-    if bad.any():
+    if codes.size and int(codes.max()) >= (5 if n_policy == "neutral" else 4):
+        bad = codes == 255
+        if n_policy == "error":
+            bad |= codes == 4
         k = int(np.argmax(bad))
         ends = np.cumsum(lengths)
         i = int(np.searchsorted(ends, k, side="right"))

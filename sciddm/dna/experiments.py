@@ -124,6 +124,7 @@ def oracles(ctx: Context) -> None:
         rng=ctx.rng,
         progress=ctx.progress,
         data=ars,
+        device=ctx.device,
     )
     took = time.perf_counter() - t0
     # additive baseline: ridge on one-hot, trained on the guidance split's size

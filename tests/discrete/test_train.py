@@ -193,6 +193,12 @@ def test_invalid_smiles_skipped_and_counted_or_error(tmp_path):
     assert tr.data_info.n_invalid == 1 and tr.data_info.n_read == 9
     with pytest.raises(ValueError, match="invalid SMILES at index 2: 'C1CC'"):
         Trainer(TrainConfig(data=tuple(smiles), batch_size=4, invalid="error", steps=1))
+    f = tmp_path / "train.smi"  # the same through a training file
+    f.write_text("\n".join(f"{s} {i}" for i, s in enumerate(smiles)))
+    tr = Trainer(TrainConfig(data=str(f), batch_size=4, val_fraction=0.2, steps=1))
+    assert (tr.data_info.n_read, tr.data_info.n_invalid, tr.data_info.source) == (9, 1, str(f))
+    with pytest.raises(ValueError, match="invalid SMILES at index 2"):
+        Trainer(TrainConfig(data=str(f), batch_size=4, invalid="error", steps=1))
 
 
 def test_sequence_longer_than_context_is_an_error():
@@ -298,3 +304,12 @@ def test_time_conditioned_training_and_reload(tmp_path):
     x = torch.from_numpy(res.tokenizer.encode_batch(DNA[:2]))
     t = torch.tensor([0.2, 0.7])
     torch.testing.assert_close(m(x, t), res.model(x, t))
+
+
+def test_resume_with_more_steps_follows_the_new_schedule(tmp_path):
+    train(**{**TINY, "steps": 3, "warmup_steps": 1}, out_dir=str(tmp_path))
+    res = train(**{**TINY, "steps": 6, "warmup_steps": 1}, out_dir=str(tmp_path))
+    fresh = train(**{**TINY, "steps": 6, "warmup_steps": 1})
+    # steps 4-6 use the 6-step cosine, not the finished 3-step one
+    np.testing.assert_allclose(res.lr[3:], fresh.lr[3:], rtol=1e-12)
+    assert res.lr[-1] > 0.1 * TrainConfig().lr

@@ -92,3 +92,30 @@ def test_log_likelihood_passes_t_and_ids():
     assert est.bits_per_token == pytest.approx(2 * (1 - 1e-3), rel=0.1)
     with pytest.raises(ValueError, match="other than mask_id"):
         approx_log_likelihood(model, torch.tensor([[0, 4]]))
+
+
+def test_sequence_report_assembles_metrics():
+    from sciddm.dna import MotifReward, gc_content, sequence_report
+
+    rng = np.random.default_rng(3)
+    seqs = ["".join(rng.choice(list("ACGT"), size=30)) for _ in range(40)]
+    ref = ["".join(rng.choice(list("ACGT"), size=30)) for _ in range(40)]
+    reward = MotifReward("MA0114.4")
+    rep = sequence_report(
+        seqs,
+        ref,
+        rewards={"hnf4a": reward},
+        motifs=["MA0114.4"],
+        model=Factorised([0.25] * 4),
+        rng=0,
+    )
+    assert rep.n == 40
+    assert rep.gc_mean == pytest.approx(float(np.mean(gc_content(seqs))))
+    assert rep.kmer_correlation == pytest.approx(kmer_spectrum_correlation(seqs, ref))
+    assert rep.hamming_diversity == pytest.approx(hamming_diversity(seqs))
+    assert rep.rewards["hnf4a"] == reward_quantiles(reward(seqs))
+    assert rep.bits_per_token == pytest.approx(2 * (1 - 1e-3), rel=0.1)
+    bare = sequence_report(seqs)
+    assert np.isnan(bare.kmer_correlation) and np.isnan(bare.bits_per_token) and bare.rewards == {}
+    with pytest.raises(ValueError, match="`sequences` must not be empty"):
+        sequence_report([])

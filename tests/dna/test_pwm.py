@@ -84,6 +84,8 @@ def test_unequal_lengths_and_n_policy():
     for s, v in zip(seqs[:2], joint):
         assert v == pytest.approx(pwm_scores([s], m)[0], abs=1e-5)
     assert joint[2] == -np.inf  # shorter than the motif
+    assert pwm_scores(["ACG", "TTT"], m).tolist() == [-np.inf, -np.inf]
+    assert pwm_scores(["ACGTACGTAC"], ["MA0114.4", "MA0466.4"]).shape == (1, 2)
     # N scores as background (log-odds 0) in its column
     s = "TCCAAAGTCCAAA"
     with_n = "TCCAAAGTNCAAA"

@@ -29,6 +29,7 @@ def test_encode_roundtrip_and_padding():
         (["ACGN"], r"has 'N' at position 3.*n_policy='neutral'"),
         (["AC", ""], r"`sequences\[1\]` is empty"),
         (["AC", "GÅT"], r"`sequences\[1\]` has 'Å' at position 1"),
+        (["AXC", "GÅT"], r"`sequences\[0\]` has 'X' at position 1"),
     ],
 )
 def test_encode_errors_name_position(seqs, match):

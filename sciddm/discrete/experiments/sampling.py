@@ -510,7 +510,8 @@ def precision(ctx: Context) -> None:
             }
         )
     ctx.table(
-        f"{p['steps']}-step ancestral sampling; head token + {k} tail tokens of probability "
+        f"{p['steps']}-step ancestral chain (run by the cached sampler: same tokens); head "
+        f"token + {k} tail tokens of probability "
         f"{p['p_tail']:g}; {n_tok} tokens",
         rows,
     )
