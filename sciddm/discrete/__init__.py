@@ -8,7 +8,8 @@ from sciddm.discrete._categorical import (
     sequence_entropy,
     unigram_distribution,
 )
-from sciddm.discrete._guidance import GuidanceResult, best_of_n, smc, svdd
+from sciddm.discrete._guidance import GuidanceResult, best_of_n, svdd
+from sciddm.discrete._guidance_smc import smc
 from sciddm.discrete._guidance_value import (
     ValueFit,
     ValueModel,

@@ -4,7 +4,8 @@ See :mod:`sciddm.discrete._guidance` for the maths; everything here is also
 exported from :mod:`sciddm.discrete`.
 """
 
-from sciddm.discrete._guidance import GuidanceResult, best_of_n, child_seeds, smc, svdd
+from sciddm.discrete._guidance import GuidanceResult, best_of_n, child_seeds, svdd
+from sciddm.discrete._guidance_smc import smc
 from sciddm.discrete._guidance_value import (
     ValueFit,
     ValueModel,
