@@ -220,3 +220,30 @@ def test_bad_input():
             return torch.zeros(len(x), 2)
 
         svdd(m, _sum_reward, 2, variant="mc", value_model=bad)
+
+
+def test_systematic_resampling_counts():
+    # systematic resampling gives index k either floor(K w_k) or ceil(K w_k) offspring
+    from sciddm.discrete._guidance_smc import _systematic
+
+    g = np.random.default_rng(3)
+    w = torch.as_tensor(g.dirichlet(np.ones(7), size=200))
+    u = torch.as_tensor(g.uniform(size=200))
+    idx = _systematic(w, u)
+    counts = torch.stack([torch.bincount(r, minlength=7) for r in idx]).numpy()
+    kw = 7 * w.numpy()
+    assert (counts >= np.floor(kw) - 1e-9).all() and (counts <= np.ceil(kw) + 1e-9).all()
+    assert (counts.sum(1) == 7).all()
+
+
+def test_sampled_x0_and_multinomial_are_reproducible_per_seed():
+    m = _uniform_model()
+    a = svdd(m, _sum_reward, 5, M=3, alpha=0.5, x0="sample", steps=4, seeds=range(5))
+    b = svdd(m, _sum_reward, 2, M=3, alpha=0.5, x0="sample", steps=4, seeds=[3, 4])
+    np.testing.assert_array_equal(a.tokens[3:], b.tokens)
+    c = smc(m, _sum_reward, 4, K=3, alpha=0.3, resample="multinomial", x0="sample",
+            ess_threshold=1.0, steps=4, seeds=range(4))  # fmt: skip
+    d = smc(m, _sum_reward, 1, K=3, alpha=0.3, resample="multinomial", x0="sample",
+            ess_threshold=1.0, steps=4, seeds=[3])  # fmt: skip
+    np.testing.assert_array_equal(c.tokens[3:], d.tokens)
+    assert (c.n_resamples > 0).any()

@@ -521,7 +521,7 @@ def _reference_smiles(cfg: dict[str, Any]) -> list[str]:
 
     if cfg["data"] == "nci":
         return load_nci_smiles(max_length=None).sequences
-    return load_moses_smiles(limit=200_000).sequences  # type: ignore[call-arg]
+    return load_moses_smiles(limit=200_000).sequences
 
 
 @register(
