@@ -195,6 +195,7 @@ def train_value_model(
         Trajectories held out for ``val_mse``.
     rng : seed-like, optional
     device : optional
+        Device of the trajectories and of the value network (CPU by default).
     out : path, optional
         Checkpoint written atomically after every epoch.
     decode, progress
@@ -258,6 +259,8 @@ def train_value_model(
         vm = ValueModel(info.vocab_size, length, width=width, time_conditioned=time_conditioned)
     vm.target_mean.fill_(float(y[tr].mean()))
     vm.target_std.fill_(float(y[tr].std()) if len(tr) > 1 and float(y[tr].std()) > 0 else 1.0)
+    dev = torch.device(device) if device is not None else torch.device("cpu")
+    vm = vm.to(dev)
     g = torch.Generator().manual_seed(int(gen.integers(2**62)))
     opt = torch.optim.Adam(vm.parameters(), lr=lr)
     losses = []
@@ -269,8 +272,8 @@ def train_value_model(
         tot = 0.0
         for a in range(0, len(order), batch_size):
             o = order[a : a + batch_size]
-            pred = vm(x[o], tt[o])
-            loss = torch.mean(((pred - yy[o]) / vm.target_std) ** 2)
+            pred = vm(x[o].to(dev), tt[o].to(dev))
+            loss = torch.mean(((pred - yy[o].to(dev)) / vm.target_std) ** 2)
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -283,10 +286,10 @@ def train_value_model(
     if n_val > 0:
         idx, x, tt = _noised(tokens[va], times[va], k, info.mask_id, g)
         with torch.no_grad():
-            pred = vm(x, tt)
+            pred = vm(x.to(dev), tt.to(dev)).cpu()
         yy = y[va][idx]
         val_mse = float(torch.mean((pred - yy) ** 2))
-        base = float(torch.mean((yy - vm.target_mean) ** 2))
+        base = float(torch.mean((yy - vm.target_mean.cpu()) ** 2))
     return ValueFit(
         value_model=vm,
         train_loss=np.asarray(losses),
