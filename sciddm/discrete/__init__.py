@@ -8,6 +8,15 @@ from sciddm.discrete._categorical import (
     sequence_entropy,
     unigram_distribution,
 )
+from sciddm.discrete._guidance import GuidanceResult, best_of_n, svdd
+from sciddm.discrete._guidance_smc import smc
+from sciddm.discrete._guidance_value import (
+    ValueFit,
+    ValueModel,
+    load_value_model,
+    save_value_model,
+    train_value_model,
+)
 from sciddm.discrete._protocol import (
     Denoiser,
     FunctionModel,
@@ -84,6 +93,16 @@ __all__: list[str] = [
     "split_seeds",
     "transition_probs",
     "unigram_distribution",
+    # reward-guided decoding (issue 12)
+    "GuidanceResult",
+    "ValueFit",
+    "ValueModel",
+    "best_of_n",
+    "load_value_model",
+    "save_value_model",
+    "smc",
+    "svdd",
+    "train_value_model",
     # core: schedule, tokenizers, data, model, training (issue 8)
     "DEFAULT_EPS",
     "MDLM",
