@@ -1,3 +1,131 @@
-"""Continuous diffusion core: schedules, samplers, closed-form Gaussian / mixture / empirical denoisers and analytical teleportation (Wang & Vastola)."""
+"""Continuous diffusion core: schedules, samplers, closed-form Gaussian / mixture /
+empirical denoisers, analytical teleportation, EDM networks and training.
 
-__all__: list[str] = []
+Conventions (EDM / k-diffusion)
+-------------------------------
+State ``x_sigma = x_0 + sigma * n``. A *denoiser* is any callable ``D(x, sigma)`` returning
+``E[x_0 | x_sigma]``; ``sigma`` arrives as a tensor of shape ``(batch,)``. Score
+``= (D - x) / sigma^2``; probability-flow ODE ``dx/dsigma = (x - D(x, sigma)) / sigma``.
+Noise ladders are descending numpy arrays ending in 0.
+
+API summary
+-----------
+Schedules
+    ``karras_sigmas(n, *, sigma_min=0.002, sigma_max=80, rho=7)`` (n levels + 0),
+    ``ve_sigmas``, ``vp_sigmas``, ``check_sigmas``, ``append_zero``;
+    discrete DDPM: ``ddpm_betas(T, *, beta_start, beta_end, schedule)``,
+    ``ddpm_alphas_cumprod(betas)``, ``ddpm_sigmas(alphas_cumprod)`` (sigma of every t),
+    ``sigma_to_t(sigma, alphas_cumprod, *, quantize)``, ``t_to_sigma``,
+    ``ddpm_timestep_sigmas(n, alphas_cumprod)``, ``vp_scale(sigma) = 1/sqrt(1+sigma^2)``.
+Samplers ``f(denoiser, x, sigmas, *, callback=None, progress=False, generator=None, ...)``
+    ``sample_euler``, ``sample_heun`` (``s_churn``, ``s_tmin``, ``s_tmax``, ``s_noise``),
+    ``sample_ddim`` (``eta``), ``sample_dpmpp_2m``, ``sample_ancestral`` (``eta``);
+    ``sample(denoiser, x, sigmas, *, sampler="heun", teleport_to=None, gaussian=None, ...)``.
+    ``x`` is the start state at ``sigmas[0]``; the callback gets a dict with ``x``, ``i``,
+    ``sigma``, ``sigma_hat`` and ``denoised`` (x̂₀ of the step). ``generator`` may be a
+    list of per-row generators (``seeded_noise(seeds, shape)``) for batch-independent
+    draws. ``NFECounter(denoiser)`` counts evaluations.
+    ``sample_ddpm(eps_model, x_T, betas, *, callback, progress, generator,
+    variance="large"|"small")``: discrete ancestral DDPM for ``eps_model(x_t, t_long)``;
+    the callback dict also has ``t`` and ``eps``.
+Wrappers
+    ``VPDenoiser(model, alphas_cumprod, *, prediction="eps"|"x0"|"v", quantize=False)``:
+    a DDPM model as a VE denoiser (``get_sigmas(n)`` gives its ladder).
+Closed forms
+    ``GaussianDenoiser(mean, cov | (U, lam))`` with ``denoise``/``__call__``, ``score``,
+    ``pf_ode(x_T, sigma_T, sigma)``, ``x0_along_trajectory``, ``sample``;
+    ``GaussianMixtureDenoiser(means, covs | (U, lam), weights)``;
+    ``EmpiricalDenoiser(data, *, chunk_size)`` (exact, chunked, streaming log-sum-exp);
+    ``fit_gaussian(data, *, rank)``, ``fit_gaussian_mixture(data, K, *, rank, rng)``;
+    ``teleport(x_T, gaussian, sigma_T, sigma_skip)``.
+Networks and training
+    ``EDMPrecond(model, *, sigma_data)``, ``MLPDenoiser(dim, *, hidden, depth)``,
+    ``UNetDenoiser(channels, *, base)`` (EDM-preconditioned ``D(x, sigma)``),
+    ``EpsMLP(dim, *, hidden=128)`` (``eps(x_t, t)``), ``timestep_embedding``;
+    ``train_denoiser(net, data, *, steps, batch_size, lr, ema, device, checkpoint,
+    checkpoint_every, loss=None, generator, rng, progress)`` -> ``TrainResult`` (``net``,
+    ``ema``, ``model``, ``losses``); losses ``loss(net, batch, generator) -> scalar`` with
+    ``batch`` a tensor or the tuple matching a tuple ``data``: ``EDMLoss()`` (default),
+    ``DDPMLoss(betas)``.
+"""
+
+from sciddm.diffusion._empirical import EmpiricalDenoiser
+from sciddm.diffusion._gaussian import (
+    GaussianDenoiser,
+    GaussianMixtureDenoiser,
+    fit_gaussian,
+    fit_gaussian_mixture,
+)
+from sciddm.diffusion._nets import EDMPrecond, EpsMLP, MLPDenoiser, UNetDenoiser, timestep_embedding
+from sciddm.diffusion._samplers import (
+    NFECounter,
+    get_ancestral_step,
+    randn_like,
+    sample,
+    sample_ancestral,
+    sample_ddim,
+    sample_ddpm,
+    sample_dpmpp_2m,
+    sample_euler,
+    sample_heun,
+    seeded_noise,
+)
+from sciddm.diffusion._schedules import (
+    append_zero,
+    check_sigmas,
+    ddpm_alphas_cumprod,
+    ddpm_betas,
+    ddpm_sigmas,
+    ddpm_timestep_sigmas,
+    karras_sigmas,
+    sigma_to_t,
+    t_to_sigma,
+    ve_sigmas,
+    vp_scale,
+    vp_sigmas,
+)
+from sciddm.diffusion._teleport import teleport
+from sciddm.diffusion._training import DDPMLoss, EDMLoss, TrainResult, train_denoiser
+from sciddm.diffusion._wrappers import VPDenoiser
+
+__all__ = [
+    "DDPMLoss",
+    "EDMLoss",
+    "EDMPrecond",
+    "EmpiricalDenoiser",
+    "EpsMLP",
+    "GaussianDenoiser",
+    "GaussianMixtureDenoiser",
+    "MLPDenoiser",
+    "NFECounter",
+    "TrainResult",
+    "UNetDenoiser",
+    "VPDenoiser",
+    "append_zero",
+    "check_sigmas",
+    "ddpm_alphas_cumprod",
+    "ddpm_betas",
+    "ddpm_sigmas",
+    "ddpm_timestep_sigmas",
+    "fit_gaussian",
+    "fit_gaussian_mixture",
+    "get_ancestral_step",
+    "karras_sigmas",
+    "randn_like",
+    "sample",
+    "sample_ancestral",
+    "sample_ddim",
+    "sample_ddpm",
+    "sample_dpmpp_2m",
+    "sample_euler",
+    "sample_heun",
+    "seeded_noise",
+    "sigma_to_t",
+    "t_to_sigma",
+    "teleport",
+    "timestep_embedding",
+    "train_denoiser",
+    "ve_sigmas",
+    "vp_scale",
+    "vp_sigmas",
+]

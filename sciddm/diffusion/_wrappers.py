@@ -1,0 +1,104 @@
+"""Wrap ε-, x₀- or v-prediction VP/DDPM models as VE denoisers ``D(x, sigma)``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from sciddm._core.validation import check_array, check_choice
+from sciddm.diffusion._schedules import sigma_to_t, t_to_sigma
+
+__all__ = ["VPDenoiser"]
+
+
+class VPDenoiser(nn.Module):
+    """A discrete-time VP (DDPM) model seen as a VE denoiser ``D(x, sigma)``.
+
+    Parameters
+    ----------
+    model : callable
+        ``model(z, t)`` on VP-scaled inputs ``z = sqrt(abar_t) x_0 + sqrt(1 - abar_t) eps``,
+        with ``t`` the (fractional, or with ``quantize`` integer) timestep index in
+        ``0..T-1``, predicting ``eps`` (default), ``x0`` or ``v``.
+    alphas_cumprod : array_like, shape (T,)
+        ``abar_t`` (see :func:`ddpm_alphas_cumprod`).
+    prediction : {"eps", "x0", "v"}
+    quantize : bool, default False
+        Round the timestep to the nearest integer (and pass it as a long tensor).
+
+    Notes
+    -----
+    For a VE state ``x`` at level ``sigma``: ``z = x / sqrt(1 + sigma^2)``,
+    ``t = sigma_to_t(sigma)`` and ``D = x - sigma eps(z, t)`` (ε-prediction),
+    ``D = x0(z, t)``, or ``D = sqrt(abar) z - sqrt(1 - abar) v(z, t)`` (v-prediction).
+    Any sampler of :mod:`sciddm.diffusion` then runs the model; :meth:`get_sigmas` gives
+    a ladder of the model's own noise levels.
+
+    References
+    ----------
+    .. [1] Karras et al. 2022, Appendix C.3 (VP and DDPM in the common framework);
+       k-diffusion ``DiscreteEpsDDPMDenoiser``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sciddm.diffusion import VPDenoiser, ddpm_alphas_cumprod, ddpm_betas
+    >>> ac = ddpm_alphas_cumprod(ddpm_betas(1000))
+    >>> D = VPDenoiser(lambda z, t: torch.zeros_like(z), ac)   # eps = 0: D(x) = x
+    >>> x = torch.ones(2, 3)
+    >>> bool(torch.equal(D(x, torch.full((2,), 5.0)), x))
+    True
+    """
+
+    def __init__(
+        self,
+        model: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+        alphas_cumprod: Any,
+        *,
+        prediction: str = "eps",
+        quantize: bool = False,
+    ) -> None:
+        super().__init__()
+        ac = check_array(alphas_cumprod, "alphas_cumprod", ndim=1, min_rows=2)
+        if np.any((ac <= 0) | (ac > 1)) or np.any(np.diff(ac) > 0):
+            raise ValueError("`alphas_cumprod` must be non-increasing values in (0, 1]")
+        self.model = model
+        self.prediction = check_choice(prediction, "prediction", ("eps", "x0", "v"))
+        self.quantize = bool(quantize)
+        self.alphas_cumprod = ac
+        self.sigmas = np.sqrt((1 - ac) / ac)
+        self.sigma_min = float(self.sigmas[0])
+        self.sigma_max = float(self.sigmas[-1])
+
+    def get_sigmas(self, n: int) -> np.ndarray:
+        """``n`` of the model's noise levels at evenly spaced timesteps, then 0."""
+        from sciddm.diffusion._schedules import ddpm_timestep_sigmas
+
+        return ddpm_timestep_sigmas(n, self.alphas_cumprod)
+
+    def sigma_to_t(self, sigma: Any) -> Any:
+        """Fractional (or quantised) timestep of ``sigma``."""
+        return sigma_to_t(sigma, self.alphas_cumprod, quantize=self.quantize)
+
+    def t_to_sigma(self, t: Any) -> Any:
+        """Noise level of timestep ``t``."""
+        return t_to_sigma(t, self.alphas_cumprod)
+
+    def forward(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
+        sigma = torch.as_tensor(sigma, device=x.device, dtype=x.dtype)
+        if sigma.ndim == 0:
+            sigma = sigma.expand(x.shape[0])
+        s = sigma.reshape(-1, *([1] * (x.ndim - 1)))
+        c_in = 1.0 / torch.sqrt(1.0 + s**2)
+        t = self.sigma_to_t(sigma)
+        t = t.round().long() if self.quantize else t.to(x.dtype)
+        out = self.model(x * c_in, t)
+        if self.prediction == "eps":
+            return x - s * out
+        if self.prediction == "x0":
+            return out
+        return c_in * (x * c_in) - (s * c_in) * out
