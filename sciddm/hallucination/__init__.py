@@ -8,6 +8,12 @@ Detector
     :func:`trajectory_variance`, :class:`TrajectoryRecorder` (a sampler callback),
     :class:`TrajectoryVarianceDetector` (calibrate a threshold, predict, evaluate
     removal / retention / ROC).
+Models (built on :mod:`sciddm.diffusion`)
+    :class:`Recipe` (the paper's DDPM setup via ``Recipe.paper()``, or EDM),
+    :func:`train_sampler`, :func:`generate` (samples and x̂0 trajectories).
+Analysis
+    :func:`exact_denoiser` (the exact-score baseline), :func:`denoiser_along_segment`,
+    :func:`plot_segment_profile`, :func:`recursive_training`, :func:`mode_coverage`.
 
 References
 ----------
@@ -15,6 +21,12 @@ References
    Hallucinations in Diffusion Models through Mode Interpolation", NeurIPS 2024.
 """
 
+from sciddm.hallucination._analysis import (
+    SegmentProfile,
+    denoiser_along_segment,
+    exact_denoiser,
+    plot_segment_profile,
+)
 from sciddm.hallucination._data import (
     HALLUCINATION,
     IN_SUPPORT,
@@ -31,6 +43,8 @@ from sciddm.hallucination._detector import (
     TrajectoryVarianceDetector,
     trajectory_variance,
 )
+from sciddm.hallucination._pipeline import Recipe, TrainedSampler, generate, train_sampler
+from sciddm.hallucination._recursive import RecursiveResult, mode_coverage, recursive_training
 from sciddm.hallucination._shapes import (
     SHAPES,
     ShapeLabels,
@@ -46,15 +60,26 @@ __all__ = [
     "SHAPES",
     "DetectionReport",
     "ModeMixture",
+    "Recipe",
+    "RecursiveResult",
+    "SegmentProfile",
     "ShapeLabels",
+    "TrainedSampler",
     "Trajectory",
     "TrajectoryRecorder",
     "TrajectoryVarianceDetector",
     "classify_shapes",
+    "denoiser_along_segment",
+    "exact_denoiser",
+    "generate",
     "grid_2d",
     "mixture_1d",
+    "mode_coverage",
     "outside_mass",
+    "plot_segment_profile",
+    "recursive_training",
     "render_shape",
     "simple_shapes",
+    "train_sampler",
     "trajectory_variance",
 ]

@@ -92,7 +92,7 @@ class ShapeLabels(Result):
     """
 
     strips: np.ndarray
-    combination: list[tuple[str, str, str]]
+    combination: list[tuple[str, ...]]
     hallucination: np.ndarray
 
 
