@@ -24,6 +24,7 @@ References
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -201,6 +202,39 @@ class TrajectoryVarianceDetector:
     def score(self, trajectory: Trajectory | np.ndarray) -> np.ndarray:
         """Trajectory variance of each sample."""
         return trajectory_variance(trajectory, self.window)
+
+    def select_window(
+        self, trajectory: Trajectory | np.ndarray, labels: np.ndarray, candidates: Sequence[int]
+    ) -> TrajectoryVarianceDetector:
+        """Pick the window among ``candidates`` that removes most calibration hallucinations.
+
+        For each candidate ``K`` the threshold keeping ``retention`` of the
+        in-support calibration samples is computed, and ``K`` with the largest
+        fraction of calibration hallucinations above it wins (ties: larger AUROC).
+        Sets ``window`` and ``window_scores_`` (candidate -> (removed, AUROC)), then
+        calibrates the threshold with the chosen window. Only calibration data are
+        used, so held-out figures stay honest.
+        """
+        from sklearn.metrics import roc_auc_score
+
+        lab = np.asarray(labels)
+        ins, hall = lab == 0, lab == 2
+        if not hall.any():
+            raise ValueError("`labels` holds no hallucination (2); cannot select a window")
+        cands = [check_int(k, "candidates", lo=2) for k in candidates]
+        if not cands:
+            raise ValueError("`candidates` must not be empty")
+        table: dict[int, tuple[float, float]] = {}
+        for k in cands:
+            s = trajectory_variance(trajectory, k)
+            if s.shape != lab.shape:
+                raise ValueError(f"`labels` must have shape {s.shape}, got {lab.shape}")
+            thr = np.quantile(s[ins], self.retention, method="higher")
+            keep = ins | hall
+            table[k] = (float(np.mean(s[hall] > thr)), float(roc_auc_score(hall[keep], s[keep])))
+        self.window = max(cands, key=lambda k: table[k])
+        self.window_scores_ = table
+        return self.calibrate(trajectory, ins)
 
     def _scores(self, x: Trajectory | np.ndarray) -> np.ndarray:
         if isinstance(x, Trajectory):

@@ -48,7 +48,8 @@ class Recipe:
     sample_steps : int
         Reverse steps (T for DDPM; the length of the Karras ladder for EDM).
     window : int
-        Final steps over which the trajectory variance is taken.
+        Final reverse steps whose x̂0 :func:`generate` records (the largest
+        trajectory-variance window that can then be used).
     beta_start, beta_end : float
         DDPM linear schedule.
     sigma_min, sigma_max : float

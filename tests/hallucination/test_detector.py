@@ -74,3 +74,21 @@ def test_detector_errors():
     det.calibrate(np.ones(3), np.ones(3, bool))
     with pytest.raises(ValueError, match="`labels` must have shape"):
         det.evaluate(np.ones(3), np.zeros(2))
+
+
+def test_select_window_picks_the_informative_tail():
+    rng = np.random.default_rng(4)
+    n_in, n_h, steps = 3000, 300, 30
+    traj = rng.normal(scale=0.01, size=(steps, n_in + n_h, 1))
+    # hallucinations oscillate in steps -8..-5 only; in-support samples move a lot
+    # before that (steps -20..-9), so K = 8 separates best (K = 4 sees nothing)
+    traj[-8:-4, n_in:] += np.where(np.arange(4) % 2, 1.0, -1.0)[:, None, None]
+    traj[-20:-8, :n_in] += np.where(np.arange(12) % 2, 1.0, -1.0)[:, None, None]
+    labels = np.r_[np.zeros(n_in, int), np.full(n_h, 2)]
+    det = TrajectoryVarianceDetector(retention=0.96).select_window(traj, labels, [4, 8, 16, 24])
+    assert det.window == 8 and det.window_scores_[8][0] == 1.0
+    assert det.window_scores_[24][0] < 0.5
+    with pytest.raises(ValueError, match="no hallucination"):
+        det.select_window(traj, np.zeros(n_in + n_h, int), [4])
+    with pytest.raises(ValueError, match="`candidates` must not be empty"):
+        det.select_window(traj, labels, [])
