@@ -114,14 +114,17 @@ def _detector_experiment(ctx: Context, mixture: ModeMixture, label: str) -> None
         op=">=",
         ci=(rep.removed - 1.96 * se, rep.removed + 1.96 * se),
     )
-    se_r = np.sqrt(0.96 * 0.04 / max(rep.n_in_support, 1))
+    # held-out retention fluctuates around the target: the calibration quantile and the
+    # held-out frequency each carry binomial noise, so allow 3 standard errors of their
+    # difference (false-alarm rate about 1e-3)
+    se_r = np.sqrt(2 * retention * (1 - retention) / max(rep.n_in_support, 1))
     ctx.claim(
         f"{label}: while keeping >= 96% of in-support samples (threshold from a separate calibration set)",
         source=SOURCE,
         measured=rep.retained,
-        expected=0.96,
+        expected=retention,
         op=">=",
-        tolerance=float(2 * se_r),
+        tolerance=float(3 * se_r),
     )
     ctx.claim(
         f"{label}: the exact score hallucinates no more than the data's mass beyond 5 std",
@@ -205,7 +208,7 @@ _FULL = dict(
         **_QUICK,
         "steps": 10_000,
         "n_train": 50_000,
-        "n_eval": 50_000,
+        "n_eval": 200_000,
         "n_exact": 20_000,
         "exact_steps": 100,
     },
