@@ -1,0 +1,203 @@
+"""Train a diffusion model on toy data and sample it with x̂0 trajectories.
+
+Two recipes, both built from :mod:`sciddm.diffusion` (no second copy of its
+networks, losses, training loop or samplers):
+
+``"ddpm"``
+    The paper's setup: ε-prediction MLP (width 128, sinusoidal time embedding),
+    T = 1000 steps, linear β from 1e-3 to 0.2, Adam, fixed-large-variance
+    ancestral sampling (:func:`sciddm.diffusion.sample_ddpm`); the detector's
+    window is K = 10 final steps.
+``"edm"``
+    The same data and a residual MLP of the same width, but with EDM
+    preconditioning and loss (Karras et al. 2022) and the Euler-ancestral
+    sampler on a Karras ladder. Preconditioning makes the network predict a
+    residual that is small at low noise, so the final samples resolve modes
+    of width 0.05 with far less training — an honest improvement of the
+    estimator of ``x0`` that leaves the detector unchanged.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+from sciddm._core.results import Result
+from sciddm._core.rng import SeedLike, as_generator, torch_generator
+from sciddm._core.validation import check_array, check_choice, check_int
+from sciddm.hallucination._detector import Trajectory, TrajectoryRecorder
+
+__all__ = ["Recipe", "TrainedSampler", "generate", "train_sampler"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """How to train and sample a toy diffusion model.
+
+    Attributes
+    ----------
+    kind : {"ddpm", "edm"}
+    hidden, depth : int
+        MLP width and number of residual blocks.
+    steps, batch_size : int
+        Training steps and minibatch size.
+    lr : float
+    ema : float
+    sample_steps : int
+        Reverse steps (T for DDPM; the length of the Karras ladder for EDM).
+    window : int
+        Final reverse steps whose x̂0 :func:`generate` records (the largest
+        trajectory-variance window that can then be used).
+    beta_start, beta_end : float
+        DDPM linear schedule.
+    sigma_min, sigma_max : float
+        EDM Karras ladder.
+    """
+
+    kind: str = "edm"
+    hidden: int = 128
+    depth: int = 3
+    steps: int = 20_000
+    batch_size: int = 512
+    lr: float = 2e-3
+    ema: float = 0.999
+    sample_steps: int = 100
+    window: int = 10
+    beta_start: float = 1e-3
+    beta_end: float = 0.2
+    sigma_min: float = 0.002
+    sigma_max: float = 80.0
+
+    def __post_init__(self) -> None:
+        check_choice(self.kind, "kind", ("ddpm", "edm"))
+        check_int(self.steps, "steps", lo=1)
+        check_int(self.sample_steps, "sample_steps", lo=2)
+        check_int(self.window, "window", lo=2, hi=self.sample_steps)
+
+    @classmethod
+    def paper(cls, **kw: Any) -> Recipe:
+        """The DDPM recipe of Aithal et al. (T = 1000, linear β 1e-3 → 0.2, K = 10)."""
+        base = dict(kind="ddpm", steps=40_000, lr=1e-3, sample_steps=1000, window=10, depth=2)
+        base.update(kw)
+        return cls(**base)  # type: ignore[arg-type]
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class TrainedSampler(Result):
+    """A trained toy model and its recipe (``model`` is the EMA network)."""
+
+    model: Any
+    recipe: Recipe
+    losses: np.ndarray
+
+
+def train_sampler(
+    data: np.ndarray, recipe: Recipe = Recipe(), *, rng: SeedLike = None, progress: bool = False
+) -> TrainedSampler:
+    """Train the recipe's network on ``data`` (rows are samples).
+
+    Examples
+    --------
+    >>> from sciddm.hallucination import Recipe, mixture_1d, train_sampler
+    >>> X = mixture_1d().sample(512, rng=0)
+    >>> ts = train_sampler(X, Recipe(steps=5, batch_size=64, sample_steps=20), rng=0)
+    >>> ts.losses.shape
+    (5,)
+    """
+    import torch
+
+    from sciddm.diffusion import DDPMLoss, EpsMLP, MLPDenoiser, ddpm_betas, train_denoiser
+
+    x = check_array(data, "data", ndim=2, min_rows=2)
+    g = as_generator(rng)
+    torch.manual_seed(int(g.integers(2**31)))  # network initialisation
+    if recipe.kind == "ddpm":
+        net: torch.nn.Module = EpsMLP(x.shape[1], hidden=recipe.hidden, depth=recipe.depth)
+        loss: Any = DDPMLoss(
+            ddpm_betas(recipe.sample_steps, beta_start=recipe.beta_start, beta_end=recipe.beta_end)
+        )
+    else:
+        net = MLPDenoiser(
+            x.shape[1], hidden=recipe.hidden, depth=recipe.depth, sigma_data=float(x.std())
+        )
+        loss = None
+    res = train_denoiser(
+        net,
+        x.astype(np.float32),
+        steps=recipe.steps,
+        batch_size=recipe.batch_size,
+        lr=recipe.lr,
+        ema=recipe.ema,
+        loss=loss,
+        rng=g,
+        progress=progress,
+        lr_warmup=min(500, recipe.steps // 10),
+    )
+    model = res.model
+    model.eval()
+    return TrainedSampler(model=model, recipe=recipe, losses=np.asarray(res.losses))
+
+
+def generate(
+    trained: TrainedSampler, n: int, *, rng: SeedLike = None, batch_size: int = 10_000
+) -> tuple[np.ndarray, Trajectory]:
+    """Draw ``n`` samples and record their x̂0 trajectories (last ``window`` steps kept).
+
+    Returns
+    -------
+    samples : ndarray, shape (n, d)
+    trajectory : Trajectory
+        ``x0_hat`` of the final ``recipe.window`` steps, shape (window, n, d).
+    """
+    import torch
+
+    from sciddm.diffusion import ddpm_betas, karras_sigmas, sample_ancestral, sample_ddpm
+
+    n = check_int(n, "n", lo=1)
+    r = trained.recipe
+    model = trained.model
+    dim = int(model.dim)
+    gen = torch_generator(rng)
+    outs: list[np.ndarray] = []
+    xs: list[np.ndarray] = []
+    x0s: list[np.ndarray] = []
+    sig = None
+    for start in range(0, n, batch_size):
+        m = min(batch_size, n - start)
+        rec = _TailRecorder(r.window)
+        with torch.no_grad():
+            if r.kind == "ddpm":
+                betas = ddpm_betas(r.sample_steps, beta_start=r.beta_start, beta_end=r.beta_end)
+                x = torch.randn(m, dim, generator=gen)
+                out = sample_ddpm(model, x, betas, callback=rec, generator=gen)
+            else:
+                sigmas = karras_sigmas(r.sample_steps, sigma_min=r.sigma_min, sigma_max=r.sigma_max)
+                x = r.sigma_max * torch.randn(m, dim, generator=gen)
+                out = sample_ancestral(model, x, sigmas, callback=rec, generator=gen)
+        tr = rec.trajectory()
+        outs.append(out.double().numpy())
+        xs.append(tr.x)
+        assert tr.x0_hat is not None  # every sampler reports `denoised`
+        x0s.append(tr.x0_hat)
+        sig = tr.sigmas
+    traj = Trajectory(
+        x=np.concatenate(xs, axis=1), x0_hat=np.concatenate(x0s, axis=1), sigmas=np.asarray(sig)
+    )
+    return np.concatenate(outs), traj
+
+
+class _TailRecorder(TrajectoryRecorder):
+    """Keep only the last ``window`` steps (memory O(window n d), not O(T n d))."""
+
+    def __init__(self, window: int) -> None:
+        super().__init__()
+        self.window = window
+
+    def __call__(self, info: dict[str, Any]) -> None:
+        super().__call__(info)
+        if len(self._x) > self.window:
+            del self._x[0], self._sigma[0]
+            if self._x0:
+                del self._x0[0]
