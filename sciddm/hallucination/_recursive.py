@@ -86,6 +86,7 @@ def recursive_training(
     n_samples: int = 10_000,
     strategy: str = "variance",
     drop_fraction: float = 0.1,
+    window: int | None = None,
     rng: SeedLike = None,
     progress: bool = False,
 ) -> RecursiveResult:
@@ -96,6 +97,7 @@ def recursive_training(
     all of them (``"none"``), all but the ``drop_fraction`` with the highest
     trajectory variance (``"variance"``), or all but a random ``drop_fraction``
     (``"random"``, the control that removes as many samples without looking).
+    ``window`` is the trajectory-variance window (default ``recipe.window``).
 
     Returns
     -------
@@ -111,6 +113,9 @@ def recursive_training(
     n_samples = check_int(n_samples, "n_samples", lo=10)
     strategy = check_choice(strategy, "strategy", ("none", "variance", "random"))
     drop_fraction = check_scalar(drop_fraction, "drop_fraction", lo=0, hi=1, closed="left")
+    window = (
+        recipe.window if window is None else check_int(window, "window", lo=2, hi=recipe.window)
+    )
     g = as_generator(rng)
     train = mixture.sample(n_samples, rng=g)
     hall, kept_hall, modes = [], [], []
@@ -122,7 +127,7 @@ def recursive_training(
         modes.append(mode_coverage(x, mixture))
         n_drop = int(round(drop_fraction * n_samples))
         if strategy == "variance" and n_drop:
-            keep = np.argsort(trajectory_variance(traj, recipe.window))[: n_samples - n_drop]
+            keep = np.argsort(trajectory_variance(traj, window))[: n_samples - n_drop]
         elif strategy == "random" and n_drop:
             keep = g.permutation(n_samples)[: n_samples - n_drop]
         else:

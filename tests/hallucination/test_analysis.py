@@ -88,3 +88,13 @@ def test_recursive_training_shapes_and_errors():
         recursive_training(mixture_1d(), r, strategy="best")
     with pytest.raises(ValueError, match="`drop_fraction`"):
         recursive_training(mixture_1d(), r, drop_fraction=1.0)
+    with pytest.raises(ValueError, match="`window`"):
+        recursive_training(mixture_1d(), r, window=r.window + 1)
+
+
+def test_recursive_strategies_share_the_first_generation():
+    r = Recipe(kind="edm", steps=3, batch_size=32, sample_steps=8, window=3, hidden=16, depth=1)
+    a = recursive_training(mixture_1d(), r, generations=2, n_samples=40, strategy="none", rng=5)
+    b = recursive_training(mixture_1d(), r, generations=2, n_samples=40, strategy="variance", rng=5)
+    assert a.hallucination_rate[0] == b.hallucination_rate[0]
+    assert a.modes_covered[0] == b.modes_covered[0]
