@@ -11,22 +11,13 @@ Run ``python benchmarks/bench_ambient.py`` (a minute or so) or with ``--big``.
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
+from _timing import median_time_with_result
 from scipy.optimize import minimize
 from sklearn.mixture import GaussianMixture
 
 from sciddm.ambient import NoisyGaussianMixture, heteroscedastic_gaussian_mle, noisy_log_likelihood
-
-
-def _median_time(fn, reps):
-    ts, out = [], None
-    for _ in range(reps):
-        t = time.perf_counter()
-        out = fn()
-        ts.append(time.perf_counter() - t)
-    return float(np.median(ts)), out
 
 
 def _scipy_mle(y, s):
@@ -53,8 +44,10 @@ def main(big: bool = False) -> None:
     means = 4 * rng.normal(size=(k, d))
     comp = rng.choice(k, size=n)
     x = means[comp] + rng.normal(size=(n, d))
-    t_ours, ours = _median_time(lambda: NoisyGaussianMixture(k, tol=1e-6, random_state=0).fit(x), 3)
-    t_ref, ref = _median_time(
+    t_ours, ours = median_time_with_result(
+        lambda: NoisyGaussianMixture(k, tol=1e-6, random_state=0).fit(x), 3
+    )
+    t_ref, ref = median_time_with_result(
         lambda: GaussianMixture(k, tol=1e-6, random_state=0, max_iter=1000).fit(x), 3
     )
     print(f"mixture (clean data, n={n}, d={d}, k={k})")
@@ -65,8 +58,8 @@ def main(big: bool = False) -> None:
     y = rng.normal(size=(n2, d2)) @ rng.normal(size=(d2, d2))
     s = rng.choice([0.0, 0.5, 2.0], size=n2)
     y = y + s[:, None] * rng.normal(size=(n2, d2))
-    t_em, fit = _median_time(lambda: heteroscedastic_gaussian_mle(y, s), 3)
-    t_sp, ((m_sp, c_sp), ll_sp) = _median_time(lambda: _scipy_mle(y, s), 3)
+    t_em, fit = median_time_with_result(lambda: heteroscedastic_gaussian_mle(y, s), 3)
+    t_sp, ((m_sp, c_sp), ll_sp) = median_time_with_result(lambda: _scipy_mle(y, s), 3)
     print(f"heteroscedastic Gaussian MLE (n={n2}, d={d2})")
     print(f"  loglik EM {fit.log_likelihood:.6f}  scipy {ll_sp:.6f}")
     print(f"  max |cov diff| {np.abs(fit.covariance - c_sp).max():.2e}")

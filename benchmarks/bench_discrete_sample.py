@@ -25,11 +25,10 @@ float32 with ``--precision float32``). Times include ``torch.cuda.synchronize``.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import numpy as np
 import torch
+from _timing import median_time
 
 from sciddm.discrete import sample
 from sciddm.discrete.experiments.sampling import RandomDenoiser
@@ -55,19 +54,6 @@ def mdlm_reference(model, n, length, steps, device, eps=1e-5):
         logits = model(x).float()
     logits[..., mask] = -torch.inf
     return torch.where(x == mask, logits.argmax(-1), x)
-
-
-def _time(fn, repeats, device):
-    out = []
-    for _ in range(repeats):
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        t0 = time.perf_counter()
-        fn()
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        out.append(time.perf_counter() - t0)
-    return statistics.median(out)
 
 
 def main(argv=None):
@@ -110,7 +96,7 @@ def main(argv=None):
             def go(kw=kw, res=res, bs=bs, seeds=seeds):
                 res["r"] = sample(model, bs, seeds=seeds, precision=args.precision, **kw)
 
-            times[name] = _time(go, args.repeats, device) / bs
+            times[name] = median_time(go, args.repeats, device) / bs
             print(
                 f"{bs:>6} {name:<24} {times[name]:>10.4f} {1 / times[name]:>10.2f} "
                 f"{res['r'].mean_nfe:>7.1f}"
@@ -120,7 +106,7 @@ def main(argv=None):
             def ref(bs=bs):
                 mdlm_reference(model, bs, L, steps, device)
 
-            times["mdlm-ref"] = _time(ref, args.repeats, device) / bs
+            times["mdlm-ref"] = median_time(ref, args.repeats, device) / bs
             print(
                 f"{bs:>6} {'mdlm-ref (float32 ddpm)':<24} {times['mdlm-ref']:>10.4f} "
                 f"{1 / times['mdlm-ref']:>10.2f} {steps + 1:>7}"

@@ -11,22 +11,13 @@ Run: ``python benchmarks/bench_equitable.py`` (``--big`` for more groups and rep
 from __future__ import annotations
 
 import argparse
-import time
 import warnings
 
 import numpy as np
+from _timing import median_time_with_result
 from scipy import optimize
 
 from sciddm.equitable import allocate, fit_learning_curve, power_law
-
-
-def _median_time(fn, reps):
-    ts = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        out = fn()
-        ts.append(time.perf_counter() - t0)
-    return float(np.median(ts)), out
 
 
 def bench_fit(reps: int, rng: np.random.Generator) -> None:
@@ -34,7 +25,7 @@ def bench_fit(reps: int, rng: np.random.Generator) -> None:
     ratios, diffs = [], []
     for _ in range(reps):
         err = power_law(n, 2.0, 0.5, 0.1) + rng.normal(0, 0.01, n.size)
-        t_ours, c = _median_time(lambda err=err: fit_learning_curve(n, err), 3)
+        t_ours, c = median_time_with_result(lambda err=err: fit_learning_curve(n, err), 3)
 
         def ref(err=err):
             with warnings.catch_warnings():
@@ -43,7 +34,7 @@ def bench_fit(reps: int, rng: np.random.Generator) -> None:
                                           bounds=([0, 1e-6, 0], [np.inf, 4, err.min()]),
                                           maxfev=10_000)[0]  # fmt: skip
 
-        t_ref, p = _median_time(ref, 3)
+        t_ref, p = median_time_with_result(ref, 3)
         ratios.append(t_ours / t_ref)
         diffs.append(abs(c.b - p[1]))
     print(f"fit_learning_curve / curve_fit time ratio (median): {np.median(ratios):.2f}; "
@@ -54,7 +45,9 @@ def _allocate_case(G: int, objective: str, rng: np.random.Generator) -> tuple[fl
     a, b, e = rng.uniform(0.5, 5, G), rng.uniform(0.2, 1.0, G), rng.uniform(0, 0.2, G)
     w, c, B = rng.dirichlet(np.ones(G)), rng.uniform(0.5, 3, G), 5000.0
     curves = [dict(a=a[i], b=b[i], e=e[i]) for i in range(G)]
-    t_ours, res = _median_time(lambda: allocate(curves, c, B, objective=objective, weights=w), 3)
+    t_ours, res = median_time_with_result(
+        lambda: allocate(curves, c, B, objective=objective, weights=w), 3
+    )
 
     def f(n):
         err = a * n ** (-b) + e
@@ -67,7 +60,7 @@ def _allocate_case(G: int, objective: str, rng: np.random.Generator) -> tuple[fl
             options={"maxiter": 1000, "ftol": 1e-12},
         )  # fmt: skip
 
-    t_ref, r = _median_time(ref, 3)
+    t_ref, r = median_time_with_result(ref, 3)
     return t_ours / t_ref, (f(r.x) - res.value_continuous) / abs(res.value_continuous)
 
 

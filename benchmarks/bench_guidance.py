@@ -26,11 +26,10 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import numpy as np
 import torch
+from _timing import median_time
 
 from sciddm.discrete import sample, svdd
 from sciddm.discrete.experiments.sampling import RandomDenoiser
@@ -71,19 +70,6 @@ def svdd_reference(model, n, length, steps, m, device, eps=1e-5):
     return x
 
 
-def _time(fn, repeats, device):
-    out = []
-    for _ in range(repeats):
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        t0 = time.perf_counter()
-        fn()
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        out.append(time.perf_counter() - t0)
-    return statistics.median(out)
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--length", type=int, default=200)
@@ -111,7 +97,7 @@ def main(argv=None):
     }
     for fn in runs.values():  # warm-up
         fn()
-    times = {k: _time(fn, a.repeats, device) for k, fn in runs.items()}
+    times = {k: median_time(fn, a.repeats, device) for k, fn in runs.items()}
     print(
         f"device={device} dtype={a.dtype} L={a.length} |V|={a.vocab}+1 steps={a.steps} "
         f"M={a.M} n={a.n} width={a.width}"
