@@ -46,8 +46,17 @@ def _two_steps(cfg_kw):
 
 
 def _worker(path):  # run in each child process, with torchrun's environment variables
+    import datetime
+
+    import torch.distributed as dist
+
     torch.set_num_threads(1)
-    out = _two_steps({**CFG, "grad_accum": 2})
+    # a bounded wait: a rank that cannot reach the other fails instead of hanging
+    dist.init_process_group("gloo", timeout=datetime.timedelta(seconds=60))
+    try:
+        out = _two_steps({**CFG, "grad_accum": 2})  # the trainer joins the existing group
+    finally:
+        dist.destroy_process_group()
     torch.save(out, path)
 
 
@@ -57,42 +66,51 @@ def _free_port():
         return s.getsockname()[1]
 
 
-@pytest.mark.distributed
-def test_gloo_ddp_matches_single_process_gradients(tmp_path, monkeypatch):
-    # rank 1 runs in a child process, rank 0 in this one (saves one interpreter start)
-    ddp_env = {"WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(_free_port())}
-    env = {
+def _run_ranks(tmp_path, world=2, timeout=240):
+    """Run ``world`` gloo ranks as child processes; every wait is bounded."""
+    base = {
         **os.environ,
-        **ddp_env,
-        "RANK": "1",
-        "LOCAL_RANK": "1",
+        "WORLD_SIZE": str(world),
+        "MASTER_ADDR": "127.0.0.1",
+        "MASTER_PORT": str(_free_port()),
+        # gloo would otherwise resolve the host name, which may not resolve in a sandbox
+        "GLOO_SOCKET_IFNAME": "lo",
         "OMP_NUM_THREADS": "1",
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
         "PYTHONWARNINGS": "ignore",
     }
-    code = (
-        f"from tests.discrete.test_train_ddp import _worker; _worker({str(tmp_path / 'r1.pt')!r})"
-    )
-    child = subprocess.Popen(
-        [sys.executable, "-c", code],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    children = []
+    for rank in range(world):
+        code = (
+            "from tests.discrete.test_train_ddp import _worker; "
+            f"_worker({str(tmp_path / f'r{rank}.pt')!r})"
+        )
+        env = {**base, "RANK": str(rank), "LOCAL_RANK": str(rank)}
+        children.append(
+            subprocess.Popen(
+                [sys.executable, "-c", code],
+                env=env,
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+        )
     try:
-        with monkeypatch.context() as mp:
-            for k, v in {**ddp_env, "RANK": "0", "LOCAL_RANK": "0"}.items():
-                mp.setenv(k, v)
-            rank0 = _two_steps({**CFG, "grad_accum": 2})
-        out, _ = child.communicate(timeout=120)
-        assert child.returncode == 0, out[-3000:]
+        outs = [c.communicate(timeout=timeout)[0] for c in children]
     finally:
-        if child.poll() is None:  # a failed rank leaves the other waiting on the collective
-            child.kill()
-            child.communicate()
-    rank1 = torch.load(tmp_path / "r1.pt", weights_only=True)
+        for c in children:  # a failed rank leaves the other waiting on the collective
+            if c.poll() is None:
+                c.kill()
+                c.communicate()
+    for rank, (c, out) in enumerate(zip(children, outs)):
+        assert c.returncode == 0, f"rank {rank}:\n{out[-3000:]}"
+    return [torch.load(tmp_path / f"r{rank}.pt", weights_only=True) for rank in range(world)]
+
+
+@pytest.mark.distributed
+def test_gloo_ddp_matches_single_process_gradients(tmp_path):
+    rank0, rank1 = _run_ranks(tmp_path)
     single = _two_steps(CFG)  # one process, no accumulation
     lr = 3e-4
     for key, want in single.items():
@@ -132,6 +150,7 @@ def test_torchrun_cli_runs_and_matches_one_process(tmp_path):
     env = {
         **os.environ,
         "OMP_NUM_THREADS": "1",
+        "GLOO_SOCKET_IFNAME": "lo",
         "PYTHONWARNINGS": "ignore",
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     }
