@@ -1,11 +1,11 @@
 import json
-import subprocess
 import sys
 
 import pytest
 
 from sciddm import cli
 from sciddm._core import registry as reg
+from tests._proc import run_bounded
 
 
 @pytest.fixture
@@ -58,9 +58,7 @@ def test_list(toy_registry, capsys):
 
 
 def test_module_entry_point_runs(tmp_path):
-    out = subprocess.run(
-        [sys.executable, "-m", "sciddm", "--version"], capture_output=True, text=True, check=True
-    )
+    out = run_bounded([sys.executable, "-m", "sciddm", "--version"], timeout=120, check=True)
     assert out.stdout.startswith("sciddm ")
 
 

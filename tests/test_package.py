@@ -1,13 +1,13 @@
 """The package imports without extras, and a missing extra is named."""
 
 import importlib
-import subprocess
 import sys
 
 import pytest
 
 import sciddm
 from sciddm._core.extras import require
+from tests._proc import run_bounded
 
 
 @pytest.mark.parametrize("name", sciddm.SUBPACKAGES)
@@ -33,7 +33,7 @@ def test_import_without_optional_extras():
         "except ImportError as e:\n"
         "    print(e)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = run_bounded([sys.executable, "-c", code], timeout=120, check=True)
     assert "pip install 'sciddm[chem]'" in out.stdout
 
 

@@ -1,11 +1,12 @@
 """Execute every tutorial with SCIDDM_FAST=1 and the Agg backend."""
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests._proc import run_bounded
 
 ROOT = Path(__file__).resolve().parents[1]
 TUTORIALS = sorted((ROOT / "tutorials").glob("[0-9][0-9]_*.py"))
@@ -25,14 +26,7 @@ def test_tutorial_runs(path, tmp_path):
         "PYTHONWARNINGS": "ignore",
         "PYTHONPATH": pythonpath,
     }
-    proc = subprocess.run(
-        [sys.executable, str(path)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    proc = run_bounded([sys.executable, str(path)], cwd=tmp_path, env=env, timeout=600)
     assert proc.returncode == 0, (
         f"{path.name} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
     )

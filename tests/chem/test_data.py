@@ -38,8 +38,9 @@ def test_missing_molsets_message(monkeypatch):
 
 
 def test_import_without_rdkit(monkeypatch):
-    import subprocess
     import sys
+
+    from tests._proc import run_bounded
 
     code = (
         "import sys\n"
@@ -49,6 +50,6 @@ def test_import_without_rdkit(monkeypatch):
         "import sciddm.chem.experiments, sciddm.dna.experiments\n"
         "print('ok')\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    out = run_bounded([sys.executable, "-c", code], timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"

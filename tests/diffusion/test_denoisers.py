@@ -212,8 +212,9 @@ def test_empirical_never_materialises_batch_by_n_by_d():
 
 @pytest.mark.slow
 def test_empirical_memory_at_1e5_points(tmp_path):
-    import subprocess
     import sys
+
+    from tests._proc import run_bounded
 
     code = """
 import resource, torch
@@ -226,7 +227,7 @@ for _ in range(2):
 assert torch.isfinite(out).all()
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 """
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    proc = run_bounded([sys.executable, "-c", code], timeout=600)
     assert proc.returncode == 0, proc.stderr
     peak_mb = float(proc.stdout.strip().splitlines()[-1])
     assert peak_mb < 2048, peak_mb

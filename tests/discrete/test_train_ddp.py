@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 import torch
 
+from tests._proc import kill_group, run_bounded, start
+
 ROOT = Path(__file__).resolve().parents[2]
 DNA = ["".join(np.random.default_rng(i).choice(list("ACGT"), 10)) for i in range(48)]
 CFG = dict(
@@ -87,22 +89,14 @@ def _run_ranks(tmp_path, world=2, timeout=240):
         )
         env = {**base, "RANK": str(rank), "LOCAL_RANK": str(rank)}
         children.append(
-            subprocess.Popen(
-                [sys.executable, "-c", code],
-                env=env,
-                cwd=ROOT,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-            )
+            start([sys.executable, "-c", code], env=env, cwd=ROOT, stderr=subprocess.STDOUT)
         )
     try:
         outs = [c.communicate(timeout=timeout)[0] for c in children]
     finally:
         for c in children:  # a failed rank leaves the other waiting on the collective
             if c.poll() is None:
-                c.kill()
-                c.communicate()
+                kill_group(c)
     for rank, (c, out) in enumerate(zip(children, outs)):
         assert c.returncode == 0, f"rank {rank}:\n{out[-3000:]}"
     return [torch.load(tmp_path / f"r{rank}.pt", weights_only=True) for rank in range(world)]
@@ -168,7 +162,7 @@ def test_torchrun_cli_runs_and_matches_one_process(tmp_path):
         "--out-dir",
         str(tmp_path / "ddp"),
     ]
-    proc = subprocess.run(cmd, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    proc = run_bounded(cmd, env=env, cwd=tmp_path, timeout=300)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
     one = [
         sys.executable,
@@ -179,7 +173,7 @@ def test_torchrun_cli_runs_and_matches_one_process(tmp_path):
         "--out-dir",
         str(tmp_path / "one"),
     ]
-    proc = subprocess.run(one, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    proc = run_bounded(one, env=env, cwd=tmp_path, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     ck = [torch.load(tmp_path / d / "checkpoint.pt", weights_only=True) for d in ("ddp", "one")]
     assert ck[0]["world_size"] == 2 and ck[1]["world_size"] == 1

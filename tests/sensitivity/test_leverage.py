@@ -169,9 +169,10 @@ def test_all_zero_matrix_is_an_error():
 @pytest.mark.slow
 def test_memmap_pages_are_released(tmp_path):
     """Streaming a 320 MB memmap keeps the child's peak RSS far below the file size."""
-    import subprocess
     import sys
     from pathlib import Path
+
+    from tests._proc import run_bounded
 
     n, d = 2_000_000, 20
     path = tmp_path / "big.f64"
@@ -190,7 +191,7 @@ def test_memmap_pages_are_released(tmp_path):
         "tau = leverage_scores(A)\n"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base, tau.sum())\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = run_bounded([sys.executable, "-c", code], timeout=300, check=True)
     grown_kib, total = out.stdout.split()
     assert abs(float(total) - d) < 1e-8
     assert int(grown_kib) < 120 * 1024  # tau (16 MB) + blocks, not the 320 MB file
