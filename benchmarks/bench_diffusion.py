@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import argparse
 import resource
-import statistics
-import time
 
 import numpy as np
 import torch
+from _timing import median_time_with_result
 
 from sciddm.diffusion import (
     EmpiricalDenoiser,
@@ -34,15 +33,6 @@ from sciddm.diffusion import (
 )
 
 
-def med_time(fn, repeat=3):
-    ts, out = [], None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        ts.append(time.perf_counter() - t)
-    return statistics.median(ts), out
-
-
 def rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -54,16 +44,16 @@ def bench_closed_form(d=16, batch=256):
     Q, _ = np.linalg.qr(rng.normal(size=(d, d)))
     g = GaussianDenoiser(rng.normal(size=d), (Q * np.geomspace(0.01, 4, d)) @ Q.T)
     xT = 80 * torch.randn(batch, d, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
-    t_cf, exact = med_time(lambda: g.pf_ode(xT, 80.0, 0.002))
+    t_cf, exact = median_time_with_result(lambda: g.pf_ode(xT, 80.0, 0.002), 3)
 
     def rk45():
         f = lambda s, y: ((y.reshape(batch, d) - g.denoise(y.reshape(batch, d), s)) / s).ravel()  # noqa: E731
         sol = solve_ivp(f, (80.0, 0.002), xT.numpy().ravel(), rtol=1e-8, atol=1e-10)
         return sol.y[:, -1].reshape(batch, d), sol.nfev
 
-    t_rk, (y_rk, nfev) = med_time(rk45, repeat=1)
+    t_rk, (y_rk, nfev) = median_time_with_result(rk45, 1)
     s = karras_sigmas(1000)[:-1]  # stop at sigma_min = 0.002
-    t_heun, y_h = med_time(lambda: sample_heun(g, xT, s), repeat=1)
+    t_heun, y_h = median_time_with_result(lambda: sample_heun(g, xT, s), 1)
     e_rk = float(np.abs(y_rk - exact.numpy()).max())
     e_h = float((y_h - exact).abs().max())
     print(f"\n[1] closed-form trajectory vs ODE solvers (d={d}, batch={batch}, 80 -> 0.002)")
@@ -93,8 +83,8 @@ def bench_samplers(batch=1000, N=18):
             ("dpmpp_2m", sample_dpmpp_2m),
             ("ancestral", sample_ancestral),
         ]:
-            t, _ = med_time(lambda fn=fn: fn(net, x, s, generator=gen))
-            t_net, _ = med_time(lambda: net(x, torch.full((batch,), 1.0)))
+            t, _ = median_time_with_result(lambda fn=fn: fn(net, x, s, generator=gen), 3)
+            t_net, _ = median_time_with_result(lambda: net(x, torch.full((batch,), 1.0)), 3)
             print(
                 f"  {name:10s} {batch / t:10.0f} samples/s   ({t / t_net:5.1f} network calls' time)"
             )
@@ -112,11 +102,11 @@ def bench_empirical(n=100_000, d=64, batch=16, large=False):
     print(f"\n[3] EmpiricalDenoiser vs naive (N={n}, d={d}, batch={batch}, float32 input)")
     r0 = rss_mb()
     E = EmpiricalDenoiser(X)  # float64 computation
-    t_c, out = med_time(lambda: E(x, torch.full((batch,), 4.0)))
+    t_c, out = median_time_with_result(lambda: E(x, torch.full((batch,), 4.0)), 3)
     r1 = rss_mb()
     E32 = EmpiricalDenoiser(X, compute_dtype=torch.float32)
-    t_c32, out32 = med_time(lambda: E32(x, torch.full((batch,), 4.0)))
-    t_n, ref = med_time(lambda: naive_empirical(X, x, 4.0), repeat=2)
+    t_c32, out32 = median_time_with_result(lambda: E32(x, torch.full((batch,), 4.0)), 3)
+    t_n, ref = median_time_with_result(lambda: naive_empirical(X, x, 4.0), 2)
     r2 = rss_mb()
     print(
         f"  chunked float64    {batch / t_c:9.0f} queries/s   peak RSS {r1:7.0f} MB (+{r1 - r0:.0f})"
@@ -129,7 +119,7 @@ def bench_empirical(n=100_000, d=64, batch=16, large=False):
     print(f"  max |chunked - naive| = {float((out - ref).abs().max()):.2e}")
     if large:
         xb = X[:1024] + 0.5 * torch.randn(1024, d)
-        t_b, _ = med_time(lambda: E(xb, torch.full((1024,), 4.0)), repeat=1)
+        t_b, _ = median_time_with_result(lambda: E(xb, torch.full((1024,), 4.0)), 1)
         print(f"  chunked, batch 1024: {1024 / t_b:.0f} queries/s, peak RSS {rss_mb():.0f} MB")
 
 
