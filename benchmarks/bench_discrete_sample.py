@@ -31,7 +31,7 @@ import torch
 from _timing import median_time
 
 from sciddm.discrete import sample
-from sciddm.discrete.experiments.sampling import RandomDenoiser
+from sciddm.discrete.toys import RandomDenoiser
 
 
 def mdlm_reference(model, n, length, steps, device, eps=1e-5):

@@ -32,7 +32,7 @@ import torch
 from _timing import median_time
 
 from sciddm.discrete import sample, svdd
-from sciddm.discrete.experiments.sampling import RandomDenoiser
+from sciddm.discrete.toys import RandomDenoiser
 
 
 def gc_reward_torch(x: torch.Tensor) -> torch.Tensor:

@@ -90,7 +90,7 @@ def _select(names: Sequence[str], registry: dict) -> list[str]:
 
 
 def _cmd_list() -> int:
-    from sciddm._core.registry import get_registry
+    from sciddm.reproduce import get_registry
 
     reg = get_registry()
     if not reg:
@@ -105,8 +105,7 @@ def _cmd_list() -> int:
 
 def _cmd_reproduce(args: argparse.Namespace) -> int:
     from sciddm import __version__
-    from sciddm._core.registry import get_registry, run_experiment
-    from sciddm._core.report import write_report
+    from sciddm.reproduce import get_registry, run_experiment, write_report
 
     if args.n_jobs == 0 or args.n_jobs < -1:
         raise _UsageError(f"--n-jobs must be a positive integer or -1, got {args.n_jobs}")

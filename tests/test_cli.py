@@ -4,7 +4,7 @@ import sys
 import pytest
 
 from sciddm import cli
-from sciddm._core import registry as reg
+from sciddm.reproduce import _registry as reg
 from tests._proc import run_bounded
 
 

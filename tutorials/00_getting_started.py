@@ -19,9 +19,8 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from sciddm._core import as_generator, run_sweep, spawn, torch_generator
-from sciddm._core.registry import register, run_experiment
-from sciddm._core.report import write_report
+from sciddm._core import as_generator, spawn, torch_generator
+from sciddm.reproduce import register, run_experiment, run_sweep, write_report
 
 FAST = os.environ.get("SCIDDM_FAST") == "1"
 

@@ -39,7 +39,7 @@ from sciddm.diffusion import (
     sample_heun,
     sliced_wasserstein,
 )
-from sciddm.diffusion.experiments import ring_mixture
+from sciddm.diffusion.toys import ring_mixture
 
 SCIDDM_FAST = os.environ.get("SCIDDM_FAST") == "1"
 torch.set_default_dtype(torch.float64)

@@ -30,7 +30,7 @@ from sciddm.ambient import (
     mixture_error,
     paper_scenarios,
 )
-from sciddm.ambient.experiments import heterogeneous_mixture
+from sciddm.ambient.toys import heterogeneous_mixture
 from sciddm.diffusion import MLPDenoiser, train_denoiser
 
 SCIDDM_FAST = os.environ.get("SCIDDM_FAST") == "1"

@@ -30,10 +30,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from sciddm._core.stats import total_variation
 from sciddm.discrete import FunctionModel, best_of_n, smc, svdd
-from sciddm.discrete.experiments.guidance import exact_tilt, svdd_law, toy_reward
-from sciddm.discrete.experiments.sampling import toy_problem
+from sciddm.discrete.toys import exact_tilt, svdd_law, toy_problem, toy_reward
+from sciddm.reproduce import total_variation
 
 FAST = os.environ.get("SCIDDM_FAST") == "1"
 torch.set_num_threads(1)

@@ -1,19 +1,20 @@
-"""Shared plumbing of sciddm (no science): randomness, validation, results,
-sweeps, the experiment registry and report writing."""
+"""Shared plumbing of the method families (no science, no harness): randomness,
+validation, results, atomic files, progress bars, plotting and optional extras.
+
+The reproduction harness (registry, reports, sweeps, statistics of claims) sits
+above the families in :mod:`sciddm.reproduce`.
+"""
 
 from sciddm._core.extras import require
 from sciddm._core.results import Result
 from sciddm._core.rng import as_generator, spawn, torch_generator
-from sciddm._core.sweep import SweepResult, run_sweep
 from sciddm._core.validation import ConvergenceWarning
 
 __all__ = [
     "ConvergenceWarning",
     "Result",
-    "SweepResult",
     "as_generator",
     "require",
-    "run_sweep",
     "spawn",
     "torch_generator",
 ]

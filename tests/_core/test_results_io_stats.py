@@ -8,7 +8,7 @@ import torch
 
 from sciddm._core.io import atomic_path, atomic_write_text, torch_save_atomic
 from sciddm._core.results import Result
-from sciddm._core.stats import chisquare_gof, mean_ci, total_variation
+from sciddm.reproduce import chisquare_gof, mean_ci, total_variation
 
 
 @dataclasses.dataclass(frozen=True, repr=False)

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from sciddm._core.stats import chisquare_gof
 from sciddm.ambient import AmbientLoss, ambient_loss, edm_weight, truncated_lognormal_sigma
 from sciddm.ambient._loss import lognormal_truncated_cdf
+from sciddm.reproduce import chisquare_gof
 
 S2, MU, SIGMA_N, SIGMA_T = 2.0, 0.7, 0.5, 1.2
 

@@ -47,7 +47,7 @@ def test_import_without_rdkit(monkeypatch):
         "for m in ('rdkit', 'pyjaspar', 'logomaker', 'Bio'):\n"
         "    sys.modules[m] = None\n"
         "import sciddm.chem, sciddm.dna, sciddm.chem.data, sciddm.dna.data\n"
-        "import sciddm.chem.experiments, sciddm.dna.experiments\n"
+        "import sciddm.reproduce.chem, sciddm.reproduce.dna\n"
         "print('ok')\n"
     )
     out = run_bounded([sys.executable, "-c", code], timeout=120)

@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 import torch
 
-from sciddm._core.stats import chisquare_gof
 from sciddm.discrete import RowGenerator, categorical, sequence_entropy, unigram_distribution
 from sciddm.discrete._categorical import (
     _GOLDEN,
@@ -13,6 +12,7 @@ from sciddm.discrete._categorical import (
     _mix64_int,
     _mix64_numpy,
 )
+from sciddm.reproduce import chisquare_gof
 
 
 def test_mix64_matches_uint64_reference():

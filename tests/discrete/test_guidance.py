@@ -12,16 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from sciddm._core.stats import chisquare_gof, total_variation
 from sciddm.discrete import FunctionModel
-from sciddm.discrete.experiments.guidance import (
-    best_of_n_law,
-    exact_tilt,
-    svdd_argmax_law,
-    svdd_law,
-    toy_reward,
-)
-from sciddm.discrete.experiments.sampling import toy_problem
 from sciddm.discrete.guidance import (
     best_of_n,
     load_value_model,
@@ -29,6 +20,15 @@ from sciddm.discrete.guidance import (
     svdd,
     train_value_model,
 )
+from sciddm.discrete.toys import (
+    best_of_n_law,
+    exact_tilt,
+    svdd_argmax_law,
+    svdd_law,
+    toy_problem,
+    toy_reward,
+)
+from sciddm.reproduce import chisquare_gof, total_variation
 
 ALPHA = 0.5
 

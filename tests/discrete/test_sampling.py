@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 import torch
 
-from sciddm._core.stats import chisquare_gof
 from sciddm.discrete import (
     FunctionModel,
     LogLinearSchedule,
@@ -20,7 +19,8 @@ from sciddm.discrete import (
     split_seeds,
     transition_probs,
 )
-from sciddm.discrete.experiments.sampling import RandomDenoiser, toy_problem
+from sciddm.discrete.toys import RandomDenoiser, toy_problem
+from sciddm.reproduce import chisquare_gof
 
 ALL = [("ancestral", 6, 1), ("cached", 6, 1), ("fhs", None, 1), ("fhs-parallel", None, 3)]
 

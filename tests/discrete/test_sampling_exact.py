@@ -12,9 +12,9 @@ sampler code. Each chi-squared test uses a fixed seed; its false-alarm rate
 import numpy as np
 import pytest
 
-from sciddm._core.stats import chisquare_gof, total_variation
 from sciddm.discrete import sample
-from sciddm.discrete.experiments.sampling import exact_law, toy_problem
+from sciddm.discrete.toys import exact_law, toy_problem
+from sciddm.reproduce import chisquare_gof, total_variation
 
 N = 20000
 RUNS = [

@@ -14,7 +14,7 @@ import torch
 
 from sciddm.discrete import FunctionModel, sample
 from sciddm.discrete._sampling import _band_draw
-from sciddm.discrete.experiments.sampling import float32_chain_token_probability
+from sciddm.discrete.toys import float32_chain_token_probability
 
 
 def _tail_model(k, p, length):

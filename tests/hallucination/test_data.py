@@ -2,7 +2,6 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sciddm._core.stats import chisquare_gof
 from sciddm.hallucination import (
     HALLUCINATION,
     IN_SUPPORT,
@@ -16,6 +15,7 @@ from sciddm.hallucination import (
     simple_shapes,
 )
 from sciddm.hallucination._shapes import _strip_centers
+from sciddm.reproduce import chisquare_gof
 
 
 def test_grid_is_normalised_to_unit_variance():

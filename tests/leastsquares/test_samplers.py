@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 from scipy import integrate, special, stats
 
-from sciddm._core.stats import chisquare_gof, mean_ci
 from sciddm.leastsquares import (
     Chebyshev,
     DiscreteBasis,
@@ -26,6 +25,7 @@ from sciddm.leastsquares import (
     sample_volume,
     total_degree,
 )
+from sciddm.reproduce import chisquare_gof, mean_ci
 
 # Each statistical test below uses level alpha = 1e-3; with ~15 of them the false-alarm rate of
 # the file is below 2 % (the seeds are fixed, so a pass is reproducible).

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from sciddm._core.stats import chisquare_gof, mean_ci
+from sciddm.reproduce import chisquare_gof, mean_ci
 from sciddm.sensitivity import RowSample, heavy_tailed_matrix, row_scores, sample_rows
 
 

@@ -4,7 +4,7 @@ import numpy as np
 
 from sciddm.ambient import mixture_fisher_value
 from sciddm.ambient._data import SCENARIOS
-from sciddm.ambient.experiments import mixture_table_cell
+from sciddm.ambient.toys import mixture_scenario_errors
 
 
 def test_noisy_value_decreases_and_narrow_is_worth_less():
@@ -30,7 +30,7 @@ def test_noisy_value_decreases_and_narrow_is_worth_less():
 def test_table_ordering_trend():
     errs = {s: [] for s in SCENARIOS}
     for seed in range(4):
-        out = mixture_table_cell(1200, 0.5, 4, 1, np.random.default_rng(seed))
+        out = mixture_scenario_errors(1200, 0.5, 4, 1, rng=np.random.default_rng(seed))
         for s in SCENARIOS:
             errs[s].append(out[f"rel|{s}"])
     mean = {s: float(np.mean(v)) for s, v in errs.items()}

@@ -1,6 +1,6 @@
 import numpy as np
 
-from sciddm._core.stats import mean_ci
+from sciddm.reproduce import mean_ci
 
 
 def test_t_interval_exact_coverage_gaussian():

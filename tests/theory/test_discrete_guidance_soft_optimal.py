@@ -3,10 +3,9 @@
 import numpy as np
 import pytest
 
-from sciddm._core.stats import chisquare_gof, total_variation
-from sciddm.discrete.experiments.guidance import exact_tilt, svdd_law, toy_reward
-from sciddm.discrete.experiments.sampling import toy_problem
 from sciddm.discrete.guidance import svdd
+from sciddm.discrete.toys import exact_tilt, svdd_law, toy_problem, toy_reward
+from sciddm.reproduce import chisquare_gof, total_variation
 
 
 def _toy():

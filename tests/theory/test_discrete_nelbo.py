@@ -8,8 +8,8 @@ import pytest
 import torch
 from scipy.integrate import quad
 
-from sciddm._core.stats import mean_ci
 from sciddm.discrete import LogLinearSchedule, exact_nelbo, nelbo
+from sciddm.reproduce import mean_ci
 
 V, L = 3, 4  # symbols 0..2, [MASK] = 3
 

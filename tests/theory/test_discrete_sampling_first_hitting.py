@@ -4,9 +4,9 @@ import numpy as np
 import torch
 from scipy import stats
 
-from sciddm._core.stats import total_variation
 from sciddm.discrete import FunctionModel, LogLinearSchedule, sample
-from sciddm.discrete.experiments.sampling import exact_law, toy_problem
+from sciddm.discrete.toys import exact_law, toy_problem
+from sciddm.reproduce import total_variation
 
 L, N = 8, 2500
 

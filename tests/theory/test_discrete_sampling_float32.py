@@ -4,7 +4,7 @@ import numpy as np
 import torch
 
 from sciddm.discrete._categorical import _gumbel_argmax32, _gumbel_norm32
-from sciddm.discrete.experiments.sampling import (
+from sciddm.discrete.toys import (
     float32_chain_token_probability,
     float32_win_probability,
 )

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from sciddm._core.stats import mean_ci
 from sciddm.leastsquares import Hermite, TensorBasis, sample_projection_dpp, total_degree
+from sciddm.reproduce import mean_ci
 
 from .test_leastsquares_volume import gauss_basis
 

@@ -5,7 +5,6 @@ import math
 
 import numpy as np
 
-from sciddm._core.stats import mean_ci
 from sciddm.leastsquares import (
     Legendre,
     TensorBasis,
@@ -13,6 +12,7 @@ from sciddm.leastsquares import (
     sample_generalized_volume,
     total_degree,
 )
+from sciddm.reproduce import mean_ci
 
 from .test_leastsquares_volume import gauss_basis
 

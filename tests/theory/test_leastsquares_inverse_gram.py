@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from sciddm._core.stats import mean_ci
 from sciddm.leastsquares import Legendre, TensorBasis, sample_volume, total_degree
+from sciddm.reproduce import mean_ci
 
 from .test_leastsquares_volume import gauss_basis, target, volume_moments
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from sciddm._core.results import Result
 from sciddm._core.rng import SeedLike, spawn
-from sciddm._core.stats import mean_ci
+from sciddm.reproduce._stats import mean_ci
 
 __all__ = ["SweepResult", "expand_grid", "run_sweep"]
 
@@ -34,7 +34,7 @@ def expand_grid(
 
     Examples
     --------
-    >>> from sciddm._core.sweep import expand_grid
+    >>> from sciddm.reproduce import expand_grid
     >>> expand_grid({"n": [10, 20], "method": ["a", "b"]})
     [{'n': 10, 'method': 'a'}, {'n': 10, 'method': 'b'}, {'n': 20, 'method': 'a'}, {'n': 20, 'method': 'b'}]
     """
@@ -138,7 +138,7 @@ def run_sweep(
 
     Examples
     --------
-    >>> from sciddm._core.sweep import run_sweep
+    >>> from sciddm.reproduce import run_sweep
     >>> def mean_of(n, rng):
     ...     return {"mean": float(rng.normal(size=n).mean())}
     >>> res = run_sweep(mean_of, {"n": [10, 1000]}, rng=0)

@@ -18,14 +18,11 @@ from typing import Any
 import numpy as np
 from scipy import special
 
-from sciddm._core.registry import Context, register
-from sciddm._core.stats import mean_ci
-from sciddm._core.sweep import run_sweep
-
-from ._bases import DiscreteBasis, TensorBasis, total_degree
-from ._measures import DiscreteMeasure
-from ._polynomials import Hermite, Legendre
-from ._samplers import sample_design, sample_projection_dpp
+from sciddm.leastsquares._bases import DiscreteBasis, TensorBasis, total_degree
+from sciddm.leastsquares._measures import DiscreteMeasure
+from sciddm.leastsquares._polynomials import Hermite, Legendre
+from sciddm.leastsquares._samplers import sample_design, sample_projection_dpp
+from sciddm.reproduce import Context, mean_ci, register, run_sweep
 
 SOURCE = "Nouy & Michel, arXiv:2312.14057"
 DEGREE = {1: 9, 2: 4, 5: 2}  # m = 10, 15, 21
@@ -262,7 +259,7 @@ def error_ratio(ctx: Context) -> None:
     try:
         import matplotlib.pyplot as plt
 
-        from ._plotting import plot_error_curves
+        from sciddm.leastsquares._plotting import plot_error_curves
 
         fig, axes = plt.subplots(
             2, len(p["dims"]), figsize=(4 * len(p["dims"]), 6.5), squeeze=False
@@ -329,7 +326,7 @@ def ill_conditioning(ctx: Context) -> None:
         "the measured curves reach that level far earlier, the bound is loose."
     )
     try:
-        from ._plotting import plot_error_curves
+        from sciddm.leastsquares._plotting import plot_error_curves
 
         ax = plot_error_curves(curves, ylabel=r"$P(\|G-I\|_2 > 1/2)$", logy=False)
         ctx.figure(ax.figure, "ill_conditioning")

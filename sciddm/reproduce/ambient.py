@@ -15,59 +15,21 @@ from typing import Any
 
 import numpy as np
 
-from sciddm._core.registry import Context, register
-from sciddm._core.stats import mean_ci
-from sciddm._core.sweep import run_sweep
 from sciddm._core.validation import ConvergenceWarning
 from sciddm.ambient._data import SCENARIOS, paper_scenarios
 from sciddm.ambient._fisher import gaussian_fisher_value
-from sciddm.ambient._metrics import mixture_error
-from sciddm.ambient._mixture import NoisyGaussianMixture, heteroscedastic_gaussian_mle
+from sciddm.ambient._mixture import heteroscedastic_gaussian_mle
 from sciddm.ambient._scaling import fit_scaling_law
+from sciddm.ambient.toys import (
+    heterogeneous_mixture,
+    mixture_scenario_errors,
+    sample_heterogeneous_mixture,
+)
+from sciddm.reproduce import Context, mean_ci, register, run_sweep
 
-__all__ = ["heterogeneous_mixture", "mixture_table_cell", "price_cell"]
+__all__ = ["price_cell"]
 
 SOURCE = "Daras, Cherapanamjeri & Daskalakis, ICLR 2025, Table 1"
-
-
-def heterogeneous_mixture(
-    k: int = 6, *, radius: float = 4.0, narrow: float = 0.01, wide: float = 1.0
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A 2-D mixture on a circle: one narrow component (variance ``narrow``), ``k-1`` wide.
-
-    Returns ``(weights, means, covariances)``.
-    """
-    ang = np.arange(k) * 2 * np.pi / k
-    means = radius * np.c_[np.cos(ang), np.sin(ang)]
-    s2 = np.r_[narrow, np.full(k - 1, wide)]
-    return np.full(k, 1.0 / k), means, s2[:, None, None] * np.eye(2)
-
-
-def _draw(
-    mix: tuple[np.ndarray, np.ndarray, np.ndarray], n: int, rng: np.random.Generator
-) -> np.ndarray:
-    w, m, c = mix
-    comp = rng.choice(len(w), size=n, p=w)
-    return m[comp] + np.sqrt(c[comp, 0, 0])[:, None] * rng.standard_normal((n, 2))
-
-
-def mixture_table_cell(
-    n: int, sigma: float, k: int, n_init: int, rng: np.random.Generator
-) -> dict[str, float]:
-    """One seed of the mixture table: the four scenarios from one pool of samples."""
-    mix = heterogeneous_mixture(k)
-    x = _draw(mix, n, rng)
-    out: dict[str, float] = {}
-    for name, ds in paper_scenarios(x, sigma=sigma, rng=rng).items():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            gm = NoisyGaussianMixture(
-                k, n_init=n_init, tol=1e-7, max_iter=500, random_state=rng
-            ).fit(ds.y, sigma_n=ds.sigma_n)
-        err = mixture_error(mix, (gm.weights_, gm.means_, gm.covariances_))
-        out[f"rel|{name}"] = err.relative_error
-        out[f"w2|{name}"] = err.w2
-    return out
 
 
 def _table_claims(
@@ -184,7 +146,7 @@ def mixture_table(ctx: Context) -> None:
 def _mixture_cell_seeded(
     seed: int, n: int, sigma: float, k: int, n_init: int, rng: np.random.Generator
 ) -> dict[str, float]:
-    return mixture_table_cell(n, sigma, k, n_init, rng)
+    return mixture_scenario_errors(n, sigma, k, n_init, rng=rng)
 
 
 def _plot_table(ctx: Context, errs: dict[str, np.ndarray], ylabel: str, name: str) -> None:
@@ -317,7 +279,9 @@ def _load_dataset(name: str, n: int, rng: np.random.Generator) -> tuple[np.ndarr
     """Training pool and a sampler of fresh reference data (None: use the pool)."""
     if name == "mixture2d":
         mix = heterogeneous_mixture(6)
-        return _draw(mix, n, rng) / 4.0, lambda m, g: _draw(mix, m, g) / 4.0
+        return sample_heterogeneous_mixture(
+            mix, n, rng=rng
+        ) / 4.0, lambda m, g: sample_heterogeneous_mixture(mix, m, rng=g) / 4.0
     from sklearn.datasets import load_digits
 
     x = load_digits().data / 8.0 - 1.0  # pixels in [-1, 1]

@@ -11,34 +11,16 @@ from __future__ import annotations
 
 import functools
 import logging
-from typing import Any
 
 import numpy as np
 import torch
 
-from sciddm._core.registry import Context, register
+from sciddm.diffusion.toys import load_digits_scaled, ring_mixture
+from sciddm.reproduce import Context, register
 
 logger = logging.getLogger(__name__)
 
 SOURCE = "Wang & Vastola, TMLR 2024 (arXiv:2412.09726)"
-
-
-def load_digits_scaled() -> tuple[np.ndarray, np.ndarray]:
-    """scikit-learn's 8x8 digits as 64-vectors in [-1, 1], with labels."""
-    from sklearn.datasets import load_digits
-
-    X, y = load_digits(return_X_y=True)
-    return X / 8.0 - 1.0, y
-
-
-def ring_mixture(n: int, *, k: int = 8, radius: float = 2.0, std: float = 0.15, rng: Any = None):
-    """``n`` points of an equal-weight mixture of ``k`` Gaussians on a circle."""
-    from sciddm._core.rng import as_generator
-
-    g = as_generator(rng)
-    ang = 2 * np.pi * g.integers(0, k, size=n) / k
-    centres = radius * np.stack([np.cos(ang), np.sin(ang)], 1)
-    return centres + std * g.normal(size=(n, 2))
 
 
 @functools.lru_cache(maxsize=4)

@@ -2,8 +2,8 @@ import math
 
 import pytest
 
-import sciddm.diffusion.experiments  # noqa: F401  (registers)
-from sciddm._core.registry import run_experiment
+import sciddm.reproduce.diffusion  # noqa: F401  (registers)
+from sciddm.reproduce import run_experiment
 
 TINY_EXPLAIN = {
     "ring_steps": 20,

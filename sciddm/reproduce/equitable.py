@@ -15,14 +15,12 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
-from sciddm._core.registry import Context, register
-from sciddm._core.stats import mean_ci
-from sciddm._core.sweep import run_sweep
 from sciddm.equitable._adaptive import AdaptiveCollector, PoolSource, group_errors
 from sciddm.equitable._allocate import OBJECTIVES, allocate, evaluate_objective
 from sciddm.equitable._baselines import equal_allocation, proportional_allocation
 from sciddm.equitable._curves import learning_curve_by_group
 from sciddm.equitable._prs import simulate_prs
+from sciddm.reproduce import Context, mean_ci, register, run_sweep
 
 logger = logging.getLogger(__name__)
 

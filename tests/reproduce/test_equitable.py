@@ -1,7 +1,7 @@
 import numpy as np
 
-from sciddm._core.registry import get_registry, run_experiment
-from sciddm.equitable.experiments import FastKNN, FastRidge
+from sciddm.reproduce import get_registry, run_experiment
+from sciddm.reproduce.equitable import FastKNN, FastRidge
 
 
 def test_fast_estimators_match_scikit_learn():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from sciddm._core.registry import Context, register
+from sciddm.reproduce import Context, register
 
 _SOURCE = "Sahoo et al. 2024 (MDLM), Sec. 4: the NELBO bounds the model's bits per token"
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sciddm._core.io import atomic_write_text
-from sciddm._core.registry import Claim, ExperimentRun
+from sciddm.reproduce._registry import Claim, ExperimentRun
 
 __all__ = ["format_number", "markdown_table", "write_report"]
 
@@ -25,7 +25,7 @@ def format_number(x: Any) -> str:
 
     Examples
     --------
-    >>> from sciddm._core.report import format_number
+    >>> from sciddm.reproduce import format_number
     >>> format_number(0.123456), format_number(12345678.0), format_number([1, 2.5])
     ('0.1235', '1.235e+07', '[1, 2.5]')
     """
@@ -54,7 +54,7 @@ def markdown_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | N
 
     Examples
     --------
-    >>> from sciddm._core.report import markdown_table
+    >>> from sciddm.reproduce import markdown_table
     >>> print(markdown_table([{"n": 10, "err": 0.5}]))
     | n | err |
     | --- | --- |

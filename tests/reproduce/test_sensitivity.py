@@ -1,6 +1,6 @@
 import pytest
 
-from sciddm._core.registry import get_registry, run_experiment
+from sciddm.reproduce import get_registry, run_experiment
 
 NAMES = [
     "sensitivity.distortion-vs-size",

@@ -15,7 +15,7 @@ def mean_ci(x: Any, level: float = 0.95) -> tuple[float, float, float]:
 
     Examples
     --------
-    >>> from sciddm._core.stats import mean_ci
+    >>> from sciddm.reproduce import mean_ci
     >>> m, lo, hi = mean_ci([1.0, 2.0, 3.0])
     >>> m, round(lo, 3), round(hi, 3)
     (2.0, -0.484, 4.484)
@@ -40,7 +40,7 @@ def chisquare_gof(counts: Any, probs: Any, *, min_expected: float = 5.0) -> floa
     Examples
     --------
     >>> import numpy as np
-    >>> from sciddm._core.stats import chisquare_gof
+    >>> from sciddm.reproduce import chisquare_gof
     >>> rng = np.random.default_rng(0)
     >>> p = np.array([0.5, 0.3, 0.2])
     >>> chisquare_gof(rng.multinomial(10_000, p), p) > 0.01

@@ -6,8 +6,7 @@ import time
 
 import numpy as np
 
-from sciddm._core.registry import Context, register
-from sciddm._core.stats import mean_ci
+from sciddm.reproduce import Context, mean_ci, register
 
 ACS = "TAAACATAAAA"  # ARS consensus sequence of ARS1, library orientation
 

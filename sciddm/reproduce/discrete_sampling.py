@@ -1,290 +1,35 @@
-"""Reproductions for the samplers (issue 9): exactness, cost, float64 vs float32.
+"""Reproductions for the discrete samplers: exactness, cost, float64 vs float32.
 
-Besides the registered experiments this module holds the exact references the
-tests and experiments compare with: a toy denoiser over short sequences whose
-``p(x0 | x_t)`` is a lookup table, and the exact output law of every sampler
-on it, computed by propagating the distribution over all ``(|V|+1)^L`` partly
-masked sequences (no sampling involved).
+The exact references (a toy denoiser over short sequences and the exact output
+law of every sampler on it) are public library code in :mod:`sciddm.discrete.toys`.
 """
 
 from __future__ import annotations
 
-import itertools
-import math
 import time
 from typing import Any
 
 import numpy as np
 import torch
 
-from sciddm._core.registry import Context, register
-from sciddm._core.stats import chisquare_gof, total_variation
 from sciddm.discrete._categorical import sequence_entropy, unigram_distribution
 from sciddm.discrete._protocol import FunctionModel
 from sciddm.discrete._sampling import sample
-from sciddm.discrete._schedule import LogLinearSchedule
-
-__all__ = [
-    "RandomDenoiser",
-    "ToyProblem",
-    "exact_law",
-    "float32_chain_token_probability",
-    "float32_win_probability",
-    "toy_problem",
-]
-
+from sciddm.discrete.toys import (
+    RandomDenoiser,
+    exact_law,
+    float32_chain_token_probability,
+    toy_problem,
+)
+from sciddm.reproduce import Context, chisquare_gof, register, total_variation
 
 # --------------------------------------------------------------------------- exact toy references
-
-
-class ToyProblem:
-    """A time-agnostic denoiser on ``{0..V-1}^L`` given by a table over all partly masked states.
-
-    State ids encode a sequence in base ``V + 1`` (digit ``V`` is [MASK],
-    first position most significant). ``table[state]`` is the ``(L, V)``
-    matrix of ``p(x0^l | x_t = state)``. With ``joint`` given, the table is
-    the exact conditional of that joint (``consistent=True``); otherwise it is
-    an arbitrary function of the state.
-    """
-
-    def __init__(self, length: int, n_tokens: int, table: np.ndarray, joint: np.ndarray | None):
-        self.length, self.n_tokens = length, n_tokens
-        self.base = n_tokens + 1
-        self.table = table
-        self.joint = joint
-        self.weights = self.base ** np.arange(length - 1, -1, -1)
-        self.clean_ids = np.array(
-            [self.encode(s) for s in itertools.product(range(n_tokens), repeat=length)]
-        )
-
-    def encode(self, seq: Any) -> int:
-        return int(np.dot(np.asarray(seq), self.weights))
-
-    def decode(self, state: int) -> np.ndarray:
-        return (state // self.weights) % self.base
-
-    def model(self, *, time_conditioned: bool = False) -> FunctionModel:
-        w = torch.as_tensor(self.weights)
-        logits = torch.as_tensor(np.log(np.maximum(self.table, 1e-300)))
-        pad = torch.full((self.length, 1), -math.inf, dtype=torch.float64)
-
-        def fn(x: torch.Tensor, t: torch.Tensor | None = None) -> torch.Tensor:
-            ids = (x * w).sum(1)
-            return torch.cat([logits[ids], pad.expand(len(x), -1, -1)], dim=2)
-
-        return FunctionModel(
-            fn,
-            vocab_size=self.base,
-            mask_id=self.n_tokens,
-            length=self.length,
-            time_conditioned=time_conditioned,
-        )
-
-    def counts(self, tokens: np.ndarray) -> np.ndarray:
-        """Histogram of clean samples over the ``V^L`` sequences (lexicographic order)."""
-        ids = np.asarray(tokens) @ (self.n_tokens ** np.arange(self.length - 1, -1, -1))
-        return np.bincount(ids, minlength=self.n_tokens**self.length)
-
-
-def toy_problem(
-    length: int = 4,
-    n_tokens: int = 3,
-    *,
-    rng: Any = 0,
-    consistent: bool = True,
-    concentration: float = 1.0,
-) -> ToyProblem:
-    """A random toy problem: a Dirichlet joint and its exact conditionals, or a random table."""
-    g = np.random.default_rng(rng)
-    base = n_tokens + 1
-    n_states = base**length
-    table = np.zeros((n_states, length, n_tokens))
-    if not consistent:
-        table = g.dirichlet(np.full(n_tokens, concentration), size=(n_states, length))
-        prob = ToyProblem(length, n_tokens, table, None)
-        for s in range(n_states):  # unmasked positions: one-hot (never used, SUBS copies)
-            d = prob.decode(s)
-            for pos in np.flatnonzero(d < n_tokens):
-                table[s, pos] = np.eye(n_tokens)[d[pos]]
-        return prob
-    joint = g.dirichlet(np.full(n_tokens**length, concentration))
-    seqs = np.array(list(itertools.product(range(n_tokens), repeat=length)))
-    prob = ToyProblem(length, n_tokens, table, joint)
-    for s in range(n_states):
-        d = prob.decode(s)
-        known = d < n_tokens
-        ok = np.all(seqs[:, known] == d[known], axis=1)
-        w = joint * ok
-        w = w / w.sum()
-        for j in range(length):
-            table[s, j] = np.bincount(seqs[:, j], weights=w, minlength=n_tokens)
-    return prob
-
-
-def _position_kernels(prob: ToyProblem, stay: float) -> np.ndarray:
-    """(n_states, L, V+1): per-position law of the next state, masked ones stay masked w.p. ``stay``."""
-    n_states = prob.base**prob.length
-    ker = np.zeros((n_states, prob.length, prob.base))
-    for s in range(n_states):
-        d = prob.decode(s)
-        for pos in range(prob.length):
-            if d[pos] == prob.n_tokens:
-                ker[s, pos, : prob.n_tokens] = (1 - stay) * prob.table[s, pos]
-                ker[s, pos, prob.n_tokens] = stay
-            else:
-                ker[s, pos, d[pos]] = 1.0
-    return ker
-
-
-def _product_matrix(ker: np.ndarray) -> np.ndarray:
-    n_states, length, base = ker.shape
-    mat = ker[:, 0]
-    for pos in range(1, length):
-        mat = (mat[:, :, None] * ker[:, pos][:, None, :]).reshape(n_states, -1)
-    return mat
-
-
-def exact_law(
-    prob: ToyProblem,
-    method: str,
-    *,
-    steps: int | None = None,
-    k: int = 1,
-    t_min: float = 1e-5,
-    schedule: Any = None,
-) -> np.ndarray:
-    """Exact output law (over the ``V^L`` clean sequences) of a sampler on a :class:`ToyProblem`.
-
-    ``method`` is "ancestral"/"cached" (same law; ``steps`` steps on
-    ``linspace(1, t_min, steps + 1)`` then exact noise removal) or
-    "fhs"/"fhs-parallel" (``k`` uniformly chosen masked positions per call).
-    """
-    sch = schedule or LogLinearSchedule()
-    n_states = prob.base**prob.length
-    dist = np.zeros(n_states)
-    dist[-1] = 1.0  # all masked: every digit equals V
-    if method in ("ancestral", "cached"):
-        assert steps is not None
-        grid = list(np.linspace(1.0, t_min, steps + 1)) + [0.0]
-        k0 = _position_kernels(prob, 0.0)
-        k1 = _position_kernels(prob, 1.0) - k0
-        for t, s in itertools.pairwise(grid):
-            stay = (1 - sch.alpha(s)) / (1 - sch.alpha(t))
-            dist = dist @ _product_matrix(k0 + stay * k1)
-    else:
-        mat = np.zeros((n_states, n_states))
-        for s in range(n_states):
-            d = prob.decode(s)
-            masked = np.flatnonzero(d == prob.n_tokens)
-            if masked.size == 0:
-                mat[s, s] = 1.0
-                continue
-            kk = min(k, masked.size)
-            subsets = list(itertools.combinations(masked, kk))
-            for sub in subsets:
-                for toks in itertools.product(range(prob.n_tokens), repeat=kk):
-                    w = np.prod([prob.table[s, p, v] for p, v in zip(sub, toks)]) / len(subsets)
-                    nd = d.copy()
-                    nd[list(sub)] = toks
-                    mat[s, prob.encode(nd)] += w
-        for _ in range(prob.length):
-            dist = dist @ mat
-    return dist[prob.clean_ids]
 
 
 # --------------------------------------------------------------------------- float32 truncation
 
 
-_E32_SMALL: np.ndarray | None = None
-
-
-def _small_float32_noises(cut: float = 1e-2) -> np.ndarray:
-    """All values below ``cut`` of MDLM's float32 noise ``1e-10 - log(u + 1e-10)``, u = k 2**-24."""
-    global _E32_SMALL
-    if _E32_SMALL is None:
-        from sciddm.discrete._categorical import _gumbel_norm32
-
-        k0 = int(2**24 * (1 - 1.1 * cut))
-        u = torch.arange(k0, 2**24, dtype=torch.float64).to(torch.float32) * 2.0**-24
-        e = _gumbel_norm32(u).to(torch.float64).numpy()
-        _E32_SMALL = np.sort(e[e < cut])
-    return _E32_SMALL
-
-
-def float32_win_probability(r: Any) -> np.ndarray:
-    """Exact probability that a category wins MDLM's float32 Gumbel-max draw.
-
-    ``r`` is the ratio of the category's weight to the total weight of the
-    others. The category wins iff ``q_i / E_i > q_o / E_o`` for all others;
-    with the others' noises exponential, ``P = E[exp(-E_i / r)]`` where
-    ``E_i`` runs over the 2**24 float32 values of the uniform. For ``r <= 1e-4``
-    the sum over the grid is exact (terms with ``E_i >= 0.01`` are below
-    ``e**-100``); for larger ``r`` the float32 effect is below 3e-4 relative
-    and the exact continuous value ``r / (1 + r)`` is returned.
-    """
-    r = np.atleast_1d(np.asarray(r, dtype=np.float64))
-    out = r / (1 + r)
-    small = r <= 1e-4
-    if small.any():
-        e = _small_float32_noises()
-        ends = np.searchsorted(e, 100 * r[small])  # exp(-E / r) < e**-100 beyond
-        out[small] = [np.exp(-e[:j] / ri).sum() * 2.0**-24 for j, ri in zip(ends, r[small])]
-    return out
-
-
-def float32_chain_token_probability(
-    p_token: float, p_rest: float, steps: int, *, t_min: float = 1e-5, schedule: Any = None
-) -> tuple[float, float]:
-    """Probability that one position ends as a given token, float32 Gumbel vs exact.
-
-    For a time-agnostic model whose ``p_theta(x0 | x_t)`` is the same at every
-    step (``p_token`` for the token, ``p_rest`` for all other tokens), the
-    ancestral chain of :func:`~sciddm.discrete.sample` offers the token at
-    step ``t -> s`` with weight ``p_token * move`` against ``p_rest * move`` and
-    ``stay`` for [MASK]. Returns ``(float32, exact)``: the chain probability
-    with MDLM's float32 Gumbel-max draws (:func:`float32_win_probability` per
-    step; [MASK] survival taken exact, its weight being large) and the exact
-    value ``p_token / (p_token + p_rest)``.
-    """
-    sch = schedule or LogLinearSchedule()
-    grid = list(np.linspace(1.0, t_min, steps + 1))
-    surv, total = 1.0, 0.0
-    for t, s in itertools.pairwise(grid):
-        a_t, a_s = sch.alpha(t), sch.alpha(s)
-        move, stay = (a_s - a_t) / (1 - a_t), (1 - a_s) / (1 - a_t)
-        qt = p_token * move
-        total += surv * float(float32_win_probability(qt / (p_rest * move + stay))[0])
-        surv *= stay / (stay + (p_token + p_rest) * move)
-    # final noise removal: no [MASK] competitor, ratio p_token / p_rest
-    total += surv * float(float32_win_probability(p_token / p_rest)[0])
-    return total, p_token / (p_token + p_rest)
-
-
 # --------------------------------------------------------------------------- random-weight model
-
-
-class RandomDenoiser(torch.nn.Module):
-    """A transformer-free random-weight denoiser for cost measurements.
-
-    Token + position embeddings, one mixing layer with a mean-pooled context,
-    and an output projection to ``vocab_size`` logits. Time-agnostic. Its cost
-    per call, ``O(n L d (d + V))``, is that of a small transformer's output head.
-    """
-
-    def __init__(self, vocab_size: int, length: int, *, width: int = 64, seed: int = 0):
-        super().__init__()
-        g = torch.Generator().manual_seed(seed)
-        self.vocab_size, self.mask_id, self.length = vocab_size, vocab_size - 1, length
-        self.time_conditioned = False
-        self.emb = torch.nn.Parameter(torch.randn(vocab_size, width, generator=g) / 4)
-        self.pos = torch.nn.Parameter(torch.randn(length, width, generator=g) / 4)
-        self.mix = torch.nn.Parameter(torch.randn(width, width, generator=g) / width**0.5)
-        self.out = torch.nn.Parameter(torch.randn(width, vocab_size, generator=g) * 2 / width**0.5)
-
-    def forward(self, x: torch.Tensor, t: torch.Tensor | None = None) -> torch.Tensor:
-        h = self.emb[x] + self.pos[: x.shape[1]]
-        h = h + torch.tanh((h + h.mean(1, keepdim=True)) @ self.mix)
-        return h @ self.out
 
 
 # --------------------------------------------------------------------------- experiments

@@ -11,21 +11,19 @@ from typing import Any
 
 import numpy as np
 
-from sciddm._core.registry import Context, register
-from sciddm._core.sweep import run_sweep
-
-from ._instances import (
+from sciddm.reproduce import Context, register, run_sweep
+from sciddm.sensitivity._instances import (
     diabetes_design,
     gaussian_matrix,
     heavy_tailed_matrix,
     heavy_tailed_regression,
     hypercube_matrix,
 )
-from ._leverage import leverage_scores
-from ._lewis import lewis_weights
-from ._regression import _irls, _lp_l1, embedding_distortion
-from ._sampling import row_scores, sample_rows
-from ._sensitivity import lp_sensitivities
+from sciddm.sensitivity._leverage import leverage_scores
+from sciddm.sensitivity._lewis import lewis_weights
+from sciddm.sensitivity._regression import _irls, _lp_l1, embedding_distortion
+from sciddm.sensitivity._sampling import row_scores, sample_rows
+from sciddm.sensitivity._sensitivity import lp_sensitivities
 
 SOURCE = "Woodruff & Yasuda, Sharper Bounds for lp Sensitivity Sampling, ICML 2023"
 METHODS = ("uniform", "leverage", "root-leverage", "lewis", "sensitivity")

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from sciddm._core.registry import Context, register
 from sciddm.hallucination._analysis import (
     denoiser_along_segment,
     exact_denoiser,
@@ -33,6 +32,7 @@ from sciddm.hallucination._data import (
 from sciddm.hallucination._detector import TrajectoryVarianceDetector
 from sciddm.hallucination._pipeline import Recipe, generate, train_sampler
 from sciddm.hallucination._recursive import recursive_training
+from sciddm.reproduce import Context, register
 
 SOURCE = "Aithal et al. 2024, Sec. 5"
 

@@ -2,7 +2,7 @@ import joblib
 import numpy as np
 import pytest
 
-from sciddm._core.sweep import expand_grid, run_sweep
+from sciddm.reproduce import expand_grid, run_sweep
 
 
 def noisy_mean(n, method, seed, rng):

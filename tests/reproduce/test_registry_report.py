@@ -4,9 +4,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from sciddm._core import registry as reg
-from sciddm._core.registry import Context, register, run_experiment
-from sciddm._core.report import markdown_table, write_report
+from sciddm.reproduce import Context, markdown_table, register, run_experiment, write_report
+from sciddm.reproduce import _registry as reg
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from sciddm._core.registry import Context, register
+from sciddm.reproduce import Context, register
 
 _ROW_KEYS = (
     "validity",
