@@ -18,12 +18,15 @@ __all__ = [
     "ConvergenceWarning",
     "check_array",
     "check_choice",
+    "check_dense",
     "check_finite",
     "check_int",
     "check_probabilities",
     "check_psd",
     "check_same_length",
     "check_scalar",
+    "check_str",
+    "is_sparse",
     "warn_convergence",
 ]
 
@@ -179,6 +182,7 @@ def check_array(
     ...
     ValueError: `b` must not contain NaN or inf; found ...nan... at index 1
     """
+    check_dense(x, name)
     try:
         arr = np.array(x, dtype=dtype, copy=copy) if copy else np.asarray(x, dtype=dtype)
     except (TypeError, ValueError) as exc:
@@ -199,6 +203,53 @@ def check_array(
     if finite:
         check_finite(arr, name)
     return arr
+
+
+def is_sparse(x: Any) -> bool:
+    """Whether ``x`` is a scipy.sparse matrix/array or a sparse torch tensor."""
+    mod = type(x).__module__
+    if mod.startswith("scipy.sparse"):
+        return True
+    return mod.startswith("torch") and getattr(x, "is_sparse", False) is True
+
+
+def check_dense(x: Any, name: str) -> Any:
+    """Reject sparse input with a message that names the argument and the fix.
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> from sciddm._core.validation import check_dense
+    >>> check_dense(sp.eye(3, format="csr"), "A")
+    Traceback (most recent call last):
+    ...
+    TypeError: `A` is a sparse matrix, which this function does not support; pass a dense array (A.toarray())
+    """
+    if is_sparse(x):
+        fix = (
+            f"{name}.to_dense()" if type(x).__module__.startswith("torch") else f"{name}.toarray()"
+        )
+        raise TypeError(
+            f"`{name}` is a sparse matrix, which this function does not support; "
+            f"pass a dense array ({fix})"
+        )
+    return x
+
+
+def check_str(value: Any, name: str, *, what: str = "a string") -> str:
+    """Return ``value`` if it is a ``str``; raise ``TypeError`` naming ``name`` otherwise.
+
+    Examples
+    --------
+    >>> from sciddm._core.validation import check_str
+    >>> check_str(b"CCO", "smiles", what="a SMILES string")
+    Traceback (most recent call last):
+    ...
+    TypeError: `smiles` must be a SMILES string (str), got bytes
+    """
+    if not isinstance(value, str):
+        raise TypeError(f"`{name}` must be {what} (str), got {type(value).__name__}")
+    return value
 
 
 def check_probabilities(p: Any, name: str, *, axis: int = -1, atol: float = 1e-8) -> np.ndarray:

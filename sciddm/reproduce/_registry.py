@@ -1,0 +1,416 @@
+"""The experiment registry behind ``sciddm reproduce``.
+
+Each family's paper reproductions live in ``sciddm/reproduce/<family>.py``::
+
+    from sciddm.reproduce import register
+
+    @register(
+        "leastsquares.error-ratio",
+        description="Error ratio versus n/m for every sampling scheme.",
+        quick={"n_rep": 20}, full={"n_rep": 500},
+    )
+    def error_ratio(ctx):
+        err = ...                                   # use ctx.params, ctx.rng
+        ctx.claim("volume sampling is quasi-optimal", source="Nouy & Michel, Thm 3",
+                  measured=err, expected=2.0, op="<=")
+        ctx.figure(fig, "ratio")
+
+An experiment receives a :class:`Context` and records *claims*: the paper's
+statement, the measured value, what it is held to, and whether it holds. A
+claim that does not hold is reported, never raised.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import importlib.util
+import logging
+import math
+import time
+import traceback
+import zlib
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sciddm._core.results import Result
+
+__all__ = [
+    "Claim",
+    "Context",
+    "Experiment",
+    "ExperimentRun",
+    "get_registry",
+    "register",
+    "run_experiment",
+]
+
+logger = logging.getLogger(__name__)
+
+_OPS = ("<=", ">=", "~=", "in")
+#: The three sizes of a run: a curated few-minute set, every experiment small, paper scale.
+MODES = ("demo", "quick", "full")
+_REGISTRY: dict[str, Experiment] = {}
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class Claim(Result):
+    """One checked statement of a paper.
+
+    ``holds`` follows from ``op``: ``measured <= expected + tolerance`` for
+    ``"<="``, ``measured >= expected - tolerance`` for ``">="``,
+    ``|measured - expected| <= tolerance`` for ``"~="`` and
+    ``expected[0] <= measured <= expected[1]`` for ``"in"``; a NaN never holds.
+    """
+
+    experiment: str
+    claim: str
+    source: str
+    measured: float
+    expected: float | list[float]
+    op: str
+    tolerance: float
+    holds: bool
+    ci: list[float] | None = None
+
+
+def _holds(measured: float, expected: Any, op: str, tolerance: float) -> bool:
+    if not math.isfinite(measured):
+        return False
+    # floating-point slack, so that e.g. 1.9 ~= 2.0 +- 0.1 holds
+    tolerance = tolerance + 1e-12 * max(1.0, abs(measured))
+    if op == "<=":
+        return measured <= float(expected) + tolerance
+    if op == ">=":
+        return measured >= float(expected) - tolerance
+    if op == "~=":
+        return abs(measured - float(expected)) <= tolerance
+    lo, hi = expected
+    return float(lo) - tolerance <= measured <= float(hi) + tolerance
+
+
+@dataclasses.dataclass
+class Context:
+    """What an experiment receives: sizes, randomness, device and sinks.
+
+    Attributes
+    ----------
+    name : str
+        The experiment's name.
+    mode : {"demo", "quick", "full"}
+    params : dict
+        The sizes the experiment registered for ``mode`` (demo sizes are the
+        quick sizes updated with the experiment's ``demo`` dict).
+    rng : numpy.random.Generator
+        Seeded from ``(seed, name)``, so an experiment's result does not
+        depend on which others run with it.
+    seed : int
+    device : str
+        ``"cpu"`` or ``"cuda"``.
+    n_jobs : int
+        Workers for :func:`sciddm.reproduce.run_sweep`.
+    progress : bool
+        Whether to show progress bars.
+    figure_dir : pathlib.Path or None
+        Where :meth:`figure` saves; ``None`` keeps figures in memory.
+    """
+
+    name: str
+    mode: str
+    params: dict[str, Any]
+    rng: np.random.Generator
+    seed: int
+    device: str = "cpu"
+    n_jobs: int = 1
+    progress: bool = False
+    figure_dir: Path | None = None
+    claims: list[Claim] = dataclasses.field(default_factory=list)
+    figures: dict[str, Any] = dataclasses.field(default_factory=dict)
+    tables: list[tuple[str, list[dict[str, Any]]]] = dataclasses.field(default_factory=list)
+    notes: list[str] = dataclasses.field(default_factory=list)
+
+    @property
+    def quick(self) -> bool:
+        """True in ``--quick`` and ``--demo`` mode (small sizes)."""
+        return self.mode in ("quick", "demo")
+
+    @property
+    def demo(self) -> bool:
+        """True in ``--demo`` mode."""
+        return self.mode == "demo"
+
+    def claim(
+        self,
+        claim: str,
+        *,
+        source: str,
+        measured: float,
+        expected: float | Sequence[float],
+        op: str = "<=",
+        tolerance: float = 0.0,
+        holds: bool | None = None,
+        ci: Sequence[float] | None = None,
+    ) -> Claim:
+        """Record a claim and return it.
+
+        Parameters
+        ----------
+        claim : str
+            The statement, in words.
+        source : str
+            Paper and theorem/figure/table it comes from.
+        measured : float
+            The measured number.
+        expected : float or (lo, hi)
+            The number or bound it is held to.
+        op : {"<=", ">=", "~=", "in"}
+            How ``measured`` is compared with ``expected``.
+        tolerance : float
+            Slack of the comparison.
+        holds : bool, optional
+            Override the comparison (for orderings that one number cannot
+            express); ``measured`` and ``expected`` are still reported.
+        ci : (lo, hi), optional
+            Confidence interval of ``measured``.
+        """
+        if op not in _OPS:
+            raise ValueError(f"`op` must be one of {', '.join(map(repr, _OPS))}, got {op!r}")
+        m = float(measured)
+        exp: float | list[float]
+        if op == "in":
+            if isinstance(expected, (int, float)) or len(expected) != 2:
+                raise ValueError("`expected` must be a (lo, hi) pair when op='in'")
+            exp = [float(expected[0]), float(expected[1])]
+        else:
+            if not isinstance(expected, (int, float, np.number)):
+                raise ValueError(f"`expected` must be a number when op={op!r}, got {expected!r}")
+            exp = float(expected)
+        ok = _holds(m, exp, op, float(tolerance)) if holds is None else bool(holds)
+        c = Claim(
+            experiment=self.name,
+            claim=claim,
+            source=source,
+            measured=m,
+            expected=exp,
+            op=op,
+            tolerance=float(tolerance),
+            holds=ok,
+            ci=None if ci is None else [float(ci[0]), float(ci[1])],
+        )
+        self.claims.append(c)
+        logger.info("%s: %s -> %s", self.name, claim, "holds" if ok else "does not hold")
+        return c
+
+    def figure(self, fig: Any, name: str) -> str:
+        """Save ``fig`` as ``figures/<experiment>_<name>.png`` (atomically) and close it."""
+        safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in f"{self.name}_{name}")
+        fname = f"{safe}.png"
+        if self.figure_dir is not None:
+            from sciddm._core.io import save_figure
+
+            save_figure(fig, self.figure_dir / fname)
+            import matplotlib.pyplot as plt
+
+            plt.close(fig)
+            self.figures[name] = f"figures/{fname}"
+        else:
+            self.figures[name] = fig
+        return fname
+
+    def table(self, title: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Add a table (a list of dicts with the same keys) to the report."""
+        self.tables.append((title, [dict(r) for r in rows]))
+
+    def note(self, text: str) -> None:
+        """Add a paragraph to the report."""
+        self.notes.append(text)
+
+
+@dataclasses.dataclass(frozen=True)
+class Experiment:
+    """A registered reproduction."""
+
+    name: str
+    description: str
+    func: Callable[[Context], Any]
+    quick: dict[str, Any]
+    full: dict[str, Any]
+    requires: tuple[str, ...] = ()
+    demo: dict[str, Any] | None = None
+
+    @property
+    def in_demo(self) -> bool:
+        """Whether ``sciddm reproduce --demo`` runs this experiment."""
+        return self.demo is not None
+
+    def params(self, mode: str) -> dict[str, Any]:
+        """The registered sizes of ``mode`` (``"demo"``: quick updated with ``demo``)."""
+        if mode == "full":
+            return dict(self.full)
+        out = dict(self.quick)
+        if mode == "demo":
+            out.update(self.demo or {})
+        return out
+
+    @property
+    def family(self) -> str:
+        return self.name.split(".", 1)[0]
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class ExperimentRun(Result):
+    """The outcome of one experiment: status, claims, figures, tables, notes."""
+
+    name: str
+    description: str
+    mode: str
+    status: str  # "ok" | "error" | "skipped"
+    seconds: float
+    claims: list[Claim]
+    figures: dict[str, Any]
+    tables: list[tuple[str, list[dict[str, Any]]]]
+    notes: list[str]
+    error: str | None = None
+
+
+def register(
+    name: str,
+    *,
+    description: str,
+    quick: Mapping[str, Any],
+    full: Mapping[str, Any],
+    demo: Mapping[str, Any] | None = None,
+    requires: Sequence[str] = (),
+) -> Callable[[Callable[[Context], Any]], Callable[[Context], Any]]:
+    """Decorator registering ``func(ctx)`` as the experiment ``name``.
+
+    Parameters
+    ----------
+    name : str
+        ``"<family>.<short-name>"``.
+    description : str
+        One sentence: what is reproduced.
+    quick, full : dict
+        The experiment's parameters (``ctx.params``) in ``--quick`` and
+        ``--full`` mode.
+    demo : dict, optional
+        Put the experiment in the curated ``--demo`` set, with these
+        parameters updating the quick ones (``{}``: the quick sizes).
+    requires : sequence of str
+        Importable modules (e.g. ``"rdkit"``) without which the experiment is
+        skipped.
+    """
+    if "." not in name:
+        raise ValueError(f"`name` must look like '<family>.<experiment>', got {name!r}")
+
+    def deco(func: Callable[[Context], Any]) -> Callable[[Context], Any]:
+        _REGISTRY[name] = Experiment(
+            name=name,
+            description=description,
+            func=func,
+            quick=dict(quick),
+            full=dict(full),
+            requires=tuple(requires),
+            demo=None if demo is None else dict(demo),
+        )
+        return func
+
+    return deco
+
+
+#: The experiment modules, one per family (discrete has three); imported only here.
+EXPERIMENT_MODULES = (
+    "leastsquares",
+    "sensitivity",
+    "diffusion",
+    "hallucination",
+    "equitable",
+    "ambient",
+    "discrete_training",
+    "discrete_sampling",
+    "discrete_guidance",
+    "chem",
+    "dna",
+)
+
+
+def get_registry(load: bool = True) -> dict[str, Experiment]:
+    """All registered experiments, sorted by name.
+
+    With ``load=True`` the experiment modules of :data:`EXPERIMENT_MODULES`
+    are imported first (which registers them).
+    """
+    if load:
+        for mod in EXPERIMENT_MODULES:
+            importlib.import_module(f"sciddm.reproduce.{mod}")
+    return dict(sorted(_REGISTRY.items()))
+
+
+def experiment_rng(seed: int, name: str) -> np.random.Generator:
+    """The generator of experiment ``name`` under a global ``seed``."""
+    return np.random.default_rng([int(seed), zlib.crc32(name.encode())])
+
+
+def run_experiment(
+    name: str | Experiment,
+    *,
+    mode: str = "quick",
+    seed: int = 0,
+    device: str = "cpu",
+    n_jobs: int = 1,
+    progress: bool = False,
+    figure_dir: str | Path | None = None,
+    params: Mapping[str, Any] | None = None,
+    raise_errors: bool = False,
+) -> ExperimentRun:
+    """Run one registered experiment and collect its claims.
+
+    An exception inside the experiment is caught and reported as status
+    ``"error"`` (unless ``raise_errors``); a missing optional dependency gives
+    status ``"skipped"``.
+    """
+    if mode not in MODES:
+        raise ValueError(f"`mode` must be one of {', '.join(map(repr, MODES))}, got {mode!r}")
+    exp = name if isinstance(name, Experiment) else get_registry()[name]
+    merged = exp.params(mode)
+    merged.update(params or {})
+    ctx = Context(
+        name=exp.name,
+        mode=mode,
+        params=merged,
+        rng=experiment_rng(seed, exp.name),
+        seed=seed,
+        device=device,
+        n_jobs=n_jobs,
+        progress=progress,
+        figure_dir=None if figure_dir is None else Path(figure_dir),
+    )
+    missing = [m for m in exp.requires if importlib.util.find_spec(m) is None]
+    t0 = time.perf_counter()
+    status, error = "ok", None
+    if missing:
+        status, error = "skipped", f"needs {', '.join(missing)} (install the matching sciddm extra)"
+    else:
+        try:
+            exp.func(ctx)
+        except Exception as exc:  # reported, not raised: one failure does not stop the suite
+            if raise_errors:
+                raise
+            status = "error"
+            error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+            logger.error("experiment %s failed:\n%s", exp.name, traceback.format_exc())
+    return ExperimentRun(
+        name=exp.name,
+        description=exp.description,
+        mode=mode,
+        status=status,
+        seconds=time.perf_counter() - t0,
+        claims=list(ctx.claims),
+        figures=dict(ctx.figures),
+        tables=list(ctx.tables),
+        notes=list(ctx.notes),
+        error=error,
+    )
