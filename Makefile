@@ -13,7 +13,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -c constraints.txt -e ".[all,dev]"
+	$(PIP) install -q -c constraints.txt -e ".[all,dev,docs]"
 	# MOSES data: molsets' own pinned dependencies do not build, so no deps.
 	$(PIP) install -q --no-deps molsets
 	touch $(STAMP)
