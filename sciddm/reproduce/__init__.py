@@ -31,18 +31,45 @@ mean_ci, chisquare_gof, total_variation
     The statistics that claims and sampler tests use.
 """
 
-from sciddm.reproduce._registry import (
-    Claim,
-    Context,
-    Experiment,
-    ExperimentRun,
-    get_registry,
-    register,
-    run_experiment,
-)
-from sciddm.reproduce._report import format_number, markdown_table, write_report
-from sciddm.reproduce._stats import chisquare_gof, mean_ci, total_variation
-from sciddm.reproduce._sweep import SweepResult, expand_grid, run_sweep
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sciddm.reproduce._registry import (
+        Claim,
+        Context,
+        Experiment,
+        ExperimentRun,
+        get_registry,
+        register,
+        run_experiment,
+    )
+    from sciddm.reproduce._report import format_number, markdown_table, write_report
+    from sciddm.reproduce._stats import chisquare_gof, mean_ci, total_variation
+    from sciddm.reproduce._sweep import SweepResult, expand_grid, run_sweep
+
+# Names are imported on first use, so that ``sciddm list`` (which reads the
+# manifest through ``sciddm.reproduce._catalog``) imports neither numpy nor scipy.
+_WHERE = {
+    "Claim": "_registry",
+    "Context": "_registry",
+    "Experiment": "_registry",
+    "ExperimentRun": "_registry",
+    "get_registry": "_registry",
+    "register": "_registry",
+    "run_experiment": "_registry",
+    "format_number": "_report",
+    "markdown_table": "_report",
+    "write_report": "_report",
+    "chisquare_gof": "_stats",
+    "mean_ci": "_stats",
+    "total_variation": "_stats",
+    "SweepResult": "_sweep",
+    "expand_grid": "_sweep",
+    "run_sweep": "_sweep",
+}
 
 __all__ = [
     "Claim",
@@ -62,3 +89,15 @@ __all__ = [
     "total_variation",
     "write_report",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f"sciddm.reproduce.{_WHERE[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'sciddm.reproduce' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
