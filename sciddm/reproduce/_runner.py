@@ -187,15 +187,35 @@ def _run_logging(out: Path) -> Iterator[logging.Handler]:
         fh.close()
 
 
-def shutdown_worker_pools() -> bool:
-    """Kill the workers of joblib's reusable loky executor, if one was started."""
+def shutdown_worker_pools(timeout: float = 3.0) -> int:
+    """Stop the worker processes that experiments started; return how many.
+
+    joblib's reusable loky executor is shut down with its workers killed, then
+    every remaining :mod:`multiprocessing` child (a loky worker that was still
+    starting, a pool of the experiment's own) is terminated, waiting at most
+    ``timeout`` seconds before killing it.
+    """
     mod = sys.modules.get("joblib.externals.loky.reusable_executor")
     executor = getattr(mod, "_executor", None) if mod is not None else None
-    if executor is None:
-        return False
-    with suppress(Exception):
-        executor.shutdown(wait=False, kill_workers=True)
-    return True
+    if executor is not None:
+        with suppress(Exception):
+            executor.shutdown(wait=False, kill_workers=True)
+    if "multiprocessing" not in sys.modules:
+        return 0
+    import multiprocessing
+
+    children = multiprocessing.active_children()
+    for p in children:
+        with suppress(Exception):
+            p.terminate()
+    deadline = time.monotonic() + timeout
+    for p in children:
+        with suppress(Exception):
+            p.join(max(0.0, deadline - time.monotonic()))
+            if p.is_alive():
+                p.kill()
+                p.join(0.5)
+    return len(children)
 
 
 class _Run:
