@@ -4,20 +4,41 @@ Each method family's paper reproductions are *experiments*: functions of a
 :class:`Context` that record *claims* (the paper's statement, the measured value,
 the tolerance, and whether it holds), tables, figures and notes. They live in
 this package, one module per family (``sciddm/reproduce/leastsquares.py``, ...),
-and are imported only by :func:`get_registry`; no family imports this package.
+and are imported only by :func:`get_registry` and the command line (which reads
+``manifest.json`` to import only what it runs); no family imports this package.
 
-Registering your own experiment::
+Registering your own experiment, in a module of your own (``mypkg/experiments.py``)::
 
-    from sciddm.reproduce import register, run_experiment
+    from sciddm.reproduce import Context, register
 
-    @register("mine.mean", description="The mean of N(0, 1) is 0.",
-              quick={"n": 1000}, full={"n": 100_000})
-    def mean(ctx):
-        x = ctx.rng.normal(size=ctx.params["n"])
-        ctx.claim("the sample mean is near 0", source="LLN", measured=x.mean(),
-                  expected=0.0, op="~=", tolerance=0.2)
+    @register(
+        "mine.mean",
+        description="The sample mean of N(0, 1) is within 3/sqrt(n) of 0.",
+        quick={"n": 1_000},
+        full={"n": 1_000_000},
+        demo={"n": 100},  # optional: also run by `sciddm reproduce --demo`
+    )
+    def mean(ctx: Context) -> None:
+        n = ctx.params["n"]                   # the sizes of the mode being run
+        x = ctx.rng.normal(size=n)            # seeded from (--seed, name)
+        ctx.claim("the sample mean is near 0", source="law of large numbers",
+                  measured=abs(x.mean()), expected=3 / n**0.5, op="<=")
 
-    run = run_experiment("mine.mean")      # an ExperimentRun with its claims
+Run it from Python, ``run_experiment("mine.mean", mode="quick")`` (an
+:class:`ExperimentRun` with its claims), or from the command line by naming the
+module in ``SCIDDM_EXPERIMENTS`` (comma-separated modules)::
+
+    SCIDDM_EXPERIMENTS=mypkg.experiments sciddm list
+    SCIDDM_EXPERIMENTS=mypkg.experiments sciddm reproduce mine --out my-results
+
+An installed package can instead declare the module in the entry-point group
+``sciddm.experiments`` of its ``pyproject.toml``::
+
+    [project.entry-points."sciddm.experiments"]
+    mypkg = "mypkg.experiments"
+
+A claim that does not hold is reported, never raised; an exception inside an
+experiment marks it ``"error"`` in the report and the run goes on.
 
 Public names
 ------------

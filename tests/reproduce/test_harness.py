@@ -174,6 +174,31 @@ def test_default_folders_latest_and_plain_progress(tmp_path):
         assert (r / "report.md").exists() and (r / "report.html").exists()
     assert (results / "latest").resolve() == (tmp_path / outs[1]).resolve()
     assert _counts(tmp_path) == {"toy.first": 2, "other.solo": 2}
+    # --resume without --out continues results/latest: the same names, nothing re-run
+    done = run_bounded(
+        _sciddm("reproduce", "--resume", "--quiet"), timeout=180, env=env, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    assert "2 reused" in done.stdout and outs[1].name in done.stdout
+    assert _counts(tmp_path) == {"toy.first": 2, "other.solo": 2}
+    assert len([p for p in results.iterdir() if p.name != "latest"]) == 2
+
+
+def test_reproduce_imports_only_the_experiment_modules_it_runs(tmp_path):
+    code = (
+        "import sys\n"
+        "from sciddm.cli import main\n"
+        "rc = main(['reproduce', 'sensitivity.hypercube', '--quiet', '--out', 'o'])\n"
+        "mods = sorted(m for m in sys.modules if m.startswith('sciddm.reproduce.')\n"
+        "              and not m.rsplit('.', 1)[1].startswith('_'))\n"
+        "print(rc, mods)\n"
+    )
+    env = _env(tmp_path)
+    del env["SCIDDM_EXPERIMENTS"]
+    done = run_bounded([sys.executable, "-c", code], timeout=300, env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "0 ['sciddm.reproduce.sensitivity']"
+    assert json.loads((tmp_path / "o" / "run.json").read_text())["status"] == "complete"
 
 
 def test_user_experiments_in_list(tmp_path):
