@@ -8,15 +8,14 @@ sensitivity.hypercube``, above the experiments' own bars. Elsewhere (CI logs,
 
 from __future__ import annotations
 
-import contextlib
+import logging
 import sys
-from collections.abc import Iterator
 from typing import Any
 
 from sciddm._core.progress import plain_progress
 from sciddm.reproduce._registry import ExperimentRun
 
-__all__ = ["RunProgress"]
+__all__ = ["ConsoleLogHandler", "RunProgress"]
 
 
 def outcome(run: ExperimentRun) -> str:
@@ -85,13 +84,20 @@ class RunProgress:
             self._bar.close()
             self._bar = None
 
-    @contextlib.contextmanager
-    def logging_redirected(self) -> Iterator[None]:
-        """Route console log records through tqdm, so that they do not break the bar."""
-        if self._bar is None:
-            yield
-            return
-        from tqdm.contrib.logging import logging_redirect_tqdm
+    def write(self, text: str) -> None:
+        """Write a line without breaking the bar."""
+        self._line(text)
 
-        with logging_redirect_tqdm():
-            yield
+
+class ConsoleLogHandler(logging.Handler):
+    """Log records on the console through :class:`RunProgress` (above its bar)."""
+
+    def __init__(self, progress: RunProgress, level: int = logging.WARNING) -> None:
+        super().__init__(level)
+        self.progress = progress
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.progress.write(self.format(record))
+        except Exception:  # pragma: no cover - logging must never raise
+            self.handleError(record)

@@ -37,7 +37,7 @@ from typing import Any, TextIO
 
 from sciddm import __version__
 from sciddm._core.io import atomic_write_text
-from sciddm.reproduce._console import RunProgress
+from sciddm.reproduce._console import ConsoleLogHandler, RunProgress
 from sciddm.reproduce._env import collect_environment
 from sciddm.reproduce._outdir import RECORDS
 from sciddm.reproduce._registry import (
@@ -163,14 +163,14 @@ class _FirstLine(logging.Formatter):
 
 
 @contextmanager
-def _run_logging(out: Path) -> Iterator[logging.Handler]:
-    """Log everything (INFO and up, warnings included) to the run's log file."""
+def _run_logging(out: Path, progress: RunProgress) -> Iterator[logging.Handler]:
+    """Log everything (INFO and up, warnings included) to the run's log file, and
+    warnings and errors (their first line) to the console."""
     root = logging.getLogger()
     fh = logging.FileHandler(out / LOG_NAME, encoding="utf-8")
     fh.setLevel(logging.INFO)
     fh.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    console = logging.StreamHandler(sys.stderr)
-    console.setLevel(logging.WARNING)
+    console = ConsoleLogHandler(progress, logging.WARNING)
     console.setFormatter(_FirstLine())
     old_level = root.level
     root.addHandler(fh)
@@ -375,10 +375,9 @@ def run_all(
     (s.out / "figures").mkdir(exist_ok=True)
     state = _Run(s, experiments, stream)
     progress = RunProgress(len(s.names), enabled=s.progress, stream=stream)
-    with _run_logging(s.out), _signals(state.on_signal):
+    with _run_logging(s.out, progress), _signals(state.on_signal):
         logger.info("sciddm reproduce: %s into %s", s.command, s.out)
-        with progress.logging_redirected():
-            code = state.loop(progress)
+        code = state.loop(progress)
     runs = {n: state.runs[n] for n in s.names if n in state.runs}
     report = s.out / "report.md"
     if code is not None:
@@ -399,6 +398,4 @@ def run_all(
     errors = [r.name for r in runs.values() if r.status == "error"]
     reused = f" ({len(state.reused)} reused)" if state.reused else ""
     line = f"{len(runs)} experiment(s){reused}, {n_hold}/{n_claims} claims hold; report: {report}"
-    if errors:
-        line += f"; errors in {', '.join(errors)} (tracebacks in {s.out / LOG_NAME})"
     return (1 if errors else 0), runs, line
