@@ -182,6 +182,26 @@ def _check_device(device: str) -> None:
             )
 
 
+def _select(tokens: Sequence[str], *, demo: bool) -> tuple[list[str], dict[str, Any]]:
+    """The names to run and the catalog they come from.
+
+    Explicit names are looked up in the manifest, so that only their modules
+    are imported; the demo set, "everything", and a name the manifest does not
+    know (a stale manifest) are decided by the live registry.
+    """
+    from sciddm.reproduce._catalog import SelectionError, catalog, select
+
+    live = demo or not tokens
+    entries, from_manifest = catalog(live=live)
+    try:
+        return select(tokens, entries, demo=demo), entries
+    except SelectionError:
+        if live or not from_manifest:
+            raise
+    entries, _ = catalog(live=True)
+    return select(tokens, entries, demo=demo), entries
+
+
 def _load_experiments(names: Sequence[str], entries: dict[str, Any]) -> dict[str, Any]:
     """Import only the modules of ``names`` and return their registered experiments."""
     import importlib
@@ -207,7 +227,7 @@ def _load_experiments(names: Sequence[str], entries: dict[str, Any]) -> dict[str
 def _cmd_reproduce(args: argparse.Namespace, argv: Sequence[str]) -> int:
     import shlex
 
-    from sciddm.reproduce._catalog import SelectionError, catalog, select
+    from sciddm.reproduce._catalog import SelectionError
     from sciddm.reproduce._outdir import OutDirError, check_out_dir, new_run_dir, point_latest
 
     _check_numbers(args)
@@ -218,8 +238,7 @@ def _cmd_reproduce(args: argparse.Namespace, argv: Sequence[str]) -> int:
     tokens = list(args.names) or list(prev.get("names") or [])
     _check_device(device)
     try:
-        entries, _ = catalog()
-        names = select(tokens, entries, demo=mode == "demo")
+        names, entries = _select(tokens, demo=mode == "demo")
     except (ImportError, SelectionError) as exc:
         raise _UsageError(str(exc)) from exc
     experiments = _load_experiments(names, entries)

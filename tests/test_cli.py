@@ -191,3 +191,22 @@ def test_train_discrete_forwards_options(monkeypatch):
     monkeypatch.setitem(sys.modules, "sciddm.discrete.train", fake)
     assert cli.main(["train-discrete", "--data", "nci", "--steps", "3"]) == 0
     assert seen["argv"] == ["--data", "nci", "--steps", "3"]
+
+
+def test_stale_manifest_falls_back_to_the_registry(toy_registry, tmp_path, monkeypatch, capsys):
+    from sciddm.reproduce import _catalog
+
+    stale = tmp_path / "manifest.json"
+    entry = {"name": "toy.one", "module": __name__, "description": "old", "demo": False}
+    stale.write_text(json.dumps({"format": 1, "experiments": [entry]}))
+    monkeypatch.setattr(_catalog, "MANIFEST_PATH", stale)
+    monkeypatch.setattr(reg, "load_builtin_experiments", lambda: None)
+    assert cli.main(["list"]) == 0
+    assert "old" in capsys.readouterr().out  # `sciddm list` trusts the manifest
+    # the demo set and names the manifest does not know come from the live registry
+    out = tmp_path / "demo"
+    assert cli.main(["reproduce", "--demo", "--quiet", "--out", str(out)]) == 0
+    assert json.loads((out / "run.json").read_text())["names"] == ["toy.demo"]
+    out = tmp_path / "named"
+    assert cli.main(["reproduce", "other.two", "--quiet", "--out", str(out)]) == 1
+    assert json.loads((out / "run.json").read_text())["names"] == ["other.two"]

@@ -171,15 +171,16 @@ def entry_of(exp: Any, timing: Mapping[str, Any] | None = None) -> CatalogEntry:
     )
 
 
-def catalog(*, plugins: bool = True) -> tuple[dict[str, CatalogEntry], bool]:
+def catalog(*, plugins: bool = True, live: bool = False) -> tuple[dict[str, CatalogEntry], bool]:
     """Every known experiment, sorted by name, and whether the manifest was used.
 
     Built-in experiments come from the manifest (nothing is imported); without a
-    readable manifest the built-in modules are imported instead. With
+    readable manifest, or with ``live``, the built-in modules are imported and
+    the registry decides (keeping the manifest's measured times). With
     ``plugins`` the user's modules are imported; every experiment registered in
     this process is added.
     """
-    entries = manifest_entries()
+    entries = None if live else manifest_entries()
     out: dict[str, CatalogEntry] = dict(entries or {})
     if entries is None:
         from sciddm.reproduce._registry import load_builtin_experiments
@@ -190,8 +191,11 @@ def catalog(*, plugins: bool = True) -> tuple[dict[str, CatalogEntry], bool]:
     # whatever this process has registered (the user's modules, a script that
     # registers experiments and then calls sciddm.cli.main) joins the manifest
     registry = sys.modules.get("sciddm.reproduce._registry")
+    times = (manifest_entries() or {}) if entries is None else {}
     for name, exp in getattr(registry, "_REGISTRY", {}).items():
-        out.setdefault(name, entry_of(exp))
+        if name not in out:
+            t = times.get(name)
+            out[name] = entry_of(exp, t.to_dict() if t is not None else None)
     return dict(sorted(out.items())), entries is not None
 
 
