@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import os
 import sys
@@ -210,3 +211,35 @@ def test_stale_manifest_falls_back_to_the_registry(toy_registry, tmp_path, monke
     out = tmp_path / "named"
     assert cli.main(["reproduce", "other.two", "--quiet", "--out", str(out)]) == 1
     assert json.loads((out / "run.json").read_text())["names"] == ["other.two"]
+
+
+def test_resume_reuses_only_matching_records(toy_registry, tmp_path, monkeypatch, capsys):
+    from sciddm.reproduce import _runner
+
+    calls = []
+
+    @reg.register("toy.count", description="counts", quick={"k": 1}, full={"k": 2})
+    def count(ctx):
+        calls.append((ctx.mode, ctx.seed, ctx.params["k"]))
+        ctx.claim("k", source="toy", measured=ctx.params["k"], expected=0.0, op=">=")
+
+    out = str(tmp_path / "o")
+    base = ["reproduce", "toy.count", "--quiet", "--out", out]
+    assert cli.main(base) == 0
+    assert cli.main([*base, "--resume"]) == 0  # same everything: reused
+    assert calls == [("quick", 0, 1)]
+    assert cli.main([*base, "--resume", "--seed", "1"]) == 0  # another seed: run again
+    assert cli.main([*base, "--resume", "--seed", "1", "--full"]) == 0  # another mode
+    assert calls == [("quick", 0, 1), ("quick", 1, 1), ("full", 1, 2)]
+    toy_registry["toy.count"] = dataclasses.replace(toy_registry["toy.count"], full={"k": 3})
+    assert cli.main([*base, "--resume", "--seed", "1", "--full"]) == 0  # other params
+    version = _runner.__version__
+    monkeypatch.setattr(_runner, "__version__", "999")
+    assert cli.main([*base, "--resume", "--seed", "1", "--full"]) == 0  # another version
+    assert calls[3:] == [("full", 1, 3), ("full", 1, 3)]
+    monkeypatch.setattr(_runner, "__version__", version)
+    # --resume with nothing else given keeps the earlier run's names, mode and seed
+    assert cli.main(["reproduce", "--resume", "--quiet", "--out", out]) == 0
+    assert len(calls) == 5
+    assert json.loads((tmp_path / "o" / "run.json").read_text())["reused"] == ["toy.count"]
+    assert "1 reused" in capsys.readouterr().out.splitlines()[-1]

@@ -91,7 +91,8 @@ def _time(names: Sequence[str], mode: str, n_jobs: int) -> dict[str, float]:
             run = run_experiment(
                 reg[name], mode=mode, n_jobs=n_jobs, figure_dir=Path(tmp) / "figures"
             )
-            out[name] = round(run.seconds, 1)
+            if run.status == "ok":  # a skipped or failed run says nothing about its time
+                out[name] = round(run.seconds, 1)
             print(
                 f"[manifest] {mode} {i}/{len(names)} {name}: {run.seconds:.1f} s ({run.status})",
                 file=sys.stderr,
