@@ -46,10 +46,10 @@ def _as_list(sequences: Any, name: str = "sequences") -> list[str]:
     if sequences is None or isinstance(sequences, (bytes, bytearray)) or is_sparse(sequences):
         raise TypeError(f"`{name}` must be {what}, got {type(sequences).__name__}")
     dtype = getattr(sequences, "dtype", None)
-    if dtype is not None and getattr(dtype, "kind", "U") not in "UO":
+    if dtype is not None and not (isinstance(dtype, np.dtype) and dtype.kind in "UO"):
         raise TypeError(
-            f"`{name}` must be {what}, got an array of {dtype}; token or base codes must be "
-            "decoded to strings first (e.g. decode_dna for encode_dna codes)"
+            f"`{name}` must be {what}, got a {type(sequences).__name__} of {dtype}; token or "
+            "base codes must be decoded to strings first (e.g. decode_dna for encode_dna codes)"
         )
     if not isinstance(sequences, Iterable):
         raise TypeError(f"`{name}` must be {what}, got {type(sequences).__name__}")
