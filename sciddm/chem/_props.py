@@ -54,10 +54,11 @@ PROPERTIES = (
     "max_ring_size",
 )
 
-#: Default number of molecules to compute below which a process pool is not used: the
-#: break-even batch size of a warm 2-process pool against one process, measured by
-#: ``benchmarks/bench_rewards.py`` (see its output; below it one process is faster).
-PARALLEL_THRESHOLD = 4000
+#: Default number of molecules to compute below which a process pool is not used, from
+#: the break-even measurement of ``benchmarks/bench_rewards.py``: on a shared 2-core
+#: machine a warm 2-process pool was slower than one process at every batch size up to
+#: 8000 molecules (0.6-0.95x in wall time), so smaller batches always run in one process.
+PARALLEL_THRESHOLD = 8000
 
 
 def _chem() -> Any:
