@@ -115,6 +115,9 @@ def fcd(smiles: Sequence[str], reference: Sequence[str], *, device: str = "cpu")
 
     gen = _valid_canonical(_batch(smiles))
     ref = _valid_canonical(_batch(reference, "reference"))
+    for name, valid in (("smiles", gen), ("reference", ref)):
+        if len(valid) < 2:
+            raise ValueError(f"`{name}` holds {len(valid)} valid molecule(s); the FCD needs 2")
     if not isinstance(device, str):
         raise TypeError(f"`device` must be a str such as 'cpu' or 'cuda', got {device!r}")
     mu1, s1 = gaussian_statistics(chemnet_activations(gen, device=device))

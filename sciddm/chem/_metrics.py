@@ -481,8 +481,7 @@ def fragment_similarity(smiles: Sequence[str], reference: Sequence[str]) -> floa
 def scaffold_similarity(smiles: Sequence[str], reference: Sequence[str]) -> float:
     """Scaf: cosine similarity of the Bemis-Murcko scaffold counts of two sets (MOSES).
 
-    As in MOSES's code, only scaffolds with at least two rings are counted; a set
-    with none of them gives NaN (as in MOSES).
+    As in MOSES's code, only scaffolds with at least two rings are counted.
 
     Parameters
     ----------
@@ -492,12 +491,13 @@ def scaffold_similarity(smiles: Sequence[str], reference: Sequence[str]) -> floa
     Returns
     -------
     float
-        In [0, 1], or NaN when a set has no scaffold of two rings or more.
+        In [0, 1].
 
     Raises
     ------
     ValueError
-        If either set holds no valid molecule.
+        If either set holds no valid molecule, or no scaffold of two rings or more
+        (where MOSES's code gives NaN).
 
     References
     ----------
@@ -514,7 +514,11 @@ def scaffold_similarity(smiles: Sequence[str], reference: Sequence[str]) -> floa
     ref = _valid_canonical(_batch(reference, "reference"))
     _need_valid(gen, "smiles", "Scaf")
     _need_valid(ref, "reference", "Scaf")
-    return cosine_similarity(scaffolds(gen), scaffolds(ref))
+    counts = {"smiles": scaffolds(gen), "reference": scaffolds(ref)}
+    for name, c in counts.items():
+        if not c:
+            raise ValueError(f"`{name}` has no scaffold of two rings or more; Scaf is undefined")
+    return cosine_similarity(counts["smiles"], counts["reference"])
 
 
 def filters_pass_rate(smiles: Sequence[str]) -> float:

@@ -59,6 +59,7 @@ PROPERTIES = (
 #: machine a warm 2-process pool was slower than one process at every batch size up to
 #: 8000 molecules (0.6-0.95x in wall time), so smaller batches always run in one process.
 PARALLEL_THRESHOLD = 8000
+MAX_JOBS = 256  # a sane upper guard on worker processes
 
 
 def _chem() -> Any:
@@ -161,12 +162,15 @@ def sa_score(smiles: str) -> float:
     Returns
     -------
     float
-        The SA score in [1, 10], or NaN for an invalid or empty SMILES.
+        The SA score in [1, 10].
 
     Raises
     ------
     TypeError
         If ``smiles`` is not a ``str``.
+    ValueError
+        If RDKit cannot parse it (batches of possibly invalid SMILES: use
+        :func:`molecule_properties`, which gives NaN and a ``valid`` mask).
 
     Notes
     -----
@@ -189,7 +193,9 @@ def sa_score(smiles: str) -> float:
     if not isinstance(smiles, str):
         raise TypeError(f"`smiles` must be a SMILES string (str), got {type(smiles).__name__}")
     mol = _parse(smiles)
-    return math.nan if mol is None else float(_sascorer().calculateScore(mol))
+    if mol is None:
+        raise ValueError(f"`smiles` is not a valid SMILES string: {smiles[:60]!r}")
+    return float(_sascorer().calculateScore(mol))
 
 
 def _compute(mol: Any, names: Iterable[str]) -> dict[str, float]:
@@ -475,7 +481,7 @@ def molecule_properties(
     names = tuple(dict.fromkeys(check_choice(p, "properties", PROPERTIES) for p in properties))
     if not names:
         raise ValueError("`properties` must name at least one property")
-    n_jobs = check_int(n_jobs, "n_jobs", lo=1)
+    n_jobs = check_int(n_jobs, "n_jobs", lo=1, hi=MAX_JOBS)
     threshold = check_int(parallel_threshold, "parallel_threshold", lo=1)
     if cache is not None and not isinstance(cache, PropertyCache):
         raise TypeError(f"`cache` must be a PropertyCache or None, got {type(cache).__name__}")

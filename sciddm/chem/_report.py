@@ -140,7 +140,9 @@ def reference_statistics(
         raise ValueError(f"`smiles` holds no valid molecule (of {len(seq)})")
     props = molecule_properties(valid, DIST_PROPERTIES, cache=cache)
     mu = sigma = None
-    if fcd or (fcd is None and _fcd_available()):
+    if fcd and len(valid) < 2:
+        raise ValueError(f"`smiles` holds {len(valid)} valid molecule(s); the FCD needs 2")
+    if fcd or (fcd is None and _fcd_available() and len(valid) >= 2):
         mu, sigma = gaussian_statistics(chemnet_activations(valid, device=device))
     return ReferenceStats(
         name=name,
@@ -312,7 +314,9 @@ def plot_property_histograms(report: MoleculeReport, *, axes: Any = None) -> Any
         w = report.wasserstein.get(name, math.nan)
         title = labels.get(name, name)
         ax.set_title(title if math.isnan(w) else f"{title} (W1 = {w:.3g})")
-    axes.ravel()[0].legend(fontsize=8)
+    first = axes.ravel()[0]
+    if first.get_legend_handles_labels()[0]:
+        first.legend(fontsize=8)
     return axes.ravel()
 
 

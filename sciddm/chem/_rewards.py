@@ -19,6 +19,7 @@ import numpy as np
 
 from sciddm._core.validation import check_choice, check_int, check_scalar
 from sciddm.chem._props import (
+    MAX_JOBS,
     PARALLEL_THRESHOLD,
     PropertyCache,
     _smiles_list,
@@ -163,7 +164,7 @@ class ChemReward:
             self.cache = PropertyCache() if cache else None
         else:
             raise TypeError(f"`cache` must be a bool or a PropertyCache, got {cache!r}")
-        self.n_jobs = check_int(n_jobs, "n_jobs", lo=1)
+        self.n_jobs = check_int(n_jobs, "n_jobs", lo=1, hi=MAX_JOBS)
         self.parallel_threshold = check_int(parallel_threshold, "parallel_threshold", lo=1)
         self.calls = 0
 
