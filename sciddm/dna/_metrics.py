@@ -38,6 +38,8 @@ __all__ = [
 ]
 
 MotifsLike = Motif | str | Sequence[Motif | str]
+MAX_SAMPLES = 100_000  # upper guards of approx_log_likelihood's Monte Carlo size
+MAX_TOKENS = 100_000_000
 
 
 class _Tokenizer(Protocol):
@@ -372,7 +374,8 @@ def approx_log_likelihood(
     sequences : str, list of str, or int array / LongTensor (n, L) of token ids
         Equal-length sequences.
     n_samples : int, default 32
-        Monte Carlo draws of (t, mask) per sequence.
+        Monte Carlo draws of (t, mask) per sequence (at most 100,000, and at most
+        1e8 tokens in all).
     tokenizer : object with ``encode_batch``, optional
         Turns strings into ids; defaults to ``model.tokenizer`` or, for DNA strings,
         A, C, G, T -> 0, 1, 2, 3.
@@ -430,11 +433,16 @@ def approx_log_likelihood(
     """
     from sciddm.discrete import evaluate_nelbo
 
-    n_samples = check_int(n_samples, "n_samples", lo=1)
+    n_samples = check_int(n_samples, "n_samples", lo=1, hi=MAX_SAMPLES)
     batch_size = check_int(batch_size, "batch_size", lo=1)
     g = as_generator(rng)
     ids = _ids_iv(model, sequences, tokenizer)
     n, length = ids.shape
+    if n * n_samples * length > MAX_TOKENS:
+        raise ValueError(
+            f"`n_samples` = {n_samples} copies of the {n} x {length} tokens of `sequences` "
+            f"exceed {MAX_TOKENS:.0e} tokens; lower `n_samples` or score in chunks"
+        )
     tiled = np.tile(ids, (n_samples, 1))  # row r is sequence r % n
     res = evaluate_nelbo(model, tiled, n_repeats=1, batch_size=batch_size, rng=g)
     per = np.asarray(res.nelbo, dtype=np.float64).reshape(n_samples, n)

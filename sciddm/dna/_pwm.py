@@ -220,7 +220,7 @@ def _resolve(matrix_id: str, release: str) -> str:
     names = {f"{b}.{v}": n for b, v, n in table}
     suggestions = by_name + [f"{c} ({names[c]})" for c in close]
     hint = "; close matches: " + ", ".join(suggestions) if suggestions else ""
-    raise ValueError(f"unknown JASPAR matrix ID {matrix_id!r} in {release}{hint}")
+    raise ValueError(f"`matrix_id` {matrix_id!r} is an unknown JASPAR matrix ID in {release}{hint}")
 
 
 @functools.lru_cache(maxsize=256)
@@ -279,7 +279,7 @@ def load_jaspar(
     >>> load_jaspar("MA0114.9")
     Traceback (most recent call last):
     ...
-    ValueError: unknown JASPAR matrix ID 'MA0114.9' in JASPAR2026; close matches: MA0114.5 (HNF4A), ...
+    ValueError: `matrix_id` 'MA0114.9' is an unknown JASPAR matrix ID in JASPAR2026; close matches: MA0114.5 (HNF4A), ...
     """
     if not isinstance(matrix_id, str):
         raise TypeError(

@@ -131,10 +131,10 @@ def test_occurrences_and_reward():
 
 def test_bad_inputs():
     with pytest.raises(
-        ValueError, match=r"unknown JASPAR matrix ID 'MA0114\.99'.*close matches: MA0114"
+        ValueError, match=r"'MA0114\.99' is an unknown JASPAR matrix ID.*close matches: MA0114"
     ):
         load_jaspar("MA0114.99")
-    with pytest.raises(ValueError, match=r"unknown JASPAR matrix ID 'FOXA2'.*MA0047"):
+    with pytest.raises(ValueError, match=r"'FOXA2' is an unknown JASPAR matrix ID.*MA0047"):
         load_jaspar("FOXA2")
     with pytest.raises(ValueError, match="`reduce` must be one of"):
         pwm_scores(["ACGT"], "MA0114.4", reduce="mean")
