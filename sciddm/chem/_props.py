@@ -352,6 +352,13 @@ class MoleculeProperties(Result):
         Whether RDKit parsed each input.
     values : dict of str -> ndarray of float64
         One array per requested property; see :data:`PROPERTIES`.
+
+    Examples
+    --------
+    >>> from sciddm.chem import molecule_properties
+    >>> p = molecule_properties(["CCO", "C1CC"], ["heavy_atoms"])
+    >>> p.valid.tolist(), p["heavy_atoms"][0]
+    ([True, False], np.float64(3.0))
     """
 
     smiles: list[str]

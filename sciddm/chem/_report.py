@@ -71,6 +71,13 @@ class ReferenceStats(Result):
     fcd_mu, fcd_sigma : ndarray or None
         Mean (512,) and covariance (512, 512) of the ChemNet activations; None when
         not computed (``fcd=False`` or ``fcd_torch`` missing).
+
+    Examples
+    --------
+    >>> from sciddm.chem import reference_statistics
+    >>> ref = reference_statistics(["CCO", "c1ccccc1"], name="toy", fcd=False)
+    >>> ref.name, ref.n_valid, ref.fcd_mu is None
+    ('toy', 2, True)
     """
 
     name: str
@@ -197,6 +204,13 @@ class MoleculeReport(Result):
     -----
     Metrics of a set without valid molecules (or without a reference, or with a
     single valid molecule for FCD) are NaN; every other value is finite.
+
+    Examples
+    --------
+    >>> from sciddm.chem import molecule_report
+    >>> rep = molecule_report(["CCO", "c1ccccc1", "C1CC"], ["CCO", "CCN"], fcd=False)
+    >>> round(rep.validity, 3), rep.row()["Novelty"]
+    (0.667, 0.5)
     """
 
     n: int

@@ -311,6 +311,18 @@ class LikelihoodEstimate(Result):
         Mean NELBO in bits divided by the sequence length.
     n_samples : int
         Monte Carlo draws per sequence.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sciddm.dna import approx_log_likelihood
+    >>> class Uniform:
+    ...     vocab_size, mask_id = 5, 4
+    ...     def __call__(self, x_t, t=None):
+    ...         return torch.zeros(*x_t.shape, 5).index_fill_(-1, torch.tensor([4]), -torch.inf)
+    >>> est = approx_log_likelihood(Uniform(), ["ACGT", "TTTT"], n_samples=8, rng=0)
+    >>> est.log_likelihood.shape, est.n_samples
+    ((2,), 8)
     """
 
     log_likelihood: np.ndarray
@@ -478,6 +490,13 @@ class SequenceReport(Result):
         :func:`reward_quantiles` of each named reward.
     bits_per_token : float
         MDLM bound under ``model`` (NaN without one).
+
+    Examples
+    --------
+    >>> from sciddm.dna import sequence_report
+    >>> rep = sequence_report(["ACGTACGT", "AAAACCCC"], rng=0)
+    >>> rep.n, rep.gc_mean, rep.hamming_diversity
+    (2, 0.5, 0.75)
     """
 
     n: int

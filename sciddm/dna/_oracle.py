@@ -179,6 +179,13 @@ class OracleFit(Result):
         Measured log-enrichment of split C.
     losses : dict of str -> ndarray
         Training loss of each step of each oracle.
+
+    Examples
+    --------
+    >>> from sciddm.dna import train_ars_oracles
+    >>> fit = train_ars_oracles(n_train=200, n_test=100, epochs=1, channels=4, rng=0)
+    >>> sorted(fit.pearson), len(fit.test_sequences), len(fit.losses["guidance"])
+    (['evaluation', 'guidance'], 100, 2)
     """
 
     guidance: ArsOracle

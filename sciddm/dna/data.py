@@ -77,6 +77,13 @@ class ArsLibrary(Result):
     -----
     The median used for centring is computed once over all 603,569 variants, so a
     ``limit``-ed read has the same values as the head of the full one.
+
+    Examples
+    --------
+    >>> from sciddm.dna import read_ars
+    >>> ars = read_ars(limit=2)
+    >>> len(ars), ars.length, ars.total_ct.tolist()
+    (2, 150, [666, 292])
     """
 
     sequences: list[str]
