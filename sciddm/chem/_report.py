@@ -344,9 +344,13 @@ def _reference_iv(
                 "reference_statistics(..., fcd=True)"
             )
         return reference
-    return reference_statistics(
-        _smiles_list(reference, "reference", allow_str=False), fcd=fcd, device=device
-    )
+    seq = _smiles_list(reference, "reference", allow_str=False)
+    n_valid = len(_valid_canonical(seq))
+    if not n_valid:
+        raise ValueError(f"`reference` holds no valid molecule (of {len(seq)})")
+    if fcd and n_valid < 2:
+        raise ValueError("`reference` needs at least 2 valid molecules for the FCD")
+    return reference_statistics(seq, fcd=fcd, device=device)
 
 
 def _set_metrics(
