@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from sciddm._core.results import Result
 from sciddm._core.rng import SeedLike, as_generator
@@ -22,6 +23,8 @@ from sciddm.dna._pwm import Motif, _as_motifs, motif_occurrences
 from sciddm.dna._seq import N_POLICIES, _as_list, _encode
 
 if TYPE_CHECKING:  # pragma: no cover
+    import torch
+
     from sciddm.discrete import Denoiser
 
 __all__ = [
@@ -47,7 +50,7 @@ class _Tokenizer(Protocol):
 
 
 def reward_quantiles(
-    rewards: Any, quantiles: Sequence[float] = (0.1, 0.5, 0.9)
+    rewards: ArrayLike, quantiles: Sequence[float] = (0.1, 0.5, 0.9)
 ) -> dict[str, float]:
     """Mean and quantiles of a reward array (keys ``"mean"``, ``"q10"``, ``"q50"`` ...).
 
@@ -369,7 +372,7 @@ def _ids_iv(model: Any, sequences: Any, tokenizer: _Tokenizer | None) -> np.ndar
 
 def approx_log_likelihood(
     model: Denoiser,
-    sequences: Any,
+    sequences: str | Sequence[str] | np.ndarray | torch.Tensor,
     *,
     n_samples: int = 32,
     tokenizer: _Tokenizer | None = None,

@@ -653,7 +653,7 @@ class MotifReward:
 
     def __init__(
         self,
-        motifs: Any,
+        motifs: Motif | str | Sequence[Motif | str] | Mapping[Motif | str, float],
         *,
         reduce: str = "max",
         gc_target: float | None = None,

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from sciddm._core.validation import check_array, check_choice, check_int, is_sparse
 
@@ -150,7 +151,7 @@ def encode_dna(
     return _encode(_as_list(sequences), n_policy=n_policy, pad=bool(pad))
 
 
-def decode_dna(codes: Any) -> list[str]:
+def decode_dna(codes: ArrayLike) -> list[str]:
     """Inverse of :func:`encode_dna`: strings from a code array (padding dropped).
 
     Parameters
@@ -217,8 +218,11 @@ def reverse_complement(sequence: str) -> str:
     """
     if not isinstance(sequence, str):
         raise TypeError(f"`sequence` must be a DNA string (str), got {type(sequence).__name__}")
-    if sequence:
-        _encode([sequence], n_policy="neutral", pad=True, name="sequence")
+    bad = next((j for j, ch in enumerate(sequence) if ch not in "ACGTNacgtn"), None)
+    if bad is not None:
+        raise ValueError(
+            f"`sequence` has {sequence[bad]!r} at position {bad}; only A, C, G, T, N are allowed"
+        )
     return sequence[::-1].translate(_COMP)
 
 
