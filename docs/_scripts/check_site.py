@@ -50,6 +50,7 @@ PAGES = (
     ("api-lewis-weights", "api/generated/sciddm.sensitivity.lewis_weights.html"),
     ("api-gaussian-denoiser", "api/generated/sciddm.diffusion.GaussianDenoiser.html"),
     ("api-fit-scaling-law", "api/generated/sciddm.ambient.fit_scaling_law.html"),
+    ("reproducing", "reproducing/index.html"),
 )
 #: Pages that must show at least one rendered equation.
 MATH_PAGES = {"landing", "tutorial", "theory", "api-lewis-weights", "api-fit-scaling-law"}

@@ -69,6 +69,11 @@ def _skip_member(
     return None
 
 
+def _drop_object_base(app: Sphinx, name: str, obj: Any, options: Any, bases: list[Any]) -> None:
+    """``Bases: object`` says nothing: show only real base classes."""
+    bases[:] = [b for b in bases if b is not object]
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     # sphinx-mathjax-offline copies MathJax 3 into _static/mathjax when the build
     # finishes; its own setup() does not declare parallel safety, so run it from here.
@@ -76,5 +81,6 @@ def setup(app: Sphinx) -> dict[str, Any]:
     offline.setup(app)
     app.connect("config-inited", _generate, priority=900)
     app.connect("autodoc-skip-member", _skip_member)
+    app.connect("autodoc-process-bases", _drop_object_base)
     app.add_css_file("sciddm.css")
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

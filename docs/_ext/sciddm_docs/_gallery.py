@@ -35,7 +35,7 @@ def _leastsquares(ax: Any) -> None:
     pts = sample_volume(basis, 20, rng=0).points[:, 0]
     ax.plot(pts, np.zeros_like(pts), "|", color="C3", ms=14, mew=1.5, label="volume-sampled design")
     ax.set_xlabel("$x$")
-    ax.set_ylim(-0.1, None)
+    ax.set_ylim(-0.1, 2.0)  # rho grows like 1/sqrt(1 - x^2) near the endpoints
     ax.legend(fontsize=7, loc="upper center")
 
 
