@@ -117,4 +117,11 @@ html_theme_options = {
     "secondary_sidebar_items": ["page-toc"],
 }
 html_context = {"default_mode": "light"}
-html_sidebars = {"index": [], "install": [], "changelog": []}
+html_sidebars = {
+    "index": [],
+    "install": [],
+    "changelog": [],
+    "conventions": [],
+    "scale_out": [],
+    "reproducing/index": [],
+}

@@ -137,19 +137,28 @@ def demo_section(src: Path) -> str:
         f"The documentation was built with a `sciddm reproduce --demo` run: **{hold} of "
         f"{len(claims)} claims hold**. A claim that does not hold is reported, not hidden.",
         "",
-        "| experiment | claim | source | measured | expected | holds |",
-        "| --- | --- | --- | --- | --- | --- |",
     ]
+    by_experiment: dict[str, list[dict[str, Any]]] = {}
     for c in claims:
-        tol = c.get("tolerance") or 0
-        expected = f"{c.get('op', '')} {_num(c.get('expected'))}" + (
-            f" ± {_num(tol)}" if tol else ""
-        )
-        lines.append(
-            f"| `{c.get('experiment')}` | {_cell(c.get('claim'))} | {_cell(c.get('source'))} "
-            f"| {_num(c.get('measured'))} | {_cell(expected)} | "
-            f"{'yes' if c.get('holds') else '**no**'} |"
-        )
+        by_experiment.setdefault(str(c.get("experiment")), []).append(c)
+    for name, rows in by_experiment.items():
+        lines += [
+            f"**[`{name}`](#{_anchor(name)})**",
+            "",
+            "| claim (source) | measured | expected | holds |",
+            "| --- | --- | --- | --- |",
+        ]
+        for c in rows:
+            tol = c.get("tolerance") or 0
+            expected = f"{c.get('op', '')} {_num(c.get('expected'))}" + (
+                f" ± {_num(tol)}" if tol else ""
+            )
+            lines.append(
+                f"| {_cell(c.get('claim'))} (*{_cell(c.get('source'))}*) "
+                f"| {_num(c.get('measured'))} | {_cell(expected)} | "
+                f"{'yes' if c.get('holds') else '**no**'} |"
+            )
+        lines.append("")
     figures = sorted((Path(demo) / "figures").glob("*.png"))
     if figures:
         figdir.mkdir(parents=True, exist_ok=True)
