@@ -31,6 +31,8 @@ PENDING = {
 @pytest.fixture(scope="module")
 def ext():
     """The page generators of docs/_ext, importable as ``sciddm_docs``."""
+    for module in ("sphinx", "jupytext", "nbformat"):  # the `docs` extra
+        pytest.importorskip(module)
     sys.path.insert(0, str(DOCS / "_ext"))
     try:
         yield importlib.import_module("sciddm_docs")

@@ -36,6 +36,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+
+pytest.importorskip("numpydoc")  # the `docs` extra
 from numpydoc.docscrape import NumpyDocString
 
 import sciddm
