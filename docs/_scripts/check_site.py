@@ -48,12 +48,13 @@ PAGES = (
     ("tutorial", "tutorials/03_gaussian_score.html"),
     ("theory", "theory/22_lp_sensitivities.html"),
     ("api-lewis-weights", "api/generated/sciddm.sensitivity.lewis_weights.html"),
-    ("api-gaussian-denoiser", "api/generated/sciddm.diffusion.GaussianDenoiser.html"),
+    ("api-noisy-gaussian-mixture", "api/generated/sciddm.ambient.NoisyGaussianMixture.html"),
+    ("api-allocate", "api/generated/sciddm.equitable.allocate.html"),
     ("api-fit-scaling-law", "api/generated/sciddm.ambient.fit_scaling_law.html"),
     ("reproducing", "reproducing/index.html"),
 )
 #: Pages that must show at least one rendered equation.
-MATH_PAGES = {"landing", "tutorial", "theory", "api-lewis-weights", "api-fit-scaling-law"}
+MATH_PAGES = {name for name, _ in PAGES if name != "reproducing"}
 #: Pages that must show at least one image (a figure of the page itself).
 FIGURE_PAGES = {"landing", "tutorial"}
 
@@ -444,6 +445,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no Chromium at {args.chromium}: apt-get install -y chromium", file=sys.stderr)
         return 2
     args.screenshots.mkdir(parents=True, exist_ok=True)
+    for old in args.screenshots.glob("*.png"):  # screenshots of an earlier page list
+        old.unlink()
     print(f"links: crawling {root}")
     problems, n_links = check_links(root)
     print(f"  {n_links} local links checked, {len(problems)} problem(s)")
