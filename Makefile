@@ -53,7 +53,7 @@ DOCS_ENV    := PYTHONPATH=$(CURDIR) OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS
 
 docs: $(STAMP)
 	rm -rf docs/_build/demo
-	$(DOCS_ENV) MPLBACKEND=Agg $(BIN)/sciddm reproduce --demo --quiet --out docs/_build/demo
+	$(DOCS_ENV) MPLBACKEND=Agg $(BIN)/sciddm reproduce --demo --n-jobs 2 --quiet --out docs/_build/demo
 	$(DOCS_ENV) SCIDDM_DOCS_EXECUTE=1 SCIDDM_DOCS_DEMO=$(CURDIR)/docs/_build/demo \
 	  $(SPHINXBUILD) -d docs/_build/doctrees docs docs/_build/html
 
