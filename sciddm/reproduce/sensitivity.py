@@ -12,18 +12,20 @@ from typing import Any
 import numpy as np
 
 from sciddm.reproduce import Context, register, run_sweep
-from sciddm.sensitivity._instances import (
+from sciddm.sensitivity import (
     diabetes_design,
+    embedding_distortion,
     gaussian_matrix,
     heavy_tailed_matrix,
     heavy_tailed_regression,
     hypercube_matrix,
+    leverage_scores,
+    lewis_weights,
+    lp_regression,
+    lp_sensitivities,
+    row_scores,
+    sample_rows,
 )
-from sciddm.sensitivity._leverage import leverage_scores
-from sciddm.sensitivity._lewis import lewis_weights
-from sciddm.sensitivity._regression import _irls, _lp_l1, embedding_distortion
-from sciddm.sensitivity._sampling import row_scores, sample_rows
-from sciddm.sensitivity._sensitivity import lp_sensitivities
 
 SOURCE = "Woodruff & Yasuda, Sharper Bounds for lp Sensitivity Sampling, ICML 2023"
 METHODS = ("uniform", "leverage", "root-leverage", "lewis", "sensitivity")
@@ -39,10 +41,8 @@ def _objective(A: np.ndarray, b: np.ndarray, x: np.ndarray, p: float) -> float:
     return float(np.sum(np.abs(A @ x - b) ** p))
 
 
-def _solve(A: np.ndarray, b: np.ndarray, p: float, w: np.ndarray | None = None) -> np.ndarray:
-    if p == 1.0:
-        return _lp_l1(A, b, w)
-    return _irls(A, b, p, w=w, tol=1e-13, max_iter=200)[0]
+def _solve(A: np.ndarray, b: np.ndarray, p: float) -> np.ndarray:
+    return lp_regression(A, b, p, tol=1e-13, max_iter=200).coef
 
 
 def _curve_cell(
@@ -382,7 +382,7 @@ def hypercube(ctx: Context) -> None:
 def lewis_convergence(ctx: Context) -> None:
     import warnings
 
-    from sciddm._core.validation import ConvergenceWarning
+    from sklearn.exceptions import ConvergenceWarning
 
     P = ctx.params
     A = (

@@ -212,95 +212,130 @@ def lewis_weights(
     max_iter = check_int(max_iter, "max_iter", lo=1)
     if step is not None:
         step = check_scalar(step, "step", lo=0, hi=2, closed="neither")
-    n, d = A.shape
-    bs = _check_block_size(block_size, d)
+    bs = _check_block_size(block_size, A.shape[1])
+    if sketch_size is not None:
+        sketch_size = check_int(sketch_size, "sketch_size", lo=1)
     g = as_generator(rng)
-    lev_method = "sketch" if method == "sketch" else "exact"
-    sketch_seed = seed_from(g)
     if step is not None:
         eta = step
     elif method == "fixed-point":
         eta = 1.0
     else:
         eta = 4.0 / (p + 2.0)
-
-    def leverage(scale: np.ndarray | None) -> tuple[np.ndarray, int]:
-        # a fixed seed per call: the sketched map is the same at every iteration
-        return _weighted_leverage(
-            A,
-            scale,
-            method=lev_method,
-            block_size=bs,
-            rng=np.random.default_rng(sketch_seed),
-            sketch_size=sketch_size,
-        )
-
-    tau, rank = leverage(None)
-    live = tau > 0
+    it = _LewisIteration(A, p, eta, bs, "sketch" if method == "sketch" else "exact",
+                         seed_from(g), sketch_size)  # fmt: skip
     if p == 2.0:
-        return tau
-    logw = np.full(n, -np.inf)
-    logw[live] = np.log(tau[live])  # one leverage pass = the first iterate from w = 1
-    c = 0.5 - 1.0 / p
-    changes: list[float] = []
-    converged = False
-    stalled = False
-    fused = lev_method == "exact"
-    G: np.ndarray | None = None
-    shift = 0.0
-    if fused:
-        shift = float(np.max(c * logw[live]))
-        G = gram(A, row_scale=_scale(logw, live, c, shift), block_size=bs)
-    for _it in range(max_iter):
-        lw = logw[live]
-        new_full = None
-        if fused and G is not None:
-            out = _fused_pass(A, logw, live, G, c=c, eta=eta, p=p, shift=shift, block_size=bs)
-            if out is None:
-                fused = False  # ill-conditioned or rank-deficient: the general path
-            else:
-                new_full, G = out
-        if new_full is None:
-            z = c * lw
-            scale = np.zeros(n)
-            # leverage is invariant to a global scale: subtract the max (no overflow)
-            scale[live] = np.exp(np.maximum(z - z.max(), -700.0))
-            tau_s, rank = leverage(scale)
-            t = np.maximum(tau_s[live], 1e-300)
-            log_t = (1.0 - p / 2.0) * lw + (p / 2.0) * np.log(t)
-            new = (1.0 - eta) * lw + eta * log_t
-        else:
-            new = new_full[live]
-        change = float(np.max(np.abs(new - lw)))
-        logw[live] = new
-        changes.append(change)
-        if change <= tol:
-            converged = True
-            break
-        if len(changes) > 20 and change >= 0.99 * changes[-11]:
-            stalled = True
-            break
-    w = np.zeros(n)
+        return it.tau0
+    changes, converged, stalled = it.run(tol, max_iter)
+    w = np.zeros(A.shape[0])
     with np.errstate(over="ignore"):
-        w[live] = np.exp(logw[live])
+        w[it.live] = np.exp(it.logw[it.live])
     logger.debug(
         "Lewis weights p=%g: %d iterations, last change %.3g", p, len(changes), changes[-1]
     )
+    _warn(p, method, tol, max_iter, changes, converged, stalled, float(w.sum()), it.rank)
+    return w
+
+
+def _warn(
+    p: float, method: str, tol: float, max_iter: int, changes: list[float], converged: bool,
+    stalled: bool, total: float, rank: int,
+) -> None:  # fmt: skip
+    """The ConvergenceWarning of :func:`lewis_weights`, if one is due."""
     if stalled:
         warn_convergence(
             f"Lewis weights (p={p:g}, method={method!r}) oscillate: the log-change "
             f"stopped decreasing at {changes[-1]:.3g} (use method='damped')",
             "max_iter",
+            stacklevel=4,
         )
     elif not converged:
         warn_convergence(
             f"Lewis weights (p={p:g}) did not reach tol={tol:g} in {max_iter} iterations "
             f"(last change {changes[-1]:.3g})",
             "max_iter",
+            stacklevel=4,
         )
-    elif method != "sketch" and abs(w.sum() - rank) > max(1e-6, 100 * tol) * max(rank, 1):
+    elif method != "sketch" and abs(total - rank) > max(1e-6, 100 * tol) * max(rank, 1):
         warn_convergence(
-            f"Lewis weights (p={p:g}) sum to {w.sum():.8g}, not rank(A) = {rank}",
+            f"Lewis weights (p={p:g}) sum to {total:.8g}, not rank(A) = {rank}",
             "max_iter",
+            stacklevel=4,
         )
-    return w
+
+
+class _LewisIteration:
+    """State of the damped log-space Lewis iteration over a (streamed) matrix."""
+
+    def __init__(
+        self, A: Any, p: float, eta: float, block_size: int, lev_method: str, sketch_seed: int,
+        sketch_size: int | None,
+    ) -> None:  # fmt: skip
+        self.A, self.p, self.eta, self.bs = A, p, eta, block_size
+        self.lev_method, self.sketch_seed, self.sketch_size = lev_method, sketch_seed, sketch_size
+        self.c = 0.5 - 1.0 / p
+        tau, self.rank = self.leverage(None)
+        self.tau0 = tau
+        self.live = tau > 0
+        self.logw = np.full(A.shape[0], -np.inf)
+        self.logw[self.live] = np.log(tau[self.live])  # the first iterate from w = 1
+        self.fused = lev_method == "exact"
+        self.G: np.ndarray | None = None
+        self.shift = 0.0
+
+    def leverage(self, scale: np.ndarray | None) -> tuple[np.ndarray, int]:
+        """Leverage scores of ``diag(scale) A`` (a fixed sketch seed for every call,
+        so that the sketched map is the same at every iteration)."""
+        return _weighted_leverage(
+            self.A,
+            scale,
+            method=self.lev_method,
+            block_size=self.bs,
+            rng=np.random.default_rng(self.sketch_seed),
+            sketch_size=self.sketch_size,
+        )
+
+    def step(self) -> float:
+        """One damped step; returns the largest change of ``log w``."""
+        live, lw = self.live, self.logw[self.live]
+        new_full = None
+        if self.fused and self.G is not None:
+            out = _fused_pass(
+                self.A, self.logw, live, self.G, c=self.c, eta=self.eta, p=self.p,
+                shift=self.shift, block_size=self.bs,
+            )  # fmt: skip
+            if out is None:
+                self.fused = False  # ill-conditioned or rank-deficient: the general path
+            else:
+                new_full, self.G = out
+        if new_full is None:
+            z = self.c * lw
+            scale = np.zeros(self.A.shape[0])
+            # leverage is invariant to a global scale: subtract the max (no overflow)
+            scale[live] = np.exp(np.maximum(z - z.max(), -700.0))
+            tau_s, self.rank = self.leverage(scale)
+            t = np.maximum(tau_s[live], 1e-300)
+            log_t = (1.0 - self.p / 2.0) * lw + (self.p / 2.0) * np.log(t)
+            new = (1.0 - self.eta) * lw + self.eta * log_t
+        else:
+            new = new_full[live]
+        change = float(np.max(np.abs(new - lw)))
+        self.logw[live] = new
+        return change
+
+    def run(self, tol: float, max_iter: int) -> tuple[list[float], bool, bool]:
+        """Iterate until the change is below ``tol``; (changes, converged, stalled)."""
+        if self.fused:
+            lw = self.logw[self.live]
+            self.shift = float(np.max(self.c * lw))
+            scale = _scale(self.logw, self.live, self.c, self.shift)
+            self.G = gram(self.A, row_scale=scale, block_size=self.bs)
+        changes: list[float] = []
+        for _ in range(max_iter):
+            change = self.step()
+            changes.append(change)
+            if change <= tol:
+                return changes, True, False
+            if len(changes) > 20 and change >= 0.99 * changes[-11]:
+                return changes, False, True
+        return changes, False, False
