@@ -1,17 +1,20 @@
-"""One-dimensional orthonormal families and exact sampling from φ_k² dμ.
+r"""One-dimensional orthonormal families and exact sampling from :math:`p_k^2\,d\mu`.
 
-Every family is orthonormal in L²(μ) for its probability measure μ and is
-evaluated by its three-term recurrence (never a Vandermonde matrix):
+Every family is orthonormal in :math:`L^2(\mu)` for its probability measure
+:math:`\mu` and is evaluated by its three-term recurrence (never a Vandermonde
+matrix):
 
-    t p_k(t) = √b_{k+1} p_{k+1}(t) + a_k p_k(t) + √b_k p_{k−1}(t),   p_0 = 1.
+.. math:: t\,p_k(t) = \sqrt{b_{k+1}}\,p_{k+1}(t) + a_k\,p_k(t) + \sqrt{b_k}\,p_{k-1}(t),
+          \qquad p_0 = 1.
 
-``sample_squared(k, size, rng)`` draws exactly from the density p_k² dμ, the
-building block of the optimal (Christoffel) sampler: by rejection from the
-arcsine law with the Chow–Gatteschi–Wong envelope for Jacobi weights with
-|α|, |β| ≤ 1/2, by rejection from the uniform law (bound 2) for the
-trigonometric system, and otherwise by inverting a CDF computed to machine
-precision (closed form for Hermite, Gauss quadrature on [lo, x] for the other
-Jacobi weights and for Laguerre) with a safeguarded Newton iteration.
+``sample_squared(k, size, rng=...)`` draws exactly from the density
+:math:`p_k^2\,d\mu`, the building block of the optimal (Christoffel) sampler: by
+rejection from the arcsine law with the Chow-Gatteschi-Wong envelope for Jacobi
+weights with :math:`|\alpha|, |\beta| \le 1/2`, by rejection from the uniform law
+(bound 2) for the trigonometric system, and otherwise by inverting a CDF
+computed to machine precision (closed form for Hermite, Gauss quadrature on
+:math:`[lo, x]` for the other Jacobi weights and for Laguerre) with a
+safeguarded Newton iteration.
 """
 
 from __future__ import annotations
@@ -23,9 +26,11 @@ import numpy as np
 from scipy import special
 
 from sciddm._core.rng import SeedLike, as_generator
-from sciddm._core.validation import check_int
+from sciddm._core.validation import check_array, check_int
 
+from ._guards import check_size
 from ._measures import BetaMeasure, GammaMeasure, GaussianMeasure, UniformMeasure, _Measure1D
+from ._rejection import ProposalBudgetError, _inverse_cdf, _rejection, _rejection_many
 
 __all__ = [
     "Chebyshev",
@@ -39,25 +44,61 @@ __all__ = [
 ]
 
 
-class ProposalBudgetError(RuntimeError):
-    """A rejection sampler used more proposals than its budget allowed.
-
-    Raised instead of returning a point that was not accepted, so every point
-    a sampler returns is exact.
-    """
-
-
 class Family:
-    """A one-dimensional L²(μ)-orthonormal family p_0, p_1, … for a measure μ."""
+    r"""Base class: a one-dimensional :math:`L^2(\mu)`-orthonormal family :math:`p_0, p_1, \dots`.
+
+    A family knows its probability measure :math:`\mu` (``measure``), evaluates
+    :math:`p_0, \dots, p_K` by its three-term recurrence, and draws exactly from
+    :math:`p_k^2\,d\mu`. Subclasses: :class:`Legendre`, :class:`Chebyshev`,
+    :class:`Jacobi`, :class:`Hermite`, :class:`Laguerre`, :class:`Trigonometric`.
+
+    Attributes
+    ----------
+    measure : Measure
+        The one-dimensional probability measure :math:`\mu`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sciddm.leastsquares import Family, Hermite
+    >>> fam = Hermite()
+    >>> isinstance(fam, Family), fam(np.array([0.0, 1.0]), 2).shape
+    (True, (2, 3))
+    """
 
     measure: _Measure1D
 
     def recurrence(self, K: int) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
-        """Coefficients a_0..a_K and b_0..b_K (b_0 unused) of the recurrence."""
+        r"""Coefficients of the monic three-term recurrence.
+
+        Parameters
+        ----------
+        K : int
+            Highest degree needed.
+
+        Returns
+        -------
+        a, b : ndarray of shape (K + 2,)
+            :math:`a_0, \dots, a_{K+1}` and :math:`b_0, \dots, b_{K+1}`
+            (:math:`b_0` unused).
+        """
         raise NotImplementedError
 
     def eval_std(self, t: np.ndarray, K: int) -> np.ndarray:
-        """p_0..p_K at standard points t, shape ``(len(t), K + 1)``."""
+        r"""Values of :math:`p_0, \dots, p_K` at points of the standard variable.
+
+        Parameters
+        ----------
+        t : array_like
+            Points in the standard variable (e.g. :math:`[-1, 1]` for Jacobi).
+        K : int
+            Highest degree.
+
+        Returns
+        -------
+        ndarray of shape (len(t), K + 1)
+            Column ``k`` holds :math:`p_k(t)`.
+        """
         t = np.asarray(t, float).ravel()
         a, b = self.recurrence(K)
         sb = np.sqrt(b)
@@ -70,7 +111,19 @@ class Family:
         return P
 
     def __call__(self, x: Any, K: int) -> np.ndarray:
-        """p_0..p_K at points x (original variable), shape ``(len(x), K + 1)``."""
+        r"""Values of :math:`p_0, \dots, p_K` at points ``x`` (original variable).
+
+        Parameters
+        ----------
+        x : array_like
+            Points.
+        K : int
+            Highest degree.
+
+        Returns
+        -------
+        ndarray of shape (len(x), K + 1)
+        """
         return self.eval_std(self.measure.to_standard(np.asarray(x, float).ravel()), K)
 
     # -- exact sampling from p_k^2 dmu ---------------------------------------------------
@@ -84,20 +137,55 @@ class Family:
         p = self.eval_std(t, k)[:, k]
         return p * p * self.measure.std_pdf(t)  # type: ignore[attr-defined]
 
-    def _std_sample_squared(self, k: int, size: int, g: np.random.Generator, budget: int):
+    def _std_sample_squared(
+        self, k: int, size: int, g: np.random.Generator, budget: int
+    ) -> np.ndarray:
         u = g.random(size)
         lo, hi = self._std_bracket(k)
         return _inverse_cdf(
             lambda t, i: self._std_cdf(k, t), lambda t, i: self._std_density(k, t), u, lo, hi
         )
 
-    def sample_squared_many(self, ks: Any, *, rng: SeedLike = None, budget: int | None = None):
-        """One point from p_{k_i}² dμ for each degree in ``ks`` (independent draws).
+    def sample_squared_many(
+        self, ks: Any, *, rng: SeedLike = None, budget: int | None = None
+    ) -> np.ndarray:
+        r"""One point from :math:`p_{k_i}^2\,d\mu` for each degree :math:`k_i` in ``ks``.
 
-        The points are in the order of ``ks``; rejection samplers treat all
-        degrees in one vectorised loop.
+        The draws are independent and in the order of ``ks``; rejection
+        samplers treat all degrees in one vectorised loop.
+
+        Parameters
+        ----------
+        ks : array_like of int
+            Degrees (non-negative).
+        rng : numpy.random.Generator, int or None
+            Random source.
+        budget : int, optional
+            Proposal budget of a rejection sampler (default ``1000 len(ks) + 10000``).
+
+        Returns
+        -------
+        ndarray of shape (len(ks),)
+            The points, in the original variable.
+
+        Raises
+        ------
+        ProposalBudgetError
+            When a rejection sampler exceeds ``budget``.
+
+        Examples
+        --------
+        >>> from sciddm.leastsquares import Legendre
+        >>> Legendre().sample_squared_many([0, 3, 3], rng=0).shape
+        (3,)
         """
-        ks = np.asarray(ks, dtype=int).ravel()
+        ks = check_array(ks, "ks", ndim=(0, 1), dtype=None).ravel()
+        if ks.dtype.kind not in "iu" and not np.all(ks == np.round(ks)):
+            raise ValueError("`ks` must hold integer degrees")
+        ks = ks.astype(int)
+        if np.any(ks < 0):
+            raise ValueError(f"`ks` must hold non-negative degrees, got {int(ks.min())}")
+        check_size(ks.size, "ks", per_item=1)
         g = as_generator(rng)
         budget = 1000 * ks.size + 10_000 if budget is None else check_int(budget, "budget", lo=1)
         out = np.empty(ks.size)
@@ -115,22 +203,40 @@ class Family:
             out[sel] = self._std_sample_squared(int(k), sel.size, g, budget)
         return out
 
-    def sample_squared(self, k: int, size: int, *, rng: SeedLike = None, budget: int | None = None):
-        """Draw ``size`` i.i.d. points from the density p_k(x)² dμ(x).
+    def sample_squared(
+        self, k: int, size: int, *, rng: SeedLike = None, budget: int | None = None
+    ) -> np.ndarray:
+        r"""Draw ``size`` i.i.d. points from the density :math:`p_k(x)^2\,d\mu(x)`.
 
         Parameters
         ----------
         k : int
             Degree.
         size : int
+            Number of points.
         rng : numpy.random.Generator, int or None
+            Random source.
         budget : int, optional
             Maximal number of proposals of a rejection sampler
             (default ``1000 * size + 10_000``); exceeding it raises
             :class:`ProposalBudgetError`.
+
+        Returns
+        -------
+        ndarray of shape (size,)
+            The points, in the original variable.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sciddm.leastsquares import Hermite
+        >>> x = Hermite().sample_squared(2, 20000, rng=0)
+        >>> bool(abs(np.mean(x**2) - 5) < 0.2)   # E[x^2] = 2k + 1 under h_k^2 dN(0, 1)
+        True
         """
         k = check_int(k, "k", lo=0)
         size = check_int(size, "size", lo=0)
+        check_size(size, "size", per_item=1)
         g = as_generator(rng)
         budget = 1000 * size + 10_000 if budget is None else check_int(budget, "budget", lo=1)
         if size == 0:
@@ -141,114 +247,45 @@ class Family:
         return self.measure.from_standard(t)
 
 
-def _inverse_cdf(
-    cdf, pdf, u: np.ndarray, lo: float, hi: float, *, t0: Any = None, maxiter: int = 200
-):
-    """Solve F(t) = u for every u by Newton's method safeguarded by bisection
-    (starting from ``t0``, by default the middle of the bracket)."""
-    lo_a = np.full(u.shape, lo, float)
-    hi_a = np.full(u.shape, hi, float)
-    t = 0.5 * (lo_a + hi_a) if t0 is None else np.clip(np.asarray(t0, float), lo, hi)
-    active = np.ones(u.shape, bool)
-    for _ in range(maxiter):
-        idx = np.flatnonzero(active)
-        if idx.size == 0:
-            break
-        ti = t[idx]
-        F = cdf(ti, idx) - u[idx]
-        hit = np.abs(F) <= 1e-15  # t_i solves F(t) = u to rounding: keep it
-        active[idx[hit]] = False
-        idx, ti, F = idx[~hit], ti[~hit], F[~hit]
-        if idx.size == 0:
-            break
-        f = pdf(ti, idx)
-        below = F < 0
-        lo_a[idx[below]] = ti[below]
-        hi_a[idx[~below]] = ti[~below]
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            tn = ti - F / f
-        lo_i, hi_i = lo_a[idx], hi_a[idx]
-        bad = ~np.isfinite(tn) | (tn <= lo_i) | (tn >= hi_i)
-        tn = np.where(bad, 0.5 * (lo_i + hi_i), tn)
-        t[idx] = tn
-        tol = 4 * np.finfo(float).eps * np.maximum(1.0, np.abs(tn))
-        done = (~bad & (np.abs(tn - ti) <= tol)) | (hi_i - lo_i <= tol)
-        active[idx[done]] = False
-    if np.any(active):  # pragma: no cover - bisection always shrinks the bracket
-        raise RuntimeError("inverse-CDF iteration did not converge")
-    return t
-
-
-def _rejection(propose, ratio, bound: float, size: int, g: np.random.Generator, budget: int):
-    """Rejection sampling: accept a proposal t when U * bound < ratio(t)."""
-    out: list[np.ndarray] = []
-    got, used = 0, 0
-    while got < size:
-        batch = int(min(budget - used, max(16, math.ceil(1.3 * (size - got) * bound) + 8)))
-        if batch <= 0:
-            raise ProposalBudgetError(
-                f"rejection sampler used its budget of {budget} proposals with "
-                f"{got}/{size} points accepted; increase `budget`"
-            )
-        t = propose(batch)
-        r = ratio(t)
-        if np.any(r > bound * (1 + 1e-9)):
-            raise RuntimeError("rejection envelope violated; refusing to return inexact points")
-        acc = t[g.random(batch) * bound < r]
-        used += batch
-        out.append(acc)
-        got += acc.size
-    return np.concatenate(out)[:size]
-
-
-def _rejection_many(
-    propose, ratio, bound: np.ndarray, g: np.random.Generator, budget: int, tries: int = 3
-):
-    """Rejection sampling of one point per target i: accept t when U·bound_i < ratio(t, i).
-
-    Each round proposes ``tries`` candidates per pending target and keeps the
-    first accepted one (later candidates are discarded unexamined in effect).
-    """
-    n = bound.size
-    out = np.empty(n)
-    todo = np.arange(n)
-    used = 0
-    while todo.size:
-        if used + todo.size * tries > budget:
-            raise ProposalBudgetError(
-                f"rejection sampler used its budget of {budget} proposals with "
-                f"{n - todo.size}/{n} points accepted; increase `budget`"
-            )
-        rep = np.repeat(todo, tries)
-        t = propose(rep.size)
-        r = ratio(t, rep)
-        b = bound[rep]
-        if np.any(r > b * (1 + 1e-9)):
-            raise RuntimeError("rejection envelope violated; refusing to return inexact points")
-        used += rep.size
-        acc = (g.random(rep.size) * b < r).reshape(todo.size, tries)
-        hit = acc.any(axis=1)
-        first = np.argmax(acc, axis=1)
-        tt = t.reshape(todo.size, tries)
-        out[todo[hit]] = tt[hit, first[hit]]
-        todo = todo[~hit]
-    return out
-
-
 class Jacobi(Family):
-    r"""Orthonormal Jacobi polynomials for :class:`BetaMeasure` (α, β) on [low, high].
+    r"""Orthonormal Jacobi polynomials for :class:`BetaMeasure` :math:`(\alpha, \beta)`.
+
+    Parameters
+    ----------
+    alpha, beta : float, default 0.0
+        Exponents of the Jacobi weight :math:`(1-t)^\alpha (1+t)^\beta`, both
+        :math:`> -1`.
+    low, high : float, default -1.0, 1.0
+        The interval.
+
+    Attributes
+    ----------
+    measure : BetaMeasure
+        The orthogonality measure.
+    alpha, beta : float
+        The exponents.
 
     Notes
     -----
-    Monic recurrence coefficients (Gautschi 2004, Table 1.1):
-    a_n = (β² − α²)/((2n+α+β)(2n+α+β+2)), a_0 = (β − α)/(α + β + 2),
-    b_n = 4n(n+α)(n+β)(n+α+β)/((2n+α+β)²(2n+α+β+1)(2n+α+β−1)),
-    b_1 = 4(1+α)(1+β)/((2+α+β)²(3+α+β)).
+    Monic recurrence coefficients (Gautschi 2004, Table 1.1), with
+    :math:`s = 2n + \alpha + \beta`:
 
-    For |α|, |β| ≤ 1/2, p_k² dμ is sampled by rejection from the arcsine law with
-    the bound π(1−t)^{α+1/2}(1+t)^{β+1/2} p̃_k(t)² ≤ 2Γ(k+α+β+1)Γ(k+q+1) /
-    (k!(k+(α+β+1)/2)^{2q}Γ(k+min(α,β)+1)), q = max(α, β), of Chow, Gatteschi and
-    Wong (1994) as given by Gautschi (2009); this is the bound DPPy uses.
+    .. math::
+        a_n = \frac{\beta^2 - \alpha^2}{s(s + 2)}, \quad
+        a_0 = \frac{\beta - \alpha}{\alpha + \beta + 2}, \quad
+        b_n = \frac{4n(n+\alpha)(n+\beta)(n+\alpha+\beta)}{s^2(s+1)(s-1)}, \quad
+        b_1 = \frac{4(1+\alpha)(1+\beta)}{(2+\alpha+\beta)^2(3+\alpha+\beta)}.
+
+    For :math:`|\alpha|, |\beta| \le 1/2`, :math:`p_k^2\,d\mu` is sampled by
+    rejection from the arcsine law with the bound of Chow, Gatteschi and Wong
+    (1994) as given by Gautschi (2009), with :math:`q = \max(\alpha, \beta)`,
+
+    .. math::
+        \pi (1-t)^{\alpha+1/2}(1+t)^{\beta+1/2}\,\tilde p_k(t)^2 \le
+        \frac{2\,\Gamma(k+\alpha+\beta+1)\,\Gamma(k+q+1)}
+             {k!\,(k+(\alpha+\beta+1)/2)^{2q}\,\Gamma(k+\min(\alpha,\beta)+1)},
+
+    the bound DPPy uses.
 
     References
     ----------
@@ -269,7 +306,9 @@ class Jacobi(Family):
     True
     """
 
-    def __init__(self, alpha: float = 0.0, beta: float = 0.0, low: float = -1.0, high: float = 1.0):
+    def __init__(
+        self, alpha: float = 0.0, beta: float = 0.0, low: float = -1.0, high: float = 1.0
+    ) -> None:
         self.measure: BetaMeasure = BetaMeasure(alpha, beta, low, high)
         self.alpha, self.beta = self.measure.alpha, self.measure.beta
 
@@ -303,7 +342,9 @@ class Jacobi(Family):
         )
         return float(math.exp(logc))
 
-    def _std_sample_squared(self, k: int, size: int, g: np.random.Generator, budget: int):
+    def _std_sample_squared(
+        self, k: int, size: int, g: np.random.Generator, budget: int
+    ) -> np.ndarray:
         al, be = self.alpha, self.beta
         if abs(al) <= 0.5 and abs(be) <= 0.5:
             bound = self._cgw_bound(k)
@@ -374,7 +415,15 @@ class Jacobi(Family):
 
 
 class Legendre(Jacobi):
-    """Orthonormal Legendre polynomials for the uniform measure on [low, high].
+    r"""Orthonormal Legendre polynomials for the uniform measure on :math:`[low, high]`.
+
+    :math:`p_k = \sqrt{2k+1}\,P_k` in the standard variable, with :math:`P_k`
+    the classical Legendre polynomial.
+
+    Parameters
+    ----------
+    low, high : float, default -1.0, 1.0
+        The interval.
 
     Examples
     --------
@@ -384,7 +433,7 @@ class Legendre(Jacobi):
     [[1.0, 1.732051, 2.236068]]
     """
 
-    def __init__(self, low: float = -1.0, high: float = 1.0):
+    def __init__(self, low: float = -1.0, high: float = 1.0) -> None:
         super().__init__(0.0, 0.0, low, high)
         self.measure = UniformMeasure(low, high)
 
@@ -393,9 +442,14 @@ class Legendre(Jacobi):
 
 
 class Chebyshev(Jacobi):
-    """Orthonormal Chebyshev polynomials (first kind) for the arcsine measure.
+    r"""Orthonormal Chebyshev polynomials (first kind) for the arcsine measure.
 
-    p_0 = 1 and p_k(cos θ) = √2 cos(kθ).
+    :math:`p_0 = 1` and :math:`p_k(\cos\theta) = \sqrt 2 \cos(k\theta)`.
+
+    Parameters
+    ----------
+    low, high : float, default -1.0, 1.0
+        The interval.
 
     Examples
     --------
@@ -406,7 +460,7 @@ class Chebyshev(Jacobi):
     True
     """
 
-    def __init__(self, low: float = -1.0, high: float = 1.0):
+    def __init__(self, low: float = -1.0, high: float = 1.0) -> None:
         super().__init__(-0.5, -0.5, low, high)
 
     def __repr__(self) -> str:
@@ -416,15 +470,29 @@ class Chebyshev(Jacobi):
 class Hermite(Family):
     r"""Orthonormal (probabilists') Hermite polynomials for :class:`GaussianMeasure`.
 
+    Parameters
+    ----------
+    mean : float, default 0.0
+        Mean of the Gaussian measure.
+    std : float, default 1.0
+        Standard deviation (positive).
+
+    Attributes
+    ----------
+    measure : GaussianMeasure
+        The orthogonality measure.
+
     Notes
     -----
-    Recurrence a_k = 0, b_k = k. The CDF of h_k² dN(0,1) has the closed form
+    Recurrence :math:`a_k = 0`, :math:`b_k = k`. The CDF of :math:`h_k^2\,dN(0, 1)`
+    has the closed form
 
-    .. math:: G_k(t) = Φ(t) − φ(t) Σ_{j=1}^{k} h_j(t) h_{j−1}(t)/√j,
+    .. math:: G_k(t) = \Phi(t) - \varphi(t) \sum_{j=1}^{k} \frac{h_j(t)\,h_{j-1}(t)}{\sqrt j},
 
-    which follows from d/dt[ψ_j ψ_{j−1}] = √j (ψ_{j−1}² − ψ_j²) for the Hermite
-    functions ψ_j = h_j √φ; it has no cancellation, and is inverted by Newton's
-    method (using G_k(t) = 1 − G_k(−t) for t > 0).
+    which follows from :math:`\frac{d}{dt}[\psi_j \psi_{j-1}] = \sqrt j\,
+    (\psi_{j-1}^2 - \psi_j^2)` for the Hermite functions
+    :math:`\psi_j = h_j \sqrt{\varphi}`; it has no cancellation, and is inverted
+    by Newton's method (using :math:`G_k(t) = 1 - G_k(-t)` for :math:`t > 0`).
 
     Examples
     --------
@@ -434,7 +502,7 @@ class Hermite(Family):
     [[1.0, 2.0, 2.12132]]
     """
 
-    def __init__(self, mean: float = 0.0, std: float = 1.0):
+    def __init__(self, mean: float = 0.0, std: float = 1.0) -> None:
         self.measure: GaussianMeasure = GaussianMeasure(mean, std)
 
     def __repr__(self) -> str:
@@ -490,13 +558,29 @@ class Hermite(Family):
 
 
 class Laguerre(Family):
-    r"""Orthonormal (generalised) Laguerre polynomials for :class:`GammaMeasure` (α).
+    r"""Orthonormal (generalised) Laguerre polynomials for :class:`GammaMeasure` :math:`(\alpha)`.
+
+    Parameters
+    ----------
+    alpha : float, default 0.0
+        Exponent of the weight :math:`t^\alpha e^{-t}`, :math:`> -1`.
+    scale : float, default 1.0
+        Scale of the variable (positive).
+
+    Attributes
+    ----------
+    measure : GammaMeasure
+        The orthogonality measure.
+    alpha : float
+        The exponent.
 
     Notes
     -----
-    Monic recurrence a_k = 2k + α + 1, b_k = k(k + α). The CDF of p_k² dμ is
-    computed by Gauss–Jacobi quadrature on [0, x] (weight s^α) for x below
-    2k + α + 1 and by Gauss–Laguerre quadrature of the upper tail beyond it.
+    Monic recurrence :math:`a_k = 2k + \alpha + 1`, :math:`b_k = k(k + \alpha)`.
+    The CDF of :math:`p_k^2\,d\mu` is computed by Gauss-Jacobi quadrature on
+    :math:`[0, x]` (weight :math:`s^\alpha`) for :math:`x` below
+    :math:`2k + \alpha + 1` and by Gauss-Laguerre quadrature of the upper tail
+    beyond it.
 
     Examples
     --------
@@ -509,7 +593,7 @@ class Laguerre(Family):
     True
     """
 
-    def __init__(self, alpha: float = 0.0, scale: float = 1.0):
+    def __init__(self, alpha: float = 0.0, scale: float = 1.0) -> None:
         self.measure: GammaMeasure = GammaMeasure(alpha, scale)
         self.alpha = self.measure.alpha
 
@@ -549,11 +633,22 @@ class Laguerre(Family):
 
 
 class Trigonometric(Family):
-    r"""Orthonormal trigonometric system on [low, high] with the uniform measure.
+    r"""Orthonormal trigonometric system on :math:`[low, high]` with the uniform measure.
 
-    With u = (x − low)/(high − low): p_0 = 1, p_{2j−1} = √2 cos(2πju),
-    p_{2j} = √2 sin(2πju). Since p_k² ≤ 2, p_k² dμ is sampled by rejection from μ
-    with bound 2.
+    With :math:`u = (x - low)/(high - low)`: :math:`p_0 = 1`,
+    :math:`p_{2j-1} = \sqrt 2 \cos(2\pi j u)`, :math:`p_{2j} = \sqrt 2 \sin(2\pi j u)`.
+    Since :math:`p_k^2 \le 2`, :math:`p_k^2\,d\mu` is sampled by rejection from
+    :math:`\mu` with bound 2.
+
+    Parameters
+    ----------
+    low, high : float, default 0.0, 1.0
+        The period interval.
+
+    Attributes
+    ----------
+    measure : UniformMeasure
+        The orthogonality measure.
 
     Examples
     --------
@@ -566,7 +661,7 @@ class Trigonometric(Family):
     True
     """
 
-    def __init__(self, low: float = 0.0, high: float = 1.0):
+    def __init__(self, low: float = 0.0, high: float = 1.0) -> None:
         self.measure: UniformMeasure = UniformMeasure(low, high)
 
     def __repr__(self) -> str:
@@ -583,7 +678,9 @@ class Trigonometric(Family):
         P[:, 2::2] = s[:, : K // 2]
         return P
 
-    def _std_sample_squared(self, k: int, size: int, g: np.random.Generator, budget: int):
+    def _std_sample_squared(
+        self, k: int, size: int, g: np.random.Generator, budget: int
+    ) -> np.ndarray:
         def ratio(t: np.ndarray) -> np.ndarray:
             p = self.eval_std(t, k)[:, k]
             return p * p

@@ -18,10 +18,17 @@ from typing import Any
 import numpy as np
 from scipy import special
 
-from sciddm.leastsquares._bases import DiscreteBasis, TensorBasis, total_degree
-from sciddm.leastsquares._measures import DiscreteMeasure
-from sciddm.leastsquares._polynomials import Hermite, Legendre
-from sciddm.leastsquares._samplers import sample_design, sample_projection_dpp
+from sciddm.leastsquares import (
+    DiscreteBasis,
+    DiscreteMeasure,
+    Hermite,
+    Legendre,
+    TensorBasis,
+    plot_error_curves,
+    sample_design,
+    sample_projection_dpp,
+    total_degree,
+)
 from sciddm.reproduce import Context, mean_ci, register, run_sweep
 
 SOURCE = "Nouy & Michel, arXiv:2312.14057"
@@ -259,8 +266,6 @@ def error_ratio(ctx: Context) -> None:
     try:
         import matplotlib.pyplot as plt
 
-        from sciddm.leastsquares._plotting import plot_error_curves
-
         fig, axes = plt.subplots(
             2, len(p["dims"]), figsize=(4 * len(p["dims"]), 6.5), squeeze=False
         )
@@ -326,8 +331,6 @@ def ill_conditioning(ctx: Context) -> None:
         "the measured curves reach that level far earlier, the bound is loose."
     )
     try:
-        from sciddm.leastsquares._plotting import plot_error_curves
-
         ax = plot_error_curves(curves, ylabel=r"$P(\|G-I\|_2 > 1/2)$", logy=False)
         ctx.figure(ax.figure, "ill_conditioning")
     except ImportError:  # pragma: no cover
