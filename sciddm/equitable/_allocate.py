@@ -28,6 +28,13 @@ from scipy import optimize
 from sciddm._core.results import Result
 from sciddm._core.validation import check_array, check_choice, check_scalar, warn_convergence
 from sciddm.equitable._curves import power_law
+from sciddm.equitable._integer import (
+    _bisect_decreasing,
+    greedy_fast,
+    greedy_steps,
+    maxmin_integer,
+    utilitarian_integer,
+)
 
 __all__ = [
     "Allocation",
@@ -67,6 +74,15 @@ class Allocation(Result):
     method : str
         ``"closed-form"``, ``"bisection"``, ``"nested-bisection"``, ``"greedy"``,
         ``"equal"`` or ``"proportional"``.
+    disparity : float
+        ``max_g err_g - min_g err_g`` at the integer allocation (property).
+
+    Examples
+    --------
+    >>> from sciddm.equitable import allocate
+    >>> res = allocate([dict(a=1, b=0.5, e=0), dict(a=4, b=0.5, e=0)], [1, 1], 100)
+    >>> res.as_dict(), res.cost, round(res.disparity, 3)
+    ({0: 28, 1: 72}, 100.0, 0.282)
     """
 
     groups: list[Any]
@@ -86,11 +102,26 @@ class Allocation(Result):
         return float(np.ptp(self.predicted_error))
 
     def as_dict(self) -> dict[Any, int]:
-        """``{group: n_g}``."""
+        """The allocation as ``{group: n_g}``.
+
+        Returns
+        -------
+        dict
+        """
         return {g: int(k) for g, k in zip(self.groups, self.n)}
 
     def plot(self, ax: Any = None) -> Any:
-        """Bar chart of the integer allocation; returns the Axes."""
+        """Bar chart of the integer allocation.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+            Axes to draw on (a new figure by default).
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
         from sciddm._core.plotting import get_ax
 
         ax = get_ax(ax)
@@ -187,13 +218,31 @@ def evaluate_objective(
     cap: float | None = None,
     penalty: float = 1.0,
 ) -> float:
-    """Value of an objective (lower is better) at per-group errors.
+    r"""Value of an objective (lower is better) at per-group errors.
 
-    ``"utilitarian"``: ``sum_g w_g err_g``; ``"maxmin"``: ``max_g err_g``;
-    ``"disparity-cap"``: ``sum_g w_g err_g + penalty * max(0, disparity - cap)``
-    with ``disparity = max_g err_g - min_g err_g`` (the penalty only matters for
-    allocations that violate the cap). ``weights`` default to ``1/G``
-    and are normalised to sum to one.
+    ``"utilitarian"``: :math:`\sum_g w_g \mathrm{err}_g`; ``"maxmin"``:
+    :math:`\max_g \mathrm{err}_g`; ``"disparity-cap"``:
+    :math:`\sum_g w_g \mathrm{err}_g + \mathrm{penalty}\cdot\max(0, D - \mathrm{cap})`
+    with the disparity :math:`D = \max_g \mathrm{err}_g - \min_g \mathrm{err}_g`
+    (the penalty only matters for allocations that violate the cap).
+
+    Parameters
+    ----------
+    errors : array_like of shape (G,)
+        Per-group errors (finite).
+    objective : {"utilitarian", "maxmin", "disparity-cap"}, default "utilitarian"
+        The objective.
+    weights : array_like of shape (G,), optional
+        Non-negative utilitarian weights, normalised to sum to one (default
+        :math:`1/G`).
+    cap : float, optional
+        The disparity cap (required for ``"disparity-cap"``).
+    penalty : float, default 1.0
+        Weight of a cap violation (non-negative).
+
+    Returns
+    -------
+    float
 
     Examples
     --------
@@ -203,10 +252,18 @@ def evaluate_objective(
     >>> round(evaluate_objective([0.1, 0.3], weights=[3, 1]), 6)
     0.15
     """
-    err = np.asarray(errors, dtype=float)
+    err = check_array(errors, "errors", ndim=1, min_rows=1)
     check_choice(objective, "objective", OBJECTIVES)
-    w = np.full(err.size, 1.0 / err.size) if weights is None else np.asarray(weights, float)
-    w = w / w.sum()
+    if weights is None:
+        w = np.full(err.size, 1.0 / err.size)
+    else:
+        w = check_array(weights, "weights", ndim=1, shape=(err.size,))
+        if np.any(w < 0) or not w.sum() > 0:
+            raise ValueError(f"`weights` must be non-negative and not all zero, got {w.tolist()}")
+        w = w / w.sum()
+    penalty = check_scalar(penalty, "penalty", lo=0)
+    if cap is not None:
+        cap = check_scalar(cap, "cap", lo=0)
     if objective == "maxmin":
         return float(err.max())
     util = float(w @ err)
@@ -218,19 +275,6 @@ def evaluate_objective(
 
 
 # --------------------------------------------------------------------------- solvers
-
-
-def _bisect_decreasing(f: Callable[[float], float], lo: float, hi: float, target: float) -> float:
-    """x in [lo, hi] with f(x) ~= target for f non-increasing (bisection to machine precision)."""
-    for _ in range(300):
-        mid = 0.5 * (lo + hi)
-        if mid in (lo, hi):
-            break
-        if f(mid) > target:
-            lo = mid
-        else:
-            hi = mid
-    return hi
 
 
 def _utilitarian(
@@ -375,26 +419,6 @@ def _round(
         n[best] += 1
 
 
-def _maxmin_integer(
-    a: np.ndarray, b: np.ndarray, e: np.ndarray, c: np.ndarray, B: float, lo: np.ndarray,
-    hi: np.ndarray,
-) -> np.ndarray:  # fmt: skip
-    """Smallest integer level: n_g = ceil(n_g(t)) with the least t that the budget affords."""
-
-    def n_of(t: float) -> np.ndarray:
-        gap = t - e
-        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-            raw = np.where(gap > 0, (a / np.maximum(gap, 1e-300)) ** (1.0 / b), np.inf)
-        return np.clip(np.ceil(raw * (1 - 1e-12)), lo, hi)
-
-    n_max = np.where(a > 0, hi, lo).astype(float)
-    if float(c @ np.minimum(n_max, 1e300)) <= B:
-        return np.floor(n_max)
-    t_hi = float(np.max(a * lo ** (-b) + e))
-    t = _bisect_decreasing(lambda t: float(c @ n_of(t)), float(np.max(e)), t_hi, B)
-    return n_of(t)
-
-
 def _swap_search(
     n: np.ndarray, err_fn: Callable[[np.ndarray], np.ndarray], c: np.ndarray, B: float,
     lo: np.ndarray, hi: np.ndarray, score: Callable[[np.ndarray], float], max_iter: int = 200,
@@ -525,11 +549,18 @@ def allocate(
     the utilitarian optimum's largest error. When the utilitarian optimum
     already meets the cap it is returned.
 
-    *Integers.* The continuous optimum is floored (for max-min: the smallest
-    integer level, ``ceil(n_g(t))`` with the smallest affordable ``t``), the
-    remaining budget is spent one sample at a time on the group with the largest
-    objective improvement per unit cost, and single-sample moves between groups
-    are made while they improve the objective.
+    *Integers.* Utilitarian: the exact integer optimum. A Lagrangian bound
+    :math:`L(\\lambda) = \\sum_g \\min_{n} (w_g a_g n^{-b_g} + \\lambda c_g n) - \\lambda B`
+    (maximised over :math:`\\lambda`) limits each group to an interval of
+    candidates around its Lagrangian minimiser, and a depth-first search over
+    these intervals, started from the rounded continuous optimum, returns the
+    best integer allocation (checked against exhaustive enumeration). Max-min:
+    the smallest integer level, ``ceil(n_g(t))`` with the smallest affordable
+    ``t``, which is optimal for the maximum; the leftover is spent on the mean.
+    Disparity cap: the continuous optimum is floored, the remaining budget is
+    spent one sample at a time on the best objective improvement per unit
+    cost, and single-sample moves between groups are made while they improve
+    the objective (a local optimum). See ``theory/53_equitable_integer.md``.
 
     See ``theory/50_equitable_allocation.md``.
 
@@ -571,10 +602,17 @@ def allocate(
     score = _tiebreak(objective, w, cap)
     lo_int = np.ceil(lo - 1e-9)
     if objective == "maxmin":
-        n0 = _maxmin_integer(a, b, e, c, B, lo_int, hi)
+        n0 = maxmin_integer(a, b, e, c, B, lo_int, hi)
     else:
         n0 = np.floor(n_cont + 1e-9)
     n_int = _round(n0, err_fn, c, B, lo_int, hi, score)
+    if objective == "utilitarian":  # the exact optimum, with the local search as incumbent
+        n_int, exact = utilitarian_integer(a, b, w, c, B, lo_int, hi, n_int)
+        if not exact:  # pragma: no cover - beyond any realistic number of groups
+            warn_convergence(
+                "the exact integer search stopped at its node limit; the allocation is the "
+                "best found", "the number of groups (fewer)", stacklevel=3,
+            )  # fmt: skip
     pe = err_fn(n_int.astype(float))
     if objective == "disparity-cap" and np.ptp(err_fn(n_cont)) > float(cap) + 1e-6:  # type: ignore[arg-type]
         warnings.warn(
@@ -607,32 +645,62 @@ def greedy_allocate(
     weights: Any = None,
     lower: Any = None,
     upper: Any = None,
+    progress: bool = False,
 ) -> Allocation:
-    """Integer utilitarian allocation by greedy marginal gain per unit cost.
+    r"""Integer utilitarian allocation by greedy marginal gain per unit cost.
 
     Starting from ``lower``, repeatedly give one sample to the affordable group
-    with the largest ``w_g (err_g(n_g) - err_g(n_g + 1)) / c_g``.
+    with the largest :math:`w_g(\mathrm{err}_g(n_g) - \mathrm{err}_g(n_g + 1))/c_g`
+    (the lowest index among ties), until no group is affordable.
 
     Parameters
     ----------
     curves : dict or sequence
         Power-law curves (as for :func:`allocate`) or any callables
         ``n -> error`` (e.g. a monotone :class:`LearningCurve`).
-    costs, budget, weights, lower, upper
-        As for :func:`allocate`.
+    costs : array_like or dict
+        Cost of one sample of each group (positive).
+    budget : float
+        Total budget.
+    weights : array_like or dict, optional
+        Utilitarian weights (normalised; equal by default).
+    lower, upper : array_like or dict, optional
+        Bounds on the samples per group (default 1 and infinity).
+    progress : bool, default False
+        Show a progress bar over the one-at-a-time steps (general curves; the
+        power-law path takes a handful of steps).
 
     Returns
     -------
     Allocation
         With ``n_continuous`` equal to ``n``.
 
+    Raises
+    ------
+    ValueError
+        For a missing or malformed curve (naming the group), a non-positive
+        cost, a budget below the cost of ``lower``, or, with general callable
+        curves, a budget worth more than :math:`10^7` greedy steps.
+
     Notes
     -----
     For convex non-increasing error curves the marginal gains of each group
     are non-increasing, and with equal costs the greedy allocation is
     optimal among all integer allocations (Fox 1966); with unequal costs it is
-    within one step's gain of the optimum. See
-    ``theory/51_equitable_greedy.md``.
+    within one step's gain of the optimum (:func:`allocate` gives the exact
+    optimum). See ``theory/51_equitable_greedy.md``.
+
+    *Fast exact path.* For power-law curves the gains decrease in :math:`n_g`;
+    while every group is affordable the greedy therefore takes the samples in
+    decreasing order of gain, and after some number of steps it holds exactly
+    the samples whose gain exceeds a threshold :math:`\tau`. The smallest
+    :math:`\tau` whose samples leave at least :math:`\max_g c_g` of the budget
+    is found by bisection (each group's count by bisection over :math:`n`); the
+    allocation jumps there (a state the one-at-a-time greedy passes through)
+    and the last few steps are taken one at a time. The result equals the
+    one-at-a-time greedy's; the cost is :math:`O(G \log^2 B)` instead of
+    :math:`O(G B / c)`. The gain is computed as
+    :math:`w a\, n^{-b}(1 - (1 + 1/n)^{-b})/c` without cancellation.
 
     References
     ----------
@@ -645,45 +713,36 @@ def greedy_allocate(
     >>> curves = [dict(a=1, b=0.5, e=0), dict(a=2, b=0.5, e=0)]
     >>> greedy_allocate(curves, [1, 1], 30).n.tolist()
     [12, 18]
+    >>> greedy_allocate(curves, [1, 1], 10**9).n.tolist()   # no 10^9 steps: n_g ~ a_g^(2/3)
+    [386488210, 613511790]
     """
-    if isinstance(curves, Mapping):
-        names, items = list(curves), list(curves.values())
-    else:
-        names, items = list(range(len(curves))), list(curves)
-    G = len(items)
-    if G == 0:
-        raise ValueError("`curves` must hold at least one group")
-    fns = []
-    for g, cv in zip(names, items):
-        if cv is None:
-            raise ValueError(f"group {g!r} has no learning curve (no data?)")
-        if isinstance(cv, Mapping):
-            p = {k: float(cv[k]) for k in ("a", "b", "e")}
-            fns.append(lambda n, p=p: power_law(n, p["a"], p["b"], p["e"]))
-        elif callable(cv):
-            fns.append(cv)
-        else:
-            raise ValueError(f"the curve of group {g!r} must be a dict or callable, got {cv!r}")
+    names, fns, pl = _greedy_curves(curves)
+    G = len(names)
     lo, hi = _bounds(lower, upper, G, names)
     c, B = _check_costs_budget(costs, budget, G, names, lo)
     w = _weights(weights, G, names)
-
-    def err_fn(n: np.ndarray) -> np.ndarray:
-        return np.array([float(np.asarray(f(float(k)))) for f, k in zip(fns, n)])
-
     n = np.ceil(lo - 1e-9).astype(np.int64)
-    cur = err_fn(n)
-    while True:
-        room = B - float(c @ n)
-        ok = np.flatnonzero((c <= room + 1e-9) & (n < hi))
-        if ok.size == 0:
-            break
-        nxt = np.array([float(np.asarray(fns[j](float(n[j] + 1)))) for j in ok])
-        gain = w[ok] * (cur[ok] - nxt) / c[ok]
-        k = int(np.argmax(gain))
-        j = ok[k]
-        n[j] += 1
-        cur[j] = nxt[k]
+    if pl is not None:
+        a_, b_ = pl[:, 0], pl[:, 1]
+
+        def gain(j: int, k: np.ndarray) -> np.ndarray:
+            kk = k.astype(float)
+            drop = -np.expm1(-b_[j] * np.log1p(1.0 / kk))  # 1 - (1 + 1/k)^(-b), no cancellation
+            return w[j] * a_[j] * kk ** (-b_[j]) * drop / c[j]
+
+        n = greedy_fast(n, gain, c, B, hi, progress=progress)
+    else:
+
+        def gain(j: int, k: np.ndarray) -> np.ndarray:
+            f = fns[j]
+            return np.array(
+                [w[j] * (float(f(float(x))) - float(f(float(x) + 1))) / c[j] for x in k]
+            )
+
+        n = greedy_steps(n, gain, c, B, hi, progress=progress)
+    cur = np.array([float(np.asarray(f(float(k)))) for f, k in zip(fns, n)])
+    if not np.all(np.isfinite(cur)):
+        raise ValueError("`curves` returned NaN or inf at the allocation")
     val = float(w @ cur)
     return Allocation(
         groups=names,
@@ -697,3 +756,48 @@ def greedy_allocate(
         objective="utilitarian",
         method="greedy",
     )
+
+
+def _greedy_curves(
+    curves: Any,
+) -> tuple[list[Any], list[Callable[[float], Any]], np.ndarray | None]:
+    """Names, error callables and, when every curve is a power law, its (a, b, e) rows."""
+    if isinstance(curves, Mapping):
+        names, items = list(curves), list(curves.values())
+    elif isinstance(curves, Sequence) and not isinstance(curves, str):
+        names, items = list(range(len(curves))), list(curves)
+    else:
+        raise ValueError(f"`curves` must be a dict or a sequence of curves, got {curves!r}")
+    if not items:
+        raise ValueError("`curves` must hold at least one group")
+    if all(_is_power_law(cv) for cv in items):
+        _, a, b, e = _curve_params(dict(zip(names, items)))
+        fns: list[Callable[[float], Any]] = [_law(*p) for p in zip(a, b, e)]
+        return names, fns, np.column_stack([a, b, e])
+    fns = []
+    for g, cv in zip(names, items):
+        if cv is None:
+            raise ValueError(f"group {g!r} has no learning curve (no data?)")
+        if isinstance(cv, Mapping):
+            _, a, b, e = _curve_params({g: cv})
+            fns.append(_law(a[0], b[0], e[0]))
+        elif callable(cv):
+            fns.append(cv)
+        else:
+            raise ValueError(f"the curve of group {g!r} must be a dict or callable, got {cv!r}")
+    return names, fns, None
+
+
+def _law(a: float, b: float, e: float) -> Callable[[float], Any]:
+    """The power law with parameters (a, b, e) as a function of n."""
+
+    def f(n: float) -> Any:
+        return power_law(n, a, b, e)
+
+    return f
+
+
+def _is_power_law(cv: Any) -> bool:
+    if isinstance(cv, Mapping):
+        return True
+    return getattr(cv, "model", None) == "power-law" and hasattr(cv, "params")

@@ -23,13 +23,14 @@ import numpy as np
 from scipy import optimize, stats
 
 from sciddm._core.results import Result
-from sciddm._core.rng import SeedLike, as_generator
+from sciddm._core.rng import UNSET, SeedLike, as_generator
 from sciddm._core.validation import (
     check_array,
     check_choice,
     check_int,
     check_same_length,
     check_scalar,
+    is_sparse,
     warn_convergence,
 )
 
@@ -48,7 +49,19 @@ _B_MAX = 4.0
 
 
 def power_law(n: Any, a: float, b: float, e: float) -> np.ndarray:
-    """The inverse power law ``a * n**(-b) + e``.
+    r"""The inverse power law :math:`a\,n^{-b} + e`.
+
+    Parameters
+    ----------
+    n : array_like
+        Sample sizes (positive).
+    a, b, e : float
+        Scale, learning rate and irreducible error.
+
+    Returns
+    -------
+    ndarray
+        The law at ``n`` (same shape).
 
     Examples
     --------
@@ -61,7 +74,7 @@ def power_law(n: Any, a: float, b: float, e: float) -> np.ndarray:
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class LearningCurve(Result):
-    """A fitted learning curve ``err(n) = a n^(-b) + e``.
+    r"""A fitted learning curve :math:`\mathrm{err}(n) = a\,n^{-b} + e` (from :func:`fit_learning_curve`).
 
     Attributes
     ----------
@@ -76,8 +89,22 @@ class LearningCurve(Result):
     residual_std : float
         Root mean squared residual (per unit weight when ``sigma`` was given).
     model : {"power-law", "monotone"}
+        The model fitted.
     group : str or None
         The group the curve belongs to, used in messages.
+    dof : int
+        Residual degrees of freedom.
+    params : dict
+        ``dict(a=..., b=..., e=...)`` (property).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sciddm.equitable import fit_learning_curve, power_law
+    >>> n = np.array([10, 30, 100, 300, 1000])
+    >>> c = fit_learning_curve(n, power_law(n, 1.0, 0.5, 0.05))
+    >>> round(float(c.predict(400)), 4), round(c.params["b"], 6)
+    (0.1, 0.5)
     """
 
     a: float
@@ -98,59 +125,134 @@ class LearningCurve(Result):
         return {"a": self.a, "b": self.b, "e": self.e}
 
     def __call__(self, n: Any) -> np.ndarray:
+        """The predicted error at ``n`` (same as :meth:`predict`)."""
         return self.predict(n)
 
-    def predict(self, n: Any, *, return_std: bool = False, observation: bool = False) -> Any:
-        """Predicted error at sizes ``n``.
+    def predict(self, n: Any, *, return_std: Any = UNSET, observation: Any = UNSET) -> Any:
+        r"""Predicted error :math:`\mathrm{err}(n)` at sizes ``n``.
 
         Parameters
         ----------
         n : array_like
             Sample sizes (positive).
-        return_std : bool, default False
-            Also return the standard deviation of the prediction, by the delta
-            method ``sqrt(g' C g)`` with ``g = (n^-b, -a n^-b log n, 1)``.
+        return_std, observation : bool
+            Deprecated: use :meth:`predict_std` for the standard deviation
+            (``predict(n, return_std=True)`` still returns ``(mean, std)``
+            for one release, with a ``DeprecationWarning``).
+
+        Returns
+        -------
+        ndarray
+            The predicted error, shape of ``n``.
+        """
+        if return_std is not UNSET or observation is not UNSET:
+            warnings.warn(
+                "`return_std` and `observation` of LearningCurve.predict are deprecated and "
+                "will be removed in the next release; use predict(n) and "
+                "predict_std(n, observation=...)",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            mean = self.predict(n)
+            if not return_std:
+                return mean
+            return mean, self.predict_std(n, observation=bool(observation))
+        n = _sizes_iv(n)
+        if self.model == "monotone":
+            order = np.argsort(self.n)
+            return np.interp(n, self.n[order], self.err[order])
+        return power_law(n, self.a, self.b, self.e)
+
+    def predict_std(self, n: Any, *, observation: bool = False) -> np.ndarray:
+        r"""Standard deviation of the prediction at ``n``, by the delta method.
+
+        .. math:: \operatorname{sd}\,\widehat{\mathrm{err}}(n)
+                  = \sqrt{g^\top C g}, \qquad g = (n^{-b},\ -a n^{-b}\log n,\ 1),
+
+        with :math:`C` = ``cov``.
+
+        Parameters
+        ----------
+        n : array_like
+            Sample sizes (positive).
         observation : bool, default False
             Include the residual variance, giving the uncertainty of a new
             measured error rather than of the curve.
 
         Returns
         -------
-        mean : ndarray
-        std : ndarray, only if ``return_std``
+        ndarray
+            Shape of ``n`` (NaN for the monotone model unless ``observation``).
         """
-        n = np.asarray(n, dtype=float)
+        n = _sizes_iv(n)
         if self.model == "monotone":
-            order = np.argsort(self.n)
-            mean = np.interp(n, self.n[order], self.err[order])
-            std = np.full_like(mean, self.residual_std if observation else np.nan)
-            return (mean, std) if return_std else mean
-        mean = power_law(n, self.a, self.b, self.e)
-        if not return_std:
-            return mean
+            return np.full(n.shape, self.residual_std if observation else np.nan)
         nb = n ** (-self.b)
         grad = np.stack([nb, -self.a * nb * np.log(n), np.ones_like(n)], axis=-1)
         var = np.einsum("...i,ij,...j->...", grad, self.cov, grad)
         if observation:
             var = var + self.residual_std**2
-        return mean, np.sqrt(np.maximum(var, 0.0))
+        return np.sqrt(np.maximum(var, 0.0))
 
     def predict_interval(
         self, n: Any, *, level: float = 0.95, observation: bool = False
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Normal-approximation interval of the prediction at ``n`` (t quantile on ``dof``)."""
+        """Normal-approximation interval of the prediction at ``n``.
+
+        Parameters
+        ----------
+        n : array_like
+            Sample sizes (positive).
+        level : float in (0, 1), default 0.95
+            Coverage; the quantile is Student's t on ``dof`` degrees of freedom.
+        observation : bool, default False
+            As in :meth:`predict_std`.
+
+        Returns
+        -------
+        lo, hi : ndarray
+            Interval ends, shape of ``n``.
+        """
         check_scalar(level, "level", lo=0, hi=1, closed="neither")
-        mean, std = self.predict(n, return_std=True, observation=observation)
+        mean = self.predict(n)
+        std = self.predict_std(n, observation=observation)
         q = stats.t.ppf(0.5 + level / 2, max(self.dof, 1))
         return mean - q * std, mean + q * std
 
     def derivative(self, n: Any) -> np.ndarray:
-        """``d err / d n = -a b n^(-b-1)`` (power law only)."""
-        n = np.asarray(n, dtype=float)
+        r"""The slope :math:`d\,\mathrm{err}/dn = -a b\, n^{-b-1}` (power law only).
+
+        Parameters
+        ----------
+        n : array_like
+            Sample sizes (positive).
+
+        Returns
+        -------
+        ndarray
+            Shape of ``n``.
+        """
+        if self.model != "power-law":
+            raise ValueError("`derivative` needs a power-law curve, got a monotone one")
+        n = _sizes_iv(n)
         return -self.a * self.b * n ** (-self.b - 1.0)
 
     def plot(self, ax: Any = None, *, level: float = 0.95, label: str | None = None) -> Any:
-        """Plot the data, the curve and its pointwise interval; returns the Axes."""
+        """Plot the data, the curve and its pointwise interval.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+            Axes to draw on (a new figure by default).
+        level : float, default 0.95
+            Coverage of the band.
+        label : str, optional
+            Legend label (default: the group).
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
         from sciddm._core.plotting import get_ax
 
         ax = get_ax(ax)
@@ -164,6 +266,14 @@ class LearningCurve(Result):
         ax.set_xlabel("training samples n")
         ax.set_ylabel("error")
         return ax
+
+
+def _sizes_iv(n: Any) -> np.ndarray:
+    """Sample sizes as a float array (any shape), finite and positive."""
+    arr = check_array(n, "n", ndim=None)
+    if np.any(arr <= 0):
+        raise ValueError(f"`n` must be positive, got min {arr.min():g}")
+    return arr
 
 
 def _linear_ae(
@@ -301,86 +411,27 @@ def fit_learning_curve(
     >>> c = fit_learning_curve(n, power_law(n, 2.0, 0.5, 0.1))
     >>> round(c.a, 6), round(c.b, 6), round(c.e, 6)
     (2.0, 0.5, 0.1)
-    >>> mean, std = c.predict([2000], return_std=True)
-    >>> round(float(mean[0]), 4)
-    0.1447
+    >>> round(float(c.predict(2000)), 4), float(c.predict_std(2000)) < 1e-6
+    (0.1447, True)
     """
-    name = "" if group is None else f"group {group!r}: "
-    check_choice(model, "model", ("power-law", "monotone"))
-    n_arr = check_array(n, "n", ndim=1)
-    err_arr = check_array(err, "err", ndim=1)
-    check_same_length("n", n_arr, "err", err_arr)
-    if np.any(n_arr <= 0):
-        raise ValueError(f"{name}`n` must be positive, got min {n_arr.min():g}")
-    need = 3 if model == "power-law" and exponent is None else 2
-    distinct = np.unique(n_arr).size
-    if distinct < need:
-        raise ValueError(
-            f"{name}cannot fit a {model} learning curve: need at least {need} distinct "
-            f"sizes, got {distinct}"
-        )
-    if sigma is None:
-        w = np.ones_like(err_arr)
-    else:
-        sig = check_array(sigma, "sigma", ndim=1, shape=(n_arr.size,))
-        if np.any(sig <= 0):
-            raise ValueError(f"{name}`sigma` must be positive, got min {sig.min():g}")
-        w = 1.0 / sig**2
+    n_arr, err_arr, w, name = _fit_iv(n, err, model, sigma, exponent, group)
     if model == "monotone":
-        from sklearn.isotonic import IsotonicRegression
-
-        iso = IsotonicRegression(increasing=False).fit(n_arr, err_arr, sample_weight=w)
-        un = np.unique(n_arr)
-        fitted = iso.predict(un)
-        resid = err_arr - iso.predict(n_arr)
-        nan3 = np.full((3, 3), np.nan)
-        return LearningCurve(
-            a=np.nan,
-            b=np.nan,
-            e=np.nan,
-            cov=nan3,
-            se=np.full(3, np.nan),
-            n=un,
-            err=fitted,
-            residual_std=float(np.sqrt(np.mean(resid**2))),
-            model="monotone",
-            group=group,
-            dof=max(n_arr.size - un.size, 0),
-        )
+        return _fit_monotone(n_arr, err_arr, w, group)
     if nonnegative is None:
         nonnegative = bool(np.all(err_arr >= 0))
     e_lo = 0.0 if nonnegative else -np.inf
     top = float(err_arr.min())
     ln = np.log(n_arr)
-    scale = max(float(np.abs(err_arr).max()), 1e-300)
     if exponent is None:
         b, a, e = _profile_fit(ln, err_arr, w, e_lo, top)
     else:
-        b = check_scalar(exponent, "exponent", lo=0, closed="neither")
+        b = float(exponent)
         a, e, _ = _linear_ae(np.exp(-b * ln), err_arr, w, e_lo, top)
     if not np.isfinite(b):
         warn_convergence(f"{name}the power-law fit did not converge", "the number of sizes")
-    t = np.exp(-b * ln)
-    sw = np.sqrt(w)
-    J = sw[:, None] * np.stack([t, -a * t * ln, np.ones_like(t)], axis=1)
-    r = sw * (a * t + e - err_arr)
-    dof = n_arr.size - (3 if exponent is None else 2)
-    if sigma is None:
-        s2 = float(r @ r) / dof if dof > 0 else np.nan
-    else:
-        s2 = 1.0
-    try:
-        if exponent is None:
-            cov = s2 * np.linalg.pinv(J.T @ J, rcond=1e-13)
-        else:
-            J2 = J[:, [0, 2]]
-            c2 = s2 * np.linalg.pinv(J2.T @ J2, rcond=1e-13)
-            cov = np.zeros((3, 3))
-            cov[np.ix_([0, 2], [0, 2])] = c2
-    except np.linalg.LinAlgError:  # pragma: no cover
-        cov = np.full((3, 3), np.nan)
-    if not np.all(np.isfinite(cov)):
-        cov = np.full((3, 3), np.nan)
+    cov, r, dof = _covariance(ln, err_arr, w, a, b, e, fixed_b=exponent is not None,
+                              absolute=sigma is not None)  # fmt: skip
+    scale = max(float(np.abs(err_arr).max()), 1e-300)
     if b >= _B_MAX * (1 - 1e-6) or a / scale > 1e12:
         warnings.warn(
             f"{name}the fitted learning curve sits on its bound (b={b:.3g}); the data may "
@@ -401,6 +452,87 @@ def fit_learning_curve(
         group=group,
         dof=max(dof, 0),
     )
+
+
+def _fit_iv(
+    n: Any, err: Any, model: str, sigma: Any, exponent: float | None, group: str | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
+    """Validate :func:`fit_learning_curve`'s data; returns (n, err, weights, group prefix)."""
+    name = "" if group is None else f"group {group!r}: "
+    check_choice(model, "model", ("power-law", "monotone"))
+    n_arr = check_array(n, "n", ndim=1)
+    err_arr = check_array(err, "err", ndim=1)
+    check_same_length("n", n_arr, "err", err_arr)
+    if np.any(n_arr <= 0):
+        raise ValueError(f"{name}`n` must be positive, got min {n_arr.min():g}")
+    if exponent is not None:
+        check_scalar(exponent, "exponent", lo=0, closed="neither")
+    need = 3 if model == "power-law" and exponent is None else 2
+    distinct = np.unique(n_arr).size
+    if distinct < need:
+        raise ValueError(
+            f"{name}cannot fit a {model} learning curve: need at least {need} distinct "
+            f"sizes, got {distinct}"
+        )
+    if sigma is None:
+        return n_arr, err_arr, np.ones_like(err_arr), name
+    sig = check_array(sigma, "sigma", ndim=1, shape=(n_arr.size,))
+    if np.any(sig <= 0):
+        raise ValueError(f"{name}`sigma` must be positive, got min {sig.min():g}")
+    return n_arr, err_arr, 1.0 / sig**2, name
+
+
+def _fit_monotone(
+    n_arr: np.ndarray, err_arr: np.ndarray, w: np.ndarray, group: str | None
+) -> LearningCurve:
+    """The decreasing isotonic regression of ``err`` on ``n`` as a curve."""
+    from sklearn.isotonic import IsotonicRegression
+
+    iso = IsotonicRegression(increasing=False).fit(n_arr, err_arr, sample_weight=w)
+    un = np.unique(n_arr)
+    resid = err_arr - iso.predict(n_arr)
+    return LearningCurve(
+        a=np.nan,
+        b=np.nan,
+        e=np.nan,
+        cov=np.full((3, 3), np.nan),
+        se=np.full(3, np.nan),
+        n=un,
+        err=iso.predict(un),
+        residual_std=float(np.sqrt(np.mean(resid**2))),
+        model="monotone",
+        group=group,
+        dof=max(n_arr.size - un.size, 0),
+    )
+
+
+def _covariance(
+    ln: np.ndarray, err: np.ndarray, w: np.ndarray, a: float, b: float, e: float, *,
+    fixed_b: bool, absolute: bool,
+) -> tuple[np.ndarray, np.ndarray, int]:  # fmt: skip
+    """Covariance of (a, b, e) (zero row/column for a fixed b), residuals and dof."""
+    t = np.exp(-b * ln)
+    sw = np.sqrt(w)
+    J = sw[:, None] * np.stack([t, -a * t * ln, np.ones_like(t)], axis=1)
+    r = sw * (a * t + e - err)
+    dof = err.size - (2 if fixed_b else 3)
+    if absolute:
+        s2 = 1.0
+    else:
+        s2 = float(r @ r) / dof if dof > 0 else np.nan
+    try:
+        if not fixed_b:
+            cov = s2 * np.linalg.pinv(J.T @ J, rcond=1e-13)
+        else:
+            J2 = J[:, [0, 2]]
+            c2 = s2 * np.linalg.pinv(J2.T @ J2, rcond=1e-13)
+            cov = np.zeros((3, 3))
+            cov[np.ix_([0, 2], [0, 2])] = c2
+    except np.linalg.LinAlgError:  # pragma: no cover
+        cov = np.full((3, 3), np.nan)
+    if not np.all(np.isfinite(cov)):
+        cov = np.full((3, 3), np.nan)
+    return cov, r, dof
 
 
 def fit_learning_curves(
@@ -492,7 +624,10 @@ def fit_learning_curves(
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class GroupLearningCurves(Result):
-    """Empirical learning curves of one learner, per group.
+    """Empirical learning curves of one learner, per group (from :func:`learning_curve_by_group`).
+
+    A measurement, not an estimator: :meth:`fit_curves` fits one
+    :class:`LearningCurve` per group to it and returns them.
 
     Attributes
     ----------
@@ -504,6 +639,17 @@ class GroupLearningCurves(Result):
         Error of each repeat.
     mean_error, std_error : ndarray of shape (G, S)
         Mean over repeats, and its standard error (std / sqrt(R)).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.naive_bayes import GaussianNB
+    >>> from sciddm.equitable import learning_curve_by_group
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> g = (X[:, 0] > 14).astype(int)
+    >>> lc = learning_curve_by_group(GaussianNB(), X, y, g, [20, 60, 150], n_repeats=2, rng=0)
+    >>> lc.errors.shape, sorted(lc.fit_curves(model="monotone"))
+    ((2, 3, 2), [0, 1])
     """
 
     groups: list[Any]
@@ -512,8 +658,34 @@ class GroupLearningCurves(Result):
     mean_error: np.ndarray
     std_error: np.ndarray
 
-    def fit(self, *, model: str = "power-law") -> dict[Any, LearningCurve]:
-        """Fit one learning curve per group to the repeat-level errors."""
+    def fit_curves(
+        self, *, model: str = "power-law", shared_exponent: bool = False
+    ) -> dict[Any, LearningCurve]:
+        """Fit one learning curve per group to the repeat-level errors.
+
+        Parameters
+        ----------
+        model : {"power-law", "monotone"}, default "power-law"
+            As in :func:`fit_learning_curve`.
+        shared_exponent : bool, default False
+            Fit one exponent for all groups (power law only; see
+            :func:`fit_learning_curves`).
+
+        Returns
+        -------
+        dict
+            ``{group: LearningCurve}``, ready for :func:`allocate`.
+        """
+        check_choice(model, "model", ("power-law", "monotone"))
+        r = self.errors.shape[2]
+        if shared_exponent:
+            if model != "power-law":
+                raise ValueError("`shared_exponent` needs model='power-law'")
+            data = {
+                g: (np.repeat(self.sizes[i], r), self.errors[i].ravel())
+                for i, g in enumerate(self.groups)
+            }
+            return fit_learning_curves(data, shared_exponent=True)
         out = {}
         for i, g in enumerate(self.groups):
             r = self.errors.shape[2]
@@ -522,8 +694,39 @@ class GroupLearningCurves(Result):
             )
         return out
 
+    def fit(self, *, model: str = "power-law") -> dict[Any, LearningCurve]:
+        """Deprecated alias of :meth:`fit_curves` (a result is not an estimator).
+
+        Parameters
+        ----------
+        model : {"power-law", "monotone"}, default "power-law"
+            As in :meth:`fit_curves`.
+
+        Returns
+        -------
+        dict
+            ``{group: LearningCurve}``.
+        """
+        warnings.warn(
+            "GroupLearningCurves.fit is deprecated and will be removed in the next release; "
+            "use fit_curves (it returns the curves, it does not fit the result in place)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.fit_curves(model=model)
+
     def plot(self, ax: Any = None) -> Any:
-        """Mean error versus size per group, with error bars; returns the Axes."""
+        """Mean error versus size per group, with error bars.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+            Axes to draw on (a new figure by default).
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
         from sciddm._core.plotting import get_ax
 
         ax = get_ax(ax)
@@ -538,17 +741,64 @@ class GroupLearningCurves(Result):
         return ax
 
 
+def _rows(X: Any, name: str, *, ndim: int) -> Any:
+    """Data rows as a CSR matrix (sparse input) or an ndarray of ``ndim`` dimensions."""
+    if is_sparse(X):
+        import scipy.sparse as sp
+
+        if ndim != 2 or not hasattr(X, "tocsr"):
+            raise ValueError(f"`{name}` must be a dense array, got a sparse {type(X).__name__}")
+        return sp.csr_matrix(X)
+    arr = np.asarray(X)
+    if arr.ndim != ndim:
+        raise ValueError(f"`{name}` must have {ndim} dimension(s), got shape {arr.shape}")
+    return arr
+
+
 def _scorer_to_error(metric: Any) -> tuple[Callable[..., float], Callable[[float], float]]:
     from sklearn.metrics import get_scorer
 
     if isinstance(metric, str):
-        scorer = get_scorer(metric)
+        try:
+            scorer = get_scorer(metric)
+        except ValueError as exc:
+            raise ValueError(
+                f"`metric` must be a scikit-learn scorer name or callable, got {metric!r}"
+            ) from exc
         if metric.startswith("neg_"):
             return scorer, lambda s: -s
         return scorer, lambda s: 1.0 - s
     if callable(metric):
         return metric, lambda s: 1.0 - s
     raise ValueError(f"`metric` must be a scikit-learn scorer name or callable, got {metric!r}")
+
+
+def _size_table(
+    sizes: Any, labels: list[Any], idx: dict[Any, np.ndarray], test_size: float
+) -> np.ndarray:
+    """Training sizes per group: ints, or fractions in (0, 1] of the training part."""
+    if isinstance(sizes, np.ndarray) and sizes.ndim == 1:
+        sizes = sizes.tolist()
+    if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence) or len(sizes) == 0:
+        raise ValueError(f"`sizes` must be a non-empty sequence of sizes, got {sizes!r}")
+    for s in sizes:
+        if isinstance(s, bool) or not isinstance(s, (int, float, np.integer, np.floating)):
+            raise ValueError(f"`sizes` must hold numbers, got {s!r}")
+        if not (np.isfinite(s) and s > 0):
+            raise ValueError(f"`sizes` must be positive and finite, got {s!r}")
+    size_tab = np.zeros((len(labels), len(sizes)), dtype=int)
+    for i, g in enumerate(labels):
+        n_train = int(np.floor(idx[g].size * (1 - test_size)))
+        for j, s in enumerate(sizes):
+            frac = isinstance(s, (float, np.floating)) and 0 < s <= 1
+            m = int(round(s * n_train)) if frac else int(s)
+            if m < 1 or m > n_train:
+                raise ValueError(
+                    f"group {g!r}: size {s} needs {m} training samples but the group has "
+                    f"{n_train} after holding out `test_size`={test_size:g}"
+                )
+            size_tab[i, j] = m
+    return size_tab
 
 
 def learning_curve_by_group(
@@ -570,8 +820,10 @@ def learning_curve_by_group(
     ----------
     estimator : scikit-learn estimator
         Cloned for every fit.
-    X : array_like of shape (N, d)
+    X : array_like or scipy.sparse matrix of shape (N, d)
+        Features (sparse matrices are passed on to the estimator as CSR).
     y : array_like of shape (N,)
+        Targets.
     groups : array_like of shape (N,)
         Group label of each row.
     sizes : sequence of int or float
@@ -590,10 +842,12 @@ def learning_curve_by_group(
         groups in full, so the curve of group ``g`` varies ``n_g`` only.
         If False, one model per group is trained on that group alone.
     rng : numpy.random.Generator, int or None
+        Random source of the splits.
 
     Returns
     -------
     GroupLearningCurves
+        Errors per group, size and repeat.
 
     Raises
     ------
@@ -613,33 +867,22 @@ def learning_curve_by_group(
     """
     from sklearn.base import clone
 
-    gen = as_generator(rng)
     n_repeats = check_int(n_repeats, "n_repeats", lo=1)
     test_size = check_scalar(test_size, "test_size", lo=0, hi=1, closed="neither")
-    X_arr = np.asarray(X)
-    y_arr = np.asarray(y)
-    g_arr = np.asarray(groups)
-    if X_arr.ndim != 2:
-        raise ValueError(f"`X` must have 2 dimension(s), got shape {X_arr.shape}")
-    check_same_length("X", X_arr, "y", y_arr)
-    check_same_length("X", X_arr, "groups", g_arr)
-    if len(sizes) == 0:
-        raise ValueError("`sizes` must not be empty")
+    X_arr = _rows(X, "X", ndim=2)
+    y_arr = _rows(y, "y", ndim=1)
+    g_arr = _rows(groups, "groups", ndim=1)
+    if X_arr.shape[0] != y_arr.shape[0] or X_arr.shape[0] != g_arr.shape[0]:
+        raise ValueError(
+            f"`X`, `y` and `groups` must have the same length, got {X_arr.shape[0]}, "
+            f"{y_arr.shape[0]} and {g_arr.shape[0]}"
+        )
     scorer, to_err = _scorer_to_error(metric)
     labels = sorted(np.unique(g_arr).tolist())
     idx = {g: np.flatnonzero(g_arr == g) for g in labels}
-    S = len(sizes)
-    size_tab = np.zeros((len(labels), S), dtype=int)
-    for i, g in enumerate(labels):
-        n_train = int(np.floor(idx[g].size * (1 - test_size)))
-        for j, s in enumerate(sizes):
-            m = int(round(s * n_train)) if isinstance(s, float) and 0 < s <= 1 else int(s)
-            if m < 1 or m > n_train:
-                raise ValueError(
-                    f"group {g!r}: size {s} needs {m} training samples but the group has "
-                    f"{n_train} after holding out `test_size`={test_size:g}"
-                )
-            size_tab[i, j] = m
+    size_tab = _size_table(sizes, labels, idx, test_size)
+    S = size_tab.shape[1]
+    gen = as_generator(rng)
     errors = np.zeros((len(labels), S, n_repeats))
     for r in range(n_repeats):
         perms = {g: gen.permutation(idx[g]) for g in labels}

@@ -15,17 +15,24 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
-from sciddm.equitable._adaptive import AdaptiveCollector, PoolSource, group_errors
-from sciddm.equitable._allocate import OBJECTIVES, allocate, evaluate_objective
-from sciddm.equitable._baselines import equal_allocation, proportional_allocation
-from sciddm.equitable._curves import learning_curve_by_group
-from sciddm.equitable._prs import simulate_prs
+from sciddm.equitable import (
+    AdaptiveCollector,
+    PoolSource,
+    allocate,
+    equal_allocation,
+    evaluate_objective,
+    group_errors,
+    learning_curve_by_group,
+    proportional_allocation,
+    simulate_prs,
+)
 from sciddm.reproduce import Context, mean_ci, register, run_sweep
 
 logger = logging.getLogger(__name__)
 
 SOURCE = "Cai et al., FAccT 2022 (arXiv:2202.01327), Sec. 5: adaptive vs. static sampling"
 STRATEGIES = ("adaptive", "equal", "proportional", "oracle")
+OBJECTIVES = ("utilitarian", "maxmin", "disparity-cap")
 
 
 class FastRidge(RegressorMixin, BaseEstimator):
@@ -99,7 +106,7 @@ def _prs_setup(p: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]:
         est, arch.X, arch.y, arch.groups, list(np.geomspace(25, 2800, 9).round().astype(int)),
         metric=r2_scorer, n_repeats=p["truth_repeats"], test_size=0.25, rng=rng,
     )  # fmt: skip
-    return {"arch": arch, "estimator": est, "metric": r2_scorer, "truth": lc.fit()}
+    return {"arch": arch, "estimator": est, "metric": r2_scorer, "truth": lc.fit_curves()}
 
 
 def _digits_groups() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -120,7 +127,7 @@ def _digits_setup(p: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]
         n_repeats=p["truth_repeats"], test_size=0.25, rng=rng,
     )  # fmt: skip
     return {"X": X, "y": y, "g": g, "estimator": est, "metric": accuracy_scorer,
-            "truth": lc.fit()}  # fmt: skip
+            "truth": lc.fit_curves()}  # fmt: skip
 
 
 def _draw(dataset: str, setup: dict[str, Any], p: dict[str, Any], rng: np.random.Generator):
