@@ -53,6 +53,15 @@ class LpRegressionResult(Result):
     p : float
     sample : RowSample or None
         The row sample of ``method="sketch"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sciddm.sensitivity import lp_regression
+    >>> A = np.column_stack([np.ones(5), np.arange(5.0)])
+    >>> res = lp_regression(A, np.array([0.0, 1.0, 2.0, 3.0, 9.0]), p=1)
+    >>> np.round(res.coef, 8).tolist(), res.method, round(res.objective, 8)
+    ([0.0, 1.0], 'lp', 5.0)
     """
 
     coef: np.ndarray
@@ -337,6 +346,15 @@ class DistortionResult(Result):
         True for ``p = 2``.
     n_evaluated : int
         Directions evaluated (before local optimisation).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sciddm.sensitivity import embedding_distortion
+    >>> A = np.random.default_rng(0).standard_normal((50, 2))
+    >>> r = embedding_distortion(A, (np.arange(50), np.full(50, 2.0 ** 0.5)), p=2)
+    >>> round(r.distortion, 10), r.exact   # every ratio is 2
+    (1.0, True)
     """
 
     distortion: float

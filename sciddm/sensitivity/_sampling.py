@@ -46,6 +46,20 @@ class RowSample(Result):
         Where the scores came from.
     scores : (n,) ndarray
         The scores the probabilities were built from.
+    size : int
+        Number of sampled rows, with multiplicity (property).
+    sample_weights : (m,) ndarray
+        :math:`s_i = \text{weights}_i^p`, the weights of the sampled objective
+        :math:`\sum_i s_i |a_i^\top x - b_i|^p` (property).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sciddm.sensitivity import sample_rows
+    >>> A = np.random.default_rng(0).standard_normal((300, 2))
+    >>> s = sample_rows(A, 1, size=40, rng=1)
+    >>> s.apply(A).shape == (s.size, 2), bool(np.all(s.probabilities <= 1))
+    (True, True)
     """
 
     indices: np.ndarray
@@ -69,8 +83,18 @@ class RowSample(Result):
         return self.weights**self.p
 
     def apply(self, X: Any) -> Any:
-        """Rows ``indices`` of ``X`` (an ``(n, ...)`` array, memmap or sparse
-        matrix, or an ``(n,)`` vector such as ``b``) multiplied by ``weights``."""
+        """The sampled and rescaled rows :math:`SX`: rows ``indices`` of ``X`` times ``weights``.
+
+        Parameters
+        ----------
+        X : array_like, numpy.memmap or scipy.sparse matrix of shape (n, ...)
+            A matrix with the sampled matrix's rows, or an ``(n,)`` vector
+            such as ``b``.
+
+        Returns
+        -------
+        ndarray or scipy.sparse.csr_matrix of shape (size, ...)
+        """
         if sp.issparse(X):
             X = sp.csr_matrix(X)
             if X.shape[0] != self.probabilities.size:
