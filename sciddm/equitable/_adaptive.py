@@ -480,10 +480,10 @@ class AdaptiveCollector:
         if self.objective == "disparity-cap" and self.cap is None:
             raise ValueError("`cap` is required when objective='disparity-cap'")
         check_int(self.pilot, "pilot", lo=4)
-        check_int(self.n_rounds, "n_rounds", lo=1)
+        check_int(self.n_rounds, "n_rounds", lo=1, hi=10**6)
         check_scalar(self.exploration, "exploration", lo=0, hi=1, closed="left")
-        check_int(self.n_sizes, "n_sizes", lo=3)
-        check_int(self.n_repeats, "n_repeats", lo=1)
+        check_int(self.n_sizes, "n_sizes", lo=3, hi=1000)
+        check_int(self.n_repeats, "n_repeats", lo=1, hi=1000)
         check_scalar(self.holdout, "holdout", lo=0, hi=1, closed="neither")
         check_choice(self.plan, "plan", ("global", "batch"))
         c = np.asarray(self.costs, dtype=float).ravel()

@@ -201,6 +201,11 @@ def _check_costs_budget(
         if not cg > 0:
             raise ValueError(f"`costs` must be positive; group {g!r} has cost {cg:g}")
     B = check_scalar(budget, "budget", lo=0, closed="neither")
+    if B / float(c.min()) > 2.0**52:
+        raise ValueError(
+            f"`budget`={B:g} buys more than 2^52 samples; integer allocations that large are "
+            "not representable exactly"
+        )
     need = float(np.sum(c * lower))
     if B < need:
         raise ValueError(

@@ -69,7 +69,15 @@ def power_law(n: Any, a: float, b: float, e: float) -> np.ndarray:
     >>> float(power_law(100, 2.0, 0.5, 0.1))
     0.3
     """
-    return a * np.asarray(n, dtype=float) ** (-b) + e
+    n = _sizes_iv(n)
+    a = check_scalar(a, "a")
+    b = check_scalar(b, "b")
+    e = check_scalar(e, "e")
+    with np.errstate(over="ignore"):
+        out = a * n ** (-b) + e
+    if not np.all(np.isfinite(out)):
+        raise ValueError(f"power_law overflows float64 at these `n` with a={a:g}, b={b:g}")
+    return out
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -882,6 +890,11 @@ def learning_curve_by_group(
     idx = {g: np.flatnonzero(g_arr == g) for g in labels}
     size_tab = _size_table(sizes, labels, idx, test_size)
     S = size_tab.shape[1]
+    if len(labels) * S * n_repeats > 2**24:
+        raise ValueError(
+            f"`n_repeats` = {n_repeats} asks for {len(labels) * S * n_repeats} fits; at most "
+            f"{2**24} per call"
+        )
     gen = as_generator(rng)
     errors = np.zeros((len(labels), S, n_repeats))
     for r in range(n_repeats):

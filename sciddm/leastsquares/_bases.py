@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from sciddm._core.rng import SeedLike, as_generator
-from sciddm._core.validation import check_array, check_int
+from sciddm._core.validation import check_array, check_int, check_scalar
 
 from ._guards import CHUNK, check_size
 from ._measures import DiscreteMeasure, Measure, ProductMeasure
@@ -72,9 +72,9 @@ def total_degree(d: int, p: int) -> np.ndarray:
     >>> len(total_degree(5, 5))
     252
     """
-    d = check_int(d, "d", lo=1)
-    p = check_int(p, "p", lo=0)
-    _check_count(math.comb(d + p, d) * d, f"total_degree({d}, {p})")
+    d = check_int(d, "d", lo=1, hi=2**24)
+    p = check_int(p, "p", lo=0, hi=2**24)
+    _check_count(math.comb(d + p, min(d, p)) * d, f"total_degree({d}, {p})")
     out: list[tuple[int, ...]] = []
     for k in range(p + 1):  # |alpha| = k <-> a multiset of k coordinates
         for combo in itertools.combinations_with_replacement(range(d), k):
@@ -105,8 +105,8 @@ def hyperbolic_cross(d: int, p: int) -> np.ndarray:
     >>> hyperbolic_cross(2, 3).tolist()
     [[0, 0], [1, 0], [0, 1], [2, 0], [1, 1], [0, 2], [3, 0], [0, 3]]
     """
-    d = check_int(d, "d", lo=1)
-    p = check_int(p, "p", lo=0)
+    d = check_int(d, "d", lo=1, hi=2**24)
+    p = check_int(p, "p", lo=0, hi=2**24)
     out: list[tuple[int, ...]] = []
     stack: list[tuple[tuple[int, ...], int]] = [((), 1)]
     while stack:  # depth-first, without recursion (d may be large)
@@ -142,9 +142,10 @@ def full_tensor(d: int, p: int) -> np.ndarray:
     >>> len(full_tensor(3, 2))
     27
     """
-    d = check_int(d, "d", lo=1)
-    p = check_int(p, "p", lo=0)
-    _check_count((p + 1) ** d * d, f"full_tensor({d}, {p})")
+    d = check_int(d, "d", lo=1, hi=2**24)
+    p = check_int(p, "p", lo=0, hi=2**24)
+    if d * math.log(p + 1) + math.log(d) > math.log(2**24):
+        raise ValueError(f"full_tensor({d}, {p}) has (p + 1)^d multi-indices, too many for a basis")
     return _sorted(list(itertools.product(range(p + 1), repeat=d)), d)
 
 
@@ -172,9 +173,13 @@ def is_downward_closed(index_set: Any) -> bool:
     True
     """
     arr = check_array(index_set, "index_set", ndim=(1, 2), dtype=None)
-    if arr.dtype.kind not in "iub" and not np.all(arr == np.round(arr)):
+    if arr.dtype.kind not in "iufb" or (arr.dtype.kind == "f" and not np.all(arr == np.round(arr))):
         raise ValueError("`index_set` must hold integer multi-indices")
-    arr = arr.astype(int).reshape(len(arr), -1)
+    if np.any(np.abs(arr) > 2**24):
+        raise ValueError("`index_set` holds a degree above 2^24, beyond any usable basis")
+    arr = arr.astype(int)
+    if arr.ndim == 1:
+        arr = arr.reshape(-1, 1)
     members = {tuple(r) for r in arr.tolist()}
     for a in members:
         for i, v in enumerate(a):
@@ -216,8 +221,12 @@ def check_downward_closed(index_set: Any, name: str = "index_set") -> np.ndarray
     arr = check_array(index_set, name, ndim=(1, 2), dtype=None, min_rows=1)
     if arr.ndim == 1:
         arr = arr.reshape(-1, 1)
+    if arr.dtype.kind not in "iufb":
+        raise ValueError(f"`{name}` must hold integer multi-indices, got dtype {arr.dtype}")
     if arr.dtype.kind not in "iu" and not np.all(arr == np.round(arr)):
         raise ValueError(f"`{name}` must hold integer multi-indices")
+    if np.any(np.abs(arr) > 2**24):
+        raise ValueError(f"`{name}` holds a degree above 2^24, beyond any usable basis")
     arr = arr.astype(int)
     if np.any(arr < 0):
         raise ValueError(f"`{name}` must hold non-negative multi-indices")
@@ -393,6 +402,10 @@ class TensorBasis(Basis):
         idx = check_downward_closed(index_set, "index_set")
         if isinstance(families, (Family, str)):
             d = idx.shape[1] if dim is None else check_int(dim, "dim", lo=1)
+            if d != idx.shape[1] and not (idx.shape[1] == 1 and dim is None):
+                raise ValueError(
+                    f"`index_set` must have {d} columns (`dim`), got shape {idx.shape}"
+                )
             fams = [_family_iv(families, "families")] * d
         elif isinstance(families, Sequence) and len(families) > 0:
             fams = [_family_iv(f, "families") for f in families]
@@ -421,7 +434,9 @@ class TensorBasis(Basis):
         # one-dimensional tables, transposed (degree x point), then the products
         # Π_i p_{α_i}(x_i) formed in cache-sized blocks of multi-indices
         tables = [
-            np.ascontiguousarray(fam(x[:, i], int(self._maxdeg[i])).T)
+            np.ascontiguousarray(
+                fam._eval(fam.measure.to_standard(x[:, i]), int(self._maxdeg[i])).T
+            )
             for i, fam in enumerate(self.families)
         ]
         out = np.empty((self.m, len(x)))
@@ -637,7 +652,13 @@ def orthonormalize(
         raise ValueError(f"`measure` must be a DiscreteMeasure, got {type(measure).__name__}")
     if not callable(features):
         raise ValueError("`features` must be callable, mapping (n, d) points to (n, m) features")
-    F = np.asarray(features(measure.nodes), dtype=float)
+    rtol = check_scalar(rtol, "rtol", lo=0, hi=1, closed="left")
+    try:
+        F = np.asarray(features(measure.nodes), dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"`features` did not return a numeric array: {exc}") from exc
+    if F.ndim not in (1, 2) or F.shape[0] != len(measure.nodes) or F.size == 0:
+        raise ValueError(f"`features` must return an array of shape (n, m), got {F.shape}")
     F = F.reshape(len(measure.nodes), -1)
     if not np.all(np.isfinite(F)):
         raise ValueError("`features` returned NaN or inf on the nodes")

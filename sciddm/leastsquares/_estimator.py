@@ -4,6 +4,7 @@ scikit-learn regressor."""
 from __future__ import annotations
 
 import dataclasses
+import math
 import numbers
 from collections.abc import Callable
 from typing import Any
@@ -297,7 +298,7 @@ def weighted_least_squares(
     if n < basis.m:
         raise ValueError(f"`n` must be >= m = {basis.m} for method={method!r}, got {n}")
     basis, n, method = _design_iv(basis, n, method)
-    best_of = check_int(best_of, "best_of", lo=1)
+    best_of = check_int(best_of, "best_of", lo=1, hi=10**4)
     if delta is not None:
         delta = check_scalar(delta, "delta", lo=0, hi=1, closed="neither")
     if max_proposals is not None:
@@ -344,6 +345,18 @@ def _sample_weight_iv(sample_weight: Any, n: int) -> np.ndarray:
     if not np.any(sw > 0):
         raise ValueError("`sample_weight` must not be all zero")
     return sw
+
+
+def _validate(est: Any, X: Any, y: Any = None, **kw: Any) -> Any:
+    """scikit-learn's ``validate_data`` with messages that name the argument (`X`, `y`)."""
+    try:
+        if y is None:
+            return validate_data(est, X, **kw)
+        return validate_data(est, X, y, **kw)
+    except (TypeError, ValueError) as exc:
+        which = "`X`" if y is None else "`X` or `y`"
+        cls = TypeError if isinstance(exc, TypeError) else ValueError
+        raise cls(f"invalid {which}: {exc}") from exc
 
 
 class WeightedLeastSquares(RegressorMixin, BaseEstimator):
@@ -432,11 +445,17 @@ class WeightedLeastSquares(RegressorMixin, BaseEstimator):
         WeightedLeastSquares
             The fitted estimator (``self``).
         """
-        X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
+        X, y = _validate(self, X, y, y_numeric=True, dtype=np.float64)
         check_choice(self.weighting, "weighting", ("christoffel", "none"))
         self.basis_: Basis
         if self.basis is None:
             deg = check_int(self.degree, "degree", lo=0)
+            m = math.comb(X.shape[1] + deg, min(deg, X.shape[1]))
+            if m > 10**5:
+                raise ValueError(
+                    f"`degree`={deg} in {X.shape[1]} variables gives {m} basis functions; "
+                    "lower `degree`"
+                )
             self.basis_ = TensorBasis(Hermite(), total_degree(X.shape[1], deg))
         else:
             self.basis_ = _basis_iv(self.basis)
@@ -465,5 +484,5 @@ class WeightedLeastSquares(RegressorMixin, BaseEstimator):
         ndarray of shape (n_samples,)
         """
         check_is_fitted(self, "coef_")
-        X = validate_data(self, X, reset=False, dtype=np.float64)
+        X = _validate(self, X, reset=False, dtype=np.float64)
         return self._features(X) @ self.coef_

@@ -202,7 +202,7 @@ class BetaMeasure(_Measure1D):
     Parameters
     ----------
     alpha, beta : float, default 0.0
-        Exponents, both :math:`> -1`.
+        Exponents, both in :math:`(-1, 10^4]`.
     low, high : float, default -1.0, 1.0
         The interval, ``low < high``.
 
@@ -220,8 +220,8 @@ class BetaMeasure(_Measure1D):
     def __init__(
         self, alpha: float = 0.0, beta: float = 0.0, low: float = -1.0, high: float = 1.0
     ) -> None:
-        self.alpha = check_scalar(alpha, "alpha", lo=-1, closed="neither")
-        self.beta = check_scalar(beta, "beta", lo=-1, closed="neither")
+        self.alpha = check_scalar(alpha, "alpha", lo=-1, hi=1e4, closed="right")
+        self.beta = check_scalar(beta, "beta", lo=-1, hi=1e4, closed="right")
         low = check_scalar(low, "low")
         high = check_scalar(high, "high")
         if not high > low:
@@ -340,7 +340,7 @@ class GammaMeasure(_Measure1D):
     Parameters
     ----------
     alpha : float, default 0.0
-        Shape exponent, :math:`\alpha > -1`.
+        Shape exponent, :math:`\alpha \in (-1, 10^4]`.
     scale : float, default 1.0
         Scale (positive).
 
@@ -355,7 +355,7 @@ class GammaMeasure(_Measure1D):
     lo_t, hi_t = 0.0, math.inf
 
     def __init__(self, alpha: float = 0.0, scale: float = 1.0) -> None:
-        self.alpha = check_scalar(alpha, "alpha", lo=-1, closed="neither")
+        self.alpha = check_scalar(alpha, "alpha", lo=-1, hi=1e4, closed="right")
         self.shift = 0.0
         self.scale = check_scalar(scale, "scale", lo=0, closed="neither")
 

@@ -32,6 +32,9 @@ from ._guards import check_size
 from ._measures import BetaMeasure, GammaMeasure, GaussianMeasure, UniformMeasure, _Measure1D
 from ._rejection import ProposalBudgetError, _inverse_cdf, _rejection, _rejection_many
 
+#: highest degree a family evaluates or samples (far beyond any least-squares basis)
+MAX_DEGREE = 10_000
+
 __all__ = [
     "Chebyshev",
     "Family",
@@ -99,6 +102,19 @@ class Family:
         ndarray of shape (len(t), K + 1)
             Column ``k`` holds :math:`p_k(t)`.
         """
+        t = check_array(t, "t", ndim=None, finite=False).ravel()
+        if not np.all(np.isfinite(t)):
+            raise ValueError("`t` must not contain NaN or inf")
+        K = check_int(K, "K", lo=0, hi=MAX_DEGREE)
+        check_size(t.size, "K", per_item=K + 1)
+        with np.errstate(over="ignore", invalid="ignore"):
+            P = self._eval(t, K)
+        if not np.all(np.isfinite(P)):
+            raise ValueError("`t` is too large: the polynomials overflow float64 there")
+        return P
+
+    def _eval(self, t: np.ndarray, K: int) -> np.ndarray:
+        """:meth:`eval_std` without validation (the samplers' inner loops)."""
         t = np.asarray(t, float).ravel()
         a, b = self.recurrence(K)
         sb = np.sqrt(b)
@@ -124,7 +140,16 @@ class Family:
         -------
         ndarray of shape (len(x), K + 1)
         """
-        return self.eval_std(self.measure.to_standard(np.asarray(x, float).ravel()), K)
+        x = check_array(x, "x", ndim=None, finite=False).ravel()
+        if not np.all(np.isfinite(x)):
+            raise ValueError("`x` must not contain NaN or inf")
+        K = check_int(K, "K", lo=0, hi=MAX_DEGREE)
+        check_size(x.size, "K", per_item=K + 1)
+        with np.errstate(over="ignore", invalid="ignore"):
+            P = self._eval(self.measure.to_standard(x), K)
+        if not np.all(np.isfinite(P)):
+            raise ValueError("`x` is too large: the polynomials overflow float64 there")
+        return P
 
     # -- exact sampling from p_k^2 dmu ---------------------------------------------------
     def _std_cdf(self, k: int, t: np.ndarray) -> np.ndarray:  # pragma: no cover
@@ -134,7 +159,7 @@ class Family:
         raise NotImplementedError
 
     def _std_density(self, k: int, t: np.ndarray) -> np.ndarray:
-        p = self.eval_std(t, k)[:, k]
+        p = self._eval(t, k)[:, k]
         return p * p * self.measure.std_pdf(t)  # type: ignore[attr-defined]
 
     def _std_sample_squared(
@@ -180,11 +205,11 @@ class Family:
         (3,)
         """
         ks = check_array(ks, "ks", ndim=(0, 1), dtype=None).ravel()
-        if ks.dtype.kind not in "iu" and not np.all(ks == np.round(ks)):
+        if ks.dtype.kind not in "iuf" or (ks.dtype.kind == "f" and not np.all(ks == np.round(ks))):
             raise ValueError("`ks` must hold integer degrees")
         ks = ks.astype(int)
-        if np.any(ks < 0):
-            raise ValueError(f"`ks` must hold non-negative degrees, got {int(ks.min())}")
+        if np.any(ks < 0) or np.any(ks > MAX_DEGREE):
+            raise ValueError(f"`ks` must hold degrees in [0, {MAX_DEGREE}], got {ks.tolist()[:5]}")
         check_size(ks.size, "ks", per_item=1)
         g = as_generator(rng)
         budget = 1000 * ks.size + 10_000 if budget is None else check_int(budget, "budget", lo=1)
@@ -234,7 +259,7 @@ class Family:
         >>> bool(abs(np.mean(x**2) - 5) < 0.2)   # E[x^2] = 2k + 1 under h_k^2 dN(0, 1)
         True
         """
-        k = check_int(k, "k", lo=0)
+        k = check_int(k, "k", lo=0, hi=MAX_DEGREE)
         size = check_int(size, "size", lo=0)
         check_size(size, "size", per_item=1)
         g = as_generator(rng)
@@ -350,7 +375,7 @@ class Jacobi(Family):
             bound = self._cgw_bound(k)
 
             def ratio(t: np.ndarray) -> np.ndarray:
-                p = self.eval_std(t, k)[:, k]
+                p = self._eval(t, k)[:, k]
                 return math.pi * p * p * self.measure.std_pdf(t) * np.sqrt((1 - t) * (1 + t))
 
             return _rejection(
@@ -407,7 +432,7 @@ class Jacobi(Family):
         s, w = special.roots_jacobi(k + 30, 0.0, be)
         h = (x + 1) / 2
         tt = -1 + h[:, None] * (1 + s[None, :])
-        p = self.eval_std(sign * tt.ravel(), k)[:, k].reshape(tt.shape)
+        p = self._eval(sign * tt.ravel(), k)[:, k].reshape(tt.shape)
         logc = (al + be + 1) * math.log(2.0) + special.betaln(al + 1, be + 1)
         with np.errstate(divide="ignore"):
             pref = np.exp((be + 1) * np.log(h) - logc)
@@ -533,7 +558,7 @@ class Hermite(Family):
     def _cdf_mixed(self, kk: np.ndarray, t: np.ndarray) -> np.ndarray:
         s = -np.abs(t)
         K = int(kk.max())
-        P = self.eval_std(s, K)
+        P = self._eval(s, K)
         terms = P[:, 1:] * P[:, :-1] / np.sqrt(np.arange(1, K + 1))
         csum = np.concatenate([np.zeros((s.size, 1)), np.cumsum(terms, axis=1)], axis=1)
         corr = csum[np.arange(s.size), kk]
@@ -542,14 +567,14 @@ class Hermite(Family):
         return np.where(t <= 0, G, 1.0 - G)
 
     def _density_mixed(self, kk: np.ndarray, t: np.ndarray) -> np.ndarray:
-        P = self.eval_std(t, int(kk.max()))
+        P = self._eval(t, int(kk.max()))
         p = P[np.arange(t.size), kk]
         return p * p * self.measure.std_pdf(t)
 
     def _std_cdf(self, k: int, t: np.ndarray) -> np.ndarray:
         t = np.asarray(t, float)
         s = -np.abs(t)
-        P = self.eval_std(s, k)
+        P = self._eval(s, k)
         j = np.arange(1, k + 1)
         corr = (P[:, 1:] * P[:, :-1] / np.sqrt(j)).sum(axis=1)
         G = special.ndtr(s) - np.exp(-0.5 * s * s) / math.sqrt(2 * math.pi) * corr
@@ -618,7 +643,7 @@ class Laguerre(Family):
         if x.size:
             s, w = special.roots_jacobi(2 * k + 40, 0.0, al)
             tt = x[:, None] * (1 + s[None, :]) / 2
-            p = self.eval_std(tt.ravel(), k)[:, k].reshape(tt.shape)
+            p = self._eval(tt.ravel(), k)[:, k].reshape(tt.shape)
             with np.errstate(divide="ignore"):
                 pref = np.exp((al + 1) * np.log(x / 2) - lg)
             out[left] = pref * ((p * p * np.exp(-tt)) @ w)
@@ -626,7 +651,7 @@ class Laguerre(Family):
         if x.size:
             u, w = special.roots_laguerre(2 * k + 40)
             tt = x[:, None] + u[None, :]
-            p = self.eval_std(tt.ravel(), k)[:, k].reshape(tt.shape)
+            p = self._eval(tt.ravel(), k)[:, k].reshape(tt.shape)
             tail = np.exp(-x - lg) * ((p * p * tt**al) @ w)
             out[~left] = 1.0 - tail
         return np.clip(out, 0.0, 1.0)
@@ -667,7 +692,7 @@ class Trigonometric(Family):
     def __repr__(self) -> str:
         return f"Trigonometric(low={self.measure.low:g}, high={self.measure.high:g})"
 
-    def eval_std(self, t: np.ndarray, K: int) -> np.ndarray:
+    def _eval(self, t: np.ndarray, K: int) -> np.ndarray:
         u = (np.asarray(t, float).ravel() + 1) / 2
         P = np.empty((u.size, K + 1))
         P[:, 0] = 1.0
@@ -682,7 +707,7 @@ class Trigonometric(Family):
         self, k: int, size: int, g: np.random.Generator, budget: int
     ) -> np.ndarray:
         def ratio(t: np.ndarray) -> np.ndarray:
-            p = self.eval_std(t, k)[:, k]
+            p = self._eval(t, k)[:, k]
             return p * p
 
         return _rejection(lambda n: 2 * g.random(n) - 1, ratio, 2.0, size, g, budget)
@@ -690,7 +715,7 @@ class Trigonometric(Family):
     def _std_many(self, ks: np.ndarray, g: np.random.Generator, budget: int) -> np.ndarray:
         def ratio(t: np.ndarray, idx: np.ndarray) -> np.ndarray:
             kk = ks[idx]
-            P = self.eval_std(t, int(kk.max()))
+            P = self._eval(t, int(kk.max()))
             p = P[np.arange(t.size), kk]
             return p * p
 

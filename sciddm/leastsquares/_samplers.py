@@ -130,7 +130,11 @@ def gram_matrix(features: Any, weights: Any) -> np.ndarray:
     """
     F = check_array(features, "features", ndim=2, min_rows=1)
     w = check_array(weights, "weights", ndim=1, shape=(F.shape[0],))
-    return (F.T * w) @ F / len(F)
+    with np.errstate(over="ignore", invalid="ignore"):
+        G = (F.T * w) @ F / len(F)
+    if not np.all(np.isfinite(G)):
+        raise ValueError("`features` and `weights` overflow float64 in the Gram matrix; rescale")
+    return G
 
 
 def _design(
@@ -671,7 +675,7 @@ def sample_conditioned(
     """
     basis, n, method = _design_iv(basis, n, method)
     delta = check_scalar(delta, "delta", lo=0, hi=1, closed="neither")
-    max_draws = check_int(max_draws, "max_draws", lo=1)
+    max_draws = check_int(max_draws, "max_draws", lo=1, hi=10**6)
     g = as_generator(rng)
     total = 0
     for _ in range(max_draws):
@@ -716,7 +720,7 @@ def sample_best_of(
     'best_of_5_iid'
     """
     basis, n, method = _design_iv(basis, n, method)
-    n_draws = check_int(n_draws, "n_draws", lo=1)
+    n_draws = check_int(n_draws, "n_draws", lo=1, hi=10**4)
     g = as_generator(rng)
     best: Design | None = None
     total = 0

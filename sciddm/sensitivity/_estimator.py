@@ -16,6 +16,18 @@ from ._sampling import SCORE_METHODS, sample_rows
 __all__ = ["SampledLpRegressor"]
 
 
+def _validate(est: Any, X: Any, y: Any = None, **kw: Any) -> Any:
+    """scikit-learn's ``validate_data`` with messages that name the argument (`X`, `y`)."""
+    try:
+        if y is None:
+            return validate_data(est, X, **kw)
+        return validate_data(est, X, y, **kw)
+    except (TypeError, ValueError) as exc:
+        which = "`X`" if y is None else "`X` or `y`"
+        cls = TypeError if isinstance(exc, TypeError) else ValueError
+        raise cls(f"invalid {which}: {exc}") from exc
+
+
 class SampledLpRegressor(RegressorMixin, BaseEstimator):
     r"""Linear :math:`\ell_p` regression fitted on an :math:`\ell_p` row sample.
 
@@ -142,7 +154,7 @@ class SampledLpRegressor(RegressorMixin, BaseEstimator):
         SampledLpRegressor
             The fitted estimator (``self``).
         """
-        X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
+        X, y = _validate(self, X, y, y_numeric=True, dtype=np.float64)
         n = X.shape[0]
         A = np.column_stack([X, np.ones(n)]) if self.fit_intercept else X
         p, k, max_iter, rs = self._fit_iv(A.shape[1])
@@ -182,5 +194,5 @@ class SampledLpRegressor(RegressorMixin, BaseEstimator):
             Predictions.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64)
+        X = _validate(self, X, reset=False, dtype=np.float64)
         return X @ self.coef_ + self.intercept_
