@@ -16,14 +16,17 @@ from ._sampling import SCORE_METHODS, sample_rows
 __all__ = ["SampledLpRegressor"]
 
 
-def _validate(est: Any, X: Any, y: Any = None, **kw: Any) -> Any:
+_NO_Y = object()
+
+
+def _validate(est: Any, X: Any, y: Any = _NO_Y, **kw: Any) -> Any:
     """scikit-learn's ``validate_data`` with messages that name the argument (`X`, `y`)."""
     try:
-        if y is None:
+        if y is _NO_Y:
             return validate_data(est, X, **kw)
         return validate_data(est, X, y, **kw)
     except (TypeError, ValueError) as exc:
-        which = "`X`" if y is None else "`X` or `y`"
+        which = "`X`" if y is _NO_Y else "`X` or `y`"
         cls = TypeError if isinstance(exc, TypeError) else ValueError
         raise cls(f"invalid {which}: {exc}") from exc
 
