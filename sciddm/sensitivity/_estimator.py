@@ -10,6 +10,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sciddm._core.validation import check_choice, check_int, check_scalar
 
+from ._linalg import P_MAX
 from ._regression import _check_sample_rank, _irls, _lp_l1
 from ._sampling import SCORE_METHODS, sample_rows
 
@@ -47,7 +48,7 @@ class SampledLpRegressor(RegressorMixin, BaseEstimator):
     Parameters
     ----------
     p : float, default 1.0
-        Exponent, ``p >= 1``.
+        Exponent, ``1 <= p <= 100``.
     sample_size : int or None, default None
         Expected number of sampled rows; ``None`` (or a value of at least
         ``n``) uses every row (exact :math:`\ell_p` regression). It must be at
@@ -126,7 +127,7 @@ class SampledLpRegressor(RegressorMixin, BaseEstimator):
         self.random_state = random_state
 
     def _fit_iv(self, n_coef: int) -> tuple[float, int | None, int, Any]:
-        p = check_scalar(self.p, "p", lo=1)
+        p = check_scalar(self.p, "p", lo=1, hi=P_MAX)
         check_choice(self.sampling, "sampling", SCORE_METHODS)
         max_iter = check_int(self.max_iter, "max_iter", lo=1)
         k = None

@@ -13,11 +13,10 @@ from sciddm._core.validation import check_int, check_scalar
 _MAX_ENTRIES = 2**28
 
 
-def _guard(entries: int, name: str) -> None:
+def _guard(entries: int, names: str) -> None:
     if entries > _MAX_ENTRIES:
         raise ValueError(
-            f"`{name}` asks for a matrix of {entries:.3g} entries, beyond the 2 GiB limit of one "
-            "call"
+            f"{names} ask for a matrix of {entries:.3g} entries, beyond the 2 GiB limit of one call"
         )
 
 
@@ -53,7 +52,7 @@ def gaussian_matrix(n: int, d: int, *, rng: SeedLike = None) -> np.ndarray:
     """
     n = check_int(n, "n", lo=1)
     d = check_int(d, "d", lo=1)
-    _guard(n * d, "n")
+    _guard(n * d, "`n` and `d`")
     return as_generator(rng).standard_normal((n, d))
 
 
@@ -86,7 +85,7 @@ def heavy_tailed_matrix(n: int, d: int, *, df: float = 1.5, rng: SeedLike = None
     n = check_int(n, "n", lo=1)
     d = check_int(d, "d", lo=1)
     df = check_scalar(df, "df", lo=0, closed="neither")
-    _guard(n * d, "n")
+    _guard(n * d, "`n` and `d`")
     g = as_generator(rng)
     scale = np.abs(g.standard_t(df, size=n))
     return g.standard_normal((n, d)) * scale[:, None]
@@ -160,7 +159,7 @@ def stacked_identities(k: int, d: int) -> np.ndarray:
     """
     k = check_int(k, "k", lo=1)
     d = check_int(d, "d", lo=1)
-    _guard(k * d * d, "k")
+    _guard(k * d * d, "`k` and `d`")
     return np.tile(np.eye(d), (k, 1))
 
 

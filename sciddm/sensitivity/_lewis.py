@@ -15,6 +15,7 @@ from sciddm._core.validation import check_choice, check_int, check_scalar, warn_
 from ._leverage import _weighted_leverage
 from ._linalg import (
     _COND_CHOL,
+    P_MAX,
     _check_block_size,
     _chol_upper,
     _cond,
@@ -126,7 +127,7 @@ def lewis_weights(
     ----------
     A : (n, d) array_like, numpy.memmap or scipy.sparse matrix
     p : float
-        Exponent, ``p > 0`` (convergence is verified for ``0.5 <= p <= 20``).
+        Exponent, ``0 < p <= 100`` (convergence is verified for ``0.5 <= p <= 20``).
     method : {"auto", "fixed-point", "damped", "sketch"}, default "auto"
         ``"fixed-point"``: the undamped Cohen-Peng iteration
         :math:`w \leftarrow T(w)`, a contraction for :math:`p < 4` only.
@@ -206,7 +207,7 @@ def lewis_weights(
     array([0.3333..., 0.3333..., 0.3333..., 0.3333..., 0.3333..., 0.3333...])
     """
     A = as_matrix(A, "A")
-    p = check_scalar(p, "p", lo=0, closed="neither")
+    p = check_scalar(p, "p", lo=0, hi=P_MAX, closed="right")
     method = check_choice(method, "method", METHODS)
     tol = check_scalar(tol, "tol", lo=0, closed="neither")
     max_iter = check_int(max_iter, "max_iter", lo=1)

@@ -21,6 +21,7 @@ from sciddm._core.rng import SeedLike, as_generator
 from sciddm._core.validation import check_choice, check_int
 
 __all__ = [
+    "P_MAX",
     "Factor",
     "as_matrix",
     "default_block_size",
@@ -31,6 +32,8 @@ __all__ = [
     "sketch_matrix",
 ]
 
+#: largest exponent p accepted (|x|^p overflows float64 for ordinary data beyond it)
+P_MAX = 100.0
 _EPS = np.finfo(np.float64).eps
 #: relative pivot below which a column of the sketch counts as dependent
 _RCOND = 1e-12

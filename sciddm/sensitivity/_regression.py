@@ -21,7 +21,7 @@ from sciddm._core.validation import (
 )
 
 from ._leverage import _densify
-from ._linalg import as_matrix, default_block_size, factor
+from ._linalg import P_MAX, as_matrix, default_block_size, factor
 from ._sampling import SCORE_METHODS, RowSample, sample_rows
 from ._sensitivity import _exact
 
@@ -179,7 +179,7 @@ def _regression_iv(
 ) -> tuple[Any, np.ndarray, float, str, str, int, float, int]:  # fmt: skip
     """Validate :func:`lp_regression`'s arguments; resolve ``"auto"`` and the sample size."""
     A = as_matrix(A, "A")
-    p = check_scalar(p, "p", lo=1)
+    p = check_scalar(p, "p", lo=1, hi=P_MAX)
     method = check_choice(method, "method", ("auto", "irls", "lp", "sketch"))
     solver = check_choice(solver, "solver", ("auto", "irls", "lp"))
     check_choice(sampling, "sampling", SCORE_METHODS)
@@ -233,7 +233,7 @@ def lp_regression(
     A : (n, d) array_like, numpy.memmap or scipy.sparse matrix
     b : (n,) array_like
     p : float
-        Exponent, ``p >= 1``.
+        Exponent, ``1 <= p <= 100``.
     method : {"auto", "irls", "lp", "sketch"}, default "auto"
         ``"lp"``: the exact linear program at ``p = 1`` (HiGHS, through its
         dual with ``n`` bounded variables and ``d`` equalities); ``"irls"``:
@@ -370,12 +370,13 @@ def _as_sample(sample: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
         if sample.probabilities.size != n:
             raise ValueError(f"`sample` was drawn from {sample.probabilities.size} rows, not {n}")
         return sample.indices, sample.weights
-    try:
-        idx, w = sample
-    except (TypeError, ValueError) as exc:
-        raise ValueError("`sample` must be a RowSample or a pair (indices, weights)") from exc
-    idx = np.asarray(idx, dtype=np.intp)
-    w = check_array(w, "weights", ndim=1)
+    if not (isinstance(sample, (tuple, list)) and len(sample) == 2):
+        raise ValueError("`sample` must be a RowSample or a pair (indices, weights)")
+    idx = check_array(sample[0], "sample", ndim=1, dtype=None)
+    if idx.size and idx.dtype.kind not in "iu":
+        raise ValueError(f"`sample` indices must be integers, got dtype {idx.dtype}")
+    idx = idx.astype(np.intp)
+    w = check_array(sample[1], "sample", ndim=1)
     if idx.shape != w.shape:
         raise ValueError("`sample` indices and weights must have the same length")
     if idx.size and (idx.min() < 0 or idx.max() >= n):
@@ -401,7 +402,7 @@ def embedding_distortion(
     sample : RowSample or (indices, weights)
         The sampling-and-rescaling matrix ``S``.
     p : float
-        Exponent, ``p >= 1``.
+        Exponent, ``1 <= p <= 100``.
     n_directions : int, default 200
         Random Gaussian directions in an orthonormal basis of range(A).
     n_local : int, default 4
@@ -437,10 +438,10 @@ def embedding_distortion(
     3.0
     """
     A = as_matrix(A, "A")
-    p = check_scalar(p, "p", lo=1)
-    n_directions = check_int(n_directions, "n_directions", lo=1)
-    n_local = check_int(n_local, "n_local", lo=0)
-    n_maximisers = check_int(n_maximisers, "n_maximisers", lo=0)
+    p = check_scalar(p, "p", lo=1, hi=P_MAX)
+    n_directions = check_int(n_directions, "n_directions", lo=1, hi=10**5)
+    n_local = check_int(n_local, "n_local", lo=0, hi=1000)
+    n_maximisers = check_int(n_maximisers, "n_maximisers", lo=0, hi=10**4)
     n = A.shape[0]
     idx, w = _as_sample(sample, n)
     g = as_generator(rng)

@@ -14,7 +14,7 @@ from sciddm._core.validation import check_array, check_choice, check_int, check_
 
 from ._leverage import leverage_scores
 from ._lewis import lewis_weights
-from ._linalg import as_matrix
+from ._linalg import P_MAX, as_matrix
 from ._sensitivity import lp_sensitivities
 
 __all__ = ["RowSample", "row_scores", "sample_rows"]
@@ -100,7 +100,13 @@ class RowSample(Result):
             if X.shape[0] != self.probabilities.size:
                 raise ValueError(f"`X` must have {self.probabilities.size} rows, got {X.shape[0]}")
             return sp.csr_matrix(X[self.indices].multiply(self.weights[:, None]))
-        arr = X if isinstance(X, np.ndarray) else np.asarray(X, dtype=np.float64)
+        if isinstance(X, np.ndarray):
+            arr = X
+        else:
+            try:
+                arr = np.asarray(X, dtype=np.float64)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"`X` could not be converted to a numeric array: {exc}") from exc
         if arr.ndim == 0 or arr.shape[0] != self.probabilities.size:
             raise ValueError(
                 f"`X` must have {self.probabilities.size} rows, got shape {np.shape(arr)}"
@@ -117,7 +123,7 @@ def row_scores(A: Any, p: float, method: str = "lewis", *, mix: float = 0.5) -> 
     ----------
     A : (n, d) array_like, numpy.memmap or scipy.sparse matrix
     p : float
-        Exponent, ``p >= 1``.
+        Exponent, ``1 <= p <= 100``.
     method : {"uniform", "leverage", "root-leverage", "lewis", "sensitivity", "mixed"}
         Ones; leverage scores :math:`\tau`; root leverage :math:`\tau^{p/2}`;
         Lewis weights; exact sensitivities (moderate ``n``); or the mixture
@@ -139,7 +145,7 @@ def row_scores(A: Any, p: float, method: str = "lewis", *, mix: float = 0.5) -> 
     array([0.5, 0.5, 0.5, 0.5])
     """
     A = as_matrix(A, "A")
-    p = check_scalar(p, "p", lo=1)
+    p = check_scalar(p, "p", lo=1, hi=P_MAX)
     method = check_choice(method, "method", SCORE_METHODS)
     mix = check_scalar(mix, "mix", lo=0, hi=1)
     n = A.shape[0]
@@ -193,7 +199,7 @@ def sample_rows(
     A : (n, d) array_like, numpy.memmap or scipy.sparse matrix
         Only its shape is used when ``scores`` is given.
     p : float
-        Exponent, ``p >= 1``.
+        Exponent, ``1 <= p <= 100``.
     scores : (n,) array_like, optional
         Non-negative sampling scores; by default computed with ``method``.
     method : str, default "lewis"
@@ -247,7 +253,7 @@ def sample_rows(
     (60.0, 3)
     """
     A = as_matrix(A, "A")
-    p = check_scalar(p, "p", lo=1)
+    p = check_scalar(p, "p", lo=1, hi=P_MAX)
     n = A.shape[0]
     if (size is None) == (alpha is None):
         raise ValueError("exactly one of `size` and `alpha` must be given")

@@ -14,7 +14,7 @@ from sciddm._core.validation import check_array, check_choice, check_scalar
 
 from ._leverage import _densify, leverage_scores
 from ._lewis import lewis_weights
-from ._linalg import as_matrix, default_block_size, factor
+from ._linalg import P_MAX, as_matrix, default_block_size, factor
 
 __all__ = ["lp_sensitivities", "total_sensitivity"]
 
@@ -153,7 +153,7 @@ def _sens_iv(
     A: Any, p: float, method: str, rows: Any = None
 ) -> tuple[Any, float, str, np.ndarray | None]:
     A = as_matrix(A, "A")
-    p = check_scalar(p, "p", lo=1)
+    p = check_scalar(p, "p", lo=1, hi=P_MAX)
     method = check_choice(method, "method", METHODS)
     if rows is None:
         return A, p, method, None
@@ -185,7 +185,7 @@ def lp_sensitivities(
     ----------
     A : (n, d) array_like, numpy.memmap or scipy.sparse matrix
     p : float
-        Exponent, ``p >= 1`` (for ``p < 1`` the program is not convex).
+        Exponent, ``1 <= p <= 100`` (for ``p < 1`` the program is not convex).
     method : {"exact", "lewis", "root-leverage"}, default "exact"
         ``"exact"``: one convex program per row, in an orthonormal basis of
         range(A): the dual linear program
@@ -268,7 +268,7 @@ def total_sensitivity(A: Any, p: float, *, method: str = "exact") -> float:
     ----------
     A : (n, d) array_like or scipy.sparse matrix
     p : float
-        Exponent, ``p >= 1``.
+        Exponent, ``1 <= p <= 100``.
     method : {"exact", "lewis", "root-leverage"}, default "exact"
         ``"exact"`` sums the exact sensitivities; the others sum the upper
         bounds of :func:`lp_sensitivities` (so they are upper bounds on

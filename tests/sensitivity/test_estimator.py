@@ -37,7 +37,7 @@ def test_full_data_equals_exact_regression():
 
 
 def test_bad_p():
-    with pytest.raises(ValueError, match=r"`p` must be in \[1, inf\)"):
+    with pytest.raises(ValueError, match=r"`p` must be in \[1, 100\]"):
         SampledLpRegressor(p=0.5).fit(np.ones((5, 1)), np.ones(5))
     with pytest.raises(ValueError, match="`sampling` must be one of"):
         SampledLpRegressor(sampling="x").fit(np.ones((5, 1)), np.ones(5))

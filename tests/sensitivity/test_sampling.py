@@ -104,7 +104,7 @@ def test_bad_input(A):
         sample_rows(A, 1, size=301)
     with pytest.raises(ValueError, match="`size` must be an integer >= 1"):
         sample_rows(A, 1, size=0)
-    with pytest.raises(ValueError, match=r"`p` must be in \[1, inf\), got 0.5"):
+    with pytest.raises(ValueError, match=r"`p` must be in \[1, 100\], got 0.5"):
         sample_rows(A, 0.5, size=3)
     with pytest.raises(ValueError, match="`scores` must be non-negative"):
         sample_rows(A, 1, scores=-np.ones(300), size=3)
