@@ -22,7 +22,7 @@ import numpy as np
 
 from sciddm._core.results import Result
 from sciddm._core.rng import SeedLike, as_generator
-from sciddm._core.validation import check_choice, check_int, check_scalar
+from sciddm._core.validation import check_array, check_choice, check_int, check_scalar
 from sciddm.equitable._allocate import OBJECTIVES, Allocation, allocate
 from sciddm.equitable._curves import LearningCurve, _rows, _scorer_to_error, fit_learning_curves
 
@@ -486,7 +486,7 @@ class AdaptiveCollector:
         check_int(self.n_repeats, "n_repeats", lo=1, hi=1000)
         check_scalar(self.holdout, "holdout", lo=0, hi=1, closed="neither")
         check_choice(self.plan, "plan", ("global", "batch"))
-        c = np.asarray(self.costs, dtype=float).ravel()
+        c = check_array(self.costs, "costs", ndim=(0, 1), finite=False).ravel()
         if c.size != G:
             raise ValueError(f"`costs` must have one entry per group ({G}), got {c.size}")
         for g, cg in zip(labels, c):

@@ -152,7 +152,7 @@ def _curve_params(curves: Any) -> tuple[list[Any], np.ndarray, np.ndarray, np.nd
     a, b, e = [], [], []
     for g, c in zip(names, items):
         if c is None:
-            raise ValueError(f"group {g!r} has no learning curve (no data?)")
+            raise ValueError(f"`curves`: group {g!r} has no learning curve (no data?)")
         if getattr(c, "model", "power-law") != "power-law":
             raise ValueError(
                 f"group {g!r} has a {c.model!r} curve; allocate needs power-law curves "
@@ -179,15 +179,19 @@ def _curve_params(curves: Any) -> tuple[list[Any], np.ndarray, np.ndarray, np.nd
 
 def _vector(x: Any, name: str, G: int, names: list[Any], default: Any = None) -> np.ndarray:
     if x is None:
+        if default is None:
+            raise ValueError(f"`{name}` is required (one value per group)")
         return np.asarray(default, dtype=float)
     if isinstance(x, Mapping):
         missing = [g for g in names if g not in x]
         if missing:
             raise ValueError(f"`{name}` has no entry for group {missing[0]!r}")
         x = [x[g] for g in names]
-    if np.ndim(x) == 0:
+    if isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool):
         x = [x] * G
     arr = check_array(x, name, ndim=1, finite=name != "upper")
+    if np.any(np.isnan(arr)):
+        raise ValueError(f"`{name}` must not contain NaN")
     if arr.size != G:
         raise ValueError(f"`{name}` must have one entry per group ({G}), got {arr.size}")
     return arr
@@ -782,7 +786,7 @@ def _greedy_curves(
     fns = []
     for g, cv in zip(names, items):
         if cv is None:
-            raise ValueError(f"group {g!r} has no learning curve (no data?)")
+            raise ValueError(f"`curves`: group {g!r} has no learning curve (no data?)")
         if isinstance(cv, Mapping):
             _, a, b, e = _curve_params({g: cv})
             fns.append(_law(a[0], b[0], e[0]))

@@ -76,7 +76,11 @@ def _baseline(
         names, a, b, e = _curve_params(curves)
         G = len(names)
     else:
+        if costs is None or isinstance(costs, (str, bytes)):
+            raise ValueError(f"`costs` must give one cost per group, got {costs!r}")
         G = int(np.size(costs)) if not isinstance(costs, Mapping) else len(costs)
+        if G == 0:
+            raise ValueError("`costs` must give at least one group")
         names = list(costs) if isinstance(costs, Mapping) else list(range(G))
     c, B = _check_costs_budget(costs, budget, G, names, np.ones(G))
     if kind == "equal":

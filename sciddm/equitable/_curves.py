@@ -278,7 +278,9 @@ class LearningCurve(Result):
 
 def _sizes_iv(n: Any) -> np.ndarray:
     """Sample sizes as a float array (any shape), finite and positive."""
-    arr = check_array(n, "n", ndim=None)
+    arr = check_array(n, "n", ndim=None, finite=False)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError("`n` must not contain NaN or inf")
     if np.any(arr <= 0):
         raise ValueError(f"`n` must be positive, got min {arr.min():g}")
     return arr
@@ -588,13 +590,23 @@ def fit_learning_curves(
     """
     if not isinstance(data, Mapping) or not data:
         raise ValueError("`data` must be a non-empty dict {group: (n, err)}")
+    for g, pair in data.items():
+        if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
+            raise ValueError(
+                f"`data` must map each group to a pair (n, err); group {g!r} has {pair!r}"
+            )
     if not shared_exponent:
         return {
             g: fit_learning_curve(n, err, nonnegative=nonnegative, group=str(g))
             for g, (n, err) in data.items()
         }
     prepared = []
-    for g, (n, err) in data.items():
+    for g, pair in data.items():
+        if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
+            raise ValueError(
+                f"`data` must map each group to a pair (n, err); group {g!r} has {pair!r}"
+            )
+        n, err = pair
         n_arr = check_array(n, "n", ndim=1)
         err_arr = check_array(err, "err", ndim=1)
         check_same_length("n", n_arr, "err", err_arr)
@@ -757,7 +769,10 @@ def _rows(X: Any, name: str, *, ndim: int) -> Any:
         if ndim != 2 or not hasattr(X, "tocsr"):
             raise ValueError(f"`{name}` must be a dense array, got a sparse {type(X).__name__}")
         return sp.csr_matrix(X)
-    arr = np.asarray(X)
+    try:
+        arr = np.asarray(X)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"`{name}` could not be converted to an array: {exc}") from exc
     if arr.ndim != ndim:
         raise ValueError(f"`{name}` must have {ndim} dimension(s), got shape {arr.shape}")
     return arr

@@ -88,7 +88,9 @@ class PRSData(Result):
 
 
 def _per_group(x: Any, name: str, G: int, *, lo: float, hi: float, closed: str) -> np.ndarray:
-    arr = np.atleast_1d(check_array(x, name, ndim=(0, 1)))
+    arr = np.atleast_1d(check_array(x, name, ndim=(0, 1), finite=False))
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"`{name}` must not contain NaN or inf")
     if arr.size == 1:
         arr = np.repeat(arr, G)
     if arr.size != G:
