@@ -18,6 +18,7 @@ from scipy.linalg.blas import dger as _dger
 
 from ._bases import Basis, DiscreteBasis
 from ._polynomials import ProposalBudgetError
+from ._threads import one_blas_thread
 
 __all__ = ["default_budget", "dpp_points"]
 
@@ -57,13 +58,23 @@ def _dpp_discrete(basis: DiscreteBasis, g: np.random.Generator) -> tuple[np.ndar
 
 
 def _complement_basis(Qt: np.ndarray, m: int) -> np.ndarray:
-    """Rows: an orthonormal basis of the orthogonal complement of the rows of Qt."""
+    """Rows: an orthonormal basis of the orthogonal complement of the rows of Qt.
+
+    A Gaussian block is projected once and orthonormalised: with orthonormal ``Qt``
+    the projection of a random block loses orthogonality only by about
+    ``eps sqrt(m / (m - k))`` (no cancellation, unlike Gram-Schmidt of given
+    vectors), which a cheap randomised check (four probe vectors) confirms.
+    """
     k = Qt.shape[0]
-    A = np.random.default_rng(12345).standard_normal((m, m - k))  # any full-rank sketch works
-    for _ in range(2):
-        A -= Qt.T @ (Qt @ A)
-        A = np.linalg.qr(A)[0]
-    return np.ascontiguousarray(A.T)
+    rng = np.random.default_rng(12345)
+    At = rng.standard_normal((m - k, m))  # any full-rank sketch works
+    At -= (At @ Qt.T) @ Qt
+    Z = np.linalg.qr(At.T)[0].T
+    probe = Qt.T @ rng.standard_normal((k, 4))  # vectors in span(Qt): Z must annihilate them
+    if np.max(np.abs(Z @ probe)) > 1e-11 * np.max(np.abs(probe)):  # pragma: no cover
+        Z -= (Z @ Qt.T) @ Qt
+        Z = np.linalg.qr(Z.T)[0].T
+    return np.ascontiguousarray(Z)
 
 
 class _ChainRule:
@@ -87,6 +98,8 @@ class _ChainRule:
         self.Zt: np.ndarray | None = None
         self.xs = np.empty((m, basis.dim))
         self.Fs = np.empty((m, m))
+        self._cx = np.empty((0, basis.dim))  # drawn, not yet handed to a pool
+        self._cF = np.empty((0, m))
         self.k = 0
         self.used = 0
         self.examined = 0
@@ -96,6 +109,8 @@ class _ChainRule:
         """Proposals not examined yet: points, features, K_m, residuals, projections."""
         self.px, self.pF = px, pF
         self.pK = np.einsum("ij,ij->i", pF, pF)
+        # one uniform per proposal, used once, when the proposal is examined
+        self.pu = self.g.random(pF.shape[0]) if pF.shape[0] else np.empty(0)
         self.pr2 = np.empty(0)
         self.pY = np.empty((0, 0))  # complement coordinates (phase 2)
         self.pC = np.empty((0, self.m))  # coefficients on q_0..q_{k-1} (phase 1)
@@ -144,15 +159,9 @@ class _ChainRule:
             B = int(min(2048, max(16, math.ceil(1.1 * expect))))
         else:
             B = self.batch
-        if self.used + B > self.budget:
-            B = self.budget - self.used
-            if B <= 0:
-                raise ProposalBudgetError(
-                    f"projection DPP used its budget of {self.budget} proposals with {k}/{m} "
-                    "points accepted; increase `max_proposals`"
-                )
-        px = self.basis.sample_optimal_points(B, rng=self.g)
-        self._set_pool(px, self.basis.features(px))
+        px, pF = self._take(B)
+        B = px.shape[0]
+        self._set_pool(px, pF)
         if self.Zt is not None:
             self.pY = self.pF @ self.Zt.T
             self.pr2 = np.einsum("ij,ij->i", self.pY, self.pY)
@@ -164,7 +173,33 @@ class _ChainRule:
                 self.pr2 = self.pK - np.einsum("ij,ij->i", self.pC[:, :k], self.pC[:, :k])
             else:
                 self.pr2 = self.pK.copy()
-        self.used += B
+
+    def _take(self, B: int) -> tuple[np.ndarray, np.ndarray]:
+        """``B`` proposals (points and features) from a cache refilled by large draws.
+
+        Sampling and feature evaluation cost a fixed overhead per call, so proposals
+        are drawn for the next ~128 acceptances at once (within 32 MB of features)
+        and handed out in the pool sizes the chain rule wants; unexamined proposals
+        stay valid because they are i.i.d. and independent of the past. ``used``
+        counts drawn proposals against the budget.
+        """
+        if self._cx.shape[0] == 0:  # a short remainder is handed out as a smaller pool
+            m, k = self.m, self.k
+            s = min(m - k, 128)
+            expect = sum(m / (m - k - i) for i in range(s))
+            R = int(min(max(256, 2 * B, math.ceil(1.1 * expect)), max(B, (1 << 22) // m)))
+            R = min(R, self.budget - self.used)
+            if R <= 0:
+                raise ProposalBudgetError(
+                    f"projection DPP used its budget of {self.budget} proposals with {k}/{m} "
+                    "points accepted; increase `max_proposals`"
+                )
+            self._cx = self.basis.sample_optimal_points(R, rng=self.g)
+            self._cF = self.basis.features(self._cx)
+            self.used += R
+        px, pF = self._cx[:B], self._cF[:B]
+        self._cx, self._cF = self._cx[B:], self._cF[B:]
+        return px, pF
 
     def accept_in_span(self, i: int) -> None:
         """Accept proposal ``i`` (phase 1): one projection of the rest of the batch."""
@@ -175,6 +210,7 @@ class _ChainRule:
         self.pend.append((phi, c, nv))
         pF, pC, pr2 = self.pF[i + 1 :], self.pC[i + 1 :], self.pr2[i + 1 :]
         self.px, self.pF, self.pK, self.pC = self.px[i + 1 :], pF, self.pK[i + 1 :], pC
+        self.pu = self.pu[i + 1 :]
         if pF.shape[0]:
             col = (pF @ phi - pC[:, :k] @ c) / nv
             pC[:, k] = col
@@ -200,10 +236,12 @@ class _ChainRule:
         self.Zt = Zt[1:]
         self.px, self.pF, self.pK = self.px[i + 1 :], self.pF[i + 1 :], self.pK[i + 1 :]
         pY = self.pY[i + 1 :]
+        self.pu = self.pu[i + 1 :]
         if pY.shape[0]:
             pY = pY - np.outer(pY @ (2.0 * h), h)
+            # a reflection keeps norms: the residual loses the dropped coordinate only
+            self.pr2 = np.maximum(self.pr2[i + 1 :] - pY[:, 0] ** 2, 0.0)
             self.pY = pY[:, 1:]
-            self.pr2 = np.einsum("ij,ij->i", self.pY, self.pY)
         else:
             self.pY, self.pr2 = pY, self.pr2[:0]
 
@@ -214,8 +252,7 @@ class _ChainRule:
                 self.enter_complement()
             if self.pF.shape[0] == 0:
                 self.draw_batch()
-            u = self.g.random(self.pF.shape[0])
-            acc = u * self.pK < self.pr2
+            acc = self.pu * self.pK < self.pr2
             if not acc.any():
                 self.examined += self.pF.shape[0]
                 self._set_pool(self.px[:0], self.pF[:0])
@@ -240,5 +277,9 @@ def dpp_points(
         idx, used = _dpp_discrete(basis, g)
         return basis.measure.nodes[idx], basis.node_features[idx], used, idx
     budget = default_budget(basis.m) if max_proposals is None else max_proposals
-    x, F, used = _ChainRule(basis, g, budget, batch).run()
+    if basis.m < _SWITCH_MIN_M:  # tiny products: BLAS runs them on one thread anyway
+        x, F, used = _ChainRule(basis, g, budget, batch).run()
+    else:
+        with one_blas_thread():  # a sequence of small products: see _threads.py
+            x, F, used = _ChainRule(basis, g, budget, batch).run()
     return x, F, used, None

@@ -386,21 +386,8 @@ class Jacobi(Family):
     def _std_many(self, ks: np.ndarray, g: np.random.Generator, budget: int) -> np.ndarray:
         if not (abs(self.alpha) <= 0.5 and abs(self.beta) <= 0.5):
             return super()._std_many(ks, g, budget)
-        K = int(ks.max())
-        bounds = np.array([self._cgw_bound(k) if k > 0 else 1.0 for k in range(K + 1)])
-
+        bounds, inv_h = self._rejection_tables(int(ks.max()))
         al, be = self.alpha, self.beta
-        kr = np.arange(1, K + 1)
-        # squared norms of scipy's P_k^{(alpha, beta)} under the normalised measure
-        log_h = (
-            special.gammaln(kr + al + 1)
-            + special.gammaln(kr + be + 1)
-            - np.log(2 * kr + al + be + 1)
-            - special.gammaln(kr + al + be + 1)
-            - special.gammaln(kr + 1)
-            - special.betaln(al + 1, be + 1)
-        )
-        inv_h = np.concatenate([[1.0], np.exp(-log_h)])
 
         def ratio(t: np.ndarray, idx: np.ndarray) -> np.ndarray:
             # scipy evaluates P_k^{(alpha, beta)} by its three-term recurrence in C
@@ -413,6 +400,29 @@ class Jacobi(Family):
         return _rejection_many(
             lambda n: np.cos(math.pi * g.random(n)), ratio, bounds[ks], g, budget
         )
+
+    def _rejection_tables(self, K: int) -> tuple[np.ndarray, np.ndarray]:
+        """Envelope bounds and inverse squared norms of degrees 0..K (cached per K: the
+        i.i.d. sampler asks for the same tables at every call)."""
+        cache = self.__dict__.setdefault("_tables", {})
+        if K in cache:
+            return cache[K]
+        bounds = np.array([self._cgw_bound(k) if k > 0 else 1.0 for k in range(K + 1)])
+        al, be = self.alpha, self.beta
+        kr = np.arange(1, K + 1)
+        # squared norms of scipy's P_k^{(alpha, beta)} under the normalised measure
+        log_h = (
+            special.gammaln(kr + al + 1)
+            + special.gammaln(kr + be + 1)
+            - np.log(2 * kr + al + be + 1)
+            - special.gammaln(kr + al + be + 1)
+            - special.gammaln(kr + 1)
+            - special.betaln(al + 1, be + 1)
+        )
+        inv_h = np.concatenate([[1.0], np.exp(-log_h)])
+        if len(cache) < 64:
+            cache[K] = (bounds, inv_h)
+        return bounds, inv_h
 
     def _std_bracket(self, k: int) -> tuple[float, float]:
         return -1.0, 1.0
