@@ -88,7 +88,9 @@ class _ChainRule:
     ``|Zt phi|^2``; each acceptance is one Householder reflection of ``Zt``.
     """
 
-    def __init__(self, basis: Basis, g: np.random.Generator, budget: int, batch: int | None):
+    def __init__(
+        self, basis: Basis, g: np.random.Generator, budget: int, batch: int | None
+    ) -> None:
         m = basis.m
         self.basis, self.g, self.budget, self.batch, self.m = basis, g, budget, batch, m
         self.switch = int(_SWITCH * m) if m >= _SWITCH_MIN_M else m
@@ -110,7 +112,7 @@ class _ChainRule:
         self.px, self.pF = px, pF
         self.pK = np.einsum("ij,ij->i", pF, pF)
         # one uniform per proposal, used once, when the proposal is examined
-        self.pu = self.g.random(pF.shape[0]) if pF.shape[0] else np.empty(0)
+        self.pu: np.ndarray = np.asarray(self.g.random(pF.shape[0]))
         self.pr2 = np.empty(0)
         self.pY = np.empty((0, 0))  # complement coordinates (phase 2)
         self.pC = np.empty((0, self.m))  # coefficients on q_0..q_{k-1} (phase 1)
