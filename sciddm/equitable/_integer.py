@@ -38,6 +38,7 @@ greedy for the remaining few steps: the same result, without the
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Callable
 
@@ -68,6 +69,8 @@ class _Utilitarian:
         self.wa, self.b, self.c, self.B, self.lo, self.hi = wa, b, c, B, lo, hi
         # plain floats for the scalar inner loops (numpy scalars are ten times slower)
         self._wa, self._b, self._c = wa.tolist(), b.tolist(), c.tolist()
+        self._lam: float = float("nan")
+        self._m: list[float] = []
         self.nodes = 0
 
     def total(self, n: np.ndarray) -> float:
@@ -117,30 +120,65 @@ class _Utilitarian:
         """x_g(n) = f_g(n) + lam c_g n - h_g(lam)."""
         return self._wa[g] * n ** (-self._b[g]) + lam * self._c[g] * n - h
 
-    def interval(self, g: int, lam: float, h: float, slack: float) -> tuple[int, int, int]:
-        """(lo, start, hi): the integers of the box with excess x_g(n) <= slack, and the
-        argmin to enumerate from; an empty interval has lo > hi."""
-        lo_g = int(self.lo[g])
-        hi_g = int(min(self.hi[g], math.floor(self.B / self._c[g] + 1e-9)))
-        m = min(max(int(self._argmin(lam)[g]), lo_g), hi_g)
-        if hi_g < lo_g or self.excess(g, m, lam, h) > slack:
+    def tabulate(self, lam: float, h: np.ndarray, slack: float) -> None:
+        """Tabulate each group's excess over its candidates at ``slack`` (the root gap).
+
+        Deeper nodes only shrink the slack, so their candidate intervals are found by
+        bisection in these tables (``bisect`` on Python lists, no recomputation).
+        """
+        self.lam, self.h = lam, h
+        m_all = self._argmin(lam)
+        self.tab: list[tuple[int, int, list[float], list[float]]] = []
+        for g in range(self.wa.size):
+            lo_g = int(self.lo[g])
+            hi_g = int(min(self.hi[g], math.floor(self.B / self._c[g] + 1e-9)))
+            m = min(max(int(m_all[g]), lo_g), hi_g)
+            left = self._reach(g, m, lo_g, -1, slack)
+            right = self._reach(g, m, hi_g, +1, slack)
+            ks = np.arange(left, right + 1, dtype=float)
+            ex = self.wa[g] * ks ** (-self.b[g]) + lam * self.c[g] * ks - h[g]
+            i_m = m - left
+            # left part reversed (increasing away from m), right part increasing
+            self.tab.append((m, left, ex[: i_m + 1][::-1].tolist(), ex[i_m:].tolist()))
+
+    def _reach(self, g: int, m: int, end: int, step: int, slack: float) -> int:
+        """The last n from m towards ``end`` with excess <= slack (doubling, then bisection)."""
+        h = float(self.h[g])
+        if self.excess(g, m, self.lam, h) > slack:
+            return m
+        good, span = m, 1
+        while True:
+            nxt = m + step * span
+            if (nxt - end) * step > 0:
+                nxt = end
+            if self.excess(g, nxt, self.lam, h) > slack:
+                bad = nxt
+                break
+            good = nxt
+            if nxt == end:
+                return good
+            span *= 2
+        while abs(bad - good) > 1:
+            mid = (good + bad) // 2
+            if self.excess(g, mid, self.lam, h) <= slack:
+                good = mid
+            else:
+                bad = mid
+        return good
+
+    def interval(self, g: int, slack: float) -> tuple[int, int, int]:
+        """(lo, argmin, hi) of group g's candidates with excess <= slack (lo > hi: none)."""
+        m, left, down, up = self.tab[g]
+        if not down or down[0] > slack:
             return 1, 0, 0
-        a, b_ = lo_g, m  # smallest n in [lo_g, m] with x_g(n) <= slack (x_g decreases there)
-        while a < b_:
-            mid = (a + b_) // 2
-            if self.excess(g, mid, lam, h) <= slack:
-                b_ = mid
-            else:
-                a = mid + 1
-        left = a
-        a, b_ = m, hi_g  # largest n in [m, hi_g] with x_g(n) <= slack (x_g increases there)
-        while a < b_:
-            mid = (a + b_ + 1) // 2
-            if self.excess(g, mid, lam, h) <= slack:
-                a = mid
-            else:
-                b_ = mid - 1
-        return left, m, a
+        i_lo = bisect.bisect_right(down, slack) - 1
+        i_hi = bisect.bisect_right(up, slack) - 1
+        return m - i_lo, m, m + i_hi
+
+    def ex_at(self, g: int, k: int) -> float:
+        """The tabulated excess of group g at k (inside its root interval)."""
+        m, left, down, up = self.tab[g]
+        return down[m - k] if k <= m else up[k - m]
 
 
 class _Search:
@@ -154,28 +192,31 @@ class _Search:
         self.reserve = [float(prob.c[order[i + 1 :]] @ prob.lo[order[i + 1 :]])
                         + float(prob.c[last] * prob.lo[last]) for i in range(len(order))]  # fmt: skip
 
-    def leaves(self, partial: np.ndarray, g: int, ks: np.ndarray, spent: float) -> None:
-        """Candidates ``ks`` of the deepest enumerated group ``g``, vectorised: the last
-        group takes every sample the remaining budget affords."""
+    def leaves(
+        self, partial: np.ndarray, g: int, lo_n: int, hi_n: int, spent: float, fval: float
+    ) -> None:
+        """Candidates lo_n..hi_n of the deepest enumerated group ``g``; the last group
+        takes every sample the remaining budget affords (``fval``: the objective of the
+        groups fixed so far)."""
         p, j = self.prob, self.last
-        rem = p.B - spent - p.c[g] * ks
-        kl = np.minimum(p.hi[j], np.floor(rem / p.c[j] + 1e-9))
-        ok = kl >= p.lo[j]
-        if not ok.any():
-            return
-        ks, kl = ks[ok], kl[ok]
-        fixed = float(np.sum(p.wa * partial.astype(float) ** (-p.b))) - float(
-            p.wa[g] * float(partial[g]) ** (-p.b[g]) + p.wa[j] * float(partial[j]) ** (-p.b[j])
-        )
-        v = fixed + p.wa[g] * ks.astype(float) ** (-p.b[g]) + p.wa[j] * kl ** (-p.b[j])
-        i = int(np.argmin(v))
-        if v[i] < self.val - self.tol:
+        wa_g, b_g, c_g = p._wa[g], p._b[g], p._c[g]
+        wa_j, b_j, c_j = p._wa[j], p._b[j], p._c[j]
+        lo_j, hi_j = float(p.lo[j]), float(p.hi[j])
+        best_v, best_k, best_l = math.inf, -1, -1.0
+        for k in range(lo_n, hi_n + 1):  # short intervals: plain floats beat numpy here
+            kl = min(hi_j, math.floor((p.B - spent - c_g * k) / c_j + 1e-9))
+            if kl < lo_j:
+                continue
+            v = fval + wa_g * k ** (-b_g) + wa_j * kl ** (-b_j)
+            if v < best_v:
+                best_v, best_k, best_l = v, k, kl
+        if best_v < self.val - self.tol:
             self.best = partial.copy()
-            self.best[g], self.best[j] = ks[i], kl[i]
-            self.val = float(v[i])
+            self.best[g], self.best[j] = best_k, int(best_l)
+            self.val = best_v
             self.tol = 1e-12 * max(abs(self.val), 1e-300)
 
-    def dfs(self, level: int, partial: np.ndarray, spent: float, used: float) -> None:
+    def dfs(self, level: int, partial: np.ndarray, spent: float, used: float, fval: float) -> None:
         p = self.prob
         p.nodes += 1
         if p.nodes > MAX_NODES:
@@ -184,26 +225,27 @@ class _Search:
         slack = self.val - self.L - used + self.tol
         if slack < 0:
             return
-        lo_n, m, hi_n = p.interval(g, self.lam, float(self.h[g]), slack)
+        lo_n, m, hi_n = p.interval(g, slack)
         if lo_n > hi_n:
             return
         room = p.B - spent - self.reserve[level]
         hi_n = min(hi_n, math.floor(room / p._c[g] + 1e-9))
         if level == len(self.order) - 1:
-            self.leaves(partial, g, np.arange(lo_n, hi_n + 1, dtype=np.int64), spent)
+            self.leaves(partial, g, lo_n, hi_n, spent, fval)
             return
+        wa_g, b_g, c_g = p._wa[g], p._b[g], p._c[g]
         for k in _outward(min(max(m, lo_n), max(hi_n, lo_n)), lo_n, hi_n):
-            ex = p.excess(g, k, self.lam, float(self.h[g]))
+            ex = p.ex_at(g, k)
             if used + ex > self.val - self.L + self.tol:
                 continue
             partial[g] = k
-            self.dfs(level + 1, partial, spent + p._c[g] * k, used + ex)
+            self.dfs(level + 1, partial, spent + c_g * k, used + ex, fval + wa_g * k ** (-b_g))
         partial[g] = p.lo[g]
 
 
 def utilitarian_integer(
     a: np.ndarray, b: np.ndarray, w: np.ndarray, c: np.ndarray, B: float, lo: np.ndarray,
-    hi: np.ndarray, incumbent: np.ndarray,
+    hi: np.ndarray, incumbent: np.ndarray, n_cont: np.ndarray | None = None,
 ) -> tuple[np.ndarray, bool]:  # fmt: skip
     """The integer allocation minimising ``sum_g w_g a_g n_g^(-b_g)``; (n, exact).
 
@@ -229,20 +271,36 @@ def utilitarian_integer(
         best[0] = min(hi[act][0], math.floor(B_act / c[act][0] + 1e-9))
         n[act] = best
         return n, True
-    lam = prob.best_lambda()
+    lam = _lambda_of(prob, None if n_cont is None else n_cont[act])
     L, h = prob.dual(lam)
     gap = prob.total(best) - L
+    prob.tabulate(lam, h, gap + 1e-12 * max(abs(prob.total(best)), 1e-300))
     # the group with the widest candidate interval is determined by the others (last);
     # the others are enumerated narrowest first
     width = []
     for g in range(act.size):
-        lo_n, _, hi_n = prob.interval(g, lam, float(h[g]), gap)
+        lo_n, _, hi_n = prob.interval(g, gap)
         width.append(hi_n - lo_n)
     ranked = np.argsort(width, kind="stable")
     search = _Search(prob, ranked[:-1], int(ranked[-1]), lam, h, L, best)
-    search.dfs(0, prob.lo.astype(np.int64).copy(), 0.0, 0.0)
+    search.dfs(0, prob.lo.astype(np.int64).copy(), 0.0, 0.0, 0.0)
     n[act] = search.best
     return n, prob.nodes <= MAX_NODES
+
+
+def _lambda_of(prob: _Utilitarian, n_cont: np.ndarray | None) -> float:
+    """The multiplier: the continuous optimum's marginal gain per unit cost of its groups
+    strictly inside their bounds (all equal at the optimum), refined on the concave
+    dual; the full golden-section search when no group is interior."""
+    if n_cont is not None:
+        inner = (n_cont > prob.lo + 1e-9) & (n_cont < np.minimum(prob.hi, 1e300) - 1e-9)
+        if inner.any():
+            n = n_cont[inner]
+            lam = float(np.median(prob.wa[inner] * prob.b[inner] * n ** (-prob.b[inner] - 1)
+                                  / prob.c[inner]))  # fmt: skip
+            if math.isfinite(lam) and lam > 0:
+                return lam
+    return prob.best_lambda()
 
 
 def _outward(m: int, lo: int, hi: int) -> list[int]:
