@@ -234,23 +234,20 @@ def row_norms_sq(
     buf = np.empty((min(cb, n), d))
     for start, stop, blk in iter_blocks(A, block_size, cols):
         rs = None if row_scale is None else row_scale[start:stop]
-        if sp.issparse(blk):
+        if sp.issparse(blk) or trmm is None:  # a general product: one gemm per block
             Y = np.asarray(_scaled(blk, rs) @ Rinv)
             out[start:stop] = np.einsum("ij,ij->i", Y, Y)
             continue
         for r0 in range(0, stop - start, cb):
             r1 = min(stop - start, r0 + cb)
-            if trmm is None:
-                Y = _scaled(blk[r0:r1], None if rs is None else rs[r0:r1]) @ Rinv
+            # the chunk (scaled) is copied once into a reused C-ordered buffer whose
+            # transpose is Fortran-ordered: trmm computes R^{-T} Y^T there in place
+            Y = buf[: r1 - r0]
+            if rs is None:
+                np.copyto(Y, blk[r0:r1])
             else:
-                # the chunk (scaled) is copied once into a reused C-ordered buffer whose
-                # transpose is Fortran-ordered: trmm computes R^{-T} Y^T there in place
-                Y = buf[: r1 - r0]
-                if rs is None:
-                    np.copyto(Y, blk[r0:r1])
-                else:
-                    np.multiply(blk[r0:r1], rs[r0:r1, None], out=Y)
-                Y = trmm(1.0, RinvF, Y.T, side=0, lower=0, trans_a=1, overwrite_b=1).T
+                np.multiply(blk[r0:r1], rs[r0:r1, None], out=Y)
+            Y = trmm(1.0, RinvF, Y.T, side=0, lower=0, trans_a=1, overwrite_b=1).T
             out[start + r0 : start + r1] = np.einsum("ij,ij->i", Y, Y)
     return out
 

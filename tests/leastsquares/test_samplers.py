@@ -311,3 +311,25 @@ def test_chunked_draw_is_exact_and_matches_the_law():
     expected = float((w / 2) @ (t**2 * K / basis.m))
     se = np.std(x**2) / np.sqrt(x.size)
     assert abs(np.mean(x**2) - expected) < 4 * se  # false-alarm rate ~6e-5
+
+
+def test_chain_rule_runs_on_one_blas_thread_and_restores_the_setting():
+    """Issue 20: the chain rule (a sequence of small products) runs under a one-thread
+    BLAS limit; the caller's setting is restored afterwards."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    basis = TensorBasis(Legendre(), total_degree(2, 11))  # m = 78 >= 64: the limit applies
+    seen = []
+    orig = basis.features
+
+    def spy(x):
+        seen.append({p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"})
+        return orig(x)
+
+    basis.features = spy
+    with threadpool_limits(limits=2, user_api="blas"):
+        d = sample_projection_dpp(basis, rng=0)
+        after = {p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"}
+    assert d.points.shape == (78, 2)
+    assert seen and all(s == {1} for s in seen)
+    assert after == {2} or after == {1}  # restored (a one-core BLAS reports 1)
