@@ -149,9 +149,9 @@ def exact_identities(ctx: Context) -> None:
 @register(
     "leastsquares.error-ratio",
     description="Error ratio ‖f − f̂‖/‖f − P_m f‖ versus n/m for i.i.d., DPP, volume and repeated-DPP designs (d = 1, 2, 5).",
-    quick={"reps": 30, "ratios": [1, 2, 3, 4], "dims": [1, 2, 5], "dpp_reps": 300},
+    quick={"reps": 40, "ratios": [1, 2, 3, 4], "dims": [1, 2, 5], "dpp_reps": 300},
     full={"reps": 300, "ratios": [1, 1.5, 2, 3, 4, 6, 8], "dims": [1, 2, 5], "dpp_reps": 5000},
-    demo={"reps": 15, "ratios": [1, 2, 3], "dims": [1, 2], "dpp_reps": 200},
+    demo={"reps": 20, "dims": [1, 2], "dpp_reps": 300},
 )
 def error_ratio(ctx: Context) -> None:
     p = ctx.params
