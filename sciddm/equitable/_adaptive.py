@@ -24,7 +24,8 @@ from sciddm._core.results import Result
 from sciddm._core.rng import SeedLike, as_generator
 from sciddm._core.validation import check_array, check_choice, check_int, check_scalar
 from sciddm.equitable._allocate import OBJECTIVES, Allocation, allocate
-from sciddm.equitable._curves import LearningCurve, _rows, _scorer_to_error, fit_learning_curves
+from sciddm.equitable._curves import LearningCurve, fit_learning_curves
+from sciddm.equitable._empirical import _rows, _scorer_to_error
 
 __all__ = [
     "AdaptiveCollector",
