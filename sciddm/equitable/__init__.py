@@ -24,7 +24,6 @@ from sciddm.equitable._allocate import (
     Allocation,
     allocate,
     evaluate_objective,
-    greedy_allocate,
 )
 from sciddm.equitable._baselines import (
     equal_allocation,
@@ -32,13 +31,13 @@ from sciddm.equitable._baselines import (
     proportional_allocation,
 )
 from sciddm.equitable._curves import (
-    GroupLearningCurves,
     LearningCurve,
     fit_learning_curve,
     fit_learning_curves,
-    learning_curve_by_group,
     power_law,
 )
+from sciddm.equitable._empirical import GroupLearningCurves, learning_curve_by_group
+from sciddm.equitable._greedy import greedy_allocate
 from sciddm.equitable._prs import (
     PRSData,
     PRSEvaluation,

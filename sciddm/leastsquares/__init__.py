@@ -1,7 +1,9 @@
-"""Optimal weighted least squares: i.i.d. Christoffel sampling, projection DPPs, volume and generalized volume sampling (Nouy & Michel).
+r"""Optimal weighted least squares: i.i.d. Christoffel sampling, projection DPPs, volume and generalized volume sampling (Nouy & Michel).
 
-Approximate a function f by f̂ ∈ span(φ_1, …, φ_m) from n evaluations, where φ is
-orthonormal in L²(μ), with a random design that comes with a guarantee:
+Approximate a function :math:`f` by
+:math:`\hat f \in \operatorname{span}(\varphi_1, \dots, \varphi_m)` from
+:math:`n` evaluations, where :math:`\varphi` is orthonormal in :math:`L^2(\mu)`,
+with a random design that comes with a guarantee:
 
 * measures: :class:`UniformMeasure`, :class:`BetaMeasure`, :class:`GaussianMeasure`,
   :class:`GammaMeasure`, :class:`ProductMeasure`, :func:`uniform_box`, :class:`DiscreteMeasure`;
@@ -9,7 +11,7 @@ orthonormal in L²(μ), with a random design that comes with a guarantee:
   :class:`Hermite`, :class:`Laguerre`, :class:`Trigonometric`), :class:`TensorBasis` over
   a downward-closed multi-index set (:func:`total_degree`, :func:`hyperbolic_cross`,
   :func:`full_tensor`), and :func:`orthonormalize` for any feature map on a discrete measure;
-* exact samplers: :func:`sample_optimal` (i.i.d. from ρ = K_m/m·μ),
+* exact samplers: :func:`sample_optimal` (i.i.d. from :math:`\rho = (K_m/m)\,\mu`),
   :func:`sample_projection_dpp`, :func:`sample_volume`, :func:`sample_generalized_volume`,
   :func:`sample_repeated_dpp`, :func:`sample_conditioned`, :func:`sample_best_of`;
 * estimators: :func:`weighted_least_squares` and the scikit-learn regressor
