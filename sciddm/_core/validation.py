@@ -134,6 +134,8 @@ def check_finite(x: np.ndarray, name: str) -> np.ndarray:
     """Raise if ``x`` holds NaN or inf, naming the first offending index."""
     arr = np.asarray(x)
     if arr.dtype.kind in "fc" and not np.all(np.isfinite(arr)):
+        if arr.ndim == 0:
+            raise ValueError(f"`{name}` must not contain NaN or inf; found {arr.item()!r}")
         bad = np.argwhere(~np.isfinite(arr))[0]
         idx = tuple(int(i) for i in bad)
         raise ValueError(
@@ -141,6 +143,25 @@ def check_finite(x: np.ndarray, name: str) -> np.ndarray:
             f"{idx if len(idx) > 1 else idx[0]}"
         )
     return arr
+
+
+def _check_real(x: Any, name: str) -> None:
+    """Refuse complex numbers and text where a real array is expected (numpy would
+    drop the imaginary part with a warning, or parse ``"0.5"`` as a number)."""
+    if isinstance(x, (bool, int, float)):
+        return
+    try:
+        a = x if isinstance(x, np.ndarray) else np.asarray(x)
+    except (TypeError, ValueError):  # ragged input: the conversion reports it
+        return
+    bad = a.dtype.kind in "cUS"
+    if a.dtype.kind == "O":
+        bad = any(isinstance(v, (str, bytes, complex)) for v in a.ravel()[:1000])
+    if bad:
+        raise TypeError(
+            f"`{name}` must be a real numeric array, got {'text' if a.dtype.kind in 'USO' else 'complex'} "
+            f"values (dtype {a.dtype})"
+        )
 
 
 def check_array(
@@ -183,6 +204,8 @@ def check_array(
     ValueError: `b` must not contain NaN or inf; found ...nan... at index 1
     """
     check_dense(x, name)
+    if dtype is not None and np.dtype(dtype).kind in "fiub":
+        _check_real(x, name)
     try:
         arr = np.array(x, dtype=dtype, copy=copy) if copy else np.asarray(x, dtype=dtype)
     except (TypeError, ValueError) as exc:
