@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from sciddm.discrete import TrainConfig, nelbo
-from sciddm.discrete._train import Trainer
+from sciddm.discrete._training import Trainer
 
 
 def _sync(device: torch.device) -> None:

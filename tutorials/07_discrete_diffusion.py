@@ -111,7 +111,7 @@ print(
 # %% [markdown]
 # ## 3. Training a tiny model
 #
-# `train` runs the same loop as `torchrun -m sciddm.discrete.train`: AdamW with warm-up
+# `train` runs the same loop as `torchrun -m sciddm.discrete.training`: AdamW with warm-up
 # and cosine decay, gradient clipping, an EMA of the weights, antithetic times across the
 # batch, and (with `out_dir`) atomic, resumable checkpoints. On a laptop CPU a "tiny"
 # model (two layers, width 64) learns a lot in a few hundred steps. The validation NELBO
@@ -199,7 +199,7 @@ for s in smiles[:8]:
 #   are an honest, comparable upper bound on the model's cross-entropy.
 # * Even a tiny model trained for a minute beats a unigram model by a wide margin; the
 #   bound keeps improving with size and steps.
-# * The same code scales out: `torchrun --nproc_per_node 8 -m sciddm.discrete.train
+# * The same code scales out: `torchrun --nproc_per_node 8 -m sciddm.discrete.training
 #   --data moses --model base --batch-size 512 --steps 100000 --out-dir runs/moses`
 #   trains with DDP (bf16 autocast on GPUs, optional `--compile`), and re-running the
 #   command resumes from `runs/moses/checkpoint.pt` with exactly the same loss curve.

@@ -228,11 +228,11 @@ def _small_float32_noises(cut: float = 1e-2) -> np.ndarray:
     """All values below ``cut`` of MDLM's float32 noise ``1e-10 - log(u + 1e-10)``, u = k 2**-24."""
     global _E32_SMALL
     if _E32_SMALL is None:
-        from sciddm.discrete._categorical import _gumbel_norm32
+        from sciddm.discrete._sampling import gumbel_norm32
 
         k0 = int(2**24 * (1 - 1.1 * cut))
         u = torch.arange(k0, 2**24, dtype=torch.float64).to(torch.float32) * 2.0**-24
-        e = _gumbel_norm32(u).to(torch.float64).numpy()
+        e = gumbel_norm32(u).to(torch.float64).numpy()
         _E32_SMALL = np.sort(e[e < cut])
     return _E32_SMALL
 

@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
     full={"Ms": (1, 2, 4, 8, 16, 64, 256), "n_smc": 20000, "K": 256, "alpha": 0.5},
 )
 def exact(ctx: Context) -> None:
-    from sciddm.discrete._guidance_smc import smc
+    from sciddm.discrete import smc
 
     p = ctx.params
     prob = toy_problem(length=3, n_tokens=3, rng=5)
@@ -121,9 +121,7 @@ def _run_methods(
     seeds: list[int],
 ) -> dict[str, dict[str, Any]]:
     """Run the five decoders at (nearly) equal reward calls; evaluate with ``evaluate``."""
-    from sciddm.discrete._guidance import best_of_n, svdd
-    from sciddm.discrete._guidance_smc import smc
-    from sciddm.discrete._guidance_value import train_value_model
+    from sciddm.discrete import best_of_n, smc, svdd, train_value_model
 
     p = ctx.params
     n, steps, m = p["n"], p["steps"], p["M"]

@@ -12,9 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from sciddm.discrete._categorical import sequence_entropy, unigram_distribution
-from sciddm.discrete._protocol import FunctionModel
-from sciddm.discrete._sampling import sample
+from sciddm.discrete import FunctionModel, sample, sequence_entropy, unigram_distribution
 from sciddm.discrete.toys import (
     RandomDenoiser,
     exact_law,

@@ -5,12 +5,12 @@ import pytest
 import torch
 
 from sciddm.discrete import RowGenerator, categorical, sequence_entropy, unigram_distribution
-from sciddm.discrete._categorical import (
+from sciddm.discrete._sampling._categorical import (
     _GOLDEN,
-    _inverse_cdf,
     _mix64,
     _mix64_int,
     _mix64_numpy,
+    inverse_cdf,
 )
 from sciddm.reproduce import chisquare_gof
 
@@ -98,7 +98,7 @@ def test_categorical_other_generators_and_errors():
 def test_inverse_cdf_never_returns_zero_probability_category():
     p = torch.tensor([[0.0, 0.3, 0.0, 0.7, 0.0]], dtype=torch.float64).expand(5, 5)
     u = torch.tensor([0.0, 1e-300, 0.3, 1 - 2**-53, 1.0], dtype=torch.float64)
-    assert _inverse_cdf(p, u).tolist() == [1, 1, 3, 3, 3]
+    assert inverse_cdf(p, u).tolist() == [1, 1, 3, 3, 3]
 
 
 def test_entropy_and_unigram_against_hand_computation():

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 import torch
 
-from sciddm.discrete import FunctionModel
-from sciddm.discrete.guidance import (
+from sciddm.discrete import (
+    FunctionModel,
     best_of_n,
     load_value_model,
     smc,
@@ -224,7 +224,7 @@ def test_bad_input():
 
 def test_systematic_resampling_counts():
     # systematic resampling gives index k either floor(K w_k) or ceil(K w_k) offspring
-    from sciddm.discrete._guidance_smc import _systematic
+    from sciddm.discrete._guidance._smc import _systematic
 
     g = np.random.default_rng(3)
     w = torch.as_tensor(g.dirichlet(np.ones(7), size=200))

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-import sciddm.discrete._train as _train
-from sciddm.discrete import TrainConfig, load_model, train
-from sciddm.discrete._train import Trainer
+import sciddm.discrete._training as _training
+from sciddm.discrete import TrainConfig, load_model, sample_training_noise, train
+from sciddm.discrete._training import Trainer
 
 DNA = ["".join(np.random.default_rng(i).choice(list("ACGT"), 12)) for i in range(64)]
 TINY = dict(
@@ -92,8 +92,8 @@ def test_loss_is_the_nelbo_per_position():
     tr = Trainer(cfg)
     loss = tr.forward_backward(0)
     rows = tr._rows(0)
-    gen = torch.Generator().manual_seed(_train._step_seed(cfg.seed, 0))
-    t, u = _train.sample_training_noise(8, 12, generator=gen)
+    gen = torch.Generator().manual_seed(_training.step_seed(cfg.seed, 0))
+    t, u = sample_training_noise(8, 12, generator=gen)
     x = tr.train_set.ids[rows].long()
     masked = u < 0.999 * t[:, None]
     with torch.no_grad():
@@ -128,12 +128,11 @@ def _motif():
 
 
 def test_cli_trains_and_resumes(tmp_path, capsys):
-    from sciddm.cli import main
+    from sciddm.discrete.training import main
 
     f = tmp_path / "seqs.txt"
     f.write_text("\n".join(DNA))
     args = [
-        "train-discrete",
         str(f),
         "--steps",
         "2",
@@ -153,23 +152,21 @@ def test_cli_trains_and_resumes(tmp_path, capsys):
     assert main(args) == 0
     assert "validation" in capsys.readouterr().out
     assert load_model(tmp_path / "run").vocab_size == 5
-    assert main([*args[:3], "4", *args[4:]]) == 0
+    assert main([*args[:2], "4", *args[3:]]) == 0
     ck = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)
     assert ck["step"] == 4 and len(ck["history"]["loss"]) == 4
-    assert main(["train-discrete", str(tmp_path / "nope.txt")]) == 2
-    from sciddm.discrete.train import main as train_main
-
-    assert train_main(["--data", str(tmp_path / "nope.txt"), "--quiet"]) == 2
+    assert main([str(tmp_path / "nope.txt")]) == 2
+    assert main(["--data", str(tmp_path / "nope.txt"), "--quiet"]) == 2
     assert "no sequence file" in capsys.readouterr().err
 
 
-def test_train_module_is_callable_after_import():
+def test_train_stays_the_function_after_importing_the_cli():
     import importlib
 
     import sciddm.discrete as d
 
-    importlib.import_module("sciddm.discrete.train")
-    assert callable(d.train)
+    importlib.import_module("sciddm.discrete.training")
+    assert callable(d.train) and d.train.__module__ == "sciddm.discrete._training._train"
     res = d.train(**{**TINY, "steps": 1})
     assert len(res.loss) == 1
 
@@ -251,7 +248,7 @@ def test_real_signal_leaves_a_loadable_checkpoint(tmp_path, sig):
     cmd = [
         sys.executable,
         "-m",
-        "sciddm.discrete.train",
+        "sciddm.discrete.training",
         str(f),
         "--steps",
         "100000",

@@ -31,7 +31,7 @@ CFG = dict(
 def _two_steps(cfg_kw):
     """Gradients of steps 0 and 1 (with an optimiser step between) and the losses."""
     from sciddm.discrete import TrainConfig
-    from sciddm.discrete._train import Trainer
+    from sciddm.discrete._training import Trainer
 
     tr = Trainer(TrainConfig(**cfg_kw))
     out = {}
@@ -156,7 +156,7 @@ def test_torchrun_cli_runs_and_matches_one_process(tmp_path):
         "--nproc_per_node",
         "2",
         "-m",
-        "sciddm.discrete.train",
+        "sciddm.discrete.training",
         str(f),
         *common,
         "--out-dir",
@@ -167,7 +167,7 @@ def test_torchrun_cli_runs_and_matches_one_process(tmp_path):
     one = [
         sys.executable,
         "-m",
-        "sciddm.discrete.train",
+        "sciddm.discrete.training",
         str(f),
         *common,
         "--out-dir",

@@ -18,18 +18,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from sciddm._core.extras import require
 from sciddm._core.results import Result
-from sciddm._core.rng import SeedLike, as_generator
-from sciddm._core.validation import check_choice, check_int, check_scalar
-from sciddm.discrete.tokenizers import split_smiles
+from sciddm._core.validation import check_choice, check_int
+from sciddm.discrete._data._tokenizers import split_smiles
 
 __all__ = [
     "SequenceData",
-    "Split",
-    "TokenDataset",
+    "as_str_list",
     "load_ars_sequences",
     "load_moses_smiles",
     "load_nci_smiles",
@@ -37,7 +34,6 @@ __all__ = [
     "prepare_dna",
     "prepare_smiles",
     "read_sequence_file",
-    "train_val_split",
 ]
 
 logger = logging.getLogger(__name__)
@@ -90,7 +86,7 @@ def _quiet_rdkit() -> Iterator[None]:
         rdlog.EnableLog("rdApp.*")
 
 
-def _as_list(seqs: Any, name: str) -> list[str]:
+def as_str_list(seqs: Any, name: str) -> list[str]:
     if isinstance(seqs, str):
         raise ValueError(f"`{name}` must be a sequence of strings, not a single str")
     out = list(seqs)
@@ -194,7 +190,7 @@ def prepare_smiles(
     ...
     ValueError: invalid SMILES at index 1: 'C1CC' ...
     """
-    smiles = _as_list(smiles, "smiles")
+    smiles = as_str_list(smiles, "smiles")
     check_choice(invalid, "invalid", ("skip", "error", "keep"))
     if max_length is not None:
         max_length = check_int(max_length, "max_length", lo=1)
@@ -276,7 +272,7 @@ def prepare_dna(
     ...
     ValueError: invalid DNA sequence at index 0: unknown symbol 'X' at position 2 ...
     """
-    seqs = _as_list(sequences, "sequences")
+    seqs = as_str_list(sequences, "sequences")
     check_choice(invalid, "invalid", ("skip", "error"))
     if max_length is not None:
         max_length = check_int(max_length, "max_length", lo=1)
@@ -543,7 +539,7 @@ def load_sequences(
         raw = read_sequence_file(source)
         name = str(source)
     else:
-        raw = _as_list(source, "source")
+        raw = as_str_list(source, "source")
         name = "memory"
     raw = raw[:limit]
     if not raw:
@@ -561,85 +557,3 @@ def load_sequences(
         max_length=max_length,
         source=name,
     )
-
-
-@dataclasses.dataclass(frozen=True, repr=False)
-class Split(Result):
-    """A seeded train/validation split: the items and their indices in the input."""
-
-    train: list[Any]
-    val: list[Any]
-    train_index: np.ndarray
-    val_index: np.ndarray
-
-
-def train_val_split(items: Sequence[Any], *, val_fraction: float = 0.1, rng: SeedLike = 0) -> Split:
-    """Split ``items`` at random into train and validation parts.
-
-    The split depends only on ``len(items)``, ``val_fraction`` and ``rng``;
-    the validation part has ``max(1, round(val_fraction * n))`` items (none
-    when ``val_fraction == 0``) and the train part keeps at least one.
-
-    Examples
-    --------
-    >>> from sciddm.discrete import train_val_split
-    >>> s = train_val_split(list("abcdefghij"), val_fraction=0.2, rng=0)
-    >>> len(s.train), len(s.val), sorted(s.train + s.val) == list("abcdefghij")
-    (8, 2, True)
-    """
-    items = list(items)
-    n = len(items)
-    if n == 0:
-        raise ValueError("`items` must not be empty")
-    val_fraction = check_scalar(val_fraction, "val_fraction", lo=0.0, hi=1.0, closed="left")
-    n_val = 0 if val_fraction == 0 else max(1, int(round(val_fraction * n)))
-    if n_val >= n:
-        raise ValueError(
-            f"`val_fraction` = {val_fraction} leaves no training data out of {n} items"
-        )
-    perm = as_generator(rng).permutation(n)
-    vi, ti = np.sort(perm[:n_val]), np.sort(perm[n_val:])
-    return Split(
-        train=[items[i] for i in ti], val=[items[i] for i in vi], train_index=ti, val_index=vi
-    )
-
-
-class TokenDataset(torch.utils.data.Dataset):
-    """Token ids of fixed-length sequences as a map-style torch dataset.
-
-    Stored compactly (``int16`` when the vocabulary allows); items are
-    ``int64`` tensors of shape ``(L,)``.
-
-    Parameters
-    ----------
-    sequences : sequence of str
-    tokenizer : SmilesTokenizer or DnaTokenizer
-        Must have a fixed ``length`` or every sequence the same length.
-
-    Examples
-    --------
-    >>> from sciddm.discrete import DnaTokenizer, TokenDataset
-    >>> ds = TokenDataset(["ACGT", "TTGA"], DnaTokenizer(length=4))
-    >>> len(ds), ds[1].tolist()
-    (2, [3, 3, 2, 0])
-    """
-
-    def __init__(self, sequences: Sequence[str], tokenizer: Any) -> None:
-        seqs = _as_list(sequences, "sequences")
-        if not seqs:
-            raise ValueError("`sequences` is empty: no data to train or evaluate on")
-        ids = tokenizer.encode_batch(seqs)
-        dtype = torch.int16 if tokenizer.vocab_size < 2**15 else torch.int32
-        self.ids = torch.from_numpy(ids).to(dtype)
-        self.tokenizer = tokenizer
-
-    def __len__(self) -> int:
-        return int(self.ids.shape[0])
-
-    def __getitem__(self, i: Any) -> torch.Tensor:
-        return self.ids[i].long()
-
-    @property
-    def length(self) -> int:
-        """Sequence length ``L``."""
-        return int(self.ids.shape[1])

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import math
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -32,233 +31,17 @@ from typing import Any
 import numpy as np
 import torch
 
-from sciddm._core.progress import progress_bar
 from sciddm._core.results import Result
 from sciddm._core.validation import check_choice, check_int, check_scalar
-from sciddm.discrete._categorical import (
-    RowGenerator,
-    _gumbel_argmax32,
-    _inverse_cdf,
-    draw_seeds,
-)
-from sciddm.discrete._protocol import (
-    ModelInfo,
-    call_model,
-    model_info,
-    resolve_schedule,
-    subs_probs,
-)
+from sciddm.discrete._protocol import ModelInfo, model_info, resolve_device, resolve_schedule
+from sciddm.discrete._sampling._categorical import RowGenerator, draw_seeds
+from sciddm.discrete._sampling._chains import DTYPES, run_ancestral, run_fhs
 
-__all__ = [
-    "METHODS",
-    "SampleResult",
-    "merge_rank_results",
-    "sample",
-    "sample_distributed",
-    "split_seeds",
-]
+__all__ = ["METHODS", "SampleResult", "sample"]
 
 logger = logging.getLogger(__name__)
 
 METHODS = ("ancestral", "cached", "fhs", "fhs-parallel")
-_DTYPES = {"float64": torch.float64, "float32": torch.float32}
-
-
-# --------------------------------------------------------------------------- samplers
-
-
-def _draw(q: torch.Tensor, u: torch.Tensor, precision: str) -> torch.Tensor:
-    return _inverse_cdf(q, u) if precision == "float64" else _gumbel_argmax32(q, u)
-
-
-def _band_draw(
-    cdf_src: torch.Tensor,
-    where: tuple[torch.Tensor, torch.Tensor] | None,
-    pre: torch.Tensor,
-    u: torch.Tensor,
-    move: float,
-    stay: float,
-    mid: int,
-) -> torch.Tensor:
-    """Inverse-CDF draw from ``q = move * p`` on the tokens and ``stay`` on [MASK].
-
-    ``pre`` (M,) is the mass of ``p`` on ids below ``mask_id``. The float64
-    CDF of ``p`` of masked position ``j`` is ``cdf_src[j]`` (``where`` None) or
-    ``cdf_src[rows[j], cols[j]]`` (``where = (rows, cols)``); it is read only
-    for the positions that unmask, so positions that stay masked cost O(1).
-    Equal to ``_inverse_cdf(q, u)`` up to float64 rounding.
-    """
-    total = move + stay
-    target = u * total
-    a = move * pre
-    low = target < a
-    high = target >= a + stay
-    tok = torch.full_like(pre, mid, dtype=torch.long)
-    go = (low | high).nonzero(as_tuple=True)[0]
-    if go.numel():
-        cdf = cdf_src[go] if where is None else cdf_src[where[0][go], where[1][go]]
-        lo_g, tg, pre_g = low[go], target[go], pre[go]
-        xq = torch.where(lo_g, tg / move, (tg - stay) / move)
-        top = torch.nextafter(cdf[:, -1], torch.zeros_like(cdf[:, -1]))
-        below = torch.nextafter(pre_g, torch.zeros_like(pre_g))
-        xq = torch.where(lo_g, torch.minimum(xq, below), torch.maximum(xq, pre_g))
-        xq = torch.minimum(xq, top)
-        idx = torch.searchsorted(cdf.contiguous(), xq[:, None].contiguous(), right=True)[:, 0]
-        tok[go] = idx.clamp_max(cdf.shape[1] - 1)
-    return tok
-
-
-def _ancestral(
-    model: Any,
-    info: ModelInfo,
-    x: torch.Tensor,
-    gen: RowGenerator,
-    *,
-    steps: int,
-    cached: bool,
-    precision: str,
-    schedule: Any,
-    noise_removal: str,
-    t_min: float,
-    progress: bool,
-) -> tuple[torch.Tensor, np.ndarray, int, torch.Tensor]:
-    n, length = x.shape
-    v, mid = info.vocab_size, info.mask_id
-    dev = x.device
-    f64 = precision == "float64"
-    grid = torch.linspace(1.0, t_min, steps + 1, dtype=torch.float64).tolist()
-    nfe = np.zeros(n, dtype=np.int64)
-    calls = 0
-    times = torch.full((n, length), float("nan"), dtype=torch.float64, device=dev)
-    # cached: float64 CDF of p_theta (float64 path) or raw output (float32 path) per position
-    buf: torch.Tensor | None = None
-    pre_buf = torch.zeros(n, length, dtype=torch.float64, device=dev)
-    valid = torch.zeros(n, dtype=torch.bool, device=dev)
-    x = x.clone()
-    for i in progress_bar(range(steps + 1), enabled=progress, desc="ancestral"):
-        masked = x == mid
-        active = masked.any(1)
-        if not bool(active.any()):
-            break
-        t = grid[i]
-        s = grid[i + 1] if i < steps else 0.0
-        # one draw per step for every row (keeps the row streams aligned); only the
-        # masked entries are computed
-        u = gen.uniform_where(masked) if f64 else gen.uniform_where(masked, v, dtype=torch.float32)
-        need = active & ~valid if cached else active
-        cdf_now = pre_now = None
-        if bool(need.any()):
-            xs = x[need] if cached else x
-            tt = torch.full((xs.shape[0],), t, device=dev)
-            out = call_model(
-                model, info, xs, tt if info.time_conditioned else None, check=calls == 0
-            )
-            calls += 1
-            nfe[need.cpu().numpy()] += 1
-            mrows = xs == mid
-            if f64:
-                cdf = torch.cumsum(subs_probs(out[mrows], info, torch.float64), dim=-1)
-                pre = cdf[:, mid - 1] if mid > 0 else torch.zeros_like(cdf[:, 0])
-                if cached:
-                    if buf is None:
-                        buf = torch.zeros(n, length, v, dtype=torch.float64, device=dev)
-                    sub_mask = torch.zeros_like(masked)
-                    sub_mask[need] = mrows
-                    buf[sub_mask] = cdf
-                    pre_buf[sub_mask] = pre
-                else:
-                    cdf_now, pre_now = cdf, pre
-            elif cached:
-                if buf is None:
-                    buf = torch.zeros(n, length, v, dtype=out.dtype, device=dev)
-                buf[need] = out
-            else:
-                cdf_now = out[masked]
-            if cached:
-                valid |= need
-        a_t, a_s = schedule.alpha(t), schedule.alpha(s)
-        move, stay = (a_s - a_t) / (1 - a_t), (1 - a_s) / (1 - a_t)
-        if i == steps:
-            move, stay = 1.0, 0.0
-        if f64:
-            if cached:
-                assert buf is not None
-                r_idx, c_idx = masked.nonzero(as_tuple=True)
-                src, where, pre_m = buf, (r_idx, c_idx), pre_buf[masked]
-            else:
-                assert cdf_now is not None and pre_now is not None
-                src, where, pre_m = cdf_now, None, pre_now
-            if i == steps and noise_removal == "argmax":
-                allc = src if where is None else src[where]
-                new = torch.diff(allc, dim=-1, prepend=torch.zeros_like(allc[:, :1])).argmax(-1)
-            else:
-                new = _band_draw(src, where, pre_m, u, move, stay, mid)
-        else:
-            if cached:
-                assert buf is not None
-                raw = buf[masked]
-            else:
-                assert cdf_now is not None
-                raw = cdf_now
-            p = subs_probs(raw, info, torch.float32)
-            if i == steps and noise_removal == "argmax":
-                new = p.argmax(-1)
-            else:
-                q = p * move
-                q[:, mid] = stay
-                new = _gumbel_argmax32(q, u)
-        x[masked] = new
-        changed = masked & (x != mid)
-        times[changed] = s
-        if cached:
-            valid &= ~changed.any(1)
-    return x, nfe, calls, times
-
-
-def _fhs(
-    model: Any,
-    info: ModelInfo,
-    x: torch.Tensor,
-    gen: RowGenerator,
-    *,
-    k: int,
-    precision: str,
-    schedule: Any,
-    progress: bool,
-) -> tuple[torch.Tensor, np.ndarray, int, torch.Tensor]:
-    n, length = x.shape
-    v, mid = info.vocab_size, info.mask_id
-    dt = _DTYPES[precision]
-    t = torch.ones(n, dtype=torch.float64, device=x.device)
-    times = torch.full((n, length), float("nan"), dtype=torch.float64, device=x.device)
-    n_masked = int((x[0] == mid).sum())
-    calls = 0
-    for _ in progress_bar(range(math.ceil(n_masked / k)), enabled=progress, desc="fhs"):
-        kk = min(k, n_masked)
-        u_all = gen.uniform(length + 2 * kk)  # positions, times, tokens: one draw per call
-        u_pos, u_time, u_tok = u_all[:, :length], u_all[:, length:-kk], u_all[:, -kk:]
-        one_minus_a = 1 - schedule.alpha(t)
-        taus = []
-        for j in range(kk):
-            one_minus_a = one_minus_a * u_time[:, j] ** (1.0 / (n_masked - j))
-            taus.append(schedule.alpha_inv(1 - one_minus_a))
-        tau = torch.stack(taus, 1).clamp(0.0, 1.0)
-        tt = tau[:, 0].to(torch.float32)
-        out = call_model(model, info, x, tt if info.time_conditioned else None, check=calls == 0)
-        calls += 1
-        keys = u_pos.masked_fill(x != mid, 2.0)
-        sel = keys.topk(kk, dim=1, largest=False).indices
-        rows = out.gather(1, sel[..., None].expand(n, kk, v))
-        p = subs_probs(rows, info, dt)
-        if precision == "float32":
-            u_tok = gen.uniform(kk, v, dtype=torch.float32)
-        tok = _draw(p, u_tok, precision)
-        x = x.scatter(1, sel, tok)
-        times = times.scatter(1, sel, tau)
-        t = tau[:, -1]
-        n_masked -= kk
-    return x, np.full(n, calls, dtype=np.int64), calls, times
-
 
 # --------------------------------------------------------------------------- sample()
 
@@ -309,13 +92,6 @@ class SampleResult(Result):
         return self.wall_time / max(len(self.tokens), 1)
 
 
-def _default_device(model: Any) -> torch.device:
-    if isinstance(model, torch.nn.Module):
-        for prm in model.parameters():
-            return prm.device
-    return torch.device("cpu")
-
-
 def _sample_iv(
     model: Any,
     n: Any,
@@ -332,7 +108,7 @@ def _sample_iv(
 ) -> tuple[ModelInfo, int, int, int | None, int, np.ndarray, int]:
     n = check_int(n, "n", lo=1)
     check_choice(method, "method", METHODS)
-    check_choice(precision, "precision", tuple(_DTYPES))
+    check_choice(precision, "precision", tuple(DTYPES))
     check_choice(noise_removal, "noise_removal", ("sample", "argmax"))
     check_scalar(t_min, "t_min", lo=0.0, hi=1.0, closed="left")
     info = model_info(model)
@@ -507,7 +283,7 @@ def sample(
         t_min,
     )
     sch = resolve_schedule(schedule)
-    dev = torch.device(device) if device is not None else _default_device(model)
+    dev = resolve_device(model, device)
     toks, nfes, tms = [], [], []
     calls = 0
     t0 = time.perf_counter()
@@ -517,7 +293,7 @@ def sample(
         x = torch.full((len(chunk), length), info.mask_id, dtype=torch.long, device=dev)
         if method in ("ancestral", "cached"):
             assert steps is not None
-            x, nfe, c, tm = _ancestral(
+            x, nfe, c, tm = run_ancestral(
                 model,
                 info,
                 x,
@@ -531,7 +307,7 @@ def sample(
                 progress=progress,
             )
         else:
-            x, nfe, c, tm = _fhs(
+            x, nfe, c, tm = run_fhs(
                 model, info, x, gen, k=k, precision=precision, schedule=sch, progress=progress
             )
         toks.append(x.cpu())
@@ -560,103 +336,3 @@ def sample(
         k=k,
         precision=precision,
     )
-
-
-# --------------------------------------------------------------------------- several devices
-
-
-def split_seeds(seeds: Sequence[int] | np.ndarray, rank: int, world_size: int) -> np.ndarray:
-    """Seeds of ``rank`` among ``world_size`` processes: ``seeds[rank::world_size]``.
-
-    Examples
-    --------
-    >>> from sciddm.discrete import split_seeds
-    >>> split_seeds(range(7), 1, 3).tolist()
-    [1, 4]
-    """
-    w = check_int(world_size, "world_size", lo=1)
-    r = check_int(rank, "rank", lo=0, hi=w - 1)
-    return np.asarray(seeds, dtype=np.int64)[r::w]
-
-
-def merge_rank_results(results: Sequence[SampleResult]) -> SampleResult:
-    """Reassemble the per-rank results of :func:`sample_distributed` in seed order.
-
-    ``results[r]`` must hold the seeds ``seeds[r::len(results)]``.
-    """
-    w = len(results)
-    if w == 0:
-        raise ValueError("`results` must not be empty")
-    n = sum(len(r.tokens) for r in results)
-    first = results[0]
-    tokens = np.empty((n, first.tokens.shape[1]), dtype=np.int64)
-    times = np.empty((n, first.tokens.shape[1]))
-    seeds = np.empty(n, dtype=np.int64)
-    nfe = np.empty(n, dtype=np.int64)
-    texts: list[str] | None = [""] * n if all(r.texts is not None for r in results) else None
-    for r, res in enumerate(results):
-        tokens[r::w], times[r::w], seeds[r::w], nfe[r::w] = (
-            res.tokens,
-            res.unmask_times,
-            res.seeds,
-            res.nfe,
-        )
-        if texts is not None and res.texts is not None:
-            for j, s in enumerate(res.texts):
-                texts[r + j * w] = s
-    return dataclasses.replace(
-        first,
-        tokens=tokens,
-        texts=texts,
-        nfe=nfe,
-        unmask_times=times,
-        seeds=seeds,
-        n_calls=max(r.n_calls for r in results),
-        wall_time=max(r.wall_time for r in results),
-    )
-
-
-def sample_distributed(
-    model: Any,
-    seeds: Sequence[int] | np.ndarray,
-    *,
-    rank: int | None = None,
-    world_size: int | None = None,
-    gather: bool = True,
-    **kwargs: Any,
-) -> SampleResult:
-    """Sample ``seeds`` split across processes (one GPU each); sample i depends only on seeds[i].
-
-    Each process samples ``seeds[rank::world_size]`` with :func:`sample`. With
-    an initialised :mod:`torch.distributed` group, ``rank`` and ``world_size``
-    default to the group's and, with ``gather``, the results are exchanged
-    with ``all_gather_object`` and merged by :func:`merge_rank_results`, so
-    every process returns the same rows as one process sampling all seeds.
-    ``kwargs`` go to :func:`sample` (``device`` is typically ``f"cuda:{local_rank}"``).
-
-    Examples
-    --------
-    >>> import torch
-    >>> from sciddm.discrete import FunctionModel, merge_rank_results, sample, sample_distributed
-    >>> m = FunctionModel(lambda x: torch.zeros(*x.shape, 5), vocab_size=5, mask_id=4)
-    >>> parts = [sample_distributed(m, range(10), rank=r, world_size=3, length=6) for r in range(3)]
-    >>> whole = sample(m, 10, length=6, seeds=range(10))
-    >>> bool((merge_rank_results(parts).tokens == whole.tokens).all())
-    True
-    """
-    dist = torch.distributed
-    initialised = dist.is_available() and dist.is_initialized()
-    if rank is None:
-        rank = dist.get_rank() if initialised else 0
-    if world_size is None:
-        world_size = dist.get_world_size() if initialised else 1
-    seeds = np.asarray(list(seeds), dtype=np.int64)
-    if world_size > len(seeds):
-        raise ValueError(f"`world_size` ({world_size}) exceeds the number of seeds ({len(seeds)})")
-    mine = split_seeds(seeds, rank, world_size)
-    res = sample(model, len(mine), seeds=mine, **kwargs)
-    if gather and initialised and world_size > 1:
-        parts: list[Any] = [None] * world_size
-        dist.all_gather_object(parts, res)
-        return merge_rank_results(parts)
-    return res

@@ -16,10 +16,9 @@ from sciddm._core.progress import progress_bar
 from sciddm._core.results import Result
 from sciddm._core.rng import as_generator
 from sciddm._core.validation import check_int, check_scalar
-from sciddm.discrete._categorical import draw_seeds
-from sciddm.discrete._guidance import RewardFn
+from sciddm.discrete._guidance._common import RewardFn
 from sciddm.discrete._protocol import model_info
-from sciddm.discrete._sampling import sample
+from sciddm.discrete._sampling import draw_seeds, sample
 
 __all__ = ["ValueFit", "ValueModel", "load_value_model", "save_value_model", "train_value_model"]
 
@@ -40,7 +39,7 @@ class ValueModel(nn.Module):
     Examples
     --------
     >>> import torch
-    >>> from sciddm.discrete.guidance import ValueModel
+    >>> from sciddm.discrete import ValueModel
     >>> vm = ValueModel(5, 8, width=8)
     >>> vm(torch.zeros(3, 8, dtype=torch.long), torch.rand(3)).shape
     torch.Size([3])
@@ -219,7 +218,7 @@ def train_value_model(
     --------
     >>> import torch
     >>> from sciddm.discrete import FunctionModel
-    >>> from sciddm.discrete.guidance import train_value_model
+    >>> from sciddm.discrete import train_value_model
     >>> m = FunctionModel(lambda x: torch.zeros(*x.shape, 3), vocab_size=3, mask_id=2)
     >>> fit = train_value_model(m, lambda x: x.sum(1), length=6, n_trajectories=64,
     ...                         epochs=2, width=8, rng=0)

@@ -1,4 +1,4 @@
-"""Twisted sequential Monte Carlo for reward-guided decoding (see :mod:`sciddm.discrete._guidance`)."""
+"""Twisted sequential Monte Carlo for reward-guided decoding (see :func:`sciddm.discrete.svdd` for the maths)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ import torch
 
 from sciddm._core.progress import progress_bar
 from sciddm._core.validation import check_choice, check_int, check_scalar
-from sciddm.discrete._categorical import RowGenerator, categorical
-from sciddm.discrete._guidance import (
+from sciddm.discrete._guidance._common import (
     GuidanceResult,
     RewardFn,
     ValueFn,
@@ -24,7 +23,8 @@ from sciddm.discrete._guidance import (
     _seeds_iv,
     child_seeds,
 )
-from sciddm.discrete._protocol import predict_x0, resolve_schedule, transition_probs
+from sciddm.discrete._protocol import resolve_schedule
+from sciddm.discrete._sampling import RowGenerator, categorical, predict_x0, transition_probs
 
 __all__ = ["smc"]
 
@@ -148,7 +148,7 @@ def smc(
     --------
     >>> import torch
     >>> from sciddm.discrete import FunctionModel
-    >>> from sciddm.discrete.guidance import smc
+    >>> from sciddm.discrete import smc
     >>> m = FunctionModel(lambda x: torch.zeros(*x.shape, 3), vocab_size=3, mask_id=2)
     >>> res = smc(m, lambda x: x.sum(1), 4, K=16, alpha=0.5, length=6, steps=6, seeds=range(4))
     >>> res.tokens.shape, res.ess.shape

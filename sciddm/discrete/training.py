@@ -1,20 +1,21 @@
 """Command line of MDLM training: ``sciddm train-discrete``, ``python -m`` and ``torchrun -m``.
 
+The training function itself is :func:`sciddm.discrete.train`; this module
+only parses options into a :class:`~sciddm.discrete.TrainConfig` and runs it.
+
 Examples
 --------
 One process (CPU or one GPU)::
 
     sciddm train-discrete nci --steps 2000 --out-dir runs/nci
-    python -m sciddm.discrete.train --data ars --limit 50000 --out-dir runs/ars
+    python -m sciddm.discrete.training --data ars --limit 50000 --out-dir runs/ars
 
 Several GPUs, or CPU processes on gloo (the same code path)::
 
-    torchrun --nproc_per_node 4 -m sciddm.discrete.train --data moses --model base \\
+    torchrun --nproc_per_node 4 -m sciddm.discrete.training --data moses --model base \\
         --steps 100000 --batch-size 512 --out-dir runs/moses
 
 Re-running a command with the same ``--out-dir`` resumes from its checkpoint.
-This module is callable: ``sciddm.discrete.train(config)`` is
-:func:`sciddm.discrete.train` whether or not this module was imported.
 """
 
 from __future__ import annotations
@@ -23,14 +24,13 @@ import argparse
 import dataclasses
 import logging
 import sys
-import types
 import typing
 from collections.abc import Sequence
 from typing import Any
 
-from sciddm.discrete._train import TrainConfig, Trainer, TrainResult, train
+from sciddm.discrete._training import TrainConfig, Trainer
 
-__all__ = ["TrainConfig", "TrainResult", "Trainer", "build_parser", "main", "train"]
+__all__ = ["build_parser", "main"]
 
 
 def _field_type(f: dataclasses.Field) -> Any:
@@ -113,16 +113,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     return 0
 
-
-class _CallableModule(types.ModuleType):
-    """Lets ``sciddm.discrete.train(config)`` work after this module is imported
-    (importing a submodule rebinds the package attribute of the same name)."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> TrainResult:
-        return train(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
 
 if __name__ == "__main__":
     raise SystemExit(main())
