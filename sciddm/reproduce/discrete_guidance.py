@@ -172,7 +172,7 @@ def _run_methods(
                 M=m,
                 alpha=0.0,
                 variant="mc",
-                value_model=fit.value_model,
+                value_model=fit.model,
                 seeds=sd,
                 **common,
             ),

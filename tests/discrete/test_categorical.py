@@ -69,7 +69,7 @@ def test_uniform_ranges_and_float32_grid():
 def test_categorical_frequencies(precision):
     p = torch.tensor([0.1, 0.0, 0.25, 0.65], dtype=torch.float64) * 3.0  # unnormalised
     n = 40000
-    x = categorical(p.expand(n, 4), generator=RowGenerator(range(n)), precision=precision)
+    x = categorical(p.expand(n, 4), rng=RowGenerator(range(n)), precision=precision)
     counts = np.bincount(x.numpy(), minlength=4)
     assert counts[1] == 0
     assert chisquare_gof(counts, p.numpy()) > 1e-3  # false-alarm rate 1e-3
@@ -77,7 +77,7 @@ def test_categorical_frequencies(precision):
 
 def test_categorical_other_generators_and_errors():
     p = torch.tensor([[0.5, 0.5]])
-    x = categorical(p.expand(10, 2), generator=torch.Generator().manual_seed(0))
+    x = categorical(p.expand(10, 2), rng=torch.Generator().manual_seed(0))
     assert x.shape == (10,)
     with pytest.raises(ValueError, match="`precision` must be one of"):
         categorical(p, precision="float16")
@@ -88,7 +88,7 @@ def test_categorical_other_generators_and_errors():
     with pytest.raises(ValueError, match="positive sum"):
         categorical(torch.zeros(1, 3))
     with pytest.raises(ValueError, match="rows"):
-        categorical(p.expand(3, 2), generator=RowGenerator([1, 2]))
+        categorical(p.expand(3, 2), rng=RowGenerator([1, 2]))
     with pytest.raises(ValueError, match=r"`seeds` must be in \[0, 2\*\*63\)"):
         RowGenerator([-1])
     with pytest.raises(ValueError, match="`seeds` must be integers"):

@@ -1,47 +1,46 @@
-"""Shared parts of reward-guided decoding of masked diffusion models without gradients: best-of-N, SVDD, SMC.
-
-All three methods target the *soft-optimal* distribution
-
-.. math:: p^\\star(x_0) \\propto p^{\\mathrm{pre}}(x_0) \\exp(r(x_0) / \\alpha)
-
-of a pretrained masked diffusion model ``p^pre`` tilted by a reward ``r``
-that need not be differentiable (an RDKit property, a motif score, a trained
-oracle). With the *soft value* of a partly masked sequence
-
-.. math:: v_t(x_t) = \\alpha \\log \\mathbb{E}_{p^{\\mathrm{pre}}}
-   [\\exp(r(x_0)/\\alpha) \\mid x_t],
-
-the optimal policy is the pretrained step re-weighted by ``exp(v_s/alpha)``:
-``p*(x_s | x_t) ∝ p^pre(x_s | x_t) exp(v_s(x_s)/alpha)`` (see
-``theory/76_soft_optimal_policy.md``). SVDD draws ``M`` candidates from the
-pretrained step and picks one with probability ∝ ``exp(v̂/alpha)`` (importance
-resampling of that policy); SMC (:mod:`sciddm.discrete._guidance_smc`) carries ``K`` weighted particles with the
-twisted incremental weights ``exp((v̂_s - v̂_t)/alpha)``; best-of-N keeps the
-best of ``N`` pretrained samples.
-
-Every method reuses the samplers' single-step primitives
-(:func:`~sciddm.discrete.denoiser_probs`,
-:func:`~sciddm.discrete.transition_probs`,
-:func:`~sciddm.discrete.predict_x0`, :func:`~sciddm.discrete.categorical`
-with per-row :class:`~sciddm.discrete.RowGenerator` streams), so output ``i``
-depends only on ``seeds[i]``, and reports its cost in network evaluations and
-reward calls.
-"""
+"""What every reward-guided decoder shares: the set-up of its arguments, reward and
+value wrappers that validate and count, and the result type."""
 
 from __future__ import annotations
 
 import dataclasses
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 import torch
 
 from sciddm._core.results import Result
-from sciddm._core.validation import check_int, check_scalar
-from sciddm.discrete._protocol import model_info
-from sciddm.discrete._sampling import denoiser_probs, draw_seeds
+from sciddm._core.validation import check_choice, check_int, check_scalar
+from sciddm.discrete._protocol import (
+    Denoiser,
+    ModelInfo,
+    model_info,
+    resolve_device,
+    resolve_schedule,
+)
+from sciddm.discrete._sampling import denoiser_probs, seeds_iv
 
-__all__ = ["GuidanceResult", "RewardFn", "ValueFn", "child_seeds", "reward_name"]
+__all__ = [
+    "GuidanceResult",
+    "NetworkCounter",
+    "Reward",
+    "RewardFn",
+    "Setup",
+    "ValueFn",
+    "ValueFunction",
+    "child_seeds",
+    "chain_iv",
+    "grid",
+    "guidance_setup",
+    "reward_name",
+]
+
+#: A reward: decoded strings (or an int64 array (m, L) of ids) -> m finite floats.
+Reward = Callable[[Any], Any]
+#: A value model: ``v(x_t (m, L) LongTensor, t (m,) Tensor) -> (m,)``.
+ValueFunction = Callable[[torch.Tensor, torch.Tensor], Any]
 
 # --------------------------------------------------------------------------- results
 
@@ -106,6 +105,7 @@ class GuidanceResult(Result):
 
     @property
     def samples_per_second(self) -> float:
+        """Returned samples per second of wall time."""
         return len(self.tokens) / max(self.wall_time, 1e-12)
 
 
@@ -130,9 +130,13 @@ class RewardFn:
     array (m, L) of token ids, and must return m finite floats.
     """
 
-    def __init__(self, reward: Any, tokenizer: Any, decode: bool | None, what: str = "reward"):
+    def __init__(
+        self, reward: Any, tokenizer: Any, decode: bool | None, what: str = "reward"
+    ) -> None:
         if not callable(reward):
-            raise ValueError(f"`{what}` must be callable, got {type(reward).__name__}")
+            raise TypeError(f"`{what}` must be callable, got {type(reward).__name__}")
+        if decode is not None and not isinstance(decode, (bool, np.bool_)):
+            raise TypeError(f"`decode` must be True, False or None, got {decode!r}")
         can = tokenizer is not None and hasattr(tokenizer, "decode_batch")
         if decode is None:
             decode = can
@@ -177,9 +181,9 @@ class RewardFn:
 class ValueFn:
     """Validating, counting wrapper of a value model ``v(x_t, t) -> (m,)``."""
 
-    def __init__(self, value_model: Any):
+    def __init__(self, value_model: Any) -> None:
         if not callable(value_model):
-            raise ValueError(f"`value_model` must be callable, got {type(value_model).__name__}")
+            raise TypeError(f"`value_model` must be callable, got {type(value_model).__name__}")
         self.fn = value_model
         self.name = reward_name(value_model)
         self.calls = 0
@@ -211,34 +215,85 @@ def child_seeds(seed: int, k: int) -> np.ndarray:
     return (st >> np.uint64(1)).astype(np.int64)
 
 
-def _seeds_iv(n: int, seeds: Any, rng: Any) -> np.ndarray:
-    if seeds is not None:
-        arr = np.asarray(list(seeds), dtype=np.int64)
-        if arr.shape != (n,):
-            raise ValueError(f"`seeds` must have {n} entries (one per sample), got {arr.size}")
-        if (arr < 0).any():
-            raise ValueError("`seeds` must be non-negative")
-        return arr
-    return draw_seeds(n, rng)
+# --------------------------------------------------------------------------- the set-up
 
 
-def _device(model: Any, device: Any) -> torch.device:
-    if device is not None:
-        return torch.device(device)
-    if isinstance(model, torch.nn.Module):
-        for p in model.parameters():
-            return p.device
-    return torch.device("cpu")
+@dataclasses.dataclass
+class Setup:
+    """The validated arguments shared by :func:`best_of_n`, :func:`svdd`, :func:`smc`
+    and :func:`train_value_model`, and the start time of the run."""
+
+    model: Denoiser
+    info: ModelInfo
+    n: int
+    length: int
+    steps: int
+    seeds: np.ndarray
+    device: torch.device
+    batch_size: int | None
+    reward: RewardFn
+    progress: bool
+    t0: float
+
+    def chunks(self, size: int | None = None) -> Iterator[np.ndarray]:
+        """The seeds in batches of ``size`` (default ``batch_size``, else all)."""
+        bs = size or self.batch_size or self.n
+        for a in range(0, self.n, bs):
+            yield self.seeds[a : a + bs]
+
+    def decode(self, tokens: np.ndarray) -> list[str] | None:
+        """``model.tokenizer.decode_batch(tokens)`` when the model has a tokenizer."""
+        tok = getattr(self.model, "tokenizer", None)
+        if tok is not None and hasattr(tok, "decode_batch"):
+            return list(tok.decode_batch(tokens))
+        return None
+
+    def result(self, parts: dict[str, list[torch.Tensor]], **fields: Any) -> GuidanceResult:
+        """Assemble a :class:`GuidanceResult` from per-batch ``parts`` (tokens, rewards,
+        nfe, reward_calls, value_calls[, ess, n_resamples])."""
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+        cat = {k: torch.cat(v).cpu().numpy() for k, v in parts.items()}
+        tokens = cat.pop("tokens").astype(np.int64)
+        for k in ("nfe", "reward_calls", "value_calls", "n_resamples"):
+            if k in cat:
+                cat[k] = cat[k].astype(np.int64)
+        return GuidanceResult(
+            tokens=tokens,
+            texts=self.decode(tokens),
+            wall_time=time.perf_counter() - self.t0,
+            seeds=self.seeds,
+            **cat,
+            **fields,
+        )
 
 
-def _grid(steps: int, t_min: float) -> list[float]:
+def grid(steps: int, t_min: float) -> list[float]:
     """``linspace(1, t_min, steps + 1)`` then 0: the ancestral grid of :func:`sample`."""
     return [*torch.linspace(1.0, t_min, steps + 1, dtype=torch.float64).tolist(), 0.0]
 
 
-def _common_iv(
-    model: Any, n: Any, length: Any, steps: Any, alpha: Any, t_min: Any, batch_size: Any
-) -> tuple[Any, int, int, int, float, float, int]:
+def guidance_setup(
+    model: Any,
+    reward: Any,
+    n: Any,
+    *,
+    length: Any,
+    steps: Any,
+    seeds: Any,
+    rng: Any,
+    device: Any,
+    batch_size: Any,
+    decode: Any,
+    progress: Any,
+) -> Setup:
+    """Validate the arguments every guidance method shares, before any work.
+
+    ``length`` defaults to ``model.length`` (required otherwise), ``steps`` to
+    ``length``; ``seeds`` (one per sample) or ``rng`` (see
+    :func:`sciddm.discrete.sample`) give the per-sample seeds; ``device``
+    defaults to the model's; the reward is wrapped in a :class:`RewardFn`.
+    """
     info = model_info(model)
     n = check_int(n, "n", lo=1)
     if length is None:
@@ -246,21 +301,37 @@ def _common_iv(
     if length is None:
         raise ValueError("`length` must be given for a model without a fixed `length`")
     length = check_int(length, "length", lo=1)
+    if info.length is not None and length != info.length:
+        raise ValueError(f"`length` must equal model.length = {info.length}, got {length}")
     steps = length if steps is None else check_int(steps, "steps", lo=1)
+    bs = None if batch_size is None else check_int(batch_size, "batch_size", lo=1)
+    rf = RewardFn(reward, getattr(model, "tokenizer", None), decode)
+    return Setup(
+        model=model,
+        info=info,
+        n=n,
+        length=length,
+        steps=steps,
+        seeds=seeds_iv(n, seeds, rng),
+        device=resolve_device(model, device),
+        batch_size=bs,
+        reward=rf,
+        progress=bool(progress),
+        t0=time.perf_counter(),
+    )
+
+
+def chain_iv(alpha: Any, t_min: Any, schedule: Any, precision: Any) -> tuple[float, float, Any]:
+    """Checks of the reverse-chain knobs of SVDD and SMC."""
     alpha = check_scalar(alpha, "alpha", lo=0.0)
     t_min = check_scalar(t_min, "t_min", lo=0.0, hi=1.0, closed="neither")
-    bs = n if batch_size is None else check_int(batch_size, "batch_size", lo=1)
-    return info, n, length, steps, alpha, t_min, bs
+    check_choice(precision, "precision", ("float64", "float32"))
+    return alpha, t_min, resolve_schedule(schedule)
 
 
-def _decode(model: Any, tokens: np.ndarray) -> list[str] | None:
-    tok = getattr(model, "tokenizer", None)
-    if tok is not None and hasattr(tok, "decode_batch"):
-        return list(tok.decode_batch(tokens))
-    return None
+class NetworkCounter:
+    """Network calls of a guided run, and ``p_theta(x0 | x)`` of the rows that need it."""
 
-
-class _Counter:
     def __init__(self) -> None:
         self.calls = 0
 

@@ -19,7 +19,7 @@ from sciddm.discrete._sampling._distributed import (
     sample_distributed,
     split_seeds,
 )
-from sciddm.discrete._sampling._sample import METHODS, SampleResult, sample
+from sciddm.discrete._sampling._sample import METHODS, SampleResult, sample, seeds_iv
 from sciddm.discrete._sampling._steps import (
     Transition,
     denoiser_probs,
@@ -46,6 +46,7 @@ __all__ = [
     "sample_diagnostics",
     "sample_distributed",
     "sample_transition",
+    "seeds_iv",
     "sequence_entropy",
     "split_seeds",
     "transition_probs",

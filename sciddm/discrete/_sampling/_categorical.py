@@ -34,8 +34,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from sciddm._core.rng import as_generator
-from sciddm._core.validation import check_choice
+from sciddm._core.rng import (
+    UNSET,
+    RNGLike,
+    as_generator,
+    as_torch_generator,
+    check_rng,
+    renamed_rng,
+)
+from sciddm._core.validation import check_choice, check_int
 
 __all__ = [
     "RowGenerator",
@@ -132,7 +139,10 @@ class RowGenerator:
             if not 0 <= int(s) < 1 << 63:
                 raise ValueError(f"`seeds` must be in [0, 2**63), got {int(s)}")
             vals.append(int(s))
-        self.device = torch.device(device)
+        try:
+            self.device = torch.device(device)
+        except (RuntimeError, TypeError) as exc:
+            raise ValueError(f"`device` must be a torch device, got {device!r}") from exc
         self.seeds = np.asarray(vals, dtype=np.int64)
         base = torch.as_tensor(self.seeds, dtype=torch.int64, device=self.device)
         self._keys = _mix64(base + _GOLDEN)
@@ -214,8 +224,8 @@ class RowGenerator:
         return (u32.to(torch.float32) * 2.0**-24).reshape(-1, *tshape)
 
     @classmethod
-    def from_rng(cls, n: int, rng: Any = None, device: Any = "cpu") -> RowGenerator:
-        """``n`` streams whose seeds are drawn from ``rng`` (a numpy seed-like or torch.Generator)."""
+    def from_rng(cls, n: int, *, rng: Any = None, device: Any = "cpu") -> RowGenerator:
+        """``n`` streams whose seeds are drawn from ``rng`` (see :func:`draw_seeds`)."""
         return cls(draw_seeds(n, rng), device=device)
 
     def __repr__(self) -> str:
@@ -223,7 +233,23 @@ class RowGenerator:
 
 
 def draw_seeds(n: int, rng: Any = None) -> np.ndarray:
-    """``n`` seeds in [0, 2**63) from a numpy seed-like or a :class:`torch.Generator`."""
+    """``n`` seeds in [0, 2**63) drawn from ``rng``.
+
+    ``rng`` is ``None``, an int, a :class:`numpy.random.Generator`, a
+    :class:`torch.Generator`, or a list of ``n`` torch generators (seed ``i``
+    is drawn from generator ``i``, so row ``i`` depends only on it).
+    """
+    n = check_int(n, "n", lo=0)
+    check_rng(rng, per_row=True)
+    if isinstance(rng, (list, tuple)):
+        if len(rng) != n:
+            raise ValueError(
+                f"`rng` is a list of {len(rng)} torch generators; one per row needs {n}"
+            )
+        return np.array(
+            [int(torch.randint(0, 2**62, (1,), generator=g, device=g.device)) for g in rng],
+            dtype=np.int64,
+        ).reshape(n)
     if isinstance(rng, torch.Generator):
         return torch.randint(0, 2**62, (n,), generator=rng, device=rng.device).cpu().numpy()
     return as_generator(rng).integers(0, 2**63 - 1, size=n, dtype=np.int64)
@@ -255,8 +281,9 @@ def gumbel_argmax32(probs: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
 def categorical(
     probs: torch.Tensor,
     *,
-    generator: RowGenerator | torch.Generator | None = None,
+    rng: RowGenerator | RNGLike = None,
     precision: str = "float64",
+    generator: Any = UNSET,
 ) -> torch.Tensor:
     """Draw one index per row of non-negative, possibly unnormalised, ``probs``.
 
@@ -265,10 +292,12 @@ def categorical(
     probs : Tensor of shape (n, ..., V)
         Non-negative weights; each slice along the last axis must have a
         positive sum. They need not be normalised.
-    generator : RowGenerator, torch.Generator or None
+    rng : RowGenerator, torch.Generator, numpy.random.Generator, int or None
         A :class:`RowGenerator` with ``n`` rows (row ``i`` of ``probs`` uses
-        stream ``i``: reproducible per sample); a :class:`torch.Generator`
-        (one stream for the whole tensor); ``None`` uses torch's global one.
+        stream ``i``: reproducible per sample); otherwise one stream for the
+        whole tensor: a :class:`torch.Generator` on ``probs``' device is used
+        in place, an int or a numpy generator seeds one, ``None`` draws fresh
+        entropy.
     precision : {"float64", "float32"}
         ``"float64"``: inverse CDF with a float64 uniform of 53 random bits
         (exact up to a relative 2**-53). ``"float32"``: Gumbel-max with float32
@@ -295,10 +324,13 @@ def categorical(
     >>> import torch
     >>> from sciddm.discrete import RowGenerator, categorical
     >>> p = torch.tensor([[0.0, 1.0, 3.0]]).expand(2000, 3)
-    >>> x = categorical(p, generator=RowGenerator(range(2000)))
+    >>> x = categorical(p, rng=RowGenerator(range(2000)))
     >>> int((x == 0).sum()), round(float((x == 2).float().mean()), 1)
     (0, 0.8)
     """
+    rng = renamed_rng(rng, generator, "generator", func="categorical")
+    if not isinstance(rng, RowGenerator):
+        check_rng(rng, torch_ok=True)
     check_choice(precision, "precision", _PRECISIONS)
     if not isinstance(probs, torch.Tensor):
         probs = torch.as_tensor(probs)
@@ -309,20 +341,21 @@ def categorical(
         raise ValueError("`probs` must be finite and non-negative")
     if (pf.sum(-1) <= 0).any():
         raise ValueError("`probs` must have a positive sum in every row")
-    if isinstance(generator, RowGenerator):
-        if probs.ndim < 2 or generator.n_rows != probs.shape[0]:
+    if isinstance(rng, RowGenerator):
+        if probs.ndim < 2 or rng.n_rows != probs.shape[0]:
             raise ValueError(
-                f"`generator` has {generator.n_rows} rows but `probs` has shape "
+                f"`rng` has {rng.n_rows} rows but `probs` has shape "
                 f"{tuple(probs.shape)}; the first axis must index the rows"
             )
         if precision == "float64":
-            u = generator.uniform(*probs.shape[1:-1]).to(probs.device)
+            u = rng.uniform(*probs.shape[1:-1]).to(probs.device)
         else:
-            u = generator.uniform(*probs.shape[1:], dtype=torch.float32).to(probs.device)
+            u = rng.uniform(*probs.shape[1:], dtype=torch.float32).to(probs.device)
     else:
+        gen = as_torch_generator(rng, probs.device)
         shape = probs.shape[:-1] if precision == "float64" else probs.shape
         dt = torch.float64 if precision == "float64" else torch.float32
-        u = torch.rand(shape, generator=generator, dtype=dt, device=probs.device)
+        u = torch.rand(shape, generator=gen, dtype=dt, device=probs.device)
         if precision == "float64":
             u = u.clamp_min(2.0**-54)
     if precision == "float64":

@@ -58,6 +58,104 @@ def band_draw(
     return tok
 
 
+class _AncestralState:
+    """What one ancestral (or cached) run carries from step to step.
+
+    With ``cached``, the float64 CDF of ``p_theta`` (float64 path) or the raw
+    model output (float32 path) of every masked position is kept while its
+    row does not change (``valid``), so a row costs a network call only after
+    one of its tokens was unmasked.
+    """
+
+    def __init__(self, info: ModelInfo, x: torch.Tensor, *, cached: bool, f64: bool) -> None:
+        n, length = x.shape
+        self.info, self.cached, self.f64 = info, cached, f64
+        self.x = x.clone()
+        self.nfe = np.zeros(n, dtype=np.int64)
+        self.calls = 0
+        self.times = torch.full((n, length), float("nan"), dtype=torch.float64, device=x.device)
+        self.buf: torch.Tensor | None = None
+        self.pre_buf = torch.zeros(n, length, dtype=torch.float64, device=x.device)
+        self.valid = torch.zeros(n, dtype=torch.bool, device=x.device)
+        # this step's sources when not cached
+        self.cdf_now: torch.Tensor | None = None
+        self.pre_now: torch.Tensor | None = None
+
+    def evaluate(self, model: Any, t: float, masked: torch.Tensor, active: torch.Tensor) -> None:
+        """One network call on the rows that need it; store what the draws read."""
+        info, x = self.info, self.x
+        need = active & ~self.valid if self.cached else active
+        self.cdf_now = self.pre_now = None
+        if not bool(need.any()):
+            return
+        xs = x[need] if self.cached else x
+        tt = torch.full((xs.shape[0],), t, device=x.device)
+        out = call_model(
+            model, info, xs, tt if info.time_conditioned else None, check=self.calls == 0
+        )
+        self.calls += 1
+        self.nfe[need.cpu().numpy()] += 1
+        mid = info.mask_id
+        if self.f64:
+            mrows = xs == mid
+            cdf = torch.cumsum(subs_probs(out[mrows], info, torch.float64), dim=-1)
+            pre = cdf[:, mid - 1] if mid > 0 else torch.zeros_like(cdf[:, 0])
+            if self.cached:
+                if self.buf is None:
+                    self.buf = torch.zeros(*x.shape, info.vocab_size, dtype=torch.float64)
+                    self.buf = self.buf.to(x.device)
+                sub_mask = torch.zeros_like(masked)
+                sub_mask[need] = mrows
+                self.buf[sub_mask] = cdf
+                self.pre_buf[sub_mask] = pre
+            else:
+                self.cdf_now, self.pre_now = cdf, pre
+        elif self.cached:
+            if self.buf is None:
+                self.buf = torch.zeros(*x.shape, info.vocab_size, dtype=out.dtype, device=x.device)
+            self.buf[need] = out
+        else:
+            self.cdf_now = out[masked]
+        if self.cached:
+            self.valid |= need
+
+    def draw(
+        self, masked: torch.Tensor, u: torch.Tensor, move: float, stay: float, argmax: bool
+    ) -> torch.Tensor:
+        """New tokens (or [MASK]) of the masked positions."""
+        mid = self.info.mask_id
+        if self.f64:
+            if self.cached:
+                assert self.buf is not None
+                src, where, pre_m = self.buf, masked.nonzero(as_tuple=True), self.pre_buf[masked]
+            else:
+                assert self.cdf_now is not None and self.pre_now is not None
+                src, where, pre_m = self.cdf_now, None, self.pre_now
+            if argmax:
+                allc = src if where is None else src[where]
+                return torch.diff(allc, dim=-1, prepend=torch.zeros_like(allc[:, :1])).argmax(-1)
+            return band_draw(src, where, pre_m, u, move, stay, mid)
+        if self.cached:
+            assert self.buf is not None
+            raw = self.buf[masked]
+        else:
+            assert self.cdf_now is not None
+            raw = self.cdf_now
+        p = subs_probs(raw, self.info, torch.float32)
+        if argmax:
+            return p.argmax(-1)
+        q = p * move
+        q[:, mid] = stay
+        return gumbel_argmax32(q, u)
+
+    def update(self, masked: torch.Tensor, new: torch.Tensor, s: float) -> None:
+        self.x[masked] = new
+        changed = masked & (self.x != self.info.mask_id)
+        self.times[changed] = s
+        if self.cached:
+            self.valid &= ~changed.any(1)
+
+
 def run_ancestral(
     model: Any,
     info: ModelInfo,
@@ -72,21 +170,16 @@ def run_ancestral(
     t_min: float,
     progress: bool,
 ) -> tuple[torch.Tensor, np.ndarray, int, torch.Tensor]:
-    n, length = x.shape
-    v, mid = info.vocab_size, info.mask_id
-    dev = x.device
+    """The ancestral chain on ``linspace(1, t_min, steps + 1)`` then ``t_min -> 0``.
+
+    Returns the tokens, the network evaluations per row, the number of
+    network calls and the unmasking time of every position.
+    """
     f64 = precision == "float64"
     grid = torch.linspace(1.0, t_min, steps + 1, dtype=torch.float64).tolist()
-    nfe = np.zeros(n, dtype=np.int64)
-    calls = 0
-    times = torch.full((n, length), float("nan"), dtype=torch.float64, device=dev)
-    # cached: float64 CDF of p_theta (float64 path) or raw output (float32 path) per position
-    buf: torch.Tensor | None = None
-    pre_buf = torch.zeros(n, length, dtype=torch.float64, device=dev)
-    valid = torch.zeros(n, dtype=torch.bool, device=dev)
-    x = x.clone()
+    st = _AncestralState(info, x, cached=cached, f64=f64)
     for i in progress_bar(range(steps + 1), enabled=progress, desc="ancestral"):
-        masked = x == mid
+        masked = st.x == info.mask_id
         active = masked.any(1)
         if not bool(active.any()):
             break
@@ -94,75 +187,18 @@ def run_ancestral(
         s = grid[i + 1] if i < steps else 0.0
         # one draw per step for every row (keeps the row streams aligned); only the
         # masked entries are computed
-        u = gen.uniform_where(masked) if f64 else gen.uniform_where(masked, v, dtype=torch.float32)
-        need = active & ~valid if cached else active
-        cdf_now = pre_now = None
-        if bool(need.any()):
-            xs = x[need] if cached else x
-            tt = torch.full((xs.shape[0],), t, device=dev)
-            out = call_model(
-                model, info, xs, tt if info.time_conditioned else None, check=calls == 0
-            )
-            calls += 1
-            nfe[need.cpu().numpy()] += 1
-            mrows = xs == mid
-            if f64:
-                cdf = torch.cumsum(subs_probs(out[mrows], info, torch.float64), dim=-1)
-                pre = cdf[:, mid - 1] if mid > 0 else torch.zeros_like(cdf[:, 0])
-                if cached:
-                    if buf is None:
-                        buf = torch.zeros(n, length, v, dtype=torch.float64, device=dev)
-                    sub_mask = torch.zeros_like(masked)
-                    sub_mask[need] = mrows
-                    buf[sub_mask] = cdf
-                    pre_buf[sub_mask] = pre
-                else:
-                    cdf_now, pre_now = cdf, pre
-            elif cached:
-                if buf is None:
-                    buf = torch.zeros(n, length, v, dtype=out.dtype, device=dev)
-                buf[need] = out
-            else:
-                cdf_now = out[masked]
-            if cached:
-                valid |= need
+        if f64:
+            u = gen.uniform_where(masked)
+        else:
+            u = gen.uniform_where(masked, info.vocab_size, dtype=torch.float32)
+        st.evaluate(model, t, masked, active)
         a_t, a_s = schedule.alpha(t), schedule.alpha(s)
         move, stay = (a_s - a_t) / (1 - a_t), (1 - a_s) / (1 - a_t)
         if i == steps:
             move, stay = 1.0, 0.0
-        if f64:
-            if cached:
-                assert buf is not None
-                r_idx, c_idx = masked.nonzero(as_tuple=True)
-                src, where, pre_m = buf, (r_idx, c_idx), pre_buf[masked]
-            else:
-                assert cdf_now is not None and pre_now is not None
-                src, where, pre_m = cdf_now, None, pre_now
-            if i == steps and noise_removal == "argmax":
-                allc = src if where is None else src[where]
-                new = torch.diff(allc, dim=-1, prepend=torch.zeros_like(allc[:, :1])).argmax(-1)
-            else:
-                new = band_draw(src, where, pre_m, u, move, stay, mid)
-        else:
-            if cached:
-                assert buf is not None
-                raw = buf[masked]
-            else:
-                assert cdf_now is not None
-                raw = cdf_now
-            p = subs_probs(raw, info, torch.float32)
-            if i == steps and noise_removal == "argmax":
-                new = p.argmax(-1)
-            else:
-                q = p * move
-                q[:, mid] = stay
-                new = gumbel_argmax32(q, u)
-        x[masked] = new
-        changed = masked & (x != mid)
-        times[changed] = s
-        if cached:
-            valid &= ~changed.any(1)
-    return x, nfe, calls, times
+        new = st.draw(masked, u, move, stay, argmax=i == steps and noise_removal == "argmax")
+        st.update(masked, new, s)
+    return st.x, st.nfe, st.calls, st.times
 
 
 def run_fhs(

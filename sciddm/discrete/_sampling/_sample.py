@@ -32,12 +32,13 @@ import numpy as np
 import torch
 
 from sciddm._core.results import Result
+from sciddm._core.rng import UNSET, RNGLike, check_rng, renamed_rng
 from sciddm._core.validation import check_choice, check_int, check_scalar
 from sciddm.discrete._protocol import ModelInfo, model_info, resolve_device, resolve_schedule
 from sciddm.discrete._sampling._categorical import RowGenerator, draw_seeds
 from sciddm.discrete._sampling._chains import DTYPES, run_ancestral, run_fhs
 
-__all__ = ["METHODS", "SampleResult", "sample"]
+__all__ = ["METHODS", "SampleResult", "sample", "seeds_iv"]
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +93,23 @@ class SampleResult(Result):
         return self.wall_time / max(len(self.tokens), 1)
 
 
+def seeds_iv(n: int, seeds: Any, rng: Any) -> np.ndarray:
+    """The per-sample seeds: ``seeds`` checked (n non-negative ints < 2**63) or drawn from ``rng``."""
+    check_rng(rng, per_row=True)
+    if seeds is None:
+        return draw_seeds(n, rng)
+    if rng is not None:
+        raise ValueError("give either `seeds` or `rng`, not both")
+    if isinstance(seeds, (str, bytes)) or not np.iterable(seeds):
+        raise TypeError(f"`seeds` must be a sequence of integers, got {type(seeds).__name__}")
+    seed_arr = np.asarray(RowGenerator(list(np.ravel(np.asarray(seeds, dtype=object)))).seeds)
+    if seed_arr.shape[0] != n:
+        raise ValueError(
+            f"`seeds` must have n = {n} entries (one per sample), got {seed_arr.shape[0]}"
+        )
+    return seed_arr
+
+
 def _sample_iv(
     model: Any,
     n: Any,
@@ -101,7 +119,7 @@ def _sample_iv(
     k: Any,
     precision: str,
     seeds: Any,
-    generator: Any,
+    rng: Any,
     batch_size: Any,
     noise_removal: str,
     t_min: Any,
@@ -132,14 +150,7 @@ def _sample_iv(
             "method='cached' reuses p_theta(x0 | x_t) across times and needs a time-agnostic "
             "model; this model is time_conditioned"
         )
-    if seeds is not None and generator is not None:
-        raise ValueError("give either `seeds` or `generator`, not both")
-    if seeds is not None:
-        seed_arr = np.asarray(RowGenerator(list(np.ravel(np.asarray(seeds, dtype=object)))).seeds)
-        if seed_arr.shape[0] != n:
-            raise ValueError(f"`seeds` must have n = {n} entries, got {seed_arr.shape[0]}")
-    else:
-        seed_arr = draw_seeds(n, generator)
+    seed_arr = seeds_iv(n, seeds, rng)
     bs = n if batch_size is None else check_int(batch_size, "batch_size", lo=1)
     return info, n, length, steps, k, seed_arr, bs
 
@@ -154,13 +165,14 @@ def sample(
     k: int = 1,
     precision: str = "float64",
     seeds: Sequence[int] | np.ndarray | None = None,
-    generator: Any = None,
+    rng: RNGLike = None,
     device: Any = None,
     batch_size: int | None = None,
     noise_removal: str = "sample",
     schedule: Any = None,
     t_min: float = 1e-5,
     progress: bool = False,
+    generator: Any = UNSET,
 ) -> SampleResult:
     """Draw ``n`` sequences from a masked diffusion model.
 
@@ -202,8 +214,10 @@ def sample(
         everywhere (integer hashing, :class:`RowGenerator`), so tokens can only
         differ where the network's own outputs differ in floating point across
         batch shapes or devices.
-    generator : numpy Generator, int, torch.Generator or None
-        Source of the seeds when ``seeds`` is not given.
+    rng : None, int, numpy.random.Generator, torch.Generator or list of torch.Generator
+        Source of the per-sample seeds when ``seeds`` is not given (one seed
+        is drawn per sample; with a list of ``n`` torch generators, seed ``i``
+        comes from generator ``i``). Give ``seeds`` or ``rng``, not both.
     device : str or torch.device, optional
         Defaults to the device of the model's parameters (CPU otherwise).
     batch_size : int, optional
@@ -268,6 +282,7 @@ def sample(
     >>> bool((r2.tokens == r.tokens[5:]).all())     # per-seed reproducibility
     True
     """
+    rng = renamed_rng(rng, generator, "generator", func="sample")
     info, n, length, steps, k, seed_arr, bs = _sample_iv(
         model,
         n,
@@ -277,7 +292,7 @@ def sample(
         k,
         precision,
         seeds,
-        generator,
+        rng,
         batch_size,
         noise_removal,
         t_min,

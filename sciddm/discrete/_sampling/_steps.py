@@ -13,6 +13,7 @@ from typing import Any
 import torch
 
 from sciddm._core.results import Result
+from sciddm._core.rng import UNSET, RNGLike, renamed_rng
 from sciddm._core.validation import check_choice, check_int
 from sciddm.discrete._protocol import call_model, model_info, resolve_schedule, subs_probs
 from sciddm.discrete._sampling._categorical import RowGenerator, categorical
@@ -160,9 +161,10 @@ def sample_transition(
     s: float,
     *,
     n_candidates: int = 1,
-    generator: RowGenerator | torch.Generator | None = None,
+    rng: RowGenerator | RNGLike = None,
     precision: str = "float64",
     schedule: Any = None,
+    generator: Any = UNSET,
 ) -> Transition:
     """Draw ``n_candidates`` ancestral successors ``x_s`` of each row from ONE network call.
 
@@ -176,8 +178,9 @@ def sample_transition(
     t, s : float
         ``0 <= s < t <= 1``.
     n_candidates : int, default 1
-    generator : RowGenerator (n rows), torch.Generator or None
-        With a :class:`RowGenerator`, the candidates of row ``i`` depend only on its stream.
+    rng : RowGenerator (n rows), torch.Generator, numpy.random.Generator, int or None
+        With a :class:`RowGenerator`, the candidates of row ``i`` depend only
+        on its stream (see :func:`categorical`).
     precision : {"float64", "float32"}
     schedule : optional
 
@@ -187,10 +190,11 @@ def sample_transition(
     >>> from sciddm.discrete import FunctionModel, RowGenerator, sample_transition
     >>> m = FunctionModel(lambda x: torch.zeros(*x.shape, 3), vocab_size=3, mask_id=2)
     >>> tr = sample_transition(m, torch.full((2, 4), 2), 1.0, 0.0, n_candidates=5,
-    ...                        generator=RowGenerator([0, 1]))
+    ...                        rng=RowGenerator([0, 1]))
     >>> tr.candidates.shape, bool((tr.candidates != 2).all())
     (torch.Size([2, 5, 4]), True)
     """
+    rng = renamed_rng(rng, generator, "generator", func="sample_transition")
     m = check_int(n_candidates, "n_candidates", lo=1)
     check_choice(precision, "precision", tuple(_PREC))
     x_t = torch.as_tensor(x_t)
@@ -198,7 +202,7 @@ def sample_transition(
     p = denoiser_probs(model, x_t, t, dtype=torch.float64)
     q = transition_probs(p, x_t, t, s, mask_id=info.mask_id, schedule=schedule)
     qm = q[:, None].expand(q.shape[0], m, *q.shape[1:])
-    cand = categorical(qm, generator=generator, precision=precision)
+    cand = categorical(qm, rng=rng, precision=precision)
     return Transition(candidates=cand, probs=q, p_x0=p)
 
 
@@ -208,8 +212,9 @@ def predict_x0(
     *,
     mask_id: int,
     mode: str = "argmax",
-    generator: RowGenerator | torch.Generator | None = None,
+    rng: RowGenerator | RNGLike = None,
     precision: str = "float64",
+    generator: Any = UNSET,
 ) -> torch.Tensor:
     """Clean-sequence estimate ``x̂0(x_t)``: masked positions filled, unmasked copied.
 
@@ -224,9 +229,10 @@ def predict_x0(
     >>> predict_x0(p, torch.tensor([[2, 1]]), mask_id=2).tolist()
     [[1, 1]]
     """
+    rng = renamed_rng(rng, generator, "generator", func="predict_x0")
     check_choice(mode, "mode", ("argmax", "sample"))
     if mode == "argmax":
         fill = p_x0.argmax(-1)
     else:
-        fill = categorical(p_x0, generator=generator, precision=precision)
+        fill = categorical(p_x0, rng=rng, precision=precision)
     return torch.where(x_t == mask_id, fill, x_t)
