@@ -101,8 +101,8 @@ draws = nelbo(
     x0.expand(4000, L),
     schedule=sched,
     antithetic=False,
-    generator=torch.Generator().manual_seed(0),
-).numpy()
+    rng=0,
+).detach().numpy()
 print(
     f"-log p(x0) = {-math.log(p[idx]):.6f}, exact NELBO = {exact:.6f}, Monte Carlo "
     f"(4000 draws) = {draws.mean():.3f} ± {1.96 * draws.std() / np.sqrt(len(draws)):.3f}"
@@ -140,7 +140,7 @@ print(
 )
 
 fig, ax = plt.subplots(figsize=(6, 3.5))
-ax.plot(res.steps, res.loss / math.log(2), lw=0.7, label="training NELBO (one batch)")
+ax.plot(res.steps, res.losses / math.log(2), lw=0.7, label="training NELBO (one batch)")
 ax.plot(res.val_steps, res.val_bits_per_token, "o-", label="validation NELBO (EMA)")
 ax.axhline(res.unigram_bits_per_token, color="k", ls="--", label="unigram")
 ax.set(xlabel="step", ylabel="bits per token")

@@ -11,13 +11,29 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from sciddm._core.io import CheckpointError, load_checkpoint, save_checkpoint
+from sciddm._core.rng import RNGLike, check_rng, torch_init
 from sciddm._core.validation import check_choice, check_int, check_scalar
 from sciddm.discrete._data import tokenizer_from_dict
 from sciddm.discrete._schedule import DEFAULT_EPS, LogLinearSchedule
 
-__all__ = ["MDLM", "MODEL_FORMAT", "MDLMConfig", "load_model", "model_payload", "save_model"]
+__all__ = [
+    "MDLM",
+    "MODEL_KIND",
+    "TRAIN_KIND",
+    "MDLMConfig",
+    "build_model",
+    "load_model",
+    "read_legacy_checkpoint",
+    "model_payload",
+    "save_model",
+]
 
-MODEL_FORMAT = "sciddm.mdlm"
+#: ``kind`` of a model file (:func:`save_model`) and of a training checkpoint.
+MODEL_KIND = "discrete model"
+TRAIN_KIND = "discrete training checkpoint"
+#: the ``format`` key of files written before the checkpoint header (read for one release)
+_LEGACY_FORMAT = "sciddm.mdlm"
 _PRESETS: dict[str, dict[str, int]] = {
     "tiny": {"d_model": 64, "n_layers": 2, "n_heads": 4},
     "small": {"d_model": 256, "n_layers": 6, "n_heads": 8},
@@ -40,6 +56,7 @@ class MDLMConfig:
     mlp_ratio : int, default 4
         Hidden width of the feed-forward blocks over ``d_model``.
     dropout : float, default 0.0
+        Dropout probability in [0, 1).
     time_conditioned : bool, default False
         Add an embedding of ``t`` to every position. MDLM works without it
         (the optimal denoiser does not depend on ``t``; Zheng et al., 2024).
@@ -88,12 +105,29 @@ class MDLMConfig:
     def preset(cls, size: str, *, vocab_size: int, length: int, **overrides: Any) -> MDLMConfig:
         """A named size: ``"tiny"`` (64 wide, 2 layers; tests and CPU),
         ``"small"`` (256, 6 layers, about 5 M parameters) or ``"base"`` (512,
-        8 layers, about 25 M parameters; GPU)."""
+        8 layers, about 25 M parameters; GPU).
+
+        Parameters
+        ----------
+        size : {"tiny", "small", "base"}
+            The preset.
+        vocab_size, length : int
+            As in the constructor.
+        **overrides
+            Other fields of :class:`MDLMConfig`.
+
+        Returns
+        -------
+        MDLMConfig
+        """
         check_choice(size, "size", tuple(_PRESETS))
+        unknown = set(overrides) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise TypeError(f"unknown MDLMConfig field(s): {', '.join(sorted(unknown))}")
         return cls(vocab_size=vocab_size, length=length, **{**_PRESETS[size], **overrides})
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data (saved with the model)."""
+        """Plain data (saved with the model); ``MDLMConfig(**cfg.to_dict()) == cfg``."""
         return dataclasses.asdict(self)
 
 
@@ -124,26 +158,40 @@ class _Block(nn.Module):
 
 
 class MDLM(nn.Module):
-    """Bidirectional transformer denoiser of masked diffusion (MDLM).
+    r"""Bidirectional transformer denoiser of masked diffusion (MDLM).
 
-    Satisfies the masked-diffusion model protocol of :mod:`sciddm.discrete`:
-    attributes ``vocab_size``, ``mask_id``, ``length``, ``time_conditioned``,
+    Satisfies the :class:`~sciddm.discrete.Denoiser` protocol: attributes
+    ``vocab_size``, ``mask_id``, ``length``, ``time_conditioned``,
     ``tokenizer``, ``forbidden_ids`` and ``model(x_t, t=None)`` returning
-    logits of ``p_theta(x0 | x_t)`` of shape ``(n, L, vocab_size)``.
+    logits of :math:`p_\theta(x_0 \mid x_t)` of shape ``(n, L, vocab_size)``.
 
     Parameters
     ----------
     config : MDLMConfig
+        Sizes and schedule.
     tokenizer : SmilesTokenizer or DnaTokenizer, optional
-        Saved with the model; its ``vocab_size`` must match the config's.
+        Saved with the model; its ``vocab_size`` and ``mask_id`` must match the config's.
+    rng : None, int, numpy.random.Generator or torch.Generator
+        Random source of the initial weights (``None``: torch's default
+        generator). The same ``rng`` gives bit-identical weights, and torch's
+        global generator is left untouched.
+
+    Attributes
+    ----------
+    config : MDLMConfig
+        The configuration.
+    tokenizer : object or None
+        The tokenizer.
+    schedule : LogLinearSchedule
+        The training schedule (``eps`` of the config).
 
     Notes
     -----
     Pre-LayerNorm transformer blocks with full (non-causal) attention over
     token + learned position embeddings; an optional sinusoidal embedding of
-    ``t`` is added to every position. The output logit of [MASK] is ``-inf``
-    (SUBS parameterisation, Sahoo et al. 2024, Sec. 3.2); samplers copy
-    unmasked positions themselves.
+    :math:`t` is added to every position. The output logit of [MASK] is
+    :math:`-\infty` (SUBS parameterisation, Sahoo et al. 2024, Sec. 3.2);
+    samplers copy unmasked positions themselves.
 
     References
     ----------
@@ -154,19 +202,26 @@ class MDLM(nn.Module):
     --------
     >>> import torch
     >>> from sciddm.discrete import MDLM, MDLMConfig
-    >>> _ = torch.manual_seed(0)
-    >>> model = MDLM(MDLMConfig.preset("tiny", vocab_size=5, length=8))
+    >>> model = MDLM(MDLMConfig.preset("tiny", vocab_size=5, length=8), rng=0)
     >>> x = torch.full((2, 8), model.mask_id)
     >>> logits = model(x)
     >>> logits.shape, bool(torch.isinf(logits[..., model.mask_id]).all())
     (torch.Size([2, 8, 5]), True)
+    >>> again = MDLM(MDLMConfig.preset("tiny", vocab_size=5, length=8), rng=0)
+    >>> bool(torch.equal(again.pos_emb, model.pos_emb))
+    True
     """
 
-    def __init__(self, config: MDLMConfig, tokenizer: Any = None) -> None:
+    def __init__(self, config: MDLMConfig, tokenizer: Any = None, *, rng: RNGLike = None) -> None:
         super().__init__()
         if not isinstance(config, MDLMConfig):
-            raise ValueError(f"`config` must be an MDLMConfig, got {type(config).__name__}")
+            raise TypeError(f"`config` must be an MDLMConfig, got {type(config).__name__}")
+        check_rng(rng, torch_ok=True)
         if tokenizer is not None:
+            if not (hasattr(tokenizer, "vocab_size") and hasattr(tokenizer, "mask_id")):
+                raise TypeError(
+                    f"`tokenizer` must have `vocab_size` and `mask_id`, got {type(tokenizer).__name__}"
+                )
             if tokenizer.vocab_size != config.vocab_size or tokenizer.mask_id != config.mask_id:
                 raise ValueError(
                     f"`tokenizer` has vocab_size {tokenizer.vocab_size} and mask_id "
@@ -176,6 +231,10 @@ class MDLM(nn.Module):
         self.config = config
         self.tokenizer = tokenizer
         self.schedule = LogLinearSchedule(config.eps)
+        with torch_init(rng):
+            self._build(config)
+
+    def _build(self, config: MDLMConfig) -> None:
         d = config.d_model
         self.tok_emb = nn.Embedding(config.vocab_size, d)
         self.pos_emb = nn.Parameter(torch.zeros(config.length, d))
@@ -240,11 +299,15 @@ class MDLM(nn.Module):
 
     def forward(self, x_t: torch.Tensor, t: torch.Tensor | None = None) -> torch.Tensor:
         """Logits of ``p_theta(x0 | x_t)``, shape ``(n, L, vocab_size)``; ``t`` of shape ``(n,)``."""
+        if not isinstance(x_t, torch.Tensor) or x_t.dtype.is_floating_point:
+            raise TypeError("`x_t` must be an integer tensor of token ids (n, L)")
         if x_t.ndim != 2:
             raise ValueError(f"`x_t` must have shape (n, L), got {tuple(x_t.shape)}")
         n, L = x_t.shape
         if L > self.config.length:
             raise ValueError(f"`x_t` has length {L}, longer than the model's {self.config.length}")
+        if x_t.numel() and (int(x_t.min()) < 0 or int(x_t.max()) >= self.config.vocab_size):
+            raise ValueError(f"`x_t` must hold ids in [0, {self.config.vocab_size})")
         h = self.tok_emb(x_t) + self.pos_emb[:L]
         if self.time_mlp is not None:
             if t is None:
@@ -265,22 +328,86 @@ class MDLM(nn.Module):
 
 
 def model_payload(model: MDLM, state_dict: dict[str, torch.Tensor] | None = None) -> dict:
+    """The plain-data content of a model file: config, tokenizer and weights (on CPU)."""
     return {
-        "format": MODEL_FORMAT,
-        "version": 1,
         "config": model.config.to_dict(),
         "tokenizer": None if model.tokenizer is None else model.tokenizer.to_dict(),
         "state_dict": {k: v.detach().cpu() for k, v in (state_dict or model.state_dict()).items()},
     }
 
 
-def save_model(model: MDLM, path: str | os.PathLike[str]) -> str:
-    """Save ``model`` (config, tokenizer, weights) atomically; load with :func:`load_model`."""
-    from sciddm._core.io import torch_save_atomic
+def build_model(payload: dict[str, Any], state_key: str, where: str) -> MDLM:
+    """Rebuild an :class:`MDLM` from a loaded payload; a mismatch is a :class:`CheckpointError`."""
+    try:
+        config = MDLMConfig(**payload["config"])
+        tok = payload.get("tokenizer")
+        tok = None if tok is None else tokenizer_from_dict(tok)
+        model = MDLM(config, tokenizer=tok, rng=0)  # rng=0: torch's generator stays untouched
+        model.load_state_dict(payload[state_key])
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CheckpointError(
+            f"{where!r} is not a readable sciddm {MODEL_KIND} file (its contents do not "
+            f"match an MDLM: {reason})"
+        ) from None
+    return model
 
+
+def save_model(model: MDLM, path: str | os.PathLike[str]) -> str:
+    """Save a model (config, tokenizer, weights) atomically; load it with :func:`load_model`.
+
+    Parameters
+    ----------
+    model : MDLM
+        The model.
+    path : str or path-like
+        Destination; written to a temporary name and renamed, with the
+        file mode of the user's umask.
+
+    Returns
+    -------
+    str
+        ``path``.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from sciddm.discrete import MDLM, MDLMConfig, save_model
+    >>> m = MDLM(MDLMConfig.preset("tiny", vocab_size=5, length=8), rng=0)
+    >>> os.path.basename(save_model(m, os.path.join(tempfile.mkdtemp(), "m.pt")))
+    'm.pt'
+    """
     if not isinstance(model, MDLM):
-        raise ValueError(f"`model` must be an MDLM, got {type(model).__name__}")
-    return str(torch_save_atomic(model_payload(model), path))
+        raise TypeError(f"`model` must be an MDLM, got {type(model).__name__}")
+    return str(save_checkpoint(model_payload(model), path, kind=MODEL_KIND))
+
+
+def _read(p: str, map_location: Any) -> tuple[dict[str, Any], str]:
+    """The payload of a model file or a training checkpoint, and which one it is."""
+    first, second = (TRAIN_KIND, MODEL_KIND)
+    if os.path.basename(p) != "checkpoint.pt":
+        first, second = second, first
+    try:
+        return load_checkpoint(p, kind=first, map_location=map_location), first
+    except CheckpointError as exc:
+        if f"it is a sciddm {second!r} file" in str(exc):
+            return load_checkpoint(p, kind=second, map_location=map_location), second
+        if "it was not written by sciddm" in str(exc):
+            legacy = read_legacy_checkpoint(p, map_location)
+            if legacy is not None:
+                return legacy
+        raise
+
+
+def read_legacy_checkpoint(p: str, map_location: Any = "cpu") -> tuple[dict[str, Any], str] | None:
+    """Files of sciddm before the checkpoint header (``format`` "sciddm.mdlm[-train]")."""
+    blob = torch.load(p, map_location=map_location, weights_only=True)
+    fmt = blob.get("format") if isinstance(blob, dict) else None
+    if fmt == _LEGACY_FORMAT:
+        return blob, MODEL_KIND
+    if fmt == _LEGACY_FORMAT + "-train":
+        return blob, TRAIN_KIND
+    return None
 
 
 def load_model(
@@ -288,12 +415,18 @@ def load_model(
 ) -> MDLM:
     """Load an :class:`MDLM` saved by :func:`save_model` or by training.
 
+    The file is read safely (``weights_only=True``). A missing, empty,
+    truncated or foreign file raises :class:`~sciddm._core.io.CheckpointError`
+    (a ``ValueError``): "``<path>`` is not a readable sciddm discrete model
+    file (<reason>)".
+
     Parameters
     ----------
     path : str or path-like
         A model file, a training checkpoint (``checkpoint.pt``) or a training
         output folder (``model.pt`` is used, else ``checkpoint.pt``).
-    map_location : default "cpu"
+    map_location : str or torch.device, default "cpu"
+        Where the weights are loaded.
     ema : bool, default True
         From a training checkpoint, take the EMA weights when present.
 
@@ -307,12 +440,14 @@ def load_model(
     >>> import tempfile, os, torch
     >>> from sciddm.discrete import MDLM, MDLMConfig, DnaTokenizer, save_model, load_model
     >>> tok = DnaTokenizer(length=8)
-    >>> m = MDLM(MDLMConfig.preset("tiny", vocab_size=5, length=8), tokenizer=tok)
+    >>> m = MDLM(MDLMConfig.preset("tiny", vocab_size=5, length=8), tokenizer=tok, rng=0)
     >>> p = save_model(m, os.path.join(tempfile.mkdtemp(), "m.pt"))
     >>> m2 = load_model(p)
     >>> m2.tokenizer == tok, bool(torch.equal(m2.pos_emb, m.pos_emb))
     (True, True)
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"`path` must be a path, got {type(path).__name__}")
     p = os.fspath(path)
     if os.path.isdir(p):
         for name in ("model.pt", "checkpoint.pt"):
@@ -320,21 +455,13 @@ def load_model(
                 p = os.path.join(p, name)
                 break
         else:
-            raise FileNotFoundError(f"no model.pt or checkpoint.pt in {p!r}")
-    if not os.path.exists(p):
-        raise FileNotFoundError(f"no model file at {p!r}")
-    payload = torch.load(p, map_location=map_location, weights_only=True)
-    if not isinstance(payload, dict) or payload.get("format") not in (
-        MODEL_FORMAT,
-        MODEL_FORMAT + "-train",
-    ):
-        raise ValueError(f"{p!r} is not a sciddm MDLM model or training checkpoint")
-    config = MDLMConfig(**payload["config"])
-    tok = None if payload.get("tokenizer") is None else tokenizer_from_dict(payload["tokenizer"])
-    model = MDLM(config, tokenizer=tok)
-    if payload["format"] == MODEL_FORMAT:
-        state = payload["state_dict"]
+            raise CheckpointError(
+                f"{p!r} is not a readable sciddm {MODEL_KIND} file (a folder without "
+                "model.pt or checkpoint.pt)"
+            )
+    payload, kind = _read(p, map_location)
+    if kind == MODEL_KIND:
+        key = "state_dict"
     else:
-        state = payload["ema_state"] if ema and payload.get("ema_state") else payload["model_state"]
-    model.load_state_dict(state)
-    return model.eval()
+        key = "ema_state" if ema and payload.get("ema_state") else "model_state"
+    return build_model(payload, key, p).eval()

@@ -54,7 +54,7 @@ def _run(ctx: Context, data: str, label: str) -> None:
     from sciddm._core.plotting import get_ax
 
     ax = get_ax(None)
-    ax.plot(res.steps, res.loss / math.log(2), lw=0.8, label="training NELBO (one batch)")
+    ax.plot(res.steps, res.losses / math.log(2), lw=0.8, label="training NELBO (one batch)")
     ax.plot(res.val_steps, res.val_bits_per_token, "o-", label="validation NELBO (EMA)")
     ax.axhline(uni, color="k", ls="--", lw=1, label="unigram baseline")
     ax.set_xlabel("step")

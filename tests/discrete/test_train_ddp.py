@@ -40,7 +40,8 @@ def _two_steps(cfg_kw):
         for n, p in tr.model.named_parameters():
             out[f"{step}.{n}"] = p.grad.detach().clone()
         tr.step = step
-        tr._optimizer_step()
+        tr.clip_gradients()
+        tr.apply_step()
     for n, p in tr.model.named_parameters():
         out[f"param.{n}"] = p.detach().clone()
     tr.close()

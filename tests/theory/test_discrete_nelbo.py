@@ -107,7 +107,7 @@ def test_monte_carlo_nelbo_is_unbiased(toy, antithetic):
     for r in range(2):
         xr = x0[r].expand(100, L).contiguous()
         means = [
-            float(nelbo(toy, xr, generator=gen, antithetic=antithetic, schedule=sched).mean())
+            float(nelbo(toy, xr, rng=gen, antithetic=antithetic, schedule=sched).mean())
             for _ in range(200)
         ]
         _, lo, hi = mean_ci(means, level=0.9999)

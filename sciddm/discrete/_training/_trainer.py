@@ -9,14 +9,12 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable
-from pathlib import Path
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 import torch
 
-from sciddm._core.io import torch_save_atomic
 from sciddm._core.progress import progress_bar
 from sciddm.discrete._data import (
     DnaTokenizer,
@@ -26,25 +24,24 @@ from sciddm.discrete._data import (
     split_smiles,
     train_val_split,
 )
-from sciddm.discrete._model import MDLM, MODEL_FORMAT, MDLMConfig, model_payload
+from sciddm.discrete._model import MDLM, MDLMConfig
 from sciddm.discrete._nelbo import (
     evaluate_nelbo,
     nelbo_terms,
     sample_training_noise,
     unigram_bits_per_token,
 )
+from sciddm.discrete._protocol import model_info
+from sciddm.discrete._training._checkpoint import CHECKPOINT, MODEL_FILE, Checkpoints
 from sciddm.discrete._training._config import TrainConfig, TrainResult
 
-__all__ = ["CHECKPOINT", "MODEL_FILE", "TRAIN_FORMAT", "Trainer", "step_seed"]
+__all__ = ["CHECKPOINT", "MODEL_FILE", "Trainer", "step_seed"]
 
 logger = logging.getLogger(__name__)
 
-TRAIN_FORMAT = MODEL_FORMAT + "-train"
-CHECKPOINT = "checkpoint.pt"
-MODEL_FILE = "model.pt"
-
 
 def step_seed(seed: int, step: int, stream: int = 0) -> int:
+    """A 63-bit seed that depends only on ``(seed, step, stream)`` (noise of one step)."""
     ss = np.random.SeedSequence([seed, step, stream, 0x5C1DD])
     return int(ss.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
 
@@ -66,8 +63,8 @@ class _Lr:
         return 1.0 - (1.0 - self.floor) * frac
 
 
-class Trainer:
-    """The training loop behind :func:`train` (one object per process).
+class Trainer(Checkpoints):
+    """The training loop behind :func:`~sciddm.discrete.train` (one object per process).
 
     Under ``torchrun`` (``WORLD_SIZE > 1``) it joins the process group (nccl
     on CUDA, gloo on CPU), wraps the model in DDP and reads its rows through
@@ -82,7 +79,9 @@ class Trainer:
     noise (antithetic times and masks) of the whole global batch is drawn from
     a generator seeded by ``(seed, step)`` and each process takes its rows, so
     gradients do not depend on the number of processes or on ``grad_accum``,
-    and a resumed run replays exactly the same randomness.
+    and a resumed run replays exactly the same randomness. The initial weights
+    depend only on ``seed``, and dropout (if any) on ``(seed, step)``; torch's
+    global generator is never touched.
     """
 
     def __init__(
@@ -120,7 +119,8 @@ class Trainer:
             dist.init_process_group("nccl" if use_cuda else "gloo")
             self._own_group = True
         self.step = 0
-        self.history: dict[str, list[float]] = {"step": [], "loss": [], "lr": []}
+        self.saved_step: int | None = None
+        self.history: dict[str, list[float]] = {"step": [], "loss": [], "lr": [], "skipped": []}
         self.val: dict[str, list[float]] = {"step": [], "bits": []}
         self._stop = self._stop_agreed = False
         try:
@@ -196,10 +196,9 @@ class Trainer:
             mask_id=self.tokenizer.mask_id,
             **over,
         )
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(cfg.seed)
-            self.model = MDLM(self.model_config, tokenizer=self.tokenizer)
+        self.model = MDLM(self.model_config, tokenizer=self.tokenizer, rng=cfg.seed)
         self.model.to(self.device)
+        self.info = model_info(self.model)
         self.ema = (
             [p.detach().clone().float() for p in self.model.parameters()] if cfg.ema > 0 else None
         )
@@ -229,89 +228,6 @@ class Trainer:
         self.ddp = net
         self.net = torch.compile(net) if cfg.compile else net
 
-    # -- checkpoints ----------------------------------------------------------
-    @property
-    def checkpoint_path(self) -> Path | None:
-        """``out_dir/checkpoint.pt`` or None."""
-        return None if self.config.out_dir is None else Path(self.config.out_dir) / CHECKPOINT
-
-    def _maybe_resume(self) -> None:
-        path = self.checkpoint_path
-        if path is None or not self.config.resume or not path.exists():
-            return
-        ck = torch.load(path, map_location="cpu", weights_only=True)
-        if not isinstance(ck, dict) or ck.get("format") != TRAIN_FORMAT:
-            raise ValueError(f"{str(path)!r} is not a sciddm training checkpoint")
-        if ck["tokenizer"] != self.tokenizer.to_dict():
-            raise ValueError(
-                f"the checkpoint {str(path)!r} was trained with another vocabulary "
-                f"({ck['tokenizer'].get('kind')}, {len(ck['tokenizer'].get('vocab', ''))} "
-                f"symbols, length {ck['tokenizer'].get('length')}) than this data "
-                f"({self.tokenizer!r}); use another `out_dir` or resume=False"
-            )
-        if ck["config"] != self.model_config.to_dict():
-            raise ValueError(
-                f"the checkpoint {str(path)!r} has model config {ck['config']}, "
-                f"which differs from {self.model_config.to_dict()}"
-            )
-        self.model.load_state_dict(ck["model_state"])
-        if self.ema is not None and ck.get("ema_state") is not None:
-            for e, name in zip(self.ema, dict(self.model.named_parameters())):
-                e.copy_(ck["ema_state"][name])
-        self.optimizer.load_state_dict(ck["optimizer"])
-        self.scheduler.load_state_dict(ck["scheduler"])
-        # the current config's schedule at the resumed step (same value when unchanged)
-        lam = self.scheduler.lr_lambdas[0]
-        lrs = [b * lam(self.scheduler.last_epoch) for b in self.scheduler.base_lrs]
-        for group, lr in zip(self.optimizer.param_groups, lrs):
-            group["lr"] = lr
-        self.scheduler._last_lr = lrs  # type: ignore[attr-defined]
-        self.step = int(ck["step"])
-        self.history = {k: list(v) for k, v in ck["history"].items()}
-        self.val = {k: list(v) for k, v in ck["val"].items()}
-        logger.info("resumed from %s at step %d", path, self.step)
-
-    def _ema_state(self) -> dict[str, torch.Tensor] | None:
-        if self.ema is None:
-            return None
-        names = [n for n, _ in self.model.named_parameters()]
-        state = {k: v.detach().cpu().clone() for k, v in self.model.state_dict().items()}
-        for n, e in zip(names, self.ema):
-            state[n] = e.detach().cpu().to(state[n].dtype)
-        return state
-
-    def save_checkpoint(self) -> Path | None:
-        """Write ``checkpoint.pt`` atomically (rank 0); return its path."""
-        path = self.checkpoint_path
-        if path is None or self.rank != 0:
-            return path
-        payload = {
-            "format": TRAIN_FORMAT,
-            "version": 1,
-            "config": self.model_config.to_dict(),
-            "tokenizer": self.tokenizer.to_dict(),
-            "train_config": self.config.to_dict(),
-            "model_state": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
-            "ema_state": self._ema_state(),
-            "optimizer": self.optimizer.state_dict(),
-            # the warm-up/decay shape follows the current config on resume (``steps`` may grow)
-            "scheduler": {**self.scheduler.state_dict(), "lr_lambdas": [None]},
-            "step": self.step,
-            "history": self.history,
-            "val": self.val,
-            "world_size": self.world,
-        }
-        torch_save_atomic(payload, path)
-        logger.info("saved %s at step %d", path, self.step)
-        return path
-
-    def final_model(self) -> MDLM:
-        """A copy of the model with the EMA weights (or the raw ones), in eval mode."""
-        m = MDLM(self.model_config, tokenizer=self.tokenizer)
-        state = self._ema_state() or {k: v.cpu() for k, v in self.model.state_dict().items()}
-        m.load_state_dict(state)
-        return m.to(self.device).eval()
-
     # -- one step -------------------------------------------------------------
     def _rows(self, step: int) -> list[int]:
         epoch, k = divmod(step, self.steps_per_epoch)
@@ -320,43 +236,53 @@ class Trainer:
             self._epoch_cache = (epoch, list(self.sampler))
         return self._epoch_cache[1][k * self.rows_per_step : (k + 1) * self.rows_per_step]
 
+    @contextlib.contextmanager
+    def _dropout_rng(self, step: int) -> Iterator[None]:
+        """Dropout draws from torch's default generators: seed them by ``(seed, step)``
+        inside a fork, so that dropout is reproducible and the global state untouched."""
+        if self.config.dropout == 0:
+            yield
+            return
+        cuda = self.device.type == "cuda"
+        with torch.random.fork_rng(devices=[self.device] if cuda else []):
+            s = step_seed(self.config.seed, step, stream=1)
+            torch.default_generator.manual_seed(s)
+            if cuda:
+                torch.cuda.default_generators[self.device.index or 0].manual_seed(s)
+            yield
+
     def forward_backward(self, step: int) -> float:
         """Accumulate the gradients of step ``step`` (0-based); return the global loss.
 
         The loss is the mean over the global batch of the NELBO estimate per
-        position (nats); gradients are those of that mean, identical for any
-        number of processes.
+        position (nats) of MDLM's training objective; gradients are those of
+        that mean, identical for any number of processes.
         """
         cfg = self.config
         B, L, W = cfg.batch_size, self.length, self.world
         rows = self._rows(step)
         gen = torch.Generator().manual_seed(step_seed(cfg.seed, step))
-        t_all, u_all = sample_training_noise(B, L, generator=gen)
+        t_all, u_all = sample_training_noise(B, L, rng=gen)
         pos = torch.arange(len(rows)) * W + self.rank
         x = self.train_set.ids[rows].long()
         self.model.train()
         total = torch.zeros((), dtype=torch.float64, device=self.device)
-        for i in range(cfg.grad_accum):
-            sl = slice(i * self.micro, (i + 1) * self.micro)
-            xb = x[sl].to(self.device, non_blocking=True)
-            tb = t_all[pos[sl]].to(self.device)
-            ub = u_all[pos[sl]].to(self.device)
-            sync = i == cfg.grad_accum - 1 or not self.distributed
-            ctx = self.ddp.no_sync() if not sync else contextlib.nullcontext()
-            with ctx:
-                with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
-                    terms = nelbo_terms(
-                        self.net,
-                        xb,
-                        tb,
-                        ub,
-                        self.model.schedule,
-                        mask_id=self.model.mask_id,
-                        time_cond=self.model.time_conditioned,
-                    )
-                loss = terms.sum() * (W / (B * L))
-                loss.backward()
-            total += terms.detach().sum().double()  # no host sync per micro-batch
+        with self._dropout_rng(step):
+            for i in range(cfg.grad_accum):
+                sl = slice(i * self.micro, (i + 1) * self.micro)
+                xb = x[sl].to(self.device, non_blocking=True)
+                tb = t_all[pos[sl]].to(self.device)
+                ub = u_all[pos[sl]].to(self.device)
+                sync = i == cfg.grad_accum - 1 or not self.distributed
+                ctx = self.ddp.no_sync() if not sync else contextlib.nullcontext()
+                with ctx:
+                    with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
+                        terms = nelbo_terms(
+                            self.net, self.info, xb, tb, ub, self.model.schedule, check=False
+                        )
+                    loss = terms.sum() * (W / (B * L))
+                    loss.backward()
+                total += terms.detach().sum().double()  # no host sync per micro-batch
         if self.distributed:
             import torch.distributed as dist
 
@@ -367,10 +293,17 @@ class Trainer:
             self._stop_agreed = bool(buf[1].item() > 0)
         return float(total.item()) / (B * L)
 
-    def _optimizer_step(self) -> None:
+    def clip_gradients(self) -> float:
+        """Clip the gradients to ``grad_clip`` (if > 0); return their norm before clipping."""
+        clip = self.config.grad_clip
+        norm = torch.nn.utils.clip_grad_norm_(
+            self.model.parameters(), clip if clip > 0 else math.inf
+        )
+        return float(norm)
+
+    def apply_step(self) -> None:
+        """The optimiser, scheduler and EMA updates of one step (gradients already clipped)."""
         cfg = self.config
-        if cfg.grad_clip > 0:
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
         self.optimizer.step()
         self.scheduler.step()
         self.optimizer.zero_grad(set_to_none=True)
@@ -379,6 +312,21 @@ class Trainer:
             params = [p.detach().float() for p in self.model.parameters()]
             torch._foreach_mul_(self.ema, d)
             torch._foreach_add_(self.ema, params, alpha=1 - d)
+
+    def skip_step(self, step: int, loss: float, norm: float) -> None:
+        """Handle a non-finite loss or gradient at 0-based ``step``: raise, or skip it."""
+        cfg = self.config
+        self.optimizer.zero_grad(set_to_none=True)
+        what = f"the loss is {loss}" if not math.isfinite(loss) else f"the gradient norm is {norm}"
+        if cfg.on_nonfinite == "error":
+            raise FloatingPointError(
+                f"training diverged at step {step + 1}: {what}. Lower `lr` (now {cfg.lr:g}) "
+                f"or clip gradients with `grad_clip` (now {cfg.grad_clip:g}; 0 disables it), "
+                f"or pass on_nonfinite='skip' to skip such steps; {self.on_disk()}"
+            )
+        self.scheduler.step()  # the schedule stays indexed by the step number
+        self.history["skipped"].append(float(step + 1))
+        logger.warning("step %d skipped: %s", step + 1, what)
 
     def evaluate(self) -> float:
         """Validation NELBO in bits per position of the EMA (or raw) weights (rank 0)."""
@@ -399,71 +347,84 @@ class Trainer:
             self.step + 1,
         )
 
+    def train_step(self, s: int) -> tuple[float, float]:
+        """Step ``s`` (0-based): gradients, guard, update, history; returns (loss, lr)."""
+        loss = self.forward_backward(s)
+        lr = float(self.scheduler.get_last_lr()[0])
+        norm = self.clip_gradients()
+        if math.isfinite(loss) and math.isfinite(norm):
+            self.apply_step()
+        else:
+            self.skip_step(s, loss, norm)
+        self.step = s + 1
+        self.history["step"].append(float(self.step))
+        self.history["loss"].append(loss)
+        self.history["lr"].append(lr)
+        return loss, lr
+
     def run(self) -> TrainResult:
         """Train up to ``config.steps``; return a :class:`TrainResult`."""
         cfg = self.config
         main = threading.current_thread() is threading.main_thread()
         sigs = (signal.SIGINT, signal.SIGTERM)
         old = {sg: signal.signal(sg, self._on_signal) for sg in sigs} if main else {}
-        interrupted = stopped = False
         t0, start = time.perf_counter(), self.step
         try:
-            bar = progress_bar(
-                range(self.step, cfg.steps),
-                enabled=cfg.progress and self.rank == 0,
-                total=cfg.steps - self.step,
-                desc="train",
-            )
-            for s in bar:
-                loss = self.forward_backward(s)
-                lr = float(self.scheduler.get_last_lr()[0])
-                self._optimizer_step()
-                self.step = s + 1
-                self.history["step"].append(float(self.step))
-                self.history["loss"].append(loss)
-                self.history["lr"].append(lr)
-                if self.rank == 0 and cfg.log_every and self.step % cfg.log_every == 0:
-                    logger.info("step %d  loss %.4f nats/token  lr %.3g", self.step, loss, lr)
-                if cfg.eval_every and self.step % cfg.eval_every == 0 and self.step < cfg.steps:
-                    self._validate()
-                if self.callback is not None and self.callback(self.step, {"loss": loss, "lr": lr}):
-                    stopped = True
-                # under DDP every rank stops at the same step (the flag is all-reduced)
-                if self._stop_agreed if self.distributed else self._stop:
-                    interrupted = True
-                    break
-                if stopped:
-                    break
-                if cfg.save_every and self.step % cfg.save_every == 0 and self.step < cfg.steps:
-                    self.save_checkpoint()
-            elapsed = time.perf_counter() - t0
-            if interrupted:
-                self.save_checkpoint()
-                raise KeyboardInterrupt(f"training interrupted after step {self.step}")
+            stopped = self._loop()
             if self.step >= cfg.steps and (
                 not self.val["step"] or self.val["step"][-1] != self.step
             ):
                 self._validate()
             ck = self.save_checkpoint()
-            if self.rank == 0 and cfg.out_dir is not None and self.step >= cfg.steps:
-                torch_save_atomic(
-                    model_payload(self.model, self._ema_state()), Path(cfg.out_dir) / MODEL_FILE
-                )
+            if self.step >= cfg.steps:
+                self.save_model_file()
         finally:
             for sg, handler in old.items():
                 signal.signal(sg, handler)
+        return self._result(time.perf_counter() - t0, start, ck, stopped)
+
+    def _loop(self) -> bool:
+        """The steps; returns True when the callback stopped the run."""
+        cfg = self.config
+        bar = progress_bar(
+            range(self.step, cfg.steps),
+            enabled=cfg.progress and self.rank == 0,
+            total=cfg.steps - self.step,
+            desc="train",
+        )
+        for s in bar:
+            loss, lr = self.train_step(s)
+            if self.rank == 0 and cfg.log_every and self.step % cfg.log_every == 0:
+                logger.info("step %d  loss %.4f nats/token  lr %.3g", self.step, loss, lr)
+            if cfg.eval_every and self.step % cfg.eval_every == 0 and self.step < cfg.steps:
+                self._validate()
+            stopped = bool(
+                self.callback is not None and self.callback(self.step, {"loss": loss, "lr": lr})
+            )
+            # under DDP every rank stops at the same step (the flag is all-reduced)
+            if self._stop_agreed if self.distributed else self._stop:
+                self.save_checkpoint()
+                raise KeyboardInterrupt(f"training interrupted after step {self.step}")
+            if stopped:
+                return True
+            if cfg.save_every and self.step % cfg.save_every == 0 and self.step < cfg.steps:
+                self.save_checkpoint()
+        return False
+
+    def _result(self, elapsed: float, start: int, ck: Any, stopped: bool) -> TrainResult:
+        cfg = self.config
         tokens = (self.step - start) * cfg.batch_size * self.length
-        train_ids = self.train_set.ids.numpy()
         return TrainResult(
             model=self.final_model(),
+            losses=np.asarray(self.history["loss"]),
+            wall_time=elapsed,
             tokenizer=self.tokenizer,
             steps=np.asarray(self.history["step"], dtype=np.int64),
-            loss=np.asarray(self.history["loss"]),
             lr=np.asarray(self.history["lr"]),
             val_steps=np.asarray(self.val["step"], dtype=np.int64),
             val_bits_per_token=np.asarray(self.val["bits"]),
             unigram_bits_per_token=unigram_bits_per_token(
-                train_ids, self.val_set.ids.numpy(), self.tokenizer.vocab_size
+                self.train_set.ids.numpy(), self.val_set.ids.numpy(), self.tokenizer.vocab_size
             ),
             n_parameters=self.model.num_parameters(),
             n_train=len(self.train_set),
@@ -471,6 +432,7 @@ class Trainer:
             tokens_per_second=tokens / elapsed if elapsed > 0 else float("nan"),
             checkpoint=None if ck is None else str(ck),
             interrupted=stopped,
+            skipped_steps=np.asarray(self.history.get("skipped", []), dtype=np.int64),
         )
 
     def _validate(self) -> None:
