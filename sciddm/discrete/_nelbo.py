@@ -469,12 +469,11 @@ def _ids_array(x: Any, name: str) -> np.ndarray:
         arr = np.asarray(x)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"`{name}` must be an array of token ids: {exc}") from None
-    if arr.dtype.kind not in "iu":
-        raise TypeError(f"`{name}` must hold integer token ids, got dtype {arr.dtype}")
-    arr = arr.reshape(-1).astype(np.int64)
     if arr.size == 0:
         raise ValueError(f"`{name}` must not be empty")
-    return arr
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"`{name}` must hold integer token ids, got dtype {arr.dtype}")
+    return arr.reshape(-1).astype(np.int64)
 
 
 def unigram_bits_per_token(train_ids: Any, val_ids: Any, vocab_size: int) -> float:

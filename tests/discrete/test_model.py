@@ -8,6 +8,7 @@ from sciddm._core.io import CheckpointError
 from sciddm.discrete import (
     MDLM,
     DnaTokenizer,
+    FunctionModel,
     LogLinearSchedule,
     MDLMConfig,
     evaluate_nelbo,
@@ -170,8 +171,9 @@ def test_bad_input():
         nelbo(m, torch.full((1, 6), 4))
     with pytest.raises(ValueError, match="`t` must lie in"):
         nelbo(m, torch.zeros(1, 6, dtype=torch.long), t=torch.zeros(1), u=torch.rand(1, 6))
+    free = FunctionModel(lambda x: torch.zeros(*x.shape, 5), vocab_size=5, mask_id=4)
     with pytest.raises(ValueError, match="exact enumeration needs L <= 20"):
-        exact_nelbo(m, torch.zeros(1, 21, dtype=torch.long))
+        exact_nelbo(free, torch.zeros(1, 21, dtype=torch.long))
     with pytest.raises(ValueError, match="`eps` must be in"):
         LogLinearSchedule(eps=1.0)
     with pytest.raises(ValueError, match="`ids` must have shape"):

@@ -243,9 +243,7 @@ def test_sample_transition_candidates_follow_q_and_predict_x0():
         counts = np.bincount(tr.candidates[0, :, pos].numpy(), minlength=5)
         assert chisquare_gof(counts, tr.probs[0, pos].numpy()) > 1e-3  # false alarm 1e-3 each
     # per-row streams: row 1 of a two-row call equals the one-row call with its seed
-    two = sample_transition(
-        m, x.expand(2, 3), 0.9, 0.4, n_candidates=4, rng=RowGenerator([9, 4])
-    )
+    two = sample_transition(m, x.expand(2, 3), 0.9, 0.4, n_candidates=4, rng=RowGenerator([9, 4]))
     one = sample_transition(m, x, 0.9, 0.4, n_candidates=4, rng=RowGenerator([4]))
     assert torch.equal(two.candidates[1], one.candidates[0])
     xt = torch.tensor([[4, 2, 4]])

@@ -13,7 +13,8 @@ import dataclasses
 import gzip
 import logging
 import os
-from collections.abc import Iterator, Sequence
+import zlib
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ __all__ = [
     "prepare_dna",
     "prepare_smiles",
     "read_sequence_file",
+    "read_sequence_lines",
 ]
 
 logger = logging.getLogger(__name__)
@@ -87,12 +89,15 @@ def _quiet_rdkit() -> Iterator[None]:
 
 
 def as_str_list(seqs: Any, name: str) -> list[str]:
-    if isinstance(seqs, str):
-        raise ValueError(f"`{name}` must be a sequence of strings, not a single str")
+    """``seqs`` as a list of str; TypeError naming ``name`` otherwise."""
+    if isinstance(seqs, (str, bytes)):
+        raise TypeError(f"`{name}` must be a sequence of strings, not a single {type(seqs).__name__}")
+    if not np.iterable(seqs):
+        raise TypeError(f"`{name}` must be a sequence of strings, got {type(seqs).__name__}")
     out = list(seqs)
     for i, s in enumerate(out):
         if not isinstance(s, str):
-            raise ValueError(f"`{name}[{i}]` must be a str, got {type(s).__name__}")
+            raise TypeError(f"`{name}[{i}]` must be a str, got {type(s).__name__}")
     return out
 
 
@@ -190,7 +195,32 @@ def prepare_smiles(
     ...
     ValueError: invalid SMILES at index 1: 'C1CC' ...
     """
-    smiles = as_str_list(smiles, "smiles")
+    return _smiles(
+        as_str_list(smiles, "smiles"),
+        canonicalize=canonicalize,
+        dedup=dedup,
+        invalid=invalid,
+        max_length=max_length,
+        source=source,
+        where=_at_index,
+    )
+
+
+def _at_index(i: int) -> str:
+    return f"index {i}"
+
+
+def _smiles(
+    smiles: list[str],
+    *,
+    canonicalize: bool,
+    dedup: bool,
+    invalid: str,
+    max_length: int | None,
+    source: str,
+    where: Callable[[int], str],
+) -> SequenceData:
+    """:func:`prepare_smiles` on checked strings; ``where(i)`` locates entry ``i`` in messages."""
     check_choice(invalid, "invalid", ("skip", "error", "keep"))
     if max_length is not None:
         max_length = check_int(max_length, "max_length", lo=1)
@@ -198,33 +228,22 @@ def prepare_smiles(
         raise ValueError("`invalid='keep'` needs `canonicalize=False` (RDKit cannot canonicalise)")
     kept: list[str] = []
     n_invalid = 0
-    kept_idx: list[int] = []
     if invalid == "keep":
-        kept, kept_idx = smiles, list(range(len(smiles)))
+        kept = smiles
     else:
         Chem = require("rdkit.Chem", "chem", purpose="checking SMILES")
         with _quiet_rdkit():
             for i, s in enumerate(smiles):
-                mol = Chem.MolFromSmiles(s) if s.strip() else None
-                out = s
-                if mol is not None and canonicalize:
-                    out = Chem.MolToSmiles(mol)
-                ok = mol is not None
-                if ok:
-                    try:
-                        split_smiles(out)
-                    except ValueError:
-                        ok = False
-                if not ok:
+                out = _check_one_smiles(Chem, s, canonicalize)
+                if out is None:
                     if invalid == "error":
                         raise ValueError(
-                            f"invalid SMILES at index {i}: {s!r} (RDKit cannot parse it); "
+                            f"invalid SMILES at {where(i)}: {s[:80]!r} (RDKit cannot parse it); "
                             "pass invalid='skip' to drop and count such entries"
                         )
                     n_invalid += 1
                     continue
                 kept.append(out)
-                kept_idx.append(i)
     return _finish(
         kept,
         None,
@@ -236,6 +255,19 @@ def prepare_smiles(
         n_invalid=n_invalid,
         source=source,
     )
+
+
+def _check_one_smiles(Chem: Any, s: str, canonicalize: bool) -> str | None:
+    """The (canonical) SMILES, or None when RDKit or the tokenizer cannot read it."""
+    mol = Chem.MolFromSmiles(s) if s.strip() else None
+    if mol is None:
+        return None
+    out = Chem.MolToSmiles(mol) if canonicalize else s
+    try:
+        split_smiles(out)
+    except ValueError:
+        return None
+    return str(out)
 
 
 def prepare_dna(
@@ -272,17 +304,56 @@ def prepare_dna(
     ...
     ValueError: invalid DNA sequence at index 0: unknown symbol 'X' at position 2 ...
     """
-    seqs = as_str_list(sequences, "sequences")
+    return _dna(
+        as_str_list(sequences, "sequences"),
+        values=values,
+        dedup=dedup,
+        invalid=invalid,
+        allow_n=allow_n,
+        max_length=max_length,
+        source=source,
+        where=_at_index,
+    )
+
+
+def _values_iv(values: Any, n: int) -> np.ndarray | None:
+    if values is None:
+        return None
+    if isinstance(values, (str, bytes)) or not np.iterable(values):
+        raise TypeError(f"`values` must be a sequence of numbers, got {type(values).__name__}")
+    try:
+        arr = np.asarray(values, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"`values` must be a sequence of numbers: {exc}") from None
+    if arr.shape[0] != n:
+        raise ValueError(
+            f"`values` and `sequences` must have the same length, got {arr.shape[0]} and {n}"
+        )
+    if not np.isfinite(arr).all():
+        bad = int(np.flatnonzero(~np.isfinite(arr))[0])
+        raise ValueError(f"`values` must be finite, got {arr[bad]} at index {bad}")
+    return arr
+
+
+def _dna(
+    seqs: list[str],
+    *,
+    values: Any,
+    dedup: bool,
+    invalid: str,
+    allow_n: bool,
+    max_length: int | None,
+    source: str,
+    where: Callable[[int], str],
+) -> SequenceData:
+    """:func:`prepare_dna` on checked strings; ``where(i)`` locates entry ``i`` in messages."""
     check_choice(invalid, "invalid", ("skip", "error"))
     if max_length is not None:
         max_length = check_int(max_length, "max_length", lo=1)
-    if values is not None and len(values) != len(seqs):
-        raise ValueError(
-            f"`values` and `sequences` must have the same length, got {len(values)} and {len(seqs)}"
-        )
+    vals = _values_iv(values, len(seqs))
     alphabet = set("ACGTN" if allow_n else "ACGT")
     kept: list[str] = []
-    kept_vals: list[float] | None = None if values is None else []
+    kept_vals: list[float] | None = None if vals is None else []
     n_invalid = 0
     for i, s in enumerate(seqs):
         up = s.upper()
@@ -290,14 +361,16 @@ def prepare_dna(
         if bad is not None or not up:
             if invalid == "error":
                 what = (
-                    "empty sequence" if not up else f"unknown symbol {s[bad]!r} at position {bad}"  # type: ignore[index]
+                    "empty sequence"
+                    if bad is None
+                    else f"unknown symbol {s[bad]!r} at position {bad}"
                 )
-                raise ValueError(f"invalid DNA sequence at index {i}: {what} of {s[:60]!r}")
+                raise ValueError(f"invalid DNA sequence at {where(i)}: {what} of {s[:60]!r}")
             n_invalid += 1
             continue
         kept.append(up)
-        if kept_vals is not None:
-            kept_vals.append(float(values[i]))  # type: ignore[index]
+        if kept_vals is not None and vals is not None:
+            kept_vals.append(float(vals[i]))
     return _finish(
         kept,
         kept_vals,
@@ -430,34 +503,80 @@ def read_sequence_file(path: str | os.PathLike[str], *, column: str | None = Non
     >>> read_sequence_file(p)
     ['CCO', 'c1ccccc1']
     """
-    p = Path(path)
+    return read_sequence_lines(path, column=column)[0]
+
+
+def _decode_lines(p: Path) -> list[str]:
+    """The lines of ``p`` (gzip when it ends in .gz), UTF-8; errors name the file and line."""
     if not p.exists():
         raise FileNotFoundError(f"no sequence file at {str(p)!r}")
-    opener: Any = gzip.open if p.suffix == ".gz" else open
-    stem_suffix = Path(p.stem).suffix if p.suffix == ".gz" else p.suffix
-    with opener(p, "rt", encoding="utf-8") as fh:
-        lines = fh.read().splitlines()
-    if stem_suffix == ".csv":
-        import csv
-
-        rows = list(csv.reader(lines))
-        if not rows:
-            return []
-        header = [h.strip() for h in rows[0]]
-        lower = [h.lower() for h in header]
-        if column is not None:
-            if column not in header:
-                raise ValueError(f"`column` {column!r} is not in the header {header} of {p}")
-            col = header.index(column)
+    if p.is_dir():
+        raise ValueError(f"{str(p)!r} is a folder, not a sequence file")
+    try:
+        if p.suffix == ".gz":
+            with gzip.open(p, "rb") as fh:
+                data = fh.read()
         else:
-            col = next((lower.index(c) for c in ("smiles", "sequence") if c in lower), 0)
-        return [r[col].strip() for r in rows[1:] if len(r) > col and r[col].strip()]
-    out = []
-    for line in lines:
-        s = line.strip()
-        if s and not s.startswith("#"):
-            out.append(s.split()[0])
-    return out
+            data = p.read_bytes()
+    except (OSError, EOFError, zlib.error) as exc:
+        raise ValueError(f"cannot read the sequence file {str(p)!r}: {exc}") from None
+    lines = []
+    for i, raw in enumerate(data.split(b"\n")):
+        try:
+            lines.append(raw.decode("utf-8").rstrip("\r"))
+        except UnicodeDecodeError as exc:
+            raise ValueError(
+                f"{str(p)!r}, line {i + 1}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at "
+                f"column {exc.start + 1}); a sequence file must be UTF-8 text"
+            ) from None
+        if "\x00" in lines[-1]:
+            raise ValueError(f"{str(p)!r}, line {i + 1}: a NUL byte; is this a binary file?")
+    return lines
+
+
+def read_sequence_lines(
+    path: str | os.PathLike[str], *, column: str | None = None
+) -> tuple[list[str], list[int]]:
+    """:func:`read_sequence_file` and the 1-based line number of each sequence."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"`path` must be a path, got {type(path).__name__}")
+    p = Path(path)
+    lines = _decode_lines(p)
+    stem_suffix = Path(p.stem).suffix if p.suffix == ".gz" else p.suffix
+    if stem_suffix != ".csv":
+        out, where = [], []
+        for i, line in enumerate(lines):
+            s = line.strip()
+            if s and not s.startswith("#"):
+                out.append(s.split()[0])
+                where.append(i + 1)
+        return out, where
+    import csv
+
+    rows = list(csv.reader(lines))
+    if not rows:
+        return [], []
+    header = [h.strip() for h in rows[0]]
+    lower = [h.lower() for h in header]
+    if column is not None:
+        if column not in header:
+            raise ValueError(f"`column` {column!r} is not in the header {header} of {str(p)!r}")
+        col = header.index(column)
+    else:
+        col = next((lower.index(c) for c in ("smiles", "sequence") if c in lower), 0)
+    out, where = [], []
+    for i, r in enumerate(rows[1:], start=2):
+        if not any(f.strip() for f in r):
+            continue
+        if len(r) <= col:
+            raise ValueError(
+                f"{str(p)!r}, line {i}: {len(r)} field(s), but the column {header[col]!r} is "
+                f"field {col + 1} of the header"
+            )
+        if r[col].strip():
+            out.append(r[col].strip())
+            where.append(i)
+    return out, where
 
 
 def load_sequences(
@@ -535,9 +654,11 @@ def load_sequences(
             invalid="keep" if not canonicalize else invalid,
             max_length=max_length,
         )
+    where: Callable[[int], str] = _at_index
     if isinstance(source, (str, os.PathLike)):
-        raw = read_sequence_file(source)
+        raw, lines = read_sequence_lines(source)
         name = str(source)
+        where = lambda i: f"line {lines[i]} of {name!r}"  # noqa: E731
     else:
         raw = as_str_list(source, "source")
         name = "memory"
@@ -548,12 +669,14 @@ def load_sequences(
         kind = "dna" if all(set(s.upper()) <= set("ACGTN") for s in raw[:1000]) else "smiles"
     check_choice(kind, "kind", ("smiles", "dna"))
     if kind == "dna":
-        return prepare_dna(raw, dedup=dedup, invalid=invalid, max_length=max_length, source=name)
-    return prepare_smiles(
+        return _dna(raw, values=None, dedup=dedup, invalid=invalid, allow_n=False,
+                    max_length=max_length, source=name, where=where)  # fmt: skip
+    return _smiles(
         raw,
         canonicalize=True if canonicalize is None else canonicalize,
         dedup=dedup,
         invalid=invalid,
         max_length=max_length,
         source=name,
+        where=where,
     )

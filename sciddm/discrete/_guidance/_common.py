@@ -253,7 +253,7 @@ class Setup:
         nfe, reward_calls, value_calls[, ess, n_resamples])."""
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)
-        cat = {k: torch.cat(v).cpu().numpy() for k, v in parts.items()}
+        cat: dict[str, Any] = {k: torch.cat(v).cpu().numpy() for k, v in parts.items()}
         tokens = cat.pop("tokens").astype(np.int64)
         for k in ("nfe", "reward_calls", "value_calls", "n_resamples"):
             if k in cat:

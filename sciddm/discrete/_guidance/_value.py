@@ -296,8 +296,8 @@ class _ValueTrainer:
         self.opt.zero_grad()
         loss.backward()
         self.step_no += 1
-        params = [p for p in vm.parameters() if p.grad is not None]
-        gnorm = torch.linalg.vector_norm(torch.stack([p.grad.norm() for p in params]))
+        grads = [p.grad for p in vm.parameters() if p.grad is not None]
+        gnorm = torch.linalg.vector_norm(torch.stack([g.norm() for g in grads]))
         value, gn = float(loss.detach()), float(gnorm)
         if not (math.isfinite(value) and math.isfinite(gn)):
             what = f"loss {value}" if not math.isfinite(value) else f"gradient norm {gn}"

@@ -125,12 +125,14 @@ class _AncestralState:
         """New tokens (or [MASK]) of the masked positions."""
         mid = self.info.mask_id
         if self.f64:
+            where: tuple[torch.Tensor, torch.Tensor] | None = None
             if self.cached:
                 assert self.buf is not None
-                src, where, pre_m = self.buf, masked.nonzero(as_tuple=True), self.pre_buf[masked]
+                r_idx, c_idx = masked.nonzero(as_tuple=True)
+                src, where, pre_m = self.buf, (r_idx, c_idx), self.pre_buf[masked]
             else:
                 assert self.cdf_now is not None and self.pre_now is not None
-                src, where, pre_m = self.cdf_now, None, self.pre_now
+                src, pre_m = self.cdf_now, self.pre_now
             if argmax:
                 allc = src if where is None else src[where]
                 return torch.diff(allc, dim=-1, prepend=torch.zeros_like(allc[:, :1])).argmax(-1)

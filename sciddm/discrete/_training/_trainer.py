@@ -39,6 +39,9 @@ __all__ = ["CHECKPOINT", "MODEL_FILE", "Trainer", "step_seed"]
 
 logger = logging.getLogger(__name__)
 
+#: With ``on_nonfinite="skip"``, this many skipped steps in a row stop training anyway.
+MAX_CONSECUTIVE_SKIPS = 10
+
 
 def step_seed(seed: int, step: int, stream: int = 0) -> int:
     """A 63-bit seed that depends only on ``(seed, step, stream)`` (noise of one step)."""
@@ -318,11 +321,18 @@ class Trainer(Checkpoints):
         cfg = self.config
         self.optimizer.zero_grad(set_to_none=True)
         what = f"the loss is {loss}" if not math.isfinite(loss) else f"the gradient norm is {norm}"
-        if cfg.on_nonfinite == "error":
+        skips = self.history["skipped"]
+        run = 1
+        while run <= len(skips) and skips[-run] == step + 1 - run:
+            run += 1
+        if cfg.on_nonfinite == "error" or run >= MAX_CONSECUTIVE_SKIPS:
+            again = f" ({run} steps in a row)" if run > 1 else ""
             raise FloatingPointError(
-                f"training diverged at step {step + 1}: {what}. Lower `lr` (now {cfg.lr:g}) "
-                f"or clip gradients with `grad_clip` (now {cfg.grad_clip:g}; 0 disables it), "
-                f"or pass on_nonfinite='skip' to skip such steps; {self.on_disk()}"
+                f"training diverged at step {step + 1}: {what}{again}. Lower `lr` (now "
+                f"{cfg.lr:g}) or clip gradients with `grad_clip` (now {cfg.grad_clip:g}; 0 "
+                "disables it)"
+                + (", or pass on_nonfinite='skip' to skip such steps" if not again else "")
+                + f"; {self.on_disk()}"
             )
         self.scheduler.step()  # the schedule stays indexed by the step number
         self.history["skipped"].append(float(step + 1))
@@ -331,7 +341,16 @@ class Trainer(Checkpoints):
     def evaluate(self) -> float:
         """Validation NELBO in bits per position of the EMA (or raw) weights (rank 0)."""
         val = self.val_set.ids[: self.config.eval_max].long()
-        res = evaluate_nelbo(self.final_model(), val, rng=self.config.seed, batch_size=256)
+        try:
+            res = evaluate_nelbo(self.final_model(), val, rng=self.config.seed, batch_size=256)
+        except ValueError as exc:
+            if not str(exc).startswith("the model"):
+                raise
+            raise FloatingPointError(
+                f"validation at step {self.step} failed ({exc}): the weights have diverged; "
+                f"lower `lr` (now {self.config.lr:g}) or clip gradients with `grad_clip` (now "
+                f"{self.config.grad_clip:g}); {self.on_disk()}"
+            ) from None
         return res.bits_per_token
 
     # -- the loop -------------------------------------------------------------
