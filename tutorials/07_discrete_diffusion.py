@@ -96,13 +96,17 @@ x0 = torch.tensor([[0, 1, 2]])
 sched = LogLinearSchedule(eps=0.0)
 exact = exact_nelbo(toy, x0, schedule=sched)[0]
 idx = int(np.ravel_multi_index((0, 1, 2), (V,) * L))
-draws = nelbo(
-    toy,
-    x0.expand(4000, L),
-    schedule=sched,
-    antithetic=False,
-    rng=0,
-).detach().numpy()
+draws = (
+    nelbo(
+        toy,
+        x0.expand(4000, L),
+        schedule=sched,
+        antithetic=False,
+        rng=0,
+    )
+    .detach()
+    .numpy()
+)
 print(
     f"-log p(x0) = {-math.log(p[idx]):.6f}, exact NELBO = {exact:.6f}, Monte Carlo "
     f"(4000 draws) = {draws.mean():.3f} ± {1.96 * draws.std() / np.sqrt(len(draws)):.3f}"

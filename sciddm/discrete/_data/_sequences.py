@@ -91,7 +91,9 @@ def _quiet_rdkit() -> Iterator[None]:
 def as_str_list(seqs: Any, name: str) -> list[str]:
     """``seqs`` as a list of str; TypeError naming ``name`` otherwise."""
     if isinstance(seqs, (str, bytes)):
-        raise TypeError(f"`{name}` must be a sequence of strings, not a single {type(seqs).__name__}")
+        raise TypeError(
+            f"`{name}` must be a sequence of strings, not a single {type(seqs).__name__}"
+        )
     if not np.iterable(seqs):
         raise TypeError(f"`{name}` must be a sequence of strings, got {type(seqs).__name__}")
     out = list(seqs)
