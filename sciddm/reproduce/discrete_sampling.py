@@ -119,7 +119,7 @@ def cost(ctx: Context) -> None:
     speed: dict[tuple[int, int], float] = {}
     for length in p["lengths"]:
         for v in p["vocabs"]:
-            model = RandomDenoiser(v + 1, length, seed=int(ctx.rng.integers(2**31)))
+            model = RandomDenoiser(v + 1, length, rng=ctx.rng)
             model = model.to(ctx.device)
             dev = ctx.device
             t_fhs, nfe_fhs = _run(model, p["n"], "fhs", None, device=dev)
