@@ -15,6 +15,7 @@ from sciddm._core.io import CheckpointError, load_checkpoint, save_checkpoint
 from sciddm._core.rng import RNGLike, check_rng, torch_init
 from sciddm._core.validation import check_choice, check_int, check_scalar
 from sciddm.discrete._data import tokenizer_from_dict
+from sciddm.discrete._protocol import check_path
 from sciddm.discrete._schedule import DEFAULT_EPS, LogLinearSchedule
 
 __all__ = [
@@ -379,7 +380,7 @@ def save_model(model: MDLM, path: str | os.PathLike[str]) -> str:
     """
     if not isinstance(model, MDLM):
         raise TypeError(f"`model` must be an MDLM, got {type(model).__name__}")
-    return str(save_checkpoint(model_payload(model), path, kind=MODEL_KIND))
+    return str(save_checkpoint(model_payload(model), check_path(path), kind=MODEL_KIND))
 
 
 def _read(p: str, map_location: Any) -> tuple[dict[str, Any], str]:
@@ -446,9 +447,7 @@ def load_model(
     >>> m2.tokenizer == tok, bool(torch.equal(m2.pos_emb, m.pos_emb))
     (True, True)
     """
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"`path` must be a path, got {type(path).__name__}")
-    p = os.fspath(path)
+    p = check_path(path)
     if os.path.isdir(p):
         for name in ("model.pt", "checkpoint.pt"):
             if os.path.exists(os.path.join(p, name)):

@@ -38,6 +38,7 @@ __all__ = [
     "ModelInfo",
     "call_model",
     "check_output",
+    "check_path",
     "check_tokens",
     "model_info",
     "resolve_device",
@@ -420,3 +421,12 @@ def resolve_device(model: Any, device: Any = None) -> torch.device:
         for prm in model.parameters():
             return prm.device
     return torch.device("cpu")
+
+
+def check_path(path: Any, name: str = "path") -> str:
+    """``path`` as a str; TypeError naming ``name`` when it is not a path."""
+    import os
+
+    if not isinstance(path, (str, os.PathLike)) or (isinstance(path, str) and not path):
+        raise TypeError(f"`{name}` must be a non-empty path, got {path!r}")
+    return os.fspath(path)

@@ -19,7 +19,22 @@ __all__ = ["Split", "TokenDataset", "train_val_split"]
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class Split(Result):
-    """A seeded train/validation split: the items and their indices in the input."""
+    """A seeded train/validation split: the items and their indices in the input.
+
+    Attributes
+    ----------
+    train, val : list
+        The two parts, in input order.
+    train_index, val_index : ndarray of int
+        Their indices in the input.
+
+    Examples
+    --------
+    >>> from sciddm.discrete import train_val_split
+    >>> s = train_val_split(["a", "b", "c", "d"], val_fraction=0.25, rng=1)
+    >>> len(s.train), s.val_index.shape
+    (3, (1,))
+    """
 
     train: list[Any]
     val: list[Any]
@@ -34,6 +49,20 @@ def train_val_split(items: Sequence[Any], *, val_fraction: float = 0.1, rng: See
     the validation part has ``max(1, round(val_fraction * n))`` items (none
     when ``val_fraction == 0``) and the train part keeps at least one.
 
+    Parameters
+    ----------
+    items : sequence
+        What to split (not empty).
+    val_fraction : float, default 0.1
+        Fraction held out, in [0, 1).
+    rng : None, int or numpy.random.Generator, default 0
+        Random source of the permutation.
+
+    Returns
+    -------
+    Split
+        The two parts, in their original order, and their indices.
+
     Examples
     --------
     >>> from sciddm.discrete import train_val_split
@@ -41,6 +70,8 @@ def train_val_split(items: Sequence[Any], *, val_fraction: float = 0.1, rng: See
     >>> len(s.train), len(s.val), sorted(s.train + s.val) == list("abcdefghij")
     (8, 2, True)
     """
+    if isinstance(items, (str, bytes)) or not np.iterable(items):
+        raise TypeError(f"`items` must be a sequence, got {type(items).__name__}")
     items = list(items)
     n = len(items)
     if n == 0:
@@ -67,8 +98,16 @@ class TokenDataset(torch.utils.data.Dataset):
     Parameters
     ----------
     sequences : sequence of str
+        The sequences (not empty).
     tokenizer : SmilesTokenizer or DnaTokenizer
         Must have a fixed ``length`` or every sequence the same length.
+
+    Attributes
+    ----------
+    ids : Tensor (n, L)
+        The encoded sequences.
+    tokenizer : object
+        The tokenizer.
 
     Examples
     --------
@@ -79,6 +118,10 @@ class TokenDataset(torch.utils.data.Dataset):
     """
 
     def __init__(self, sequences: Sequence[str], tokenizer: Any) -> None:
+        if not (hasattr(tokenizer, "encode_batch") and hasattr(tokenizer, "vocab_size")):
+            raise TypeError(
+                f"`tokenizer` must have `encode_batch` and `vocab_size`, got {type(tokenizer).__name__}"
+            )
         seqs = as_str_list(sequences, "sequences")
         if not seqs:
             raise ValueError("`sequences` is empty: no data to train or evaluate on")

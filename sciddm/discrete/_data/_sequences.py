@@ -386,6 +386,16 @@ def _dna(
     )
 
 
+def _loader_iv(**kw: Any) -> None:
+    """Checks of the loaders' options, before anything is read."""
+    for name in ("canonicalize", "dedup"):
+        if name in kw and not isinstance(kw[name], (bool, np.bool_)):
+            raise TypeError(f"`{name}` must be True or False, got {kw[name]!r}")
+    for name in ("max_length", "limit"):
+        if kw.get(name) is not None:
+            check_int(kw[name], name, lo=1)
+
+
 def load_nci_smiles(
     *,
     canonicalize: bool = True,
@@ -400,6 +410,21 @@ def load_nci_smiles(
     Eight entries of the file (hypervalent Al, Hg, Si, P, Be complexes and
     one broken ring) do not parse with current RDKit and are skipped.
 
+    Parameters
+    ----------
+    canonicalize : bool, default True
+        RDKit canonical SMILES.
+    dedup : bool, default True
+        Drop repeated molecules.
+    invalid : {"skip", "error"}, default "skip"
+        What to do with unparsable entries.
+    max_length : int, optional
+        Drop molecules with more atom-level tokens.
+
+    Returns
+    -------
+    SequenceData
+
     Examples
     --------
     >>> from sciddm.discrete import load_nci_smiles
@@ -407,6 +432,8 @@ def load_nci_smiles(
     >>> d.n_read, len(d) > 3000, d.n_invalid
     (4999, True, 8)
     """
+    _loader_iv(canonicalize=canonicalize, dedup=dedup, max_length=max_length)
+    check_choice(invalid, "invalid", ("skip", "error"))
     require("rdkit", "chem", purpose="the NCI SMILES")
     from sciddm.chem.data import read_nci_smiles
 
@@ -439,8 +466,15 @@ def load_moses_smiles(
     Parameters
     ----------
     split : {"train", "test", "test_scaffolds"}, default "train"
+        The MOSES file.
     limit : int, optional
         First ``limit`` molecules of the file.
+    canonicalize, dedup, invalid, max_length
+        As in :func:`prepare_smiles`.
+
+    Returns
+    -------
+    SequenceData
 
     Examples
     --------
@@ -448,6 +482,9 @@ def load_moses_smiles(
     >>> len(load_moses_smiles("test", limit=100))
     100
     """
+    check_choice(split, "split", ("train", "test", "test_scaffolds"))
+    _loader_iv(canonicalize=canonicalize, dedup=dedup, max_length=max_length, limit=limit)
+    check_choice(invalid, "invalid", ("skip", "error", "keep"))
     from sciddm.chem.data import read_moses_smiles
 
     raw = read_moses_smiles(split, limit=limit)
@@ -471,6 +508,12 @@ def load_ars_sequences(*, limit: int | None = None, dedup: bool = True) -> Seque
     ----------
     limit : int, optional
         First ``limit`` variants of the file (sorted by decreasing library count).
+    dedup : bool, default True
+        Drop repeated sequences.
+
+    Returns
+    -------
+    SequenceData
 
     Examples
     --------
@@ -479,6 +522,7 @@ def load_ars_sequences(*, limit: int | None = None, dedup: bool = True) -> Seque
     >>> len(d), len(d.sequences[0]), d.values.shape
     (50, 150, (50,))
     """
+    _loader_iv(dedup=dedup, limit=limit)
     require("logomaker", "dna", purpose="the ARS1 library")
     from sciddm.dna.data import read_ars
 

@@ -118,7 +118,7 @@ def best_of_n(
         decode=decode,
         progress=progress,
     )
-    N = check_int(N, "N", lo=1)
+    N = check_int(N, "N", lo=1, hi=1_000_000)
     check_choice(method, "method", METHODS)
     inner = np.concatenate([child_seeds(s, N) for s in st.seeds])
     res = sample(

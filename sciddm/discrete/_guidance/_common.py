@@ -295,7 +295,7 @@ def guidance_setup(
     defaults to the model's; the reward is wrapped in a :class:`RewardFn`.
     """
     info = model_info(model)
-    n = check_int(n, "n", lo=1)
+    n = check_int(n, "n", lo=1, hi=2**31 - 1)
     if length is None:
         length = info.length
     if length is None:
@@ -303,7 +303,7 @@ def guidance_setup(
     length = check_int(length, "length", lo=1)
     if info.length is not None and length != info.length:
         raise ValueError(f"`length` must equal model.length = {info.length}, got {length}")
-    steps = length if steps is None else check_int(steps, "steps", lo=1)
+    steps = length if steps is None else check_int(steps, "steps", lo=1, hi=10_000_000)
     bs = None if batch_size is None else check_int(batch_size, "batch_size", lo=1)
     rf = RewardFn(reward, getattr(model, "tokenizer", None), decode)
     return Setup(

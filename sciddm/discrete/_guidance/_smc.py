@@ -41,7 +41,7 @@ def _systematic(w: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
 def _smc_iv(
     K: Any, alpha: float, resample: Any, ess_threshold: Any, x0: Any, value_model: Any
 ) -> tuple[int, str, float, str]:
-    K = check_int(K, "K", lo=2)
+    K = check_int(K, "K", lo=2, hi=100_000)
     if alpha <= 0:
         raise ValueError(f"`alpha` must be > 0 for SMC, got {alpha}")
     resample = check_choice(resample, "resample", ("systematic", "multinomial"))

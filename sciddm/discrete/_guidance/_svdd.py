@@ -30,7 +30,7 @@ __all__ = ["svdd"]
 
 
 def _svdd_iv(M: Any, variant: Any, value_model: Any, x0: Any) -> tuple[int, str, str]:
-    M = check_int(M, "M", lo=1)
+    M = check_int(M, "M", lo=1, hi=100_000)
     variant = check_choice(variant, "variant", ("pm", "mc"))
     x0 = check_choice(x0, "x0", ("argmax", "sample"))
     if variant == "mc" and value_model is None:

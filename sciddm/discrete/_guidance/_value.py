@@ -20,7 +20,7 @@ from sciddm._core.results import Result
 from sciddm._core.rng import RNGLike, as_generator, check_rng, torch_init
 from sciddm._core.validation import check_choice, check_int, check_scalar
 from sciddm.discrete._guidance._common import Reward, Setup, guidance_setup
-from sciddm.discrete._protocol import Denoiser
+from sciddm.discrete._protocol import Denoiser, check_path
 from sciddm.discrete._sampling import METHODS, draw_seeds, sample
 
 __all__ = ["ValueFit", "ValueModel", "load_value_model", "save_value_model", "train_value_model"]
@@ -156,6 +156,7 @@ def save_value_model(vm: ValueModel, path: str | os.PathLike[str]) -> str:
     """
     if not isinstance(vm, ValueModel):
         raise TypeError(f"`vm` must be a ValueModel, got {type(vm).__name__}")
+    path = check_path(path)
     state = {k: v.detach().cpu() for k, v in vm.state_dict().items()}
     save_checkpoint({"config": dict(vm.config), "state_dict": state}, path, kind=VALUE_MODEL_KIND)
     return str(path)
@@ -192,6 +193,7 @@ def load_value_model(path: str | os.PathLike[str], *, device: Any = "cpu") -> Va
     ...     print(str(e).split(" is ", 1)[1])
     not a readable sciddm value model file (the file is empty)
     """
+    path = check_path(path)
     d = load_checkpoint(path, kind=VALUE_MODEL_KIND, map_location="cpu")
     try:
         cfg = dict(d["config"])
@@ -337,6 +339,7 @@ def _value_iv(
     val_fraction: Any,
     width: Any,
     on_nonfinite: Any,
+    out: Any,
 ) -> tuple[int, int, int, int, float, float, int]:
     n_traj = check_int(n_trajectories, "n_trajectories", lo=2)
     k = check_int(states_per_trajectory, "states_per_trajectory", lo=1)
@@ -347,6 +350,8 @@ def _value_iv(
     val_fraction = check_scalar(val_fraction, "val_fraction", lo=0.0, hi=1.0, closed="left")
     width = check_int(width, "width", lo=1)
     check_choice(on_nonfinite, "on_nonfinite", ("error", "skip"))
+    if out is not None:
+        check_path(out, "out")
     if int(round(val_fraction * n_traj)) >= n_traj - 1:
         raise ValueError(
             f"`val_fraction` = {val_fraction} leaves fewer than 2 of the {n_traj} trajectories "
@@ -473,6 +478,7 @@ def train_value_model(
         val_fraction,
         width,
         on_nonfinite,
+        out,
     )
     check_rng(rng, torch_ok=True)
     gen = as_generator(

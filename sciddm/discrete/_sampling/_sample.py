@@ -43,6 +43,9 @@ __all__ = ["METHODS", "SampleResult", "sample", "seeds_iv"]
 logger = logging.getLogger(__name__)
 
 METHODS = ("ancestral", "cached", "fhs", "fhs-parallel")
+#: Upper guards of ``n`` and ``steps`` (beyond them a run would not end in practice).
+MAX_SAMPLES = 2**31 - 1
+MAX_STEPS = 10_000_000
 
 # --------------------------------------------------------------------------- sample()
 
@@ -124,7 +127,7 @@ def _sample_iv(
     noise_removal: str,
     t_min: Any,
 ) -> tuple[ModelInfo, int, int, int | None, int, np.ndarray, int]:
-    n = check_int(n, "n", lo=1)
+    n = check_int(n, "n", lo=1, hi=MAX_SAMPLES)
     check_choice(method, "method", METHODS)
     check_choice(precision, "precision", tuple(DTYPES))
     check_choice(noise_removal, "noise_removal", ("sample", "argmax"))
@@ -141,7 +144,7 @@ def _sample_iv(
     if method == "fhs" and k != 1:
         raise ValueError(f"`k` must be 1 for method='fhs' (use 'fhs-parallel'), got {k}")
     if method in ("ancestral", "cached"):
-        steps = length if steps is None else check_int(steps, "steps", lo=1)
+        steps = length if steps is None else check_int(steps, "steps", lo=1, hi=MAX_STEPS)
     elif steps is not None:
         check_int(steps, "steps", lo=1)
         steps = None
