@@ -119,8 +119,10 @@ def sample_training_noise(
     ([1, 2, 3, 4], (4, 3))
     """
     rng = renamed_rng(rng, generator, "generator", func="sample_training_noise")
-    n = check_int(n, "n", lo=1)
-    length = check_int(length, "length", lo=1)
+    n = check_int(n, "n", lo=1, hi=2**26)
+    length = check_int(length, "length", lo=1, hi=2**20)
+    if n * length > 2**28:
+        raise ValueError(f"`n` * `length` = {n * length} exceeds 2**28 uniforms; draw in batches")
     check_rng(rng, torch_ok=True)
     dev = resolve_device(None, device)
     gen = rng if isinstance(rng, torch.Generator) else as_torch_generator(rng, "cpu")
@@ -503,7 +505,7 @@ def unigram_bits_per_token(train_ids: Any, val_ids: Any, vocab_size: int) -> flo
     >>> round(unigram_bits_per_token(x, x, 5), 3)
     2.0
     """
-    vocab_size = check_int(vocab_size, "vocab_size", lo=2)
+    vocab_size = check_int(vocab_size, "vocab_size", lo=2, hi=2**24)
     tr = _ids_array(train_ids, "train_ids")
     va = _ids_array(val_ids, "val_ids")
     for name, a in (("train_ids", tr), ("val_ids", va)):

@@ -702,6 +702,11 @@ def load_sequences(
         )
     where: Callable[[int], str] = _at_index
     if isinstance(source, (str, os.PathLike)):
+        if not Path(source).exists():
+            raise ValueError(
+                f"no sequence file at {str(source)!r}, and `source` is not a dataset name "
+                "(nci, moses, moses:test, ars)"
+            )
         raw, lines = read_sequence_lines(source)
         name = str(source)
         where = lambda i: f"line {lines[i]} of {name!r}"  # noqa: E731

@@ -183,6 +183,8 @@ class _Tokenizer:
             length = self.length
         if length is None:
             length = max((len(e) for e in encoded), default=0)
+            if length == 0:
+                raise ValueError("`texts` must hold at least one non-empty sequence")
         length = check_int(length, "length", lo=1)
         out = np.empty((len(encoded), length), dtype=np.int64)
         for r, e in enumerate(encoded):

@@ -295,7 +295,7 @@ def guidance_setup(
     defaults to the model's; the reward is wrapped in a :class:`RewardFn`.
     """
     info = model_info(model)
-    n = check_int(n, "n", lo=1, hi=2**31 - 1)
+    n = check_int(n, "n", lo=1, hi=2**26)
     if length is None:
         length = info.length
     if length is None:

@@ -44,7 +44,7 @@ logger = logging.getLogger(__name__)
 
 METHODS = ("ancestral", "cached", "fhs", "fhs-parallel")
 #: Upper guards of ``n`` and ``steps`` (beyond them a run would not end in practice).
-MAX_SAMPLES = 2**31 - 1
+MAX_SAMPLES = 2**26
 MAX_STEPS = 10_000_000
 
 # --------------------------------------------------------------------------- sample()
