@@ -157,7 +157,10 @@ def test_bad_inputs_raise_before_the_model_is_called():
         (dict(n=-3), r"`n` must be an integer in \[1, "),
         (dict(k=9, method="fhs-parallel"), r"`k` must be an integer in \[1, 8\], got 9"),
         (dict(k=2, method="fhs"), "use 'fhs-parallel'"),
-        (dict(steps=0, method="ancestral"), r"`steps` must be an integer in \[1, 10000000\], got 0"),
+        (
+            dict(steps=0, method="ancestral"),
+            r"`steps` must be an integer in \[1, 10000000\], got 0",
+        ),
         (dict(steps=0, method="fhs"), r"`steps` must be an integer >= 1"),
         (dict(method="euler"), "`method` must be one of"),
         (dict(precision="bf16"), "`precision` must be one of"),
