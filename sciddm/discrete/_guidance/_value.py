@@ -239,6 +239,15 @@ class ValueFit(Result):
     n_skipped : int
         Optimiser steps skipped for a non-finite loss or gradient
         (``on_nonfinite="skip"``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sciddm.discrete import FunctionModel, train_value_model
+    >>> m = FunctionModel(lambda x: torch.zeros(*x.shape, 3), vocab_size=3, mask_id=2, length=4)
+    >>> fit = train_value_model(m, lambda x: x.sum(1), n_trajectories=16, epochs=2, width=4, rng=0)
+    >>> fit.losses.shape, fit.reward_calls, fit.n_skipped
+    ((2,), 16, 0)
     """
 
     model: Any
