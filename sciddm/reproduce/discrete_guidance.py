@@ -330,7 +330,7 @@ def molecules(ctx: Context) -> None:
             "log-lik (bits/token)": round(_likelihood(model, toks, 0), 3),
         }
 
-    weights_of = {"QED": "qed", "SA": "sa", "composite": {"qed": 0.5, "sa": 0.5}}
+    weights_of: dict[str, Any] = {"QED": "qed", "SA": "sa", "composite": {"qed": 0.5, "sa": 0.5}}
     for name in p["rewards"]:
         weights = weights_of[name]
         reward = ChemReward(weights)

@@ -95,8 +95,9 @@ def exactness(ctx: Context) -> None:
 
     ax = get_ax(None)
     res = sample(model, p["n"], method="fhs", seeds=np.arange(p["n"]) + seed0)
-    order = np.argsort(-prob.joint)
-    ax.plot(prob.joint[order], "k-", lw=1, label="target joint (exact)")
+    joint = np.asarray(prob.joint)
+    order = np.argsort(-joint)
+    ax.plot(joint[order], "k-", lw=1, label="target joint (exact)")
     ax.plot(prob.counts(res.tokens)[order] / p["n"], ".", ms=3, label="FHS samples")
     four = exact_law(prob, "ancestral", steps=min(p["steps"]))
     ax.plot(four[order], "--", lw=0.8, label=f"ancestral, {min(p['steps'])} steps (exact)")
