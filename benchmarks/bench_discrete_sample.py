@@ -72,7 +72,7 @@ def main(argv=None):
     device = torch.device(args.device)
     if device.type == "cpu":
         torch.set_num_threads(1)
-    model = RandomDenoiser(args.vocab + 1, args.length, width=args.width)
+    model = RandomDenoiser(args.vocab + 1, args.length, width=args.width, rng=0)
     model = model.to(device=device, dtype=getattr(torch, args.dtype))
     L, steps = args.length, args.steps
     print(

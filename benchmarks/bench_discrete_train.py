@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from sciddm.discrete import TrainConfig, nelbo
-from sciddm.discrete._train import Trainer
+from sciddm.discrete._training import Trainer
 
 
 def _sync(device: torch.device) -> None:
@@ -37,7 +37,8 @@ def _time_trainer(cfg: TrainConfig, n_steps: int, warmup: int) -> tuple[float, T
         t0 = time.perf_counter()
         tr.forward_backward(s)
         tr.step = s
-        tr._optimizer_step()
+        tr.clip_gradients()
+        tr.apply_step()
         _sync(tr.device)
         if s >= warmup:
             times.append(time.perf_counter() - t0)
@@ -56,7 +57,7 @@ def _time_bare(tr: Trainer, n_steps: int, warmup: int, bf16: bool, compile_: boo
         t0 = time.perf_counter()
         with torch.autocast(tr.device.type, dtype=torch.bfloat16, enabled=bf16):
             terms = nelbo(
-                net, x, generator=None if tr.device.type == "cuda" else gen, schedule=model.schedule
+                net, x, rng=None if tr.device.type == "cuda" else gen, schedule=model.schedule
             )
         loss = terms.mean() / x.shape[1]
         loss.backward()

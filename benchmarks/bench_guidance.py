@@ -83,7 +83,7 @@ def main(argv=None):
     ap.add_argument("--dtype", default="float32", choices=("float32", "bfloat16"))
     a = ap.parse_args(argv)
     device = torch.device(a.device)
-    model = RandomDenoiser(a.vocab + 1, a.length, width=a.width).to(device)
+    model = RandomDenoiser(a.vocab + 1, a.length, width=a.width, rng=0).to(device)
     if a.dtype == "bfloat16":
         model = model.to(torch.bfloat16)
     model.eval()

@@ -1,45 +1,24 @@
-"""Masked discrete diffusion (MDLM) for molecules and DNA: data, training, exact fast samplers and reward-guided decoding."""
+"""Masked discrete diffusion (MDLM) for molecules and DNA: data, training, exact fast samplers and reward-guided decoding.
 
-from sciddm.discrete._categorical import (
-    RowGenerator,
-    SampleDiagnostics,
-    categorical,
-    sample_diagnostics,
-    sequence_entropy,
-    unigram_distribution,
-)
-from sciddm.discrete._guidance import GuidanceResult, best_of_n, svdd
-from sciddm.discrete._guidance_smc import smc
-from sciddm.discrete._guidance_value import (
-    ValueFit,
-    ValueModel,
-    load_value_model,
-    save_value_model,
-    train_value_model,
-)
-from sciddm.discrete._protocol import (
-    Denoiser,
-    FunctionModel,
-    ModelInfo,
-    Transition,
-    denoiser_probs,
-    model_info,
-    predict_x0,
-    sample_transition,
-    transition_probs,
-)
-from sciddm.discrete._sampling import (
-    METHODS,
-    SampleResult,
-    merge_rank_results,
-    sample,
-    sample_distributed,
-    split_seeds,
-)
-from sciddm.discrete._schedule import DEFAULT_EPS, LogLinearSchedule
-from sciddm.discrete._train import TrainConfig, TrainResult, train
-from sciddm.discrete.data import (
+The package is organised in rooms, all re-exported here:
+
+* the denoiser protocol (:class:`Denoiser`, :class:`FunctionModel`), the
+  schedule and the MDLM network with its NELBO;
+* sampling: exact categorical draws with per-row streams, single steps of the
+  reverse chain, the ancestral / cached / first-hitting samplers, diagnostics;
+* reward-guided decoding: best-of-N, SVDD, twisted SMC and value models;
+* training: :func:`train` (its command line is ``python -m sciddm.discrete.training``,
+  also under ``torchrun``);
+* data: tokenizers, cleaned sequence sets, splits and token datasets.
+
+Exact toy problems shared by tests, tutorials and experiments live in
+:mod:`sciddm.discrete.toys`.
+"""
+
+from sciddm.discrete._data import (
+    DnaTokenizer,
     SequenceData,
+    SmilesTokenizer,
     Split,
     TokenDataset,
     load_ars_sequences,
@@ -49,73 +28,80 @@ from sciddm.discrete.data import (
     prepare_dna,
     prepare_smiles,
     read_sequence_file,
+    split_smiles,
+    tokenizer_from_dict,
     train_val_split,
 )
-from sciddm.discrete.model import (
-    MDLM,
-    MDLMConfig,
+from sciddm.discrete._guidance import (
+    GuidanceResult,
+    ValueFit,
+    ValueModel,
+    best_of_n,
+    load_value_model,
+    save_value_model,
+    smc,
+    svdd,
+    train_value_model,
+)
+from sciddm.discrete._model import MDLM, MDLMConfig, load_model, save_model
+from sciddm.discrete._nelbo import (
     NelboResult,
     evaluate_nelbo,
     exact_nelbo,
-    load_model,
     nelbo,
     sample_training_noise,
-    save_model,
     unigram_bits_per_token,
 )
-from sciddm.discrete.tokenizers import (
-    DnaTokenizer,
-    SmilesTokenizer,
-    split_smiles,
-    tokenizer_from_dict,
+from sciddm.discrete._protocol import Denoiser, FunctionModel, ModelInfo, model_info
+from sciddm.discrete._sampling import (
+    METHODS,
+    RowGenerator,
+    SampleDiagnostics,
+    SampleResult,
+    Transition,
+    categorical,
+    denoiser_probs,
+    merge_rank_results,
+    predict_x0,
+    sample,
+    sample_diagnostics,
+    sample_distributed,
+    sample_transition,
+    sequence_entropy,
+    split_seeds,
+    transition_probs,
+    unigram_distribution,
 )
+from sciddm.discrete._schedule import DEFAULT_EPS, LogLinearSchedule
+from sciddm.discrete._training import TrainConfig, TrainResult, train
 
 __all__: list[str] = [
-    # samplers (issue 9)
+    "DEFAULT_EPS",
+    "MDLM",
     "METHODS",
     "Denoiser",
+    "DnaTokenizer",
     "FunctionModel",
+    "GuidanceResult",
+    "LogLinearSchedule",
+    "MDLMConfig",
     "ModelInfo",
+    "NelboResult",
     "RowGenerator",
     "SampleDiagnostics",
     "SampleResult",
-    "Transition",
-    "categorical",
-    "denoiser_probs",
-    "merge_rank_results",
-    "model_info",
-    "predict_x0",
-    "sample",
-    "sample_diagnostics",
-    "sample_distributed",
-    "sample_transition",
-    "sequence_entropy",
-    "split_seeds",
-    "transition_probs",
-    "unigram_distribution",
-    # reward-guided decoding (issue 12)
-    "GuidanceResult",
-    "ValueFit",
-    "ValueModel",
-    "best_of_n",
-    "load_value_model",
-    "save_value_model",
-    "smc",
-    "svdd",
-    "train_value_model",
-    # core: schedule, tokenizers, data, model, training (issue 8)
-    "DEFAULT_EPS",
-    "MDLM",
-    "DnaTokenizer",
-    "LogLinearSchedule",
-    "MDLMConfig",
-    "NelboResult",
     "SequenceData",
     "SmilesTokenizer",
     "Split",
     "TokenDataset",
     "TrainConfig",
     "TrainResult",
+    "Transition",
+    "ValueFit",
+    "ValueModel",
+    "best_of_n",
+    "categorical",
+    "denoiser_probs",
     "evaluate_nelbo",
     "exact_nelbo",
     "load_ars_sequences",
@@ -123,15 +109,31 @@ __all__: list[str] = [
     "load_moses_smiles",
     "load_nci_smiles",
     "load_sequences",
+    "load_value_model",
+    "merge_rank_results",
+    "model_info",
     "nelbo",
+    "predict_x0",
     "prepare_dna",
     "prepare_smiles",
     "read_sequence_file",
+    "sample",
+    "sample_diagnostics",
+    "sample_distributed",
     "sample_training_noise",
+    "sample_transition",
     "save_model",
+    "save_value_model",
+    "sequence_entropy",
+    "smc",
+    "split_seeds",
     "split_smiles",
+    "svdd",
     "tokenizer_from_dict",
     "train",
     "train_val_split",
+    "train_value_model",
+    "transition_probs",
     "unigram_bits_per_token",
+    "unigram_distribution",
 ]

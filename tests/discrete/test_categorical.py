@@ -5,12 +5,12 @@ import pytest
 import torch
 
 from sciddm.discrete import RowGenerator, categorical, sequence_entropy, unigram_distribution
-from sciddm.discrete._categorical import (
+from sciddm.discrete._sampling._categorical import (
     _GOLDEN,
-    _inverse_cdf,
     _mix64,
     _mix64_int,
     _mix64_numpy,
+    inverse_cdf,
 )
 from sciddm.reproduce import chisquare_gof
 
@@ -69,7 +69,7 @@ def test_uniform_ranges_and_float32_grid():
 def test_categorical_frequencies(precision):
     p = torch.tensor([0.1, 0.0, 0.25, 0.65], dtype=torch.float64) * 3.0  # unnormalised
     n = 40000
-    x = categorical(p.expand(n, 4), generator=RowGenerator(range(n)), precision=precision)
+    x = categorical(p.expand(n, 4), rng=RowGenerator(range(n)), precision=precision)
     counts = np.bincount(x.numpy(), minlength=4)
     assert counts[1] == 0
     assert chisquare_gof(counts, p.numpy()) > 1e-3  # false-alarm rate 1e-3
@@ -77,7 +77,7 @@ def test_categorical_frequencies(precision):
 
 def test_categorical_other_generators_and_errors():
     p = torch.tensor([[0.5, 0.5]])
-    x = categorical(p.expand(10, 2), generator=torch.Generator().manual_seed(0))
+    x = categorical(p.expand(10, 2), rng=torch.Generator().manual_seed(0))
     assert x.shape == (10,)
     with pytest.raises(ValueError, match="`precision` must be one of"):
         categorical(p, precision="float16")
@@ -88,7 +88,7 @@ def test_categorical_other_generators_and_errors():
     with pytest.raises(ValueError, match="positive sum"):
         categorical(torch.zeros(1, 3))
     with pytest.raises(ValueError, match="rows"):
-        categorical(p.expand(3, 2), generator=RowGenerator([1, 2]))
+        categorical(p.expand(3, 2), rng=RowGenerator([1, 2]))
     with pytest.raises(ValueError, match=r"`seeds` must be in \[0, 2\*\*63\)"):
         RowGenerator([-1])
     with pytest.raises(ValueError, match="`seeds` must be integers"):
@@ -98,7 +98,7 @@ def test_categorical_other_generators_and_errors():
 def test_inverse_cdf_never_returns_zero_probability_category():
     p = torch.tensor([[0.0, 0.3, 0.0, 0.7, 0.0]], dtype=torch.float64).expand(5, 5)
     u = torch.tensor([0.0, 1e-300, 0.3, 1 - 2**-53, 1.0], dtype=torch.float64)
-    assert _inverse_cdf(p, u).tolist() == [1, 1, 3, 3, 3]
+    assert inverse_cdf(p, u).tolist() == [1, 1, 3, 3, 3]
 
 
 def test_entropy_and_unigram_against_hand_computation():

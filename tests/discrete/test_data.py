@@ -100,10 +100,12 @@ def test_bad_input_errors(tmp_path):
         prepare_smiles(["CCO"], invalid="keep")
     with pytest.raises(ValueError, match="`values` and `sequences` must have the same length"):
         prepare_dna(["ACG"], values=[1.0, 2.0])
-    with pytest.raises(ValueError, match="not a single str"):
+    with pytest.raises(TypeError, match="not a single str"):
         prepare_smiles("CCO")
-    with pytest.raises(ValueError, match=r"`smiles\[1\]` must be a str"):
+    with pytest.raises(TypeError, match=r"`smiles\[1\]` must be a str"):
         prepare_smiles(["CCO", 3])
+    with pytest.raises(ValueError, match=r"`values` must be finite, got nan at index 1"):
+        prepare_dna(["ACG", "TTA"], values=[1.0, float("nan")])
     with pytest.raises(ValueError, match="the dataset is empty"):
         load_sequences([])
     (tmp_path / "empty.smi").write_text("# nothing\n")
@@ -133,3 +135,25 @@ def test_missing_package_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "rdkit", None)
     with pytest.raises(ImportError, match=r"sciddm\[chem\]"):
         load_nci_smiles()
+
+
+def test_a_bad_training_file_is_named_with_its_line(tmp_path):
+    f = tmp_path / "train.txt"
+    f.write_bytes(b"ACGT\nACGA\nAC\xffT\nTTTT\n")
+    with pytest.raises(ValueError, match=r"train.txt', line 3: not UTF-8 text \(byte 0xff"):
+        load_sequences(f)
+    g = tmp_path / "dna.txt"
+    g.write_text("ACGT\n# a comment\n\nACXT\nTTTT\n")
+    with pytest.raises(ValueError, match=r"invalid DNA sequence at line 4 of '.*dna.txt'"):
+        load_sequences(g, kind="dna", invalid="error")
+    assert load_sequences(g, kind="dna").n_invalid == 1  # skipped and counted by default
+    h = tmp_path / "m.csv"
+    h.write_text("id,smiles\n1,CCO\n2\n")
+    with pytest.raises(ValueError, match=r"m.csv', line 3: 1 field\(s\), but the column 'smiles'"):
+        read_sequence_file(h)
+    z = tmp_path / "broken.txt.gz"
+    z.write_bytes(b"\x1f\x8b\x08 not really gzip")
+    with pytest.raises(ValueError, match="cannot read the sequence file"):
+        read_sequence_file(z)
+    with pytest.raises(TypeError, match="`path` must be a path"):
+        read_sequence_file(3)

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 import torch
 
-from sciddm.discrete import FunctionModel
-from sciddm.discrete.guidance import (
+from sciddm.discrete import (
+    FunctionModel,
     best_of_n,
     load_value_model,
     smc,
@@ -179,7 +179,7 @@ def test_value_model_training_and_checkpoint(tmp_path):
     vm = load_value_model(path)
     x = torch.tensor([[0, 1, 2, 3, 3, 3]])
     t = torch.tensor([0.5])
-    assert torch.allclose(vm(x, t), fit.value_model(x, t))
+    assert torch.allclose(vm(x, t), fit.model(x, t))
     res = svdd(m, _sum_reward, 50, M=6, alpha=0.0, variant="mc", value_model=vm, steps=6,
                seeds=range(50))  # fmt: skip
     assert (res.value_calls > 0).all()
@@ -212,7 +212,7 @@ def test_bad_input():
         best_of_n(m, lambda x: np.zeros((len(x), 2)), 2, N=1)
     with pytest.raises(ValueError, match="reward `nan_reward` returned NaN"):
         smc(m, nan_reward, 2, K=2)
-    with pytest.raises(ValueError, match="`reward` must be callable"):
+    with pytest.raises(TypeError, match="`reward` must be callable"):
         svdd(m, 3.0, 2)
     with pytest.raises(ValueError, match="value model `bad` must return shape"):
 
@@ -224,7 +224,7 @@ def test_bad_input():
 
 def test_systematic_resampling_counts():
     # systematic resampling gives index k either floor(K w_k) or ceil(K w_k) offspring
-    from sciddm.discrete._guidance_smc import _systematic
+    from sciddm.discrete._guidance._smc import _systematic
 
     g = np.random.default_rng(3)
     w = torch.as_tensor(g.dirichlet(np.ones(7), size=200))
@@ -247,3 +247,23 @@ def test_sampled_x0_and_multinomial_are_reproducible_per_seed():
             ess_threshold=1.0, steps=4, seeds=[3])  # fmt: skip
     np.testing.assert_array_equal(c.tokens[3:], d.tokens)
     assert (c.n_resamples > 0).any()
+
+
+def test_guidance_runs_on_a_real_mdlm():
+    # MDLM lists [MASK] among its forbidden ids; partly masked states must still be accepted
+    from sciddm.discrete import MDLM, DnaTokenizer, MDLMConfig
+
+    m = MDLM(MDLMConfig.preset("tiny", vocab_size=5, length=6, d_model=16, n_heads=2),
+             tokenizer=DnaTokenizer(length=6), rng=0)  # fmt: skip
+
+    def gc(seqs):
+        return np.array([s.count("G") + s.count("C") for s in seqs], dtype=float)
+
+    for res in (
+        svdd(m, gc, 3, M=4, steps=4, seeds=range(3)),
+        smc(m, gc, 3, K=4, alpha=0.5, steps=4, seeds=range(3)),
+        best_of_n(m, gc, 3, N=4, seeds=range(3)),
+    ):
+        assert res.tokens.shape == (3, 6) and (res.tokens < 4).all()
+        assert all(set(s) <= set("ACGT") for s in res.texts)
+        np.testing.assert_allclose(res.rewards, gc(res.texts))

@@ -4,9 +4,11 @@ import numpy as np
 import pytest
 import torch
 
+from sciddm._core.io import CheckpointError
 from sciddm.discrete import (
     MDLM,
     DnaTokenizer,
+    FunctionModel,
     LogLinearSchedule,
     MDLMConfig,
     evaluate_nelbo,
@@ -75,7 +77,7 @@ def test_nelbo_matches_hand_computation():
 def test_antithetic_times_are_stratified():
     g = torch.Generator().manual_seed(3)
     for n in (1, 7, 64):
-        t, u = sample_training_noise(n, 5, generator=g)
+        t, u = sample_training_noise(n, 5, rng=g)
         assert t.shape == (n,) and u.shape == (n, 5)
         assert ((t > 0) & (t <= 1)).all()
         assert sorted(torch.ceil(t.double() * n).long().tolist()) == list(range(1, n + 1))
@@ -103,13 +105,52 @@ def test_save_load_roundtrip_and_errors(tmp_path):
     torch.testing.assert_close(back(x), m.eval()(x))
     assert back.tokenizer == tok
     torch.save({"format": "other"}, tmp_path / "bad.pt")
-    with pytest.raises(ValueError, match="is not a sciddm MDLM"):
+    with pytest.raises(CheckpointError, match="discrete model file .it was not written by sciddm"):
         load_model(tmp_path / "bad.pt")
-    with pytest.raises(FileNotFoundError, match="no model file"):
+    with pytest.raises(CheckpointError, match="no such file"):
         load_model(tmp_path / "missing.pt")
     (tmp_path / "sub").mkdir()
-    with pytest.raises(FileNotFoundError, match="no model.pt or checkpoint.pt"):
+    with pytest.raises(CheckpointError, match="without model.pt or checkpoint.pt"):
         load_model(tmp_path / "sub")
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"", "the file is empty"),
+        (b"not a torch file at all", ""),
+        (None, "truncated or not a torch file"),  # a good file cut in half
+    ],
+)
+def test_load_model_on_a_damaged_file_says_why(tmp_path, content, reason):
+    p = tmp_path / "m.pt"
+    if content is None:
+        save_model(MDLM(MDLMConfig.preset("tiny", vocab_size=5, length=6), rng=0), p)
+        data = p.read_bytes()
+        p.write_bytes(data[: len(data) // 2])
+    else:
+        p.write_bytes(content)
+    with pytest.raises(CheckpointError) as info:
+        load_model(p)
+    msg = str(info.value)
+    assert msg.startswith(f"{str(p)!r} is not a readable sciddm discrete model file")
+    assert reason in msg and "weights_only=False" not in msg
+
+
+def test_model_files_get_the_umask_mode_and_a_foreign_kind_is_refused(tmp_path):
+    import os
+
+    from sciddm._core.io import save_checkpoint
+
+    m = MDLM(MDLMConfig.preset("tiny", vocab_size=5, length=6), rng=0)
+    p = tmp_path / "m.pt"
+    save_model(m, p)
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (p.stat().st_mode & 0o777) == 0o666 & ~mask
+    save_checkpoint({"x": 1}, tmp_path / "other.pt", kind="value model")
+    with pytest.raises(CheckpointError, match="it is a sciddm 'value model' file"):
+        load_model(tmp_path / "other.pt")
 
 
 def test_bad_input():
@@ -121,7 +162,7 @@ def test_bad_input():
         MDLMConfig(vocab_size=5, length=4, mask_id=7)
     with pytest.raises(ValueError, match="`tokenizer` has vocab_size 5"):
         MDLM(MDLMConfig(vocab_size=7, length=4), tokenizer=DnaTokenizer())
-    with pytest.raises(ValueError, match="`config` must be an MDLMConfig"):
+    with pytest.raises(TypeError, match="`config` must be an MDLMConfig"):
         MDLM({"vocab_size": 5})
     m = _model()
     with pytest.raises(ValueError, match="longer than the model's 6"):
@@ -130,8 +171,9 @@ def test_bad_input():
         nelbo(m, torch.full((1, 6), 4))
     with pytest.raises(ValueError, match="`t` must lie in"):
         nelbo(m, torch.zeros(1, 6, dtype=torch.long), t=torch.zeros(1), u=torch.rand(1, 6))
+    free = FunctionModel(lambda x: torch.zeros(*x.shape, 5), vocab_size=5, mask_id=4)
     with pytest.raises(ValueError, match="exact enumeration needs L <= 20"):
-        exact_nelbo(m, torch.zeros(1, 21, dtype=torch.long))
+        exact_nelbo(free, torch.zeros(1, 21, dtype=torch.long))
     with pytest.raises(ValueError, match="`eps` must be in"):
         LogLinearSchedule(eps=1.0)
     with pytest.raises(ValueError, match="`ids` must have shape"):

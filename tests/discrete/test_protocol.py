@@ -79,13 +79,13 @@ def test_wrong_shape_and_no_allowed_token():
 
 
 def test_model_info_errors():
-    with pytest.raises(ValueError, match="denoiser protocol"):
+    with pytest.raises(TypeError, match="denoiser protocol"):
         model_info(object())
     with pytest.raises(ValueError, match="`mask_id` must be an integer in"):
         FunctionModel(_const([0.0]), vocab_size=3, mask_id=3)
     with pytest.raises(ValueError, match="`output` must be one of"):
         FunctionModel(_const([0.0]), vocab_size=3, mask_id=2, output="scores")
-    with pytest.raises(ValueError, match="`fn` must be callable"):
+    with pytest.raises(TypeError, match="`fn` must be callable"):
         FunctionModel(3, vocab_size=3, mask_id=2)
 
     class Bad:

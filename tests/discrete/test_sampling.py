@@ -10,6 +10,7 @@ from sciddm.discrete import (
     FunctionModel,
     LogLinearSchedule,
     RowGenerator,
+    categorical,
     denoiser_probs,
     merge_rank_results,
     predict_x0,
@@ -59,10 +60,10 @@ def test_sample_depends_only_on_seed(method, steps, k, precision):
     assert len({tuple(r) for r in full.tokens.tolist()}) > 3  # different seeds differ
     assert not (full.tokens == 4).any()
     # a generator gives reproducible seeds
-    a = sample(m, 3, generator=np.random.default_rng(1), **kw)
-    b = sample(m, 3, generator=1, **kw)
+    a = sample(m, 3, rng=np.random.default_rng(1), **kw)
+    b = sample(m, 3, rng=1, **kw)
     assert np.array_equal(a.tokens, b.tokens) and np.array_equal(a.seeds, b.seeds)
-    c = sample(m, 2, generator=torch.Generator().manual_seed(3), **kw)
+    c = sample(m, 2, rng=torch.Generator().manual_seed(3), **kw)
     assert c.tokens.shape == (2, 7)
 
 
@@ -81,7 +82,7 @@ def test_result_fields_and_nfe():
 
 
 def test_cached_uses_at_most_L_calls_and_matches_ancestral():
-    m = RandomDenoiser(12, 10, width=8)
+    m = RandomDenoiser(12, 10, width=8, rng=0)
     anc = sample(m, 6, method="ancestral", steps=300, seeds=range(6))
     cac = sample(m, 6, method="cached", steps=300, seeds=range(6))
     # same chain, same random numbers, p_theta reused only where x did not change
@@ -152,17 +153,20 @@ def test_forbidden_ids_tokenizer_and_noise_removal():
 def test_bad_inputs_raise_before_the_model_is_called():
     m = Counting()
     cases = [
-        (dict(n=0), r"`n` must be an integer >= 1, got 0"),
-        (dict(n=-3), r"`n` must be an integer >= 1"),
+        (dict(n=0), r"`n` must be an integer in \[1, 67108864\], got 0"),
+        (dict(n=-3), r"`n` must be an integer in \[1, "),
         (dict(k=9, method="fhs-parallel"), r"`k` must be an integer in \[1, 8\], got 9"),
         (dict(k=2, method="fhs"), "use 'fhs-parallel'"),
-        (dict(steps=0, method="ancestral"), r"`steps` must be an integer >= 1, got 0"),
+        (
+            dict(steps=0, method="ancestral"),
+            r"`steps` must be an integer in \[1, 10000000\], got 0",
+        ),
         (dict(steps=0, method="fhs"), r"`steps` must be an integer >= 1"),
         (dict(method="euler"), "`method` must be one of"),
         (dict(precision="bf16"), "`precision` must be one of"),
         (dict(length=None), "`length` is required"),
         (dict(seeds=[1, 2]), "`seeds` must have n = 3 entries"),
-        (dict(seeds=[1, 2, 3], generator=0), "either `seeds` or `generator`"),
+        (dict(seeds=[1, 2, 3], rng=0), "either `seeds` or `rng`"),
         (dict(batch_size=0), "`batch_size` must be an integer >= 1"),
         (dict(noise_removal="none"), "`noise_removal` must be one of"),
     ]
@@ -236,16 +240,14 @@ def test_sample_transition_candidates_follow_q_and_predict_x0():
     m = Counting()
     x = torch.full((1, 3), 4)
     n_cand = 30000
-    tr = sample_transition(m, x, 0.9, 0.4, n_candidates=n_cand, generator=RowGenerator([4]))
+    tr = sample_transition(m, x, 0.9, 0.4, n_candidates=n_cand, rng=RowGenerator([4]))
     assert tr.candidates.shape == (1, n_cand, 3) and tr.probs.shape == (1, 3, 5)
     for pos in range(3):
         counts = np.bincount(tr.candidates[0, :, pos].numpy(), minlength=5)
         assert chisquare_gof(counts, tr.probs[0, pos].numpy()) > 1e-3  # false alarm 1e-3 each
     # per-row streams: row 1 of a two-row call equals the one-row call with its seed
-    two = sample_transition(
-        m, x.expand(2, 3), 0.9, 0.4, n_candidates=4, generator=RowGenerator([9, 4])
-    )
-    one = sample_transition(m, x, 0.9, 0.4, n_candidates=4, generator=RowGenerator([4]))
+    two = sample_transition(m, x.expand(2, 3), 0.9, 0.4, n_candidates=4, rng=RowGenerator([9, 4]))
+    one = sample_transition(m, x, 0.9, 0.4, n_candidates=4, rng=RowGenerator([4]))
     assert torch.equal(two.candidates[1], one.candidates[0])
     xt = torch.tensor([[4, 2, 4]])
     p = denoiser_probs(m, xt)
@@ -256,10 +258,10 @@ def test_sample_transition_candidates_follow_q_and_predict_x0():
         xt.expand(500, 3),
         mask_id=4,
         mode="sample",
-        generator=RowGenerator(range(500)),
+        rng=RowGenerator(range(500)),
     )
     assert (xs[:, 1] == 2).all() and (xs != 4).all() and len(set(xs[:, 0].tolist())) > 1
-    with pytest.raises(ValueError, match="`n_candidates` must be an integer >= 1"):
+    with pytest.raises(ValueError, match="`n_candidates` must be an integer in \\[1, "):
         sample_transition(m, x, 0.9, 0.4, n_candidates=0)
     tc = FunctionModel(lambda x, t: torch.zeros(*x.shape, 3), 3, 2, time_conditioned=True)
     with pytest.raises(ValueError, match="`t` is required"):
@@ -316,3 +318,44 @@ def test_cuda_streams_and_samples_equal_cpu():
     for method, steps, k in ALL:
         kw = dict(method=method, steps=steps, k=k, seeds=range(6))
         assert np.array_equal(sample(m, 6, **kw).tokens, sample(m, 6, device="cuda", **kw).tokens)
+
+
+# -- the random-source contract -------------------------------------------------
+
+
+def test_rng_accepts_every_documented_kind_and_rejects_others():
+    m = FunctionModel(lambda x: torch.zeros(*x.shape, 5), vocab_size=5, mask_id=4, length=6)
+    kinds = [None, 3, np.random.default_rng(3), torch.Generator().manual_seed(3)]
+    for rng in kinds:
+        assert sample(m, 2, rng=rng).tokens.shape == (2, 6)
+    # per-row torch generators: row i depends only on generator i
+    gens = [torch.Generator().manual_seed(s) for s in (7, 8, 9)]
+    a = sample(m, 3, rng=gens)
+    b = sample(m, 1, rng=[torch.Generator().manual_seed(8)])
+    assert np.array_equal(a.tokens[1], b.tokens[0])
+    with pytest.raises(ValueError, match="one per row needs 3"):
+        sample(m, 3, rng=gens[:2])
+    with pytest.raises(TypeError, match="`rng` must be"):
+        sample(m, 2, rng="0")
+    with pytest.raises(TypeError, match="RandomState"):
+        sample(m, 2, rng=np.random.RandomState(0))
+
+
+def test_old_generator_keyword_is_deprecated_but_works():
+    m = FunctionModel(lambda x: torch.zeros(*x.shape, 5), vocab_size=5, mask_id=4, length=6)
+    with pytest.warns(DeprecationWarning, match="`generator` is deprecated in sample"):
+        old = sample(m, 3, generator=5)
+    assert np.array_equal(old.tokens, sample(m, 3, rng=5).tokens)
+    with pytest.raises(TypeError, match="both `rng` and its deprecated spelling"):
+        sample(m, 3, rng=1, generator=5)
+    p = torch.tensor([[0.2, 0.8]])
+    with pytest.warns(DeprecationWarning, match="categorical"):
+        old = categorical(p.expand(50, 2), generator=torch.Generator().manual_seed(1))
+    new = categorical(p.expand(50, 2), rng=torch.Generator().manual_seed(1))
+    assert torch.equal(old, new)
+    x = torch.full((1, 6), 4)
+    with pytest.warns(DeprecationWarning, match="sample_transition"):
+        tr = sample_transition(m, x, 1.0, 0.0, generator=RowGenerator([2]))
+    assert tr.candidates.shape == (1, 1, 6)
+    with pytest.warns(DeprecationWarning, match="predict_x0"):
+        predict_x0(tr.p_x0, x, mask_id=4, mode="sample", generator=RowGenerator([2]))

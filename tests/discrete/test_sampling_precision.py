@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from sciddm.discrete import FunctionModel, sample
-from sciddm.discrete._sampling import _band_draw
+from sciddm.discrete._sampling._chains import band_draw
 from sciddm.discrete.toys import float32_chain_token_probability
 
 
@@ -31,7 +31,7 @@ def test_float64_draw_reaches_tiny_weights():
     move, stay = 1e-3, 1 - 1e-3
     edge = move * (1 - 1e-13)
     u = torch.tensor([edge * (1 - 1e-9), edge + 0.5e-16, edge + 2e-16], dtype=torch.float64)
-    assert _band_draw(cdf, None, pre, u, move, stay, 2).tolist() == [0, 1, 2]
+    assert band_draw(cdf, None, pre, u, move, stay, 2).tolist() == [0, 1, 2]
 
 
 def test_float32_deficit_is_predicted_exactly():

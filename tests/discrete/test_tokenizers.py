@@ -82,12 +82,22 @@ def test_batch_errors():
         tok.encode_batch(["CCO"])
     with pytest.raises(ValueError, match="no \\[PAD\\] token"):
         DnaTokenizer().encode_batch(["ACGT", "AC"])
-    with pytest.raises(ValueError, match="not a single str"):
+    with pytest.raises(TypeError, match="`texts` must be a sequence of strings"):
         tok.encode_batch("CCO")
     with pytest.raises(ValueError, match=r"`ids` must have 2 dimensions"):
         tok.decode_batch(np.zeros(3, dtype=int))
-    with pytest.raises(ValueError, match="token id 9 out of range"):
+    with pytest.raises(ValueError, match=r"`ids` must hold ids in \[0, 4\), got 9"):
         tok.decode([9])
+    with pytest.raises(TypeError, match="`ids` must hold integer token ids"):
+        tok.decode([1.5])
+    with pytest.raises(TypeError, match="`text` must be a str"):
+        tok.encode(None)
+    with pytest.raises(TypeError, match="`smiles` must be a str"):
+        split_smiles(b"CCO")
+    with pytest.raises(TypeError, match="`d` must be a dict"):
+        tokenizer_from_dict("dna")
+    with pytest.raises(ValueError, match="`d` lacks the key 'vocab'"):
+        tokenizer_from_dict({"kind": "smiles"})
 
 
 def test_bad_constructor_arguments():

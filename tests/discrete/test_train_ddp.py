@@ -31,7 +31,7 @@ CFG = dict(
 def _two_steps(cfg_kw):
     """Gradients of steps 0 and 1 (with an optimiser step between) and the losses."""
     from sciddm.discrete import TrainConfig
-    from sciddm.discrete._train import Trainer
+    from sciddm.discrete._training import Trainer
 
     tr = Trainer(TrainConfig(**cfg_kw))
     out = {}
@@ -40,7 +40,8 @@ def _two_steps(cfg_kw):
         for n, p in tr.model.named_parameters():
             out[f"{step}.{n}"] = p.grad.detach().clone()
         tr.step = step
-        tr._optimizer_step()
+        tr.clip_gradients()
+        tr.apply_step()
     for n, p in tr.model.named_parameters():
         out[f"param.{n}"] = p.detach().clone()
     tr.close()
@@ -156,7 +157,7 @@ def test_torchrun_cli_runs_and_matches_one_process(tmp_path):
         "--nproc_per_node",
         "2",
         "-m",
-        "sciddm.discrete.train",
+        "sciddm.discrete.training",
         str(f),
         *common,
         "--out-dir",
@@ -167,7 +168,7 @@ def test_torchrun_cli_runs_and_matches_one_process(tmp_path):
     one = [
         sys.executable,
         "-m",
-        "sciddm.discrete.train",
+        "sciddm.discrete.training",
         str(f),
         *common,
         "--out-dir",

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from sciddm.discrete.guidance import svdd
+from sciddm.discrete import svdd
 from sciddm.discrete.toys import exact_tilt, svdd_law, toy_problem, toy_reward
 from sciddm.reproduce import chisquare_gof, total_variation
 

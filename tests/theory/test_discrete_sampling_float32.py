@@ -3,7 +3,7 @@
 import numpy as np
 import torch
 
-from sciddm.discrete._categorical import _gumbel_argmax32, _gumbel_norm32
+from sciddm.discrete._sampling import gumbel_argmax32, gumbel_norm32
 from sciddm.discrete.toys import (
     float32_chain_token_probability,
     float32_win_probability,
@@ -13,14 +13,14 @@ from sciddm.discrete.toys import (
 def test_float32_noise_floor():
     # every float32 uniform torch.rand can return: k * 2**-24, k = 0 .. 2**24 - 1
     u = torch.arange(2**24 - 4, 2**24, dtype=torch.float64).to(torch.float32) * 2.0**-24
-    e = _gumbel_norm32(u).to(torch.float64).numpy()
+    e = gumbel_norm32(u).to(torch.float64).numpy()
     e_min = e[-1]
     assert abs(e_min - 2.0**-24) / 2.0**-24 < 0.01  # E >= ~5.96e-8: the noise floor
     assert np.all(np.diff(e) < 0)
     # a weight below e_min times the competitor's can only win against E_o < ~q_o E_min / q_i
     p = torch.tensor([[1.0, 1e-9]])
     worst = torch.tensor([[0.5, 1 - 2.0**-24]], dtype=torch.float32)  # best noise for the tail
-    assert _gumbel_argmax32(p, worst).item() == 0
+    assert gumbel_argmax32(p, worst).item() == 0
 
 
 def test_float32_win_probability_deficit():

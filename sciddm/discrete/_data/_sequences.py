@@ -13,23 +13,21 @@ import dataclasses
 import gzip
 import logging
 import os
-from collections.abc import Iterator, Sequence
+import zlib
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from sciddm._core.extras import require
 from sciddm._core.results import Result
-from sciddm._core.rng import SeedLike, as_generator
-from sciddm._core.validation import check_choice, check_int, check_scalar
-from sciddm.discrete.tokenizers import split_smiles
+from sciddm._core.validation import check_choice, check_int
+from sciddm.discrete._data._tokenizers import split_smiles
 
 __all__ = [
     "SequenceData",
-    "Split",
-    "TokenDataset",
+    "as_str_list",
     "load_ars_sequences",
     "load_moses_smiles",
     "load_nci_smiles",
@@ -37,7 +35,7 @@ __all__ = [
     "prepare_dna",
     "prepare_smiles",
     "read_sequence_file",
-    "train_val_split",
+    "read_sequence_lines",
 ]
 
 logger = logging.getLogger(__name__)
@@ -50,13 +48,23 @@ class SequenceData(Result):
     Attributes
     ----------
     sequences : list of str
+        The cleaned sequences.
     kind : {"smiles", "dna"}
+        What they are.
     values : numpy.ndarray or None
         A per-sequence measurement when the source has one (ARS:
         log-enrichment), aligned with ``sequences``.
     n_read, n_invalid, n_duplicates, n_too_long : int
         Sequences read, and removed as invalid, duplicate or too long.
     source : str
+        Where the sequences came from.
+
+    Examples
+    --------
+    >>> from sciddm.discrete import prepare_dna
+    >>> d = prepare_dna(["ACGT", "acgt", "AXGT"], invalid="skip")
+    >>> d.sequences, d.n_read, d.n_duplicates, d.n_invalid
+    (['ACGT'], 3, 1, 1)
     """
 
     sequences: list[str]
@@ -90,13 +98,18 @@ def _quiet_rdkit() -> Iterator[None]:
         rdlog.EnableLog("rdApp.*")
 
 
-def _as_list(seqs: Any, name: str) -> list[str]:
-    if isinstance(seqs, str):
-        raise ValueError(f"`{name}` must be a sequence of strings, not a single str")
+def as_str_list(seqs: Any, name: str) -> list[str]:
+    """``seqs`` as a list of str; TypeError naming ``name`` otherwise."""
+    if isinstance(seqs, (str, bytes)):
+        raise TypeError(
+            f"`{name}` must be a sequence of strings, not a single {type(seqs).__name__}"
+        )
+    if not np.iterable(seqs):
+        raise TypeError(f"`{name}` must be a sequence of strings, got {type(seqs).__name__}")
     out = list(seqs)
     for i, s in enumerate(out):
         if not isinstance(s, str):
-            raise ValueError(f"`{name}[{i}]` must be a str, got {type(s).__name__}")
+            raise TypeError(f"`{name}[{i}]` must be a str, got {type(s).__name__}")
     return out
 
 
@@ -164,6 +177,7 @@ def prepare_smiles(
     Parameters
     ----------
     smiles : sequence of str
+        The SMILES strings.
     canonicalize : bool, default True
         Replace each SMILES by RDKit's canonical form (needs RDKit, extra
         ``chem``), so that one molecule has one string.
@@ -194,7 +208,32 @@ def prepare_smiles(
     ...
     ValueError: invalid SMILES at index 1: 'C1CC' ...
     """
-    smiles = _as_list(smiles, "smiles")
+    return _smiles(
+        as_str_list(smiles, "smiles"),
+        canonicalize=canonicalize,
+        dedup=dedup,
+        invalid=invalid,
+        max_length=max_length,
+        source=source,
+        where=_at_index,
+    )
+
+
+def _at_index(i: int) -> str:
+    return f"index {i}"
+
+
+def _smiles(
+    smiles: list[str],
+    *,
+    canonicalize: bool,
+    dedup: bool,
+    invalid: str,
+    max_length: int | None,
+    source: str,
+    where: Callable[[int], str],
+) -> SequenceData:
+    """:func:`prepare_smiles` on checked strings; ``where(i)`` locates entry ``i`` in messages."""
     check_choice(invalid, "invalid", ("skip", "error", "keep"))
     if max_length is not None:
         max_length = check_int(max_length, "max_length", lo=1)
@@ -202,33 +241,22 @@ def prepare_smiles(
         raise ValueError("`invalid='keep'` needs `canonicalize=False` (RDKit cannot canonicalise)")
     kept: list[str] = []
     n_invalid = 0
-    kept_idx: list[int] = []
     if invalid == "keep":
-        kept, kept_idx = smiles, list(range(len(smiles)))
+        kept = smiles
     else:
         Chem = require("rdkit.Chem", "chem", purpose="checking SMILES")
         with _quiet_rdkit():
             for i, s in enumerate(smiles):
-                mol = Chem.MolFromSmiles(s) if s.strip() else None
-                out = s
-                if mol is not None and canonicalize:
-                    out = Chem.MolToSmiles(mol)
-                ok = mol is not None
-                if ok:
-                    try:
-                        split_smiles(out)
-                    except ValueError:
-                        ok = False
-                if not ok:
+                out = _check_one_smiles(Chem, s, canonicalize)
+                if out is None:
                     if invalid == "error":
                         raise ValueError(
-                            f"invalid SMILES at index {i}: {s!r} (RDKit cannot parse it); "
+                            f"invalid SMILES at {where(i)}: {s[:80]!r} (RDKit cannot parse it); "
                             "pass invalid='skip' to drop and count such entries"
                         )
                     n_invalid += 1
                     continue
                 kept.append(out)
-                kept_idx.append(i)
     return _finish(
         kept,
         None,
@@ -240,6 +268,19 @@ def prepare_smiles(
         n_invalid=n_invalid,
         source=source,
     )
+
+
+def _check_one_smiles(Chem: Any, s: str, canonicalize: bool) -> str | None:
+    """The (canonical) SMILES, or None when RDKit or the tokenizer cannot read it."""
+    mol = Chem.MolFromSmiles(s) if s.strip() else None
+    if mol is None:
+        return None
+    out = Chem.MolToSmiles(mol) if canonicalize else s
+    try:
+        split_smiles(out)
+    except ValueError:
+        return None
+    return str(out)
 
 
 def prepare_dna(
@@ -257,14 +298,24 @@ def prepare_dna(
     Parameters
     ----------
     sequences : sequence of str
+        DNA strings (any case).
     values : sequence of float, optional
-        Per-sequence measurements carried along (first occurrence kept).
+        Finite per-sequence measurements carried along (first occurrence kept).
     dedup : bool, default True
+        Drop repeated sequences.
     invalid : {"error", "skip"}, default "error"
         Sequences with a character other than A, C, G, T (and N when
         ``allow_n``) raise ValueError naming it, or are dropped and counted.
     allow_n : bool, default False
+        Accept ``N`` (unknown base).
     max_length : int, optional
+        Drop longer sequences.
+    source : str, default "memory"
+        Name recorded in the result.
+
+    Returns
+    -------
+    SequenceData
 
     Examples
     --------
@@ -276,17 +327,56 @@ def prepare_dna(
     ...
     ValueError: invalid DNA sequence at index 0: unknown symbol 'X' at position 2 ...
     """
-    seqs = _as_list(sequences, "sequences")
+    return _dna(
+        as_str_list(sequences, "sequences"),
+        values=values,
+        dedup=dedup,
+        invalid=invalid,
+        allow_n=allow_n,
+        max_length=max_length,
+        source=source,
+        where=_at_index,
+    )
+
+
+def _values_iv(values: Any, n: int) -> np.ndarray | None:
+    if values is None:
+        return None
+    if isinstance(values, (str, bytes)) or not np.iterable(values):
+        raise TypeError(f"`values` must be a sequence of numbers, got {type(values).__name__}")
+    try:
+        arr = np.asarray(values, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"`values` must be a sequence of numbers: {exc}") from None
+    if arr.shape[0] != n:
+        raise ValueError(
+            f"`values` and `sequences` must have the same length, got {arr.shape[0]} and {n}"
+        )
+    if not np.isfinite(arr).all():
+        bad = int(np.flatnonzero(~np.isfinite(arr))[0])
+        raise ValueError(f"`values` must be finite, got {arr[bad]} at index {bad}")
+    return arr
+
+
+def _dna(
+    seqs: list[str],
+    *,
+    values: Any,
+    dedup: bool,
+    invalid: str,
+    allow_n: bool,
+    max_length: int | None,
+    source: str,
+    where: Callable[[int], str],
+) -> SequenceData:
+    """:func:`prepare_dna` on checked strings; ``where(i)`` locates entry ``i`` in messages."""
     check_choice(invalid, "invalid", ("skip", "error"))
     if max_length is not None:
         max_length = check_int(max_length, "max_length", lo=1)
-    if values is not None and len(values) != len(seqs):
-        raise ValueError(
-            f"`values` and `sequences` must have the same length, got {len(values)} and {len(seqs)}"
-        )
+    vals = _values_iv(values, len(seqs))
     alphabet = set("ACGTN" if allow_n else "ACGT")
     kept: list[str] = []
-    kept_vals: list[float] | None = None if values is None else []
+    kept_vals: list[float] | None = None if vals is None else []
     n_invalid = 0
     for i, s in enumerate(seqs):
         up = s.upper()
@@ -294,14 +384,16 @@ def prepare_dna(
         if bad is not None or not up:
             if invalid == "error":
                 what = (
-                    "empty sequence" if not up else f"unknown symbol {s[bad]!r} at position {bad}"  # type: ignore[index]
+                    "empty sequence"
+                    if bad is None
+                    else f"unknown symbol {s[bad]!r} at position {bad}"
                 )
-                raise ValueError(f"invalid DNA sequence at index {i}: {what} of {s[:60]!r}")
+                raise ValueError(f"invalid DNA sequence at {where(i)}: {what} of {s[:60]!r}")
             n_invalid += 1
             continue
         kept.append(up)
-        if kept_vals is not None:
-            kept_vals.append(float(values[i]))  # type: ignore[index]
+        if kept_vals is not None and vals is not None:
+            kept_vals.append(float(vals[i]))
     return _finish(
         kept,
         kept_vals,
@@ -313,6 +405,16 @@ def prepare_dna(
         n_invalid=n_invalid,
         source=source,
     )
+
+
+def _loader_iv(**kw: Any) -> None:
+    """Checks of the loaders' options, before anything is read."""
+    for name in ("canonicalize", "dedup"):
+        if name in kw and not isinstance(kw[name], (bool, np.bool_)):
+            raise TypeError(f"`{name}` must be True or False, got {kw[name]!r}")
+    for name in ("max_length", "limit"):
+        if kw.get(name) is not None:
+            check_int(kw[name], name, lo=1)
 
 
 def load_nci_smiles(
@@ -329,6 +431,21 @@ def load_nci_smiles(
     Eight entries of the file (hypervalent Al, Hg, Si, P, Be complexes and
     one broken ring) do not parse with current RDKit and are skipped.
 
+    Parameters
+    ----------
+    canonicalize : bool, default True
+        RDKit canonical SMILES.
+    dedup : bool, default True
+        Drop repeated molecules.
+    invalid : {"skip", "error"}, default "skip"
+        What to do with unparsable entries.
+    max_length : int, optional
+        Drop molecules with more atom-level tokens.
+
+    Returns
+    -------
+    SequenceData
+
     Examples
     --------
     >>> from sciddm.discrete import load_nci_smiles
@@ -336,6 +453,8 @@ def load_nci_smiles(
     >>> d.n_read, len(d) > 3000, d.n_invalid
     (4999, True, 8)
     """
+    _loader_iv(canonicalize=canonicalize, dedup=dedup, max_length=max_length)
+    check_choice(invalid, "invalid", ("skip", "error"))
     require("rdkit", "chem", purpose="the NCI SMILES")
     from sciddm.chem.data import read_nci_smiles
 
@@ -368,8 +487,15 @@ def load_moses_smiles(
     Parameters
     ----------
     split : {"train", "test", "test_scaffolds"}, default "train"
+        The MOSES file.
     limit : int, optional
         First ``limit`` molecules of the file.
+    canonicalize, dedup, invalid, max_length
+        As in :func:`prepare_smiles`.
+
+    Returns
+    -------
+    SequenceData
 
     Examples
     --------
@@ -377,6 +503,9 @@ def load_moses_smiles(
     >>> len(load_moses_smiles("test", limit=100))
     100
     """
+    check_choice(split, "split", ("train", "test", "test_scaffolds"))
+    _loader_iv(canonicalize=canonicalize, dedup=dedup, max_length=max_length, limit=limit)
+    check_choice(invalid, "invalid", ("skip", "error", "keep"))
     from sciddm.chem.data import read_moses_smiles
 
     raw = read_moses_smiles(split, limit=limit)
@@ -400,6 +529,12 @@ def load_ars_sequences(*, limit: int | None = None, dedup: bool = True) -> Seque
     ----------
     limit : int, optional
         First ``limit`` variants of the file (sorted by decreasing library count).
+    dedup : bool, default True
+        Drop repeated sequences.
+
+    Returns
+    -------
+    SequenceData
 
     Examples
     --------
@@ -408,6 +543,7 @@ def load_ars_sequences(*, limit: int | None = None, dedup: bool = True) -> Seque
     >>> len(d), len(d.sequences[0]), d.values.shape
     (50, 150, (50,))
     """
+    _loader_iv(dedup=dedup, limit=limit)
     require("logomaker", "dna", purpose="the ARS1 library")
     from sciddm.dna.data import read_ars
 
@@ -423,7 +559,25 @@ def read_sequence_file(path: str | os.PathLike[str], *, column: str | None = Non
     Text and ``.smi`` files: the first whitespace-separated field of each
     non-empty line not starting with ``#``. CSV files: the column named
     ``column``, else one called ``smiles``/``sequence`` (any case), else the
-    first.
+    first. The file must be UTF-8 text: a bad byte or a short CSV row raises
+    ValueError naming the file and the line.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file.
+    column : str, optional
+        CSV column to read.
+
+    Returns
+    -------
+    list of str
+        The sequences, in file order.
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no such file.
 
     Examples
     --------
@@ -434,34 +588,80 @@ def read_sequence_file(path: str | os.PathLike[str], *, column: str | None = Non
     >>> read_sequence_file(p)
     ['CCO', 'c1ccccc1']
     """
-    p = Path(path)
+    return read_sequence_lines(path, column=column)[0]
+
+
+def _decode_lines(p: Path) -> list[str]:
+    """The lines of ``p`` (gzip when it ends in .gz), UTF-8; errors name the file and line."""
     if not p.exists():
         raise FileNotFoundError(f"no sequence file at {str(p)!r}")
-    opener: Any = gzip.open if p.suffix == ".gz" else open
-    stem_suffix = Path(p.stem).suffix if p.suffix == ".gz" else p.suffix
-    with opener(p, "rt", encoding="utf-8") as fh:
-        lines = fh.read().splitlines()
-    if stem_suffix == ".csv":
-        import csv
-
-        rows = list(csv.reader(lines))
-        if not rows:
-            return []
-        header = [h.strip() for h in rows[0]]
-        lower = [h.lower() for h in header]
-        if column is not None:
-            if column not in header:
-                raise ValueError(f"`column` {column!r} is not in the header {header} of {p}")
-            col = header.index(column)
+    if p.is_dir():
+        raise ValueError(f"{str(p)!r} is a folder, not a sequence file")
+    try:
+        if p.suffix == ".gz":
+            with gzip.open(p, "rb") as fh:
+                data = fh.read()
         else:
-            col = next((lower.index(c) for c in ("smiles", "sequence") if c in lower), 0)
-        return [r[col].strip() for r in rows[1:] if len(r) > col and r[col].strip()]
-    out = []
-    for line in lines:
-        s = line.strip()
-        if s and not s.startswith("#"):
-            out.append(s.split()[0])
-    return out
+            data = p.read_bytes()
+    except (OSError, EOFError, zlib.error) as exc:
+        raise ValueError(f"cannot read the sequence file {str(p)!r}: {exc}") from None
+    lines = []
+    for i, raw in enumerate(data.split(b"\n")):
+        try:
+            lines.append(raw.decode("utf-8").rstrip("\r"))
+        except UnicodeDecodeError as exc:
+            raise ValueError(
+                f"{str(p)!r}, line {i + 1}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at "
+                f"column {exc.start + 1}); a sequence file must be UTF-8 text"
+            ) from None
+        if "\x00" in lines[-1]:
+            raise ValueError(f"{str(p)!r}, line {i + 1}: a NUL byte; is this a binary file?")
+    return lines
+
+
+def read_sequence_lines(
+    path: str | os.PathLike[str], *, column: str | None = None
+) -> tuple[list[str], list[int]]:
+    """:func:`read_sequence_file` and the 1-based line number of each sequence."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"`path` must be a path, got {type(path).__name__}")
+    p = Path(path)
+    lines = _decode_lines(p)
+    stem_suffix = Path(p.stem).suffix if p.suffix == ".gz" else p.suffix
+    if stem_suffix != ".csv":
+        out, where = [], []
+        for i, line in enumerate(lines):
+            s = line.strip()
+            if s and not s.startswith("#"):
+                out.append(s.split()[0])
+                where.append(i + 1)
+        return out, where
+    import csv
+
+    rows = list(csv.reader(lines))
+    if not rows:
+        return [], []
+    header = [h.strip() for h in rows[0]]
+    lower = [h.lower() for h in header]
+    if column is not None:
+        if column not in header:
+            raise ValueError(f"`column` {column!r} is not in the header {header} of {str(p)!r}")
+        col = header.index(column)
+    else:
+        col = next((lower.index(c) for c in ("smiles", "sequence") if c in lower), 0)
+    out, where = [], []
+    for i, r in enumerate(rows[1:], start=2):
+        if not any(f.strip() for f in r):
+            continue
+        if len(r) <= col:
+            raise ValueError(
+                f"{str(p)!r}, line {i}: {len(r)} field(s), but the column {header[col]!r} is "
+                f"field {col + 1} of the header"
+            )
+        if r[col].strip():
+            out.append(r[col].strip())
+            where.append(i)
+    return out, where
 
 
 def load_sequences(
@@ -492,6 +692,13 @@ def load_sequences(
         Invalid entries are dropped and counted, or raise ValueError.
     canonicalize : bool, optional
         SMILES only; default True except for MOSES (already canonical).
+    dedup : bool, default True
+        Drop repeated sequences.
+
+    Returns
+    -------
+    SequenceData
+        The cleaned sequences; with a file, error messages name its lines.
 
     Examples
     --------
@@ -539,11 +746,18 @@ def load_sequences(
             invalid="keep" if not canonicalize else invalid,
             max_length=max_length,
         )
+    where: Callable[[int], str] = _at_index
     if isinstance(source, (str, os.PathLike)):
-        raw = read_sequence_file(source)
+        if not Path(source).exists():
+            raise ValueError(
+                f"no sequence file at {str(source)!r}, and `source` is not a dataset name "
+                "(nci, moses, moses:test, ars)"
+            )
+        raw, lines = read_sequence_lines(source)
         name = str(source)
+        where = lambda i: f"line {lines[i]} of {name!r}"  # noqa: E731
     else:
-        raw = _as_list(source, "source")
+        raw = as_str_list(source, "source")
         name = "memory"
     raw = raw[:limit]
     if not raw:
@@ -552,94 +766,14 @@ def load_sequences(
         kind = "dna" if all(set(s.upper()) <= set("ACGTN") for s in raw[:1000]) else "smiles"
     check_choice(kind, "kind", ("smiles", "dna"))
     if kind == "dna":
-        return prepare_dna(raw, dedup=dedup, invalid=invalid, max_length=max_length, source=name)
-    return prepare_smiles(
+        return _dna(raw, values=None, dedup=dedup, invalid=invalid, allow_n=False,
+                    max_length=max_length, source=name, where=where)  # fmt: skip
+    return _smiles(
         raw,
         canonicalize=True if canonicalize is None else canonicalize,
         dedup=dedup,
         invalid=invalid,
         max_length=max_length,
         source=name,
+        where=where,
     )
-
-
-@dataclasses.dataclass(frozen=True, repr=False)
-class Split(Result):
-    """A seeded train/validation split: the items and their indices in the input."""
-
-    train: list[Any]
-    val: list[Any]
-    train_index: np.ndarray
-    val_index: np.ndarray
-
-
-def train_val_split(items: Sequence[Any], *, val_fraction: float = 0.1, rng: SeedLike = 0) -> Split:
-    """Split ``items`` at random into train and validation parts.
-
-    The split depends only on ``len(items)``, ``val_fraction`` and ``rng``;
-    the validation part has ``max(1, round(val_fraction * n))`` items (none
-    when ``val_fraction == 0``) and the train part keeps at least one.
-
-    Examples
-    --------
-    >>> from sciddm.discrete import train_val_split
-    >>> s = train_val_split(list("abcdefghij"), val_fraction=0.2, rng=0)
-    >>> len(s.train), len(s.val), sorted(s.train + s.val) == list("abcdefghij")
-    (8, 2, True)
-    """
-    items = list(items)
-    n = len(items)
-    if n == 0:
-        raise ValueError("`items` must not be empty")
-    val_fraction = check_scalar(val_fraction, "val_fraction", lo=0.0, hi=1.0, closed="left")
-    n_val = 0 if val_fraction == 0 else max(1, int(round(val_fraction * n)))
-    if n_val >= n:
-        raise ValueError(
-            f"`val_fraction` = {val_fraction} leaves no training data out of {n} items"
-        )
-    perm = as_generator(rng).permutation(n)
-    vi, ti = np.sort(perm[:n_val]), np.sort(perm[n_val:])
-    return Split(
-        train=[items[i] for i in ti], val=[items[i] for i in vi], train_index=ti, val_index=vi
-    )
-
-
-class TokenDataset(torch.utils.data.Dataset):
-    """Token ids of fixed-length sequences as a map-style torch dataset.
-
-    Stored compactly (``int16`` when the vocabulary allows); items are
-    ``int64`` tensors of shape ``(L,)``.
-
-    Parameters
-    ----------
-    sequences : sequence of str
-    tokenizer : SmilesTokenizer or DnaTokenizer
-        Must have a fixed ``length`` or every sequence the same length.
-
-    Examples
-    --------
-    >>> from sciddm.discrete import DnaTokenizer, TokenDataset
-    >>> ds = TokenDataset(["ACGT", "TTGA"], DnaTokenizer(length=4))
-    >>> len(ds), ds[1].tolist()
-    (2, [3, 3, 2, 0])
-    """
-
-    def __init__(self, sequences: Sequence[str], tokenizer: Any) -> None:
-        seqs = _as_list(sequences, "sequences")
-        if not seqs:
-            raise ValueError("`sequences` is empty: no data to train or evaluate on")
-        ids = tokenizer.encode_batch(seqs)
-        dtype = torch.int16 if tokenizer.vocab_size < 2**15 else torch.int32
-        self.ids = torch.from_numpy(ids).to(dtype)
-        self.tokenizer = tokenizer
-
-    def __len__(self) -> int:
-        return int(self.ids.shape[0])
-
-    def __getitem__(self, i: Any) -> torch.Tensor:
-        return self.ids[i].long()
-
-    @property
-    def length(self) -> int:
-        """Sequence length ``L``."""
-        return int(self.ids.shape[1])

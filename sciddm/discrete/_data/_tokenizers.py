@@ -39,6 +39,16 @@ _SMILES_RE = re.compile(SMILES_REGEX)
 def split_smiles(smiles: str) -> list[str]:
     """Split a SMILES string into atom-level tokens.
 
+    Parameters
+    ----------
+    smiles : str
+        The SMILES string.
+
+    Returns
+    -------
+    list of str
+        Its tokens, by the regex :data:`SMILES_REGEX` of Schwaller et al. (2019).
+
     Raises
     ------
     ValueError
@@ -54,9 +64,15 @@ def split_smiles(smiles: str) -> list[str]:
     Traceback (most recent call last):
     ...
     ValueError: unknown SMILES character '&' at position 2 of 'CC&C'
+
+    References
+    ----------
+    .. [1] P. Schwaller et al., "Molecular Transformer: A Model for
+       Uncertainty-Calibrated Chemical Reaction Prediction", ACS Cent. Sci.
+       5 (2019), the tokenisation regex.
     """
     if not isinstance(smiles, str):
-        raise ValueError(f"a SMILES must be a str, got {type(smiles).__name__}")
+        raise TypeError(f"`smiles` must be a str, got {type(smiles).__name__}")
     tokens: list[str] = []
     pos = 0
     for m in _SMILES_RE.finditer(smiles):
@@ -116,8 +132,10 @@ class _Tokenizer:
         """Token ids of ``text`` (no padding).
 
         Raises ValueError naming the symbol and its position when a symbol is
-        not in the vocabulary.
+        not in the vocabulary, TypeError when ``text`` is not a str.
         """
+        if not isinstance(text, str):
+            raise TypeError(f"`text` must be a str, got {type(text).__name__}")
         ids = []
         for i, sym in enumerate(self._symbols_of(text)):
             idx = self.stoi.get(sym)
@@ -133,12 +151,16 @@ class _Tokenizer:
         """The string of ``ids``; [PAD] is dropped and [MASK] is written ``[MASK]``."""
         out = []
         pad = self.pad_id
+        if isinstance(ids, (str, bytes)) or not np.iterable(ids):
+            raise TypeError(f"`ids` must be a sequence of token ids, got {type(ids).__name__}")
         for i in ids:
+            if isinstance(i, (bool, np.bool_)) or not isinstance(i, (int, np.integer)):
+                raise TypeError(f"`ids` must hold integer token ids, got {i!r}")
             i = int(i)
             if i == pad:
                 continue
             if not 0 <= i < self.vocab_size:
-                raise ValueError(f"token id {i} out of range [0, {self.vocab_size})")
+                raise ValueError(f"`ids` must hold ids in [0, {self.vocab_size}), got {i}")
             out.append(self.itos[i])
         return self._join(out)
 
@@ -153,13 +175,16 @@ class _Tokenizer:
             longest sequence. Shorter sequences are padded with [PAD] (an error
             when the tokenizer has none); longer ones raise ValueError.
         """
-        if isinstance(texts, str):
-            raise ValueError("`texts` must be a sequence of strings, not a single str")
+        if isinstance(texts, (str, bytes)) or not np.iterable(texts):
+            raise TypeError(f"`texts` must be a sequence of strings, got {type(texts).__name__}")
+        texts = list(texts)
         encoded = [self.encode(t) for t in texts]
         if length is None:
             length = self.length
         if length is None:
             length = max((len(e) for e in encoded), default=0)
+            if length == 0:
+                raise ValueError("`texts` must hold at least one non-empty sequence")
         length = check_int(length, "length", lo=1)
         out = np.empty((len(encoded), length), dtype=np.int64)
         for r, e in enumerate(encoded):
@@ -187,6 +212,8 @@ class _Tokenizer:
         arr = np.asarray(ids)
         if arr.ndim != 2:
             raise ValueError(f"`ids` must have 2 dimensions, got shape {arr.shape}")
+        if arr.size and arr.dtype.kind not in "iu":
+            raise TypeError(f"`ids` must hold integer token ids, got dtype {arr.dtype}")
         return [self.decode(row) for row in arr.tolist()]
 
     def __eq__(self, other: object) -> bool:
@@ -250,9 +277,14 @@ class SmilesTokenizer(_Tokenizer):
     kind = "smiles"
 
     def __init__(self, vocab: Sequence[str], *, length: int | None = None) -> None:
-        self.symbols = tuple(str(v) for v in vocab)
+        if isinstance(vocab, (str, bytes)) or not np.iterable(vocab):
+            raise TypeError(f"`vocab` must be a sequence of str tokens, got {type(vocab).__name__}")
+        self.symbols = tuple(vocab)
         if not self.symbols:
             raise ValueError("`vocab` must not be empty")
+        for v in self.symbols:
+            if not isinstance(v, str) or not v:
+                raise TypeError(f"`vocab` must hold non-empty str tokens, got {v!r}")
         self.specials = (PAD, MASK)
         self.length = None if length is None else check_int(length, "length", lo=1)
         self._build()
@@ -261,7 +293,25 @@ class SmilesTokenizer(_Tokenizer):
     def from_smiles(
         cls, smiles: Iterable[str], *, length: int | None = None, extra: Iterable[str] = ()
     ) -> SmilesTokenizer:
-        """Build the vocabulary from the tokens of ``smiles`` (sorted), plus ``extra``."""
+        """Build the vocabulary from the tokens of ``smiles`` (sorted), plus ``extra``.
+
+        Parameters
+        ----------
+        smiles : iterable of str
+            Training molecules.
+        length : int, optional
+            Fixed length of encoded rows.
+        extra : iterable of str, default ()
+            Tokens to add even if absent from ``smiles``.
+
+        Returns
+        -------
+        SmilesTokenizer
+        """
+        if isinstance(smiles, (str, bytes)) or not np.iterable(smiles):
+            raise TypeError(f"`smiles` must be a sequence of strings, got {type(smiles).__name__}")
+        if isinstance(extra, (str, bytes)) or not np.iterable(extra):
+            raise TypeError(f"`extra` must be a sequence of tokens, got {type(extra).__name__}")
         seen: set[str] = set(extra)
         n = 0
         for s in smiles:
@@ -328,7 +378,7 @@ class DnaTokenizer(_Tokenizer):
 
     def _symbols_of(self, text: str) -> list[str]:
         if not isinstance(text, str):
-            raise ValueError(f"a DNA sequence must be a str, got {type(text).__name__}")
+            raise TypeError(f"`text` must be a str, got {type(text).__name__}")
         up = text.upper()
         for i, ch in enumerate(up):
             if ch not in self.stoi or ch in self.specials:
@@ -353,15 +403,29 @@ class DnaTokenizer(_Tokenizer):
 def tokenizer_from_dict(d: dict[str, Any]) -> SmilesTokenizer | DnaTokenizer:
     """Rebuild a tokenizer saved with ``to_dict()``.
 
+    Parameters
+    ----------
+    d : dict
+        ``tokenizer.to_dict()`` of a :class:`SmilesTokenizer` or :class:`DnaTokenizer`.
+
+    Returns
+    -------
+    SmilesTokenizer or DnaTokenizer
+
     Examples
     --------
     >>> from sciddm.discrete import DnaTokenizer, tokenizer_from_dict
     >>> tokenizer_from_dict(DnaTokenizer(length=8).to_dict())
     DnaTokenizer(vocab_size=5, length=8, mask_id=4, pad_id=None)
     """
+    if not isinstance(d, dict):
+        raise TypeError(f"`d` must be a dict (tokenizer.to_dict()), got {type(d).__name__}")
     kind = d.get("kind")
-    if kind == "smiles":
-        return SmilesTokenizer.from_dict(d)
-    if kind == "dna":
-        return DnaTokenizer.from_dict(d)
-    raise ValueError(f"unknown tokenizer kind {kind!r}; expected 'smiles' or 'dna'")
+    try:
+        if kind == "smiles":
+            return SmilesTokenizer.from_dict(d)
+        if kind == "dna":
+            return DnaTokenizer.from_dict(d)
+    except KeyError as exc:
+        raise ValueError(f"`d` lacks the key {exc} of a {kind} tokenizer") from None
+    raise ValueError(f"`d` has unknown tokenizer kind {kind!r}; expected 'smiles' or 'dna'")

@@ -28,24 +28,29 @@ References
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import torch
 
-from sciddm._core.results import Result
-from sciddm._core.rng import as_generator
-from sciddm._core.validation import check_choice
+from sciddm._core.rng import (
+    UNSET,
+    RNGLike,
+    as_generator,
+    as_torch_generator,
+    check_rng,
+    renamed_rng,
+)
+from sciddm._core.validation import check_choice, check_int
 
 __all__ = [
     "RowGenerator",
-    "SampleDiagnostics",
     "categorical",
-    "sample_diagnostics",
-    "sequence_entropy",
-    "unigram_distribution",
+    "draw_seeds",
+    "gumbel_argmax32",
+    "gumbel_norm32",
+    "inverse_cdf",
 ]
 
 _U64 = 1 << 64
@@ -134,7 +139,10 @@ class RowGenerator:
             if not 0 <= int(s) < 1 << 63:
                 raise ValueError(f"`seeds` must be in [0, 2**63), got {int(s)}")
             vals.append(int(s))
-        self.device = torch.device(device)
+        try:
+            self.device = torch.device(device)
+        except (RuntimeError, TypeError) as exc:
+            raise ValueError(f"`device` must be a torch device, got {device!r}") from exc
         self.seeds = np.asarray(vals, dtype=np.int64)
         base = torch.as_tensor(self.seeds, dtype=torch.int64, device=self.device)
         self._keys = _mix64(base + _GOLDEN)
@@ -216,8 +224,8 @@ class RowGenerator:
         return (u32.to(torch.float32) * 2.0**-24).reshape(-1, *tshape)
 
     @classmethod
-    def from_rng(cls, n: int, rng: Any = None, device: Any = "cpu") -> RowGenerator:
-        """``n`` streams whose seeds are drawn from ``rng`` (a numpy seed-like or torch.Generator)."""
+    def from_rng(cls, n: int, *, rng: Any = None, device: Any = "cpu") -> RowGenerator:
+        """``n`` streams whose seeds are drawn from ``rng`` (see :func:`draw_seeds`)."""
         return cls(draw_seeds(n, rng), device=device)
 
     def __repr__(self) -> str:
@@ -225,13 +233,29 @@ class RowGenerator:
 
 
 def draw_seeds(n: int, rng: Any = None) -> np.ndarray:
-    """``n`` seeds in [0, 2**63) from a numpy seed-like or a :class:`torch.Generator`."""
+    """``n`` seeds in [0, 2**63) drawn from ``rng``.
+
+    ``rng`` is ``None``, an int, a :class:`numpy.random.Generator`, a
+    :class:`torch.Generator`, or a list of ``n`` torch generators (seed ``i``
+    is drawn from generator ``i``, so row ``i`` depends only on it).
+    """
+    n = check_int(n, "n", lo=0)
+    check_rng(rng, per_row=True)
+    if isinstance(rng, (list, tuple)):
+        if len(rng) != n:
+            raise ValueError(
+                f"`rng` is a list of {len(rng)} torch generators; one per row needs {n}"
+            )
+        return np.array(
+            [int(torch.randint(0, 2**62, (1,), generator=g, device=g.device)) for g in rng],
+            dtype=np.int64,
+        ).reshape(n)
     if isinstance(rng, torch.Generator):
         return torch.randint(0, 2**62, (n,), generator=rng, device=rng.device).cpu().numpy()
     return as_generator(rng).integers(0, 2**63 - 1, size=n, dtype=np.int64)
 
 
-def _inverse_cdf(probs: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+def inverse_cdf(probs: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
     """Index ``i`` with ``F(i-1) <= u * F(V-1) < F(i)`` (float64, never a zero-probability one)."""
     p = probs.to(torch.float64)
     cdf = torch.cumsum(p, dim=-1)
@@ -243,22 +267,23 @@ def _inverse_cdf(probs: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
     return idx[..., 0].clamp_max(p.shape[-1] - 1)
 
 
-def _gumbel_norm32(u: torch.Tensor) -> torch.Tensor:
+def gumbel_norm32(u: torch.Tensor) -> torch.Tensor:
     """MDLM's float32 exponential noise ``1e-10 - log(u + 1e-10)`` for u on the 2**-24 grid."""
     u = u.to(torch.float32)
     return 1e-10 - (u + 1e-10).log()
 
 
-def _gumbel_argmax32(probs: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+def gumbel_argmax32(probs: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
     """MDLM's float32 Gumbel-max: ``argmax(p / (1e-10 - log(u + 1e-10)))``."""
-    return (probs.to(torch.float32) / _gumbel_norm32(u)).argmax(dim=-1)
+    return (probs.to(torch.float32) / gumbel_norm32(u)).argmax(dim=-1)
 
 
 def categorical(
     probs: torch.Tensor,
     *,
-    generator: RowGenerator | torch.Generator | None = None,
+    rng: RowGenerator | RNGLike = None,
     precision: str = "float64",
+    generator: Any = UNSET,
 ) -> torch.Tensor:
     """Draw one index per row of non-negative, possibly unnormalised, ``probs``.
 
@@ -267,15 +292,19 @@ def categorical(
     probs : Tensor of shape (n, ..., V)
         Non-negative weights; each slice along the last axis must have a
         positive sum. They need not be normalised.
-    generator : RowGenerator, torch.Generator or None
+    rng : RowGenerator, torch.Generator, numpy.random.Generator, int or None
         A :class:`RowGenerator` with ``n`` rows (row ``i`` of ``probs`` uses
-        stream ``i``: reproducible per sample); a :class:`torch.Generator`
-        (one stream for the whole tensor); ``None`` uses torch's global one.
+        stream ``i``: reproducible per sample); otherwise one stream for the
+        whole tensor: a :class:`torch.Generator` on ``probs``' device is used
+        in place, an int or a numpy generator seeds one, ``None`` draws fresh
+        entropy.
     precision : {"float64", "float32"}
         ``"float64"``: inverse CDF with a float64 uniform of 53 random bits
         (exact up to a relative 2**-53). ``"float32"``: Gumbel-max with float32
         uniforms as in MDLM, which under-samples categories whose weight is
         below about 2**-24 times that of the winner.
+    generator : optional
+        Deprecated spelling of ``rng``.
 
     Returns
     -------
@@ -297,10 +326,13 @@ def categorical(
     >>> import torch
     >>> from sciddm.discrete import RowGenerator, categorical
     >>> p = torch.tensor([[0.0, 1.0, 3.0]]).expand(2000, 3)
-    >>> x = categorical(p, generator=RowGenerator(range(2000)))
+    >>> x = categorical(p, rng=RowGenerator(range(2000)))
     >>> int((x == 0).sum()), round(float((x == 2).float().mean()), 1)
     (0, 0.8)
     """
+    rng = renamed_rng(rng, generator, "generator", func="categorical")
+    if not isinstance(rng, RowGenerator):
+        check_rng(rng, torch_ok=True)
     check_choice(precision, "precision", _PRECISIONS)
     if not isinstance(probs, torch.Tensor):
         probs = torch.as_tensor(probs)
@@ -311,183 +343,23 @@ def categorical(
         raise ValueError("`probs` must be finite and non-negative")
     if (pf.sum(-1) <= 0).any():
         raise ValueError("`probs` must have a positive sum in every row")
-    if isinstance(generator, RowGenerator):
-        if probs.ndim < 2 or generator.n_rows != probs.shape[0]:
+    if isinstance(rng, RowGenerator):
+        if probs.ndim < 2 or rng.n_rows != probs.shape[0]:
             raise ValueError(
-                f"`generator` has {generator.n_rows} rows but `probs` has shape "
+                f"`rng` has {rng.n_rows} rows but `probs` has shape "
                 f"{tuple(probs.shape)}; the first axis must index the rows"
             )
         if precision == "float64":
-            u = generator.uniform(*probs.shape[1:-1]).to(probs.device)
+            u = rng.uniform(*probs.shape[1:-1]).to(probs.device)
         else:
-            u = generator.uniform(*probs.shape[1:], dtype=torch.float32).to(probs.device)
+            u = rng.uniform(*probs.shape[1:], dtype=torch.float32).to(probs.device)
     else:
+        gen = as_torch_generator(rng, probs.device)
         shape = probs.shape[:-1] if precision == "float64" else probs.shape
         dt = torch.float64 if precision == "float64" else torch.float32
-        u = torch.rand(shape, generator=generator, dtype=dt, device=probs.device)
+        u = torch.rand(shape, generator=gen, dtype=dt, device=probs.device)
         if precision == "float64":
             u = u.clamp_min(2.0**-54)
     if precision == "float64":
-        return _inverse_cdf(pf, u)
-    return _gumbel_argmax32(probs, u)
-
-
-def unigram_distribution(
-    tokens: Any, vocab_size: int, *, exclude: Sequence[int] = ()
-) -> np.ndarray:
-    """Frequency of each token id in ``tokens`` (ids in ``exclude`` dropped).
-
-    Examples
-    --------
-    >>> from sciddm.discrete import unigram_distribution
-    >>> unigram_distribution([[0, 1, 1, 2]], 4).tolist()
-    [0.25, 0.5, 0.25, 0.0]
-    """
-    t = np.asarray(tokens.cpu() if isinstance(tokens, torch.Tensor) else tokens).ravel()
-    if t.size and (t.min() < 0 or t.max() >= vocab_size):
-        raise ValueError(
-            f"`tokens` must be ids in [0, {vocab_size}), got range [{t.min()}, {t.max()}]"
-        )
-    counts = np.bincount(t, minlength=vocab_size).astype(np.float64)
-    if len(exclude):
-        counts[np.asarray(exclude, dtype=np.int64)] = 0.0
-    s = counts.sum()
-    return counts / s if s > 0 else counts
-
-
-def sequence_entropy(tokens: Any, *, exclude: Sequence[int] = ()) -> np.ndarray:
-    """Entropy (nats) of the unigram distribution of each sequence (row).
-
-    The diagnostic of Zheng et al. (2024), Sec. 4: a sampler whose effective
-    temperature is too low produces repetitive sequences of lower entropy.
-
-    Examples
-    --------
-    >>> from sciddm.discrete import sequence_entropy
-    >>> sequence_entropy([[0, 0, 0, 0], [0, 1, 2, 3]]).round(4).tolist()
-    [0.0, 1.3863]
-    """
-    t = np.atleast_2d(np.asarray(tokens.cpu() if isinstance(tokens, torch.Tensor) else tokens))
-    out = np.empty(t.shape[0])
-    excl = set(int(e) for e in exclude)
-    for i, row in enumerate(t):
-        _, c = np.unique([v for v in row.tolist() if v not in excl], return_counts=True)
-        p = c / max(c.sum(), 1)
-        out[i] = float(-(p * np.log(p)).sum()) if c.size else 0.0
-    return out
-
-
-@dataclasses.dataclass(frozen=True, repr=False)
-class SampleDiagnostics(Result):
-    """Entropy and unigram statistics of samples, optionally against reference data.
-
-    Attributes
-    ----------
-    mean_sequence_entropy : float
-        Mean over samples of the entropy (nats) of each sample's own unigram
-        distribution (Zheng et al. 2024's "entropy").
-    unigram_entropy : float
-        Entropy (nats) of the pooled unigram distribution.
-    unigram : ndarray (V,)
-        Pooled token frequencies (excluded ids at zero).
-    reference_unigram_entropy, unigram_tv, unigram_kl : float
-        With reference tokens: the reference's pooled entropy, the total
-        variation between the unigrams and ``KL(reference || samples)`` with
-        add-half smoothing of the sample counts (NaN without reference).
-    reference_mean_sequence_entropy : float
-    molecules : object or None
-        :func:`sciddm.chem.molecule_report` of the decoded strings when
-        ``molecules=True``.
-    """
-
-    mean_sequence_entropy: float
-    unigram_entropy: float
-    unigram: np.ndarray
-    reference_mean_sequence_entropy: float
-    reference_unigram_entropy: float
-    unigram_tv: float
-    unigram_kl: float
-    molecules: Any = None
-
-
-def _entropy(p: np.ndarray) -> float:
-    q = p[p > 0]
-    return float(-(q * np.log(q)).sum())
-
-
-def sample_diagnostics(
-    samples: Any,
-    vocab_size: int,
-    *,
-    reference: Any = None,
-    exclude: Sequence[int] = (),
-    molecules: bool = False,
-    reference_texts: Sequence[str] | None = None,
-) -> SampleDiagnostics:
-    """Entropy / unigram diagnostics of samples, and molecule metrics when asked.
-
-    Parameters
-    ----------
-    samples : SampleResult or array (n, L) of token ids
-    vocab_size : int
-    reference : array (m, L') of token ids, optional
-        Data to compare with (e.g. the encoded training set).
-    exclude : sequence of int
-        Ids left out of every statistic (e.g. PAD).
-    molecules : bool, default False
-        Also run :func:`sciddm.chem.molecule_report` on ``samples.texts``
-        (validity, uniqueness, novelty vs ``reference_texts``, diversity, ...);
-        needs the ``chem`` extra.
-    reference_texts : sequence of str, optional
-        Training molecules for novelty and property distances.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sciddm.discrete import sample_diagnostics
-    >>> d = sample_diagnostics(np.array([[0, 1], [1, 1]]), 3, reference=np.array([[0, 1]]))
-    >>> round(d.unigram_tv, 3), round(d.mean_sequence_entropy, 4)
-    (0.25, 0.3466)
-    """
-    tokens = getattr(samples, "tokens", samples)
-    tokens = np.asarray(tokens.cpu() if isinstance(tokens, torch.Tensor) else tokens)
-    uni = unigram_distribution(tokens, vocab_size, exclude=exclude)
-    nan = float("nan")
-    ref_seq = ref_ent = tv = kl = nan
-    if reference is not None:
-        ref = np.asarray(reference.cpu() if isinstance(reference, torch.Tensor) else reference)
-        ref_uni = unigram_distribution(ref, vocab_size, exclude=exclude)
-        ref_seq = float(sequence_entropy(ref, exclude=exclude).mean())
-        ref_ent = _entropy(ref_uni)
-        tv = 0.5 * float(np.abs(uni - ref_uni).sum())
-        counts = np.bincount(tokens.ravel(), minlength=vocab_size).astype(float)
-        keep = np.ones(vocab_size, bool)
-        keep[list(exclude)] = False
-        sm = (counts + 0.5) * keep
-        sm /= sm.sum()
-        pos = ref_uni > 0
-        kl = float(np.sum(ref_uni[pos] * np.log(ref_uni[pos] / sm[pos])))
-    report = None
-    if molecules:
-        texts = getattr(samples, "texts", None)
-        if texts is None:
-            raise ValueError("`molecules=True` needs samples with decoded `texts` (a tokenizer)")
-        import importlib
-
-        from sciddm._core.extras import require
-
-        require("rdkit", "chem", purpose="molecule metrics")
-        chem = importlib.import_module("sciddm.chem")
-        if not hasattr(chem, "molecule_report"):
-            raise ImportError("`molecules=True` needs sciddm.chem.molecule_report (the chem issue)")
-        report = chem.molecule_report(list(texts), reference_texts)
-    return SampleDiagnostics(
-        mean_sequence_entropy=float(sequence_entropy(tokens, exclude=exclude).mean()),
-        unigram_entropy=_entropy(uni),
-        unigram=uni,
-        reference_mean_sequence_entropy=ref_seq,
-        reference_unigram_entropy=ref_ent,
-        unigram_tv=tv,
-        unigram_kl=kl,
-        molecules=report,
-    )
+        return inverse_cdf(pf, u)
+    return gumbel_argmax32(probs, u)
