@@ -322,7 +322,7 @@ def molecules(ctx: Context) -> None:
     def naturalness(toks: np.ndarray, texts: list[str]) -> dict[str, Any]:
         return {
             "validity": round(validity(texts), 3),
-            "uniqueness": round(uniqueness(texts), 3),
+            "uniqueness": round(uniqueness(texts), 3) if validity(texts) > 0 else float("nan"),
             "novelty": round(novelty(texts, ref), 3) if validity(texts) > 0 else float("nan"),
             "diversity": round(internal_diversity(texts, rng=0), 3)
             if validity(texts) > 0
