@@ -62,7 +62,9 @@ def lazy_exports(
         The module's ``__name__``.
     exports : mapping of str to iterable of str
         For each module, the names it provides: ``{"._bases": ("Basis", "total_degree")}``.
-        A module name starting with ``.`` is relative to ``package``; others are absolute
+        A module name starting with ``.`` is relative, as in an import statement written
+        in ``package`` (to ``package`` itself if it is a package, else to its parent);
+        others are absolute
         (``{"sklearn.exceptions": ("ConvergenceWarning",)}``).
     all_names : sequence of str
         The module's ``__all__``. Every lazy name must be in it (a name missing from
@@ -116,8 +118,9 @@ def lazy_exports(
     _TABLES[package] = dict(table)
 
     def __getattr__(name: str) -> Any:
-        if name in table:
-            value = getattr(importlib.import_module(table[name], package), name)
+        if name in table:  # relative to the package of `package` (itself, or its parent)
+            anchor = sys.modules[package].__package__
+            value = getattr(importlib.import_module(table[name], anchor), name)
         elif name in subs:
             value = importlib.import_module(f"{package}.{name}")
         else:
