@@ -3,9 +3,10 @@
 The main guard is deterministic: in a fresh interpreter, ``import sciddm.<family>`` (and
 importing every public name that does not need one) must not put scikit-learn,
 ``scipy.stats``, torch, RDKit or matplotlib into ``sys.modules``. A looser guard times
-``import sciddm.<family>`` for the numpy-only families against ``import numpy`` (median of
-interleaved fresh processes) and fails only far above the goal (3x), so that a regression
-shows without the test being at the mercy of a loaded machine. It asserts a ratio, not a
+``import sciddm.<family>`` for the numpy-only families, and the import of all their light
+names, against ``import numpy`` (median of interleaved fresh processes; the time of the
+import statement itself, measured in the child) and fails only far above the goal (3x), so
+that a regression shows without the test being at the mercy of a loaded machine. It asserts a ratio, not a
 time: benchmarks, not tests, report speed.
 """
 
@@ -35,7 +36,13 @@ NEEDS = {
         ("ArsOracle", "OracleFit", "load_oracle", "save_oracle", "train_ars_oracles"), "torch"
     ),
 }
-MAX_RATIO = 6.0  # generous: the goal is <= 3x, measured ~1.1-1.5x (see the module docstring)
+# generous bounds, so that only a regression fails: measured (medians, loaded 2-core machine)
+# `import sciddm.<family>` ~0.1x numpy (the names load on first use, numpy with them) and
+# all its light names 3-8x (bounded by the scipy submodules they need: scipy.optimize alone
+# is ~5x); before the lazy imports they were 14-19x, but the deterministic tests below are
+# the guard against scikit-learn creeping back
+MAX_RATIO = 6.0
+MAX_NAMES_RATIO = 15.0
 RUNS = 5
 
 
@@ -85,19 +92,37 @@ def test_heavy_names_still_load_their_dependency(family):
     assert set(NEEDS[family].values()) <= set(loaded), "drop the names that no longer need it"
 
 
-def _import_seconds(module: str) -> float:
-    code = f"import time\nt = time.perf_counter()\nimport {module}\nprint(time.perf_counter() - t)"
+def _import_seconds(statement: str) -> float:
+    code = f"import time\nt = time.perf_counter()\n{statement}\nprint(time.perf_counter() - t)"
     return float(_child(code))
 
 
+def _light_names(family: str) -> str:
+    import importlib
+
+    names = [
+        n for n in importlib.import_module(f"sciddm.{family}").__all__ if n not in NEEDS[family]
+    ]
+    return f"from sciddm.{family} import {', '.join(names)}"
+
+
 def test_numpy_only_families_import_within_a_few_numpy_imports():
-    modules = ["numpy", *(f"sciddm.{f}" for f in NUMPY_ONLY)]
-    times: dict[str, list[float]] = {m: [] for m in modules}
-    for _ in range(RUNS):  # interleaved, so that a busy spell hits every module alike
-        for m in modules:
-            times[m].append(_import_seconds(m))
+    """``import sciddm.<family>`` <= 6x ``import numpy``; importing all its light names
+    (which loads the scipy submodules they use: scipy.special, scipy.linalg,
+    scipy.optimize, about 3-5 numpy imports each) <= 15x."""
+    statements = {"numpy": "import numpy"}
+    for f in NUMPY_ONLY:
+        statements[f] = f"import sciddm.{f}"
+        statements[f"{f} names"] = _light_names(f)
+    times: dict[str, list[float]] = {k: [] for k in statements}
+    for _ in range(RUNS):  # interleaved, so that a busy spell hits every statement alike
+        for key, statement in statements.items():
+            times[key].append(_import_seconds(statement))
     base = statistics.median(times["numpy"])
-    ratios = {m: statistics.median(times[m]) / base for m in modules[1:]}
-    assert all(r <= MAX_RATIO for r in ratios.values()), (
-        f"import time relative to `import numpy` ({base:.3f} s): {ratios}"
-    )
+    ratios = {k: round(statistics.median(t) / base, 2) for k, t in times.items() if k != "numpy"}
+    too_slow = {
+        k: r
+        for k, r in ratios.items()
+        if r > (MAX_NAMES_RATIO if k.endswith("names") else MAX_RATIO)
+    }
+    assert not too_slow, f"import time relative to `import numpy` ({base:.3f} s): {ratios}"
