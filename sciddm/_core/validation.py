@@ -2,6 +2,10 @@
 
 Each public function of sciddm validates its inputs in one place before doing
 any work, with messages of the form ``"`p` must be in [1, inf), got 0.5"``.
+
+``ConvergenceWarning`` is scikit-learn's class itself (so that one warnings filter
+covers both libraries); it is imported on first lookup, not with this module, because
+importing scikit-learn costs about ten times an ``import numpy``.
 """
 
 from __future__ import annotations
@@ -9,10 +13,12 @@ from __future__ import annotations
 import numbers
 import warnings
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
+
+if TYPE_CHECKING:
+    from sklearn.exceptions import ConvergenceWarning
 
 __all__ = [
     "ConvergenceWarning",
@@ -322,4 +328,14 @@ def check_same_length(name_a: str, a: Any, name_b: str, b: Any) -> None:
 
 def warn_convergence(what: str, knob: str, *, stacklevel: int = 3) -> None:
     """Emit a :class:`ConvergenceWarning` naming the knob to turn."""
+    from sklearn.exceptions import ConvergenceWarning
+
     warnings.warn(f"{what}; increase `{knob}`", ConvergenceWarning, stacklevel=stacklevel)
+
+
+if not TYPE_CHECKING:
+    from sciddm._core.lazy import lazy_exports
+
+    __getattr__, __dir__ = lazy_exports(
+        __name__, {"sklearn.exceptions": ("ConvergenceWarning",)}, __all__
+    )

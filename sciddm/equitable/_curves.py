@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import optimize
 
 from sciddm._core.results import Result
 from sciddm._core.rng import UNSET
@@ -217,6 +217,8 @@ class LearningCurve(Result):
         lo, hi : ndarray
             Interval ends, shape of ``n``.
         """
+        from scipy import stats  # lazily: scipy.stats costs ~8 numpy imports
+
         check_scalar(level, "level", lo=0, hi=1, closed="neither")
         mean = self.predict(n)
         std = self.predict_std(n, observation=observation)

@@ -29,56 +29,7 @@ Examples
 True
 """
 
-from ._bases import (
-    Basis,
-    DiscreteBasis,
-    TensorBasis,
-    check_downward_closed,
-    full_tensor,
-    hyperbolic_cross,
-    is_downward_closed,
-    orthonormalize,
-    total_degree,
-)
-from ._estimator import (
-    LeastSquaresResult,
-    WeightedLeastSquares,
-    l2_errors,
-    weighted_least_squares,
-)
-from ._measures import (
-    BetaMeasure,
-    DiscreteMeasure,
-    GammaMeasure,
-    GaussianMeasure,
-    Measure,
-    ProductMeasure,
-    UniformMeasure,
-    uniform_box,
-)
-from ._plotting import plot_design, plot_error_curves
-from ._polynomials import (
-    Chebyshev,
-    Family,
-    Hermite,
-    Jacobi,
-    Laguerre,
-    Legendre,
-    ProposalBudgetError,
-    Trigonometric,
-)
-from ._samplers import (
-    Design,
-    gram_matrix,
-    sample_best_of,
-    sample_conditioned,
-    sample_design,
-    sample_generalized_volume,
-    sample_optimal,
-    sample_projection_dpp,
-    sample_repeated_dpp,
-    sample_volume,
-)
+from typing import TYPE_CHECKING
 
 __all__ = [
     "plot_design",
@@ -123,3 +74,106 @@ __all__ = [
     "total_degree",
     "uniform_box",
 ]
+
+if TYPE_CHECKING:
+    from ._bases import (
+        Basis,
+        DiscreteBasis,
+        TensorBasis,
+        check_downward_closed,
+        full_tensor,
+        hyperbolic_cross,
+        is_downward_closed,
+        orthonormalize,
+        total_degree,
+    )
+    from ._estimator import LeastSquaresResult, l2_errors, weighted_least_squares
+    from ._measures import (
+        BetaMeasure,
+        DiscreteMeasure,
+        GammaMeasure,
+        GaussianMeasure,
+        Measure,
+        ProductMeasure,
+        UniformMeasure,
+        uniform_box,
+    )
+    from ._plotting import plot_design, plot_error_curves
+    from ._polynomials import (
+        Chebyshev,
+        Family,
+        Hermite,
+        Jacobi,
+        Laguerre,
+        Legendre,
+        ProposalBudgetError,
+        Trigonometric,
+    )
+    from ._regressor import WeightedLeastSquares
+    from ._samplers import (
+        Design,
+        gram_matrix,
+        sample_best_of,
+        sample_conditioned,
+        sample_design,
+        sample_generalized_volume,
+        sample_optimal,
+        sample_projection_dpp,
+        sample_repeated_dpp,
+        sample_volume,
+    )
+else:
+    from sciddm._core.lazy import lazy_exports
+
+    __getattr__, __dir__ = lazy_exports(
+        __name__,
+        {
+            "._bases": (
+                "Basis",
+                "DiscreteBasis",
+                "TensorBasis",
+                "check_downward_closed",
+                "full_tensor",
+                "hyperbolic_cross",
+                "is_downward_closed",
+                "orthonormalize",
+                "total_degree",
+            ),
+            "._estimator": ("LeastSquaresResult", "l2_errors", "weighted_least_squares"),
+            "._measures": (
+                "BetaMeasure",
+                "DiscreteMeasure",
+                "GammaMeasure",
+                "GaussianMeasure",
+                "Measure",
+                "ProductMeasure",
+                "UniformMeasure",
+                "uniform_box",
+            ),
+            "._plotting": ("plot_design", "plot_error_curves"),
+            "._polynomials": (
+                "Chebyshev",
+                "Family",
+                "Hermite",
+                "Jacobi",
+                "Laguerre",
+                "Legendre",
+                "ProposalBudgetError",
+                "Trigonometric",
+            ),
+            "._regressor": ("WeightedLeastSquares",),
+            "._samplers": (
+                "Design",
+                "gram_matrix",
+                "sample_best_of",
+                "sample_conditioned",
+                "sample_design",
+                "sample_generalized_volume",
+                "sample_optimal",
+                "sample_projection_dpp",
+                "sample_repeated_dpp",
+                "sample_volume",
+            ),
+        },
+        __all__,
+    )

@@ -8,7 +8,6 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import linprog, minimize
 
 from sciddm._core.results import Result
 from sciddm._core.rng import SeedLike, as_generator
@@ -83,6 +82,8 @@ def _lp_l1(A: np.ndarray, b: np.ndarray, w: np.ndarray | None = None) -> np.ndar
     n, d = A.shape
     ww = np.ones(n) if w is None else w
     bounds = np.column_stack([-ww, ww])
+    from scipy.optimize import linprog  # lazily: scipy.optimize costs ~4 numpy imports
+
     res = linprog(
         -b,
         A_eq=A.T,
@@ -517,6 +518,7 @@ def _refine(
     hi: _Best, lo: _Best,
 ) -> tuple[_Best, _Best]:  # fmt: skip
     """L-BFGS on log of the ratio from the ``n_local`` best candidates of each side."""
+    from scipy.optimize import minimize  # lazily, as in _lp_l1
 
     def neg_log_ratio(z: np.ndarray, sign: float) -> tuple[float, np.ndarray]:
         a, bb = SU @ z, U @ z

@@ -7,7 +7,6 @@ import warnings
 from typing import Any
 
 import numpy as np
-from scipy.optimize import linprog
 
 from sciddm._core.rng import UNSET
 from sciddm._core.validation import check_array, check_choice, check_scalar
@@ -44,6 +43,8 @@ def _l1_sensitivity(U: np.ndarray, i: int) -> tuple[float, np.ndarray]:
 
     ``min{||Ux||_1 : u_i^T x = 1} = max{lam : U^T y = lam u_i, |y| <= 1}``.
     """
+    from scipy.optimize import linprog  # lazily: scipy.optimize costs ~4 numpy imports
+
     n, r = U.shape
     c = np.zeros(n + 1)
     c[-1] = -1.0
