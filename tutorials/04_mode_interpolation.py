@@ -81,8 +81,8 @@ ax.set_title("learned (solid) vs exact (dashed) denoiser between modes 1 and 2")
 
 # %%
 n = 4000 if FAST else 20_000
-x_cal, traj_cal = generate(trained, n, rng=rng)
-x_test, traj_test = generate(trained, n, rng=rng)
+cal, test = generate(trained, n, rng=rng), generate(trained, n, rng=rng)
+x_cal, traj_cal, x_test, traj_test = cal.samples, cal.trajectory, test.samples, test.trajectory
 lab_cal, lab_test = data.classify(x_cal), data.classify(x_test)
 print(f"hallucination rate: {np.mean(lab_test == HALLUCINATION):.4f}")
 

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from sciddm._core.rng import UNSET, RNGLike, as_torch_generator, renamed_rng
 from sciddm._core.validation import check_scalar
 
 __all__ = ["AmbientLoss", "ambient_loss", "edm_weight", "truncated_lognormal_sigma"]
@@ -32,7 +33,8 @@ def truncated_lognormal_sigma(
     *,
     p_mean: float = -1.2,
     p_std: float = 1.2,
-    generator: torch.Generator | None = None,
+    rng: RNGLike = None,
+    generator: Any = UNSET,
 ) -> torch.Tensor:
     """Draw ``sigma_t`` from the EDM log-normal truncated to ``sigma_t >= sigma_min``.
 
@@ -50,7 +52,10 @@ def truncated_lognormal_sigma(
         Lower truncation points (the samples' noise levels ``sigma_n``), >= 0.
     p_mean, p_std : float
         Location and scale of ``log sigma_t`` before truncation.
-    generator : torch.Generator, optional
+    rng : None, int, numpy.random.Generator or torch.Generator
+        Random source (a torch generator must live on ``sigma_min``'s device).
+    generator : deprecated
+        Old name of ``rng``.
 
     Returns
     -------
@@ -61,21 +66,40 @@ def truncated_lognormal_sigma(
     --------
     >>> import torch
     >>> from sciddm.ambient import truncated_lognormal_sigma
-    >>> g = torch.Generator().manual_seed(0)
-    >>> s = truncated_lognormal_sigma(torch.full((1000,), 0.8), generator=g)
+    >>> s = truncated_lognormal_sigma(torch.full((1000,), 0.8), rng=0)
     >>> bool((s >= 0.8).all())
     True
     """
-    if p_std <= 0:
-        raise ValueError(f"`p_std` must be in (0, inf), got {p_std}")
-    smin = sigma_min.detach().to(torch.float64)
-    u = torch.rand(smin.shape, generator=generator, dtype=torch.float64, device=smin.device)
+    rng = renamed_rng(rng, generator, "generator", func="truncated_lognormal_sigma")
+    smin = _sigma_min_iv(sigma_min)
+    p_mean = check_scalar(p_mean, "p_mean")
+    p_std = check_scalar(p_std, "p_std", lo=0.0, closed="neither")
+    gen = as_torch_generator(rng, smin.device)
+    u = torch.rand(smin.shape, generator=gen, dtype=torch.float64, device=smin.device)
     a = (torch.log(smin) - p_mean) / p_std  # -inf for clean samples
     upper = torch.special.ndtr(-a)  # P(Z >= a), 1 for clean samples
     q = ((1.0 - u) * upper).clamp_min(torch.finfo(torch.float64).tiny)
     z = -torch.special.ndtri(q)
     z = torch.maximum(z, a)  # guard against round-off below the truncation point
-    return torch.exp(p_mean + p_std * z).to(sigma_min.dtype)
+    out_dtype = sigma_min.dtype if isinstance(sigma_min, torch.Tensor) else torch.float64
+    return torch.exp(p_mean + p_std * z).to(out_dtype)
+
+
+def _sigma_min_iv(sigma_min: Any) -> torch.Tensor:
+    from sciddm._core.validation import check_array, check_dense
+
+    check_dense(sigma_min, "sigma_min")
+    if isinstance(sigma_min, torch.Tensor):
+        if not sigma_min.is_floating_point():
+            raise TypeError(f"`sigma_min` must be a floating-point tensor, got {sigma_min.dtype}")
+        smin = sigma_min.detach().to(torch.float64)
+    else:
+        smin = torch.as_tensor(check_array(sigma_min, "sigma_min", ndim=(0, 1)))
+    if not bool(torch.isfinite(smin).all()):
+        raise ValueError("`sigma_min` must not contain NaN or inf")
+    if bool((smin < 0).any()):
+        raise ValueError(f"`sigma_min` must be non-negative, found {float(smin.min())!r}")
+    return smin
 
 
 def _ambient_iv(
@@ -127,13 +151,14 @@ def ambient_loss(
     y: torch.Tensor,
     sigma_n: torch.Tensor | float,
     *,
-    generator: torch.Generator | None = None,
+    rng: RNGLike = None,
     sigma_t: torch.Tensor | float | None = None,
     p_mean: float = -1.2,
     p_std: float = 1.2,
     sigma_data: float = 0.5,
     weighting: bool = True,
     reduction: str = "mean",
+    generator: Any = UNSET,
 ) -> torch.Tensor:
     r"""Ambient denoising loss (double Tweedie) for samples with known noise.
 
@@ -158,8 +183,9 @@ def ambient_loss(
         Observations.
     sigma_n : Tensor of shape (batch,) or float
         Their known noise levels (0 = clean: the loss is then plain EDM).
-    generator : torch.Generator, optional
-        Source of ``sigma_t`` and of the extra noise.
+    rng : None, int, numpy.random.Generator or torch.Generator
+        Source of ``sigma_t`` and of the extra noise (a torch generator must
+        live on ``y``'s device).
     sigma_t : Tensor or float, optional
         Fixed diffusion levels instead of random ones; must be ``>= sigma_n``.
     p_mean, p_std : float
@@ -170,6 +196,8 @@ def ambient_loss(
         Apply :math:`\lambda(\sigma_t)`; ``False`` gives the unweighted loss.
     reduction : {"mean", "none"}
         Mean over the batch, or one value per sample (mean over features).
+    generator : deprecated
+        Old name of ``rng``.
 
     Returns
     -------
@@ -199,19 +227,20 @@ def ambient_loss(
     >>> import torch
     >>> from sciddm.ambient import ambient_loss
     >>> D = lambda x, s: 0.5 * x
-    >>> g = torch.Generator().manual_seed(0)
-    >>> y = torch.randn(8, 2, generator=g)
-    >>> loss = ambient_loss(D, y, torch.full((8,), 0.3), generator=g)
+    >>> y = torch.randn(8, 2, generator=torch.Generator().manual_seed(0))
+    >>> loss = ambient_loss(D, y, torch.full((8,), 0.3), rng=0)
     >>> loss.shape, bool(loss > 0)
     (torch.Size([]), True)
     """
+    rng = renamed_rng(rng, generator, "generator", func="ambient_loss")
     if reduction not in ("mean", "none"):
         raise ValueError(f"`reduction` must be one of 'mean', 'none', got {reduction!r}")
     y, sn, st = _ambient_iv(y, sigma_n, sigma_t, sigma_data)
+    gen = as_torch_generator(rng, y.device)
     if st is None:
-        st = truncated_lognormal_sigma(sn, p_mean=p_mean, p_std=p_std, generator=generator)
+        st = truncated_lognormal_sigma(sn, p_mean=p_mean, p_std=p_std, rng=gen)
     shape = (-1,) + (1,) * (y.ndim - 1)
-    eps = torch.randn(y.shape, generator=generator, dtype=y.dtype, device=y.device)
+    eps = torch.randn(y.shape, generator=gen, dtype=y.dtype, device=y.device)
     extra = torch.sqrt((st**2 - sn**2).clamp_min(0.0))
     x_t = y + extra.reshape(shape) * eps
     r = (sn**2 / st**2).reshape(shape)
@@ -223,7 +252,7 @@ def ambient_loss(
 
 
 class AmbientLoss:
-    """The ambient loss as a ``loss(net, batch, generator)`` for a training loop.
+    """The ambient loss as a ``loss(net, batch, rng)`` for a training loop.
 
     ``batch`` is the tuple ``(y, sigma_n)`` (e.g. a minibatch of
     ``NoisyDataset.as_tensors()``), so the object plugs into
@@ -243,7 +272,7 @@ class AmbientLoss:
     >>> loss = AmbientLoss()
     >>> g = torch.Generator().manual_seed(0)
     >>> batch = (torch.randn(4, 3, generator=g), torch.tensor([0.0, 0.0, 0.2, 0.2]))
-    >>> bool(loss(lambda x, s: 0.0 * x, batch, g) > 0)
+    >>> bool(loss(lambda x, s: 0.0 * x, batch, rng=g) > 0)
     True
     """
 
@@ -264,9 +293,7 @@ class AmbientLoss:
         )
         self.weighting = bool(weighting)
 
-    def __call__(
-        self, net: Denoiser, batch: Any, generator: torch.Generator | None = None
-    ) -> torch.Tensor:
+    def __call__(self, net: Denoiser, batch: Any, rng: RNGLike = None) -> torch.Tensor:
         if not isinstance(batch, (tuple, list)) or len(batch) != 2:
             raise ValueError("`batch` must be a tuple (y, sigma_n)")
         y, sigma_n = batch
@@ -275,7 +302,7 @@ class AmbientLoss:
             net,
             y,
             sigma_n,
-            generator=generator,
+            rng=rng,
             p_mean=self.p_mean,
             p_std=self.p_std,
             sigma_data=sd,

@@ -66,6 +66,7 @@ from sciddm.diffusion._analysis import (
     memorization,
     nearest_neighbor_distances,
 )
+from sciddm.diffusion._base import Denoiser, SampleResult
 from sciddm.diffusion._empirical import EmpiricalDenoiser
 from sciddm.diffusion._gaussian import (
     GaussianDenoiser,
@@ -73,6 +74,7 @@ from sciddm.diffusion._gaussian import (
     fit_gaussian,
     fit_gaussian_mixture,
 )
+from sciddm.diffusion._losses import DDPMLoss, EDMLoss
 from sciddm.diffusion._metrics import (
     ClassifierFeatures,
     PCAFeatures,
@@ -81,14 +83,13 @@ from sciddm.diffusion._metrics import (
     sliced_wasserstein,
 )
 from sciddm.diffusion._nets import EDMPrecond, EpsMLP, MLPDenoiser, UNetDenoiser, timestep_embedding
+from sciddm.diffusion._sample import sample, sample_ddpm
 from sciddm.diffusion._samplers import (
     NFECounter,
     get_ancestral_step,
     randn_like,
-    sample,
     sample_ancestral,
     sample_ddim,
-    sample_ddpm,
     sample_dpmpp_2m,
     sample_euler,
     sample_heun,
@@ -109,7 +110,7 @@ from sciddm.diffusion._schedules import (
     vp_sigmas,
 )
 from sciddm.diffusion._teleport import teleport
-from sciddm.diffusion._training import DDPMLoss, EDMLoss, TrainResult, train_denoiser
+from sciddm.diffusion._training import TrainResult, train_denoiser
 from sciddm.diffusion._wrappers import VPDenoiser
 
 __all__ = [
@@ -124,6 +125,7 @@ __all__ = [
     "nearest_neighbor_distances",
     "sliced_wasserstein",
     "DDPMLoss",
+    "Denoiser",
     "EDMLoss",
     "EDMPrecond",
     "EmpiricalDenoiser",
@@ -132,6 +134,7 @@ __all__ = [
     "GaussianMixtureDenoiser",
     "MLPDenoiser",
     "NFECounter",
+    "SampleResult",
     "TrainResult",
     "UNetDenoiser",
     "VPDenoiser",

@@ -8,7 +8,12 @@ from typing import Any
 import torch
 from torch import nn
 
+from sciddm._core.rng import RNGLike, torch_init
 from sciddm._core.validation import check_int, check_scalar
+
+#: Upper guards of the network sizes (a typo such as ``hidden=10**9`` is refused).
+_MAX_WIDTH = 1 << 16
+_MAX_DEPTH = 1024
 
 __all__ = [
     "EDMPrecond",
@@ -19,20 +24,55 @@ __all__ = [
 ]
 
 
-def timestep_embedding(t: torch.Tensor, dim: int, *, max_period: float = 10000.0) -> torch.Tensor:
-    """Sinusoidal embedding ``[cos(t f_j), sin(t f_j)]``, ``f_j = max_period^(-j/(dim/2))``.
+def timestep_embedding(t: Any, dim: int, *, max_period: float = 10000.0) -> torch.Tensor:
+    r"""Sinusoidal embedding :math:`[\cos(t f_j), \sin(t f_j)]_{j < \lfloor dim/2 \rfloor}`.
+
+    The frequencies are :math:`f_j = \text{max\_period}^{-j/\lfloor dim/2 \rfloor}`; an
+    odd ``dim`` gets one trailing zero column.
+
+    Parameters
+    ----------
+    t : torch.Tensor, array_like or float
+        Timesteps (or any scalar feature), flattened to shape ``(n,)``; a tensor
+        keeps its device.
+    dim : int
+        Embedding size, ``>= 2``.
+    max_period : float, default 10000
+        Longest period, ``> 0``.
+
+    Returns
+    -------
+    torch.Tensor of shape (n, dim), float32
 
     References
     ----------
-    .. [1] Vaswani et al. 2017; Ho et al. 2020 (time embedding of DDPM).
+    .. [1] Vaswani et al., "Attention is all you need", NeurIPS 2017, Sec. 3.5;
+       Ho, Jain, Abbeel, NeurIPS 2020 (the time embedding of DDPM).
 
     Examples
     --------
+    >>> import numpy as np
     >>> import torch
     >>> from sciddm.diffusion import timestep_embedding
     >>> timestep_embedding(torch.tensor([0.0, 1.0]), 4).shape
     torch.Size([2, 4])
+    >>> timestep_embedding(np.arange(3.0), 8).shape
+    torch.Size([3, 8])
     """
+    if not isinstance(t, torch.Tensor):
+        from sciddm._core.validation import check_array
+
+        t = torch.as_tensor(check_array(t, "t", ndim=(0, 1)))
+    elif not (t.is_floating_point() or t.dtype in (torch.int32, torch.int64, torch.int16)):
+        raise TypeError(f"`t` must hold real numbers, got dtype {t.dtype}")
+    if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+        raise ValueError("`t` must not contain NaN or inf")
+    dim = check_int(dim, "dim", lo=2, hi=_MAX_WIDTH)
+    max_period = check_scalar(max_period, "max_period", lo=0.0, closed="neither")
+    return _embed(t, dim, max_period)
+
+
+def _embed(t: torch.Tensor, dim: int, max_period: float = 10000.0) -> torch.Tensor:
     half = dim // 2
     freqs = torch.exp(
         -math.log(max_period) * torch.arange(half, device=t.device, dtype=torch.float32) / half
@@ -97,7 +137,7 @@ class _MLP(nn.Module):
     def forward(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         shape = x.shape
         xf = x.reshape(shape[0], -1)
-        e = timestep_embedding(c.reshape(-1) * self.emb_scale, self.emb_dim).to(xf.dtype)
+        e = _embed(c.reshape(-1) * self.emb_scale, self.emb_dim).to(xf.dtype)
         if e.shape[0] == 1:
             e = e.expand(xf.shape[0], -1)
         h = self.inp(torch.cat([xf, e], dim=1)) + self.emb(e)
@@ -137,12 +177,15 @@ class MLPDenoiser(EDMPrecond):
         depth: int = 3,
         emb_dim: int = 64,
         sigma_data: float = 0.5,
+        rng: RNGLike = None,
     ) -> None:
-        dim = check_int(dim, "dim", lo=1)
-        hidden = check_int(hidden, "hidden", lo=1)
-        depth = check_int(depth, "depth", lo=0)
-        emb_dim = check_int(emb_dim, "emb_dim", lo=2)
-        super().__init__(_MLP(dim, hidden, depth, emb_dim, 250.0), sigma_data=sigma_data)
+        dim = check_int(dim, "dim", lo=1, hi=_MAX_WIDTH)
+        hidden = check_int(hidden, "hidden", lo=1, hi=_MAX_WIDTH)
+        depth = check_int(depth, "depth", lo=0, hi=_MAX_DEPTH)
+        emb_dim = check_int(emb_dim, "emb_dim", lo=2, hi=_MAX_WIDTH)
+        with torch_init(rng):
+            body = _MLP(dim, hidden, depth, emb_dim, 250.0)
+        super().__init__(body, sigma_data=sigma_data)
         self.dim = dim
 
 
@@ -167,17 +210,23 @@ class EpsMLP(nn.Module):
     torch.Size([4, 1])
     """
 
-    def __init__(self, dim: int, *, hidden: int = 128, depth: int = 3, emb_dim: int = 128):
+    def __init__(
+        self,
+        dim: int,
+        *,
+        hidden: int = 128,
+        depth: int = 3,
+        emb_dim: int = 128,
+        rng: RNGLike = None,
+    ) -> None:
         super().__init__()
-        dim = check_int(dim, "dim", lo=1)
+        dim = check_int(dim, "dim", lo=1, hi=_MAX_WIDTH)
+        hidden = check_int(hidden, "hidden", lo=1, hi=_MAX_WIDTH)
+        depth = check_int(depth, "depth", lo=0, hi=_MAX_DEPTH)
+        emb_dim = check_int(emb_dim, "emb_dim", lo=2, hi=_MAX_WIDTH)
         self.dim = dim
-        self.net = _MLP(
-            dim,
-            check_int(hidden, "hidden", lo=1),
-            check_int(depth, "depth", lo=0),
-            check_int(emb_dim, "emb_dim", lo=2),
-            1.0,
-        )
+        with torch_init(rng):
+            self.net = _MLP(dim, hidden, depth, emb_dim, 1.0)
 
     def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         t = torch.as_tensor(t, device=x.device)
@@ -232,7 +281,7 @@ class _UNet(nn.Module):
         self.up = nn.Upsample(scale_factor=2, mode="nearest")
 
     def forward(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
-        e = self.emb(timestep_embedding(c.reshape(-1) * 250.0, self.emb_dim).to(x.dtype))
+        e = self.emb(_embed(c.reshape(-1) * 250.0, self.emb_dim).to(x.dtype))
         if e.shape[0] == 1:
             e = e.expand(x.shape[0], -1)
         h0 = self.inp(x)
@@ -268,13 +317,20 @@ class UNetDenoiser(EDMPrecond):
     """
 
     def __init__(
-        self, channels: int = 1, *, base: int = 32, emb_dim: int = 64, sigma_data: float = 0.5
+        self,
+        channels: int = 1,
+        *,
+        base: int = 32,
+        emb_dim: int = 64,
+        sigma_data: float = 0.5,
+        rng: RNGLike = None,
     ) -> None:
-        channels = check_int(channels, "channels", lo=1)
-        base = check_int(base, "base", lo=1)
-        super().__init__(
-            _UNet(channels, base, check_int(emb_dim, "emb_dim", lo=2)), sigma_data=sigma_data
-        )
+        channels = check_int(channels, "channels", lo=1, hi=_MAX_WIDTH)
+        base = check_int(base, "base", lo=1, hi=_MAX_WIDTH)
+        emb_dim = check_int(emb_dim, "emb_dim", lo=2, hi=_MAX_WIDTH)
+        with torch_init(rng):
+            body = _UNet(channels, base, emb_dim)
+        super().__init__(body, sigma_data=sigma_data)
         self.channels = channels
 
     def forward(self, x: torch.Tensor, sigma: Any) -> torch.Tensor:

@@ -43,7 +43,13 @@ from sciddm.hallucination._detector import (
     TrajectoryVarianceDetector,
     trajectory_variance,
 )
-from sciddm.hallucination._pipeline import Recipe, TrainedSampler, generate, train_sampler
+from sciddm.hallucination._pipeline import (
+    GenerationResult,
+    Recipe,
+    TrainedSampler,
+    generate,
+    train_sampler,
+)
 from sciddm.hallucination._recursive import RecursiveResult, mode_coverage, recursive_training
 from sciddm.hallucination._shapes import (
     SHAPES,
@@ -59,6 +65,7 @@ __all__ = [
     "IN_SUPPORT",
     "SHAPES",
     "DetectionReport",
+    "GenerationResult",
     "ModeMixture",
     "Recipe",
     "RecursiveResult",

@@ -20,6 +20,8 @@ networks, losses, training loop or samplers):
 from __future__ import annotations
 
 import dataclasses
+import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -29,7 +31,7 @@ from sciddm._core.rng import SeedLike, as_generator, torch_generator
 from sciddm._core.validation import check_array, check_choice, check_int
 from sciddm.hallucination._detector import Trajectory, TrajectoryRecorder
 
-__all__ = ["Recipe", "TrainedSampler", "generate", "train_sampler"]
+__all__ = ["GenerationResult", "Recipe", "TrainedSampler", "generate", "train_sampler"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,7 +92,26 @@ class Recipe:
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class TrainedSampler(Result):
-    """A trained toy model and its recipe (``model`` is the EMA network)."""
+    """A trained toy model and its recipe.
+
+    Attributes
+    ----------
+    model : torch.nn.Module
+        The EMA network (an :class:`~sciddm.diffusion.EpsMLP` for the DDPM
+        recipe, an :class:`~sciddm.diffusion.MLPDenoiser` for EDM), in eval mode.
+    recipe : Recipe
+        How it was trained and how :func:`generate` samples it.
+    losses : numpy.ndarray
+        Training loss of every step.
+
+    Examples
+    --------
+    >>> from sciddm.hallucination import Recipe, mixture_1d, train_sampler
+    >>> X = mixture_1d().sample(128, rng=0)
+    >>> ts = train_sampler(X, Recipe(steps=3, batch_size=32, sample_steps=10), rng=0)
+    >>> ts.recipe.kind, ts.losses.shape
+    ('edm', (3,))
+    """
 
     model: Any
     recipe: Recipe
@@ -98,9 +119,31 @@ class TrainedSampler(Result):
 
 
 def train_sampler(
-    data: np.ndarray, recipe: Recipe = Recipe(), *, rng: SeedLike = None, progress: bool = False
+    data: Any, recipe: Recipe | None = None, *, rng: SeedLike = None, progress: bool = False
 ) -> TrainedSampler:
     """Train the recipe's network on ``data`` (rows are samples).
+
+    Parameters
+    ----------
+    data : array_like of shape (n, d)
+        Training points, ``n >= 2``.
+    recipe : Recipe, optional
+        Network, training and sampling settings (default ``Recipe()``, EDM).
+    rng : numpy.random.Generator, int or None
+        Random source of the initial weights, the minibatches and the loss
+        noise (torch's global generator is not used).
+    progress : bool, default False
+        Show a progress bar.
+
+    Returns
+    -------
+    TrainedSampler
+
+    References
+    ----------
+    .. [1] Aithal, Maini, Lipton, Kolter, "Understanding hallucinations in
+       diffusion models through mode interpolation", NeurIPS 2024, Sec. 3
+       (the DDPM setup); Karras et al., NeurIPS 2022 (the EDM recipe).
 
     Examples
     --------
@@ -110,21 +153,23 @@ def train_sampler(
     >>> ts.losses.shape
     (5,)
     """
-    import torch
-
     from sciddm.diffusion import DDPMLoss, EpsMLP, MLPDenoiser, ddpm_betas, train_denoiser
 
+    recipe = Recipe() if recipe is None else recipe
+    if not isinstance(recipe, Recipe):
+        raise TypeError(f"`recipe` must be a Recipe, got {type(recipe).__name__}")
     x = check_array(data, "data", ndim=2, min_rows=2)
     g = as_generator(rng)
-    torch.manual_seed(int(g.integers(2**31)))  # network initialisation
+    net_rng = int(g.integers(2**31))  # the initial weights
     if recipe.kind == "ddpm":
-        net: torch.nn.Module = EpsMLP(x.shape[1], hidden=recipe.hidden, depth=recipe.depth)
+        net: Any = EpsMLP(x.shape[1], hidden=recipe.hidden, depth=recipe.depth, rng=net_rng)
         loss: Any = DDPMLoss(
             ddpm_betas(recipe.sample_steps, beta_start=recipe.beta_start, beta_end=recipe.beta_end)
         )
     else:
+        sd = float(x.std()) if float(x.std()) > 0 else 1.0
         net = MLPDenoiser(
-            x.shape[1], hidden=recipe.hidden, depth=recipe.depth, sigma_data=float(x.std())
+            x.shape[1], hidden=recipe.hidden, depth=recipe.depth, sigma_data=sd, rng=net_rng
         )
         loss = None
     res = train_denoiser(
@@ -145,22 +190,92 @@ def train_sampler(
     return TrainedSampler(model=model, recipe=recipe, losses=np.asarray(res.losses))
 
 
+@dataclasses.dataclass(frozen=True, repr=False)
+class GenerationResult(Result):
+    r"""Samples of a trained toy model with their recorded x̂0 trajectories.
+
+    Attributes
+    ----------
+    samples : numpy.ndarray of shape (n, d)
+        The generated points (float64).
+    trajectory : Trajectory
+        States and :math:`\hat x_0` predictions of the final ``recipe.window``
+        steps, in sampling order.
+    nfe : int
+        Network evaluations per batch of at most ``batch_size`` samples.
+    wall_time : float
+        Seconds spent sampling.
+    sigmas : numpy.ndarray
+        The noise ladder of the sampler.
+
+    Examples
+    --------
+    >>> from sciddm.hallucination import Recipe, generate, mixture_1d, train_sampler
+    >>> ts = train_sampler(mixture_1d().sample(64, rng=0),
+    ...                    Recipe(steps=2, batch_size=16, sample_steps=10, window=4), rng=0)
+    >>> res = generate(ts, 5, rng=0)
+    >>> res.samples.shape, res.trajectory.x0_hat.shape, res.nfe
+    ((5, 1), (4, 5, 1), 10)
+    """
+
+    samples: np.ndarray
+    trajectory: Trajectory
+    nfe: int
+    wall_time: float
+    sigmas: np.ndarray
+
+    def __iter__(self) -> Iterator[Any]:
+        """Deprecated tuple unpacking ``samples, trajectory = generate(...)``."""
+        warnings.warn(
+            "unpacking generate()'s result is deprecated and will be removed in the next "
+            "release; use `.samples` and `.trajectory`",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return iter((self.samples, self.trajectory))
+
+
 def generate(
     trained: TrainedSampler, n: int, *, rng: SeedLike = None, batch_size: int = 10_000
-) -> tuple[np.ndarray, Trajectory]:
-    """Draw ``n`` samples and record their x̂0 trajectories (last ``window`` steps kept).
+) -> GenerationResult:
+    """Draw ``n`` samples and record their x̂0 trajectories (the last ``window`` steps).
+
+    The DDPM recipe samples with :func:`sciddm.diffusion.sample_ddpm` from
+    standard normal noise; the EDM recipe with
+    :func:`sciddm.diffusion.sample_ancestral` from ``sigma_max * N(0, I)`` on its
+    Karras ladder.
+
+    Parameters
+    ----------
+    trained : TrainedSampler
+        From :func:`train_sampler`.
+    n : int
+        Number of samples, ``>= 1``.
+    rng : numpy.random.Generator, int or None
+        Random source of the initial noise and the sampler's noise.
+    batch_size : int, default 10000
+        Samples drawn per sampler call (memory ``O(window * batch_size * d)``).
 
     Returns
     -------
-    samples : ndarray, shape (n, d)
-    trajectory : Trajectory
-        ``x0_hat`` of the final ``recipe.window`` steps, shape (window, n, d).
+    GenerationResult
+
+    Examples
+    --------
+    >>> from sciddm.hallucination import Recipe, generate, mixture_1d, train_sampler
+    >>> ts = train_sampler(mixture_1d().sample(64, rng=0),
+    ...                    Recipe(steps=2, batch_size=16, sample_steps=10, window=3), rng=0)
+    >>> generate(ts, 7, rng=1, batch_size=4).samples.shape
+    (7, 1)
     """
     import torch
 
     from sciddm.diffusion import ddpm_betas, karras_sigmas, sample_ancestral, sample_ddpm
 
-    n = check_int(n, "n", lo=1)
+    if not isinstance(trained, TrainedSampler):
+        raise TypeError(f"`trained` must be a TrainedSampler, got {type(trained).__name__}")
+    n = check_int(n, "n", lo=1, hi=10**9)
+    batch_size = check_int(batch_size, "batch_size", lo=1, hi=10**9)
     r = trained.recipe
     model = trained.model
     dim = int(model.dim)
@@ -168,29 +283,32 @@ def generate(
     outs: list[np.ndarray] = []
     xs: list[np.ndarray] = []
     x0s: list[np.ndarray] = []
-    sig = None
+    nfe, wall = 0, 0.0
+    sig = np.zeros(0)
     for start in range(0, n, batch_size):
         m = min(batch_size, n - start)
         rec = _TailRecorder(r.window)
-        with torch.no_grad():
-            if r.kind == "ddpm":
-                betas = ddpm_betas(r.sample_steps, beta_start=r.beta_start, beta_end=r.beta_end)
-                x = torch.randn(m, dim, generator=gen)
-                out = sample_ddpm(model, x, betas, callback=rec, generator=gen)
-            else:
-                sigmas = karras_sigmas(r.sample_steps, sigma_min=r.sigma_min, sigma_max=r.sigma_max)
-                x = r.sigma_max * torch.randn(m, dim, generator=gen)
-                out = sample_ancestral(model, x, sigmas, callback=rec, generator=gen)
+        if r.kind == "ddpm":
+            betas = ddpm_betas(r.sample_steps, beta_start=r.beta_start, beta_end=r.beta_end)
+            x = torch.randn(m, dim, generator=gen)
+            res = sample_ddpm(model, x, betas, callback=rec, rng=gen)
+        else:
+            sigmas = karras_sigmas(r.sample_steps, sigma_min=r.sigma_min, sigma_max=r.sigma_max)
+            x = r.sigma_max * torch.randn(m, dim, generator=gen)
+            res = sample_ancestral(model, x, sigmas, callback=rec, rng=gen)
         tr = rec.trajectory()
-        outs.append(out.double().numpy())
+        outs.append(res.samples.double().numpy())
         xs.append(tr.x)
-        assert tr.x0_hat is not None  # every sampler reports `denoised`
+        if tr.x0_hat is None:  # pragma: no cover - every sampler reports `denoised`
+            raise RuntimeError("the sampler reported no `denoised` predictions")
         x0s.append(tr.x0_hat)
-        sig = tr.sigmas
+        nfe, wall, sig = res.nfe, wall + res.wall_time, res.sigmas
     traj = Trajectory(
-        x=np.concatenate(xs, axis=1), x0_hat=np.concatenate(x0s, axis=1), sigmas=np.asarray(sig)
+        x=np.concatenate(xs, axis=1), x0_hat=np.concatenate(x0s, axis=1), sigmas=tr.sigmas
     )
-    return np.concatenate(outs), traj
+    return GenerationResult(
+        samples=np.concatenate(outs), trajectory=traj, nfe=nfe, wall_time=wall, sigmas=sig
+    )
 
 
 class _TailRecorder(TrajectoryRecorder):

@@ -121,7 +121,8 @@ def recursive_training(
     hall, kept_hall, modes = [], [], []
     for gen in progress_bar(range(generations), enabled=progress, desc=f"recursive ({strategy})"):
         trained = train_sampler(train, recipe, rng=g)
-        x, traj = generate(trained, n_samples, rng=g)
+        out = generate(trained, n_samples, rng=g)
+        x, traj = out.samples, out.trajectory
         lab = mixture.classify(x)
         hall.append(float(np.mean(lab == HALLUCINATION)))
         modes.append(mode_coverage(x, mixture))

@@ -14,12 +14,17 @@ import warnings
 from typing import Any
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 
-from sciddm._core.validation import ConvergenceWarning
-from sciddm.ambient._data import SCENARIOS, paper_scenarios
-from sciddm.ambient._fisher import gaussian_fisher_value
-from sciddm.ambient._mixture import heteroscedastic_gaussian_mle
-from sciddm.ambient._scaling import fit_scaling_law
+from sciddm.ambient import (
+    SCENARIOS,
+    AmbientLoss,
+    ambient_sample,
+    fit_scaling_law,
+    gaussian_fisher_value,
+    heteroscedastic_gaussian_mle,
+    paper_scenarios,
+)
 from sciddm.ambient.toys import (
     heterogeneous_mixture,
     mixture_scenario_errors,
@@ -308,11 +313,8 @@ def diffusion_table_cell(
     ``net="mlp"`` trains an EDM MLP with ``hidden`` units and ``depth`` layers;
     ``net="unet"`` (8 x 8 digits) a convolutional U-Net with ``hidden`` base channels.
     """
-    import torch
 
     from sciddm._core.rng import seed_from, torch_generator
-    from sciddm.ambient._loss import AmbientLoss
-    from sciddm.ambient._sampling import ambient_sample
     from sciddm.diffusion import (
         ClassifierFeatures,
         MLPDenoiser,
@@ -339,11 +341,10 @@ def diffusion_table_cell(
     out: dict[str, float] = {}
     net_seed = seed_from(rng)
     for name, ds in scen.items():
-        torch.manual_seed(net_seed)  # same initial weights for every training set
-        model = (
-            UNetDenoiser(base=hidden)
+        model = (  # the same initial weights for every training set
+            UNetDenoiser(base=hidden, rng=net_seed)
             if image
-            else MLPDenoiser(x.shape[1], hidden=hidden, depth=depth)
+            else MLPDenoiser(x.shape[1], hidden=hidden, depth=depth, rng=net_seed)
         )
         train = ds.oversample_clean(clean_repeat) if 0 < ds.n_clean < ds.n else ds
         res = train_denoiser(
@@ -361,8 +362,8 @@ def diffusion_table_cell(
             (n_gen, *shape),
             ds.sigma_n,
             steps=18,
-            generator=torch_generator(rng),
-        ).numpy()
+            rng=torch_generator(rng),
+        ).samples.numpy()
         gen = gen.reshape(n_gen, -1)
         out[f"fd|{name}"] = frechet_distance(gen, ref)  # all coordinates: fine structure
         for key in ("pca", "clf"):  # NaN where no features are defined (the 2-D mixture)

@@ -28,9 +28,7 @@ def _trained_digits(hidden: int, depth: int, steps: int, batch: int, seed: int, 
     from sciddm.diffusion import MLPDenoiser, train_denoiser
 
     X, _ = load_digits_scaled()
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
-        net = MLPDenoiser(64, hidden=hidden, depth=depth)
+    net = MLPDenoiser(64, hidden=hidden, depth=depth, rng=seed)
     res = train_denoiser(
         net,
         X,
@@ -46,14 +44,12 @@ def _trained_digits(hidden: int, depth: int, steps: int, batch: int, seed: int, 
 
 
 def _generate(denoiser, n, dim, *, sigmas, sampler="heun", rng_seed=0, device="cpu", **kw):
-    from sciddm.diffusion import NFECounter, sample
+    from sciddm.diffusion import sample
 
     gen = torch.Generator().manual_seed(rng_seed)
     z = torch.randn(n, dim, generator=gen).to(device)
-    c = NFECounter(denoiser)
-    with torch.no_grad():
-        out = sample(c, float(sigmas[0]) * z, sigmas, sampler=sampler, **kw)
-    return out.detach().cpu().double().numpy(), c.nfe
+    res = sample(denoiser, float(sigmas[0]) * z, sigmas, sampler=sampler, rng=gen, **kw)
+    return res.samples.detach().cpu().double().numpy(), res.nfe
 
 
 @register(
@@ -98,9 +94,7 @@ def gaussian_explains(ctx: Context) -> None:
     sigmas = np.geomspace(0.02, 40.0, 12)
     # --- 2-D ring mixture
     R = ring_mixture(2000, rng=ctx.rng)
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
-        net2 = MLPDenoiser(2, hidden=128, depth=3, sigma_data=float(R.std()))
+    net2 = MLPDenoiser(2, hidden=128, depth=3, sigma_data=float(R.std()), rng=seed)
     res2 = train_denoiser(
         net2,
         R,

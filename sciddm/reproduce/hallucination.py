@@ -16,22 +16,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from sciddm.hallucination._analysis import (
-    denoiser_along_segment,
-    exact_denoiser,
-    plot_segment_profile,
-)
-from sciddm.hallucination._data import (
+from sciddm.hallucination import (
     HALLUCINATION,
     IN_SUPPORT,
     ModeMixture,
+    Recipe,
+    TrajectoryVarianceDetector,
+    denoiser_along_segment,
+    exact_denoiser,
+    generate,
     grid_2d,
     mixture_1d,
     outside_mass,
+    plot_segment_profile,
+    recursive_training,
+    train_sampler,
 )
-from sciddm.hallucination._detector import TrajectoryVarianceDetector
-from sciddm.hallucination._pipeline import Recipe, generate, train_sampler
-from sciddm.hallucination._recursive import recursive_training
 from sciddm.reproduce import Context, register
 
 SOURCE = "Aithal et al. 2024, Sec. 5"
@@ -62,7 +62,7 @@ def _exact_baseline_rate(
     den = exact_denoiser(mixture)
     gen = torch.Generator().manual_seed(int(rng.integers(2**31)))
     x = 80.0 * torch.randn(n, mixture.dim, generator=gen, dtype=torch.float64)
-    out = sample_heun(den, x, karras_sigmas(steps), generator=gen).numpy()
+    out = sample_heun(den, x, karras_sigmas(steps), rng=gen).samples.numpy()
     return float(np.mean(mixture.classify(out) == HALLUCINATION))
 
 
@@ -74,8 +74,9 @@ def _detector_experiment(ctx: Context, mixture: ModeMixture, label: str) -> None
     trained = train_sampler(
         mixture.sample(p["n_train"], rng=ctx.rng), recipe, rng=ctx.rng, progress=ctx.progress
     )
-    x_cal, tr_cal = generate(trained, p["n_eval"], rng=ctx.rng)
-    x_test, tr_test = generate(trained, p["n_eval"], rng=ctx.rng)
+    cal = generate(trained, p["n_eval"], rng=ctx.rng)
+    test = generate(trained, p["n_eval"], rng=ctx.rng)
+    x_cal, tr_cal, x_test, tr_test = cal.samples, cal.trajectory, test.samples, test.trajectory
     lab_cal, lab_test = mixture.classify(x_cal), mixture.classify(x_test)
     retention = p.get("retention", 0.96)
     # the paper's fixed window, and the window chosen on the calibration set alone

@@ -61,14 +61,15 @@ def test_train_and_generate_are_reproducible(kind):
     X = mixture_1d().sample(256, rng=0)
     r = Recipe(kind=kind, steps=3, batch_size=32, sample_steps=12, window=4, hidden=16, depth=1)
     t1, t2 = train_sampler(X, r, rng=1), train_sampler(X, r, rng=1)
-    x1, tr1 = generate(t1, 50, rng=2, batch_size=20)
-    x2, tr2 = generate(t2, 50, rng=2, batch_size=50)
+    r1 = generate(t1, 50, rng=2, batch_size=20)
+    r2 = generate(t2, 50, rng=2, batch_size=50)
+    x1, tr1, x2 = r1.samples, r1.trajectory, r2.samples
     assert x1.shape == (50, 1) and tr1.x0_hat.shape == (4, 50, 1)
     np.testing.assert_allclose(t1.losses, t2.losses)
     assert np.isfinite(x1).all()
     # same seed and batch split: the same samples, from independently trained twins
-    np.testing.assert_allclose(generate(t1, 50, rng=2, batch_size=50)[0], x2, rtol=1e-6)
-    assert not np.allclose(generate(t1, 50, rng=3)[0], x2)
+    np.testing.assert_allclose(generate(t1, 50, rng=2, batch_size=50).samples, x2, rtol=1e-6)
+    assert not np.allclose(generate(t1, 50, rng=3).samples, x2)
 
 
 def test_recipe_validation():

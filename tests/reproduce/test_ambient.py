@@ -9,7 +9,7 @@ import pytest
     [("mixture2d", "mlp", 16, {"fd"}), ("digits", "unet", 4, {"fd", "fdpca", "fdclf"})],
 )
 def test_diffusion_table_cell_scores_every_scenario(dataset, net, hidden, metrics):
-    from sciddm.ambient._data import SCENARIOS
+    from sciddm.ambient import SCENARIOS
     from sciddm.reproduce.ambient import diffusion_table_cell
 
     kw = dict(
