@@ -91,7 +91,7 @@ axes[0].hist(x_test[:, 0], bins=300)
 axes[0].set(yscale="log", xlabel="x", title="generated samples (log counts)")
 
 det = TrajectoryVarianceDetector(window=recipe.window, retention=0.96)
-scores = det.score(traj_test)
+scores = det.score_samples(traj_test)
 bins = np.logspace(np.log10(scores.min() + 1e-12), np.log10(scores.max()), 60)
 axes[1].hist(scores[lab_test == IN_SUPPORT], bins=bins, alpha=0.6, density=True, label="in support")
 axes[1].hist(
@@ -107,7 +107,7 @@ axes[1].legend()
 # removal and retention are measured on the held-out set.
 
 # %%
-det.calibrate(traj_cal, lab_cal == IN_SUPPORT)
+det.fit(traj_cal, lab_cal)  # labels: only the in-support calibration samples set the threshold
 report = det.evaluate(traj_test, lab_test)
 print(report.summary())
 

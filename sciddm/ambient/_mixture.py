@@ -50,6 +50,16 @@ def _data_iv(y: Any, sigma_n: Any, *, min_rows: int = 2) -> tuple[np.ndarray, np
     return ya, s
 
 
+def _refuse_y(y: Any, method: str) -> None:
+    """A second positional argument is never ignored: it used to be where ``sigma_n`` went."""
+    if y is not None:
+        raise TypeError(
+            f"NoisyGaussianMixture.{method}() takes the noise levels as the keyword `sigma_n`, "
+            f"not as the second positional argument `y` (got {type(y).__name__}); call "
+            f"{method}(X, sigma_n=sigma_n). Passing it as `y` would fit as if sigma_n = 0."
+        )
+
+
 def _component_terms(
     y: np.ndarray, s2: np.ndarray, mean: np.ndarray, cov: np.ndarray, floor: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -318,6 +328,7 @@ class NoisyGaussianMixture(DensityMixin, BaseEstimator):
 
     def fit(self, X: Any, y: Any = None, *, sigma_n: Any = None) -> NoisyGaussianMixture:
         """Fit to observations ``X`` with known noise levels ``sigma_n`` (default 0)."""
+        _refuse_y(y, "fit")
         k = check_int(self.n_components, "n_components", lo=1)
         max_iter = check_int(self.max_iter, "max_iter", lo=1)
         n_init = check_int(self.n_init, "n_init", lo=1)
@@ -367,6 +378,7 @@ class NoisyGaussianMixture(DensityMixin, BaseEstimator):
 
     def score(self, X: Any, y: Any = None, *, sigma_n: Any = None) -> float:
         """Mean per-sample log-likelihood."""
+        _refuse_y(y, "score")
         return float(self.score_samples(X, sigma_n).mean())
 
     def predict_proba(self, X: Any, sigma_n: Any = None) -> np.ndarray:

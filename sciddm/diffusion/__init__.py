@@ -53,7 +53,7 @@ Analysis and metrics
     ``nearest_neighbor_distances(samples, train, *, k)``,
     ``memorization(samples, train, *, threshold=1/3)`` -> ``MemorizationResult``;
     ``frechet_distance(x, y, *, features)`` with ``PCAFeatures(k).fit(real)`` or
-    ``ClassifierFeatures(rng=...).fit(real, labels)``; ``sliced_wasserstein(x, y, *,
+    ``ClassifierFeatures(random_state=...).fit(real, labels)``; ``sliced_wasserstein(x, y, *,
     n_projections, p, rng)``; ``mmd(x, y, *, bandwidth, unbiased)`` (squared MMD).
 Experiments
     ``diffusion.gaussian-explains`` and ``diffusion.teleport`` (``sciddm reproduce diffusion``).

@@ -334,7 +334,7 @@ def diffusion_table_cell(
         ref, labels = load_digits(return_X_y=True)
         ref = ref / 8.0 - 1.0
         feats["pca"] = PCAFeatures(pca).fit(ref)  # coarse structure
-        feats["clf"] = ClassifierFeatures(rng=seed_from(rng)).fit(ref, labels)  # FID-like
+        feats["clf"] = ClassifierFeatures(random_state=seed_from(rng)).fit(ref, labels)  # FID-like
     image = net == "unet"
     shape = (1, 8, 8) if image else (x.shape[1],)
     scen = paper_scenarios(x.reshape((-1, *shape)), sigma=sigma, rng=rng)

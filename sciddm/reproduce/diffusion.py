@@ -262,7 +262,7 @@ def teleport_digits(ctx: Context) -> None:
     D, _ = _trained_digits(p["hidden"], p["depth"], p["steps"], p["batch"], ctx.seed, ctx.device)
     g = fit_gaussian(X)
     pca = PCAFeatures(16).fit(X)
-    clf = ClassifierFeatures(epochs=200, rng=ctx.rng).fit(X, y)
+    clf = ClassifierFeatures(epochs=200, random_state=ctx.rng).fit(X, y)
     seed = int(ctx.rng.integers(2**31 - 1))
     N = int(p["N"])
     s = karras_sigmas(N)

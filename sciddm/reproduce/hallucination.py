@@ -18,7 +18,6 @@ import numpy as np
 
 from sciddm.hallucination import (
     HALLUCINATION,
-    IN_SUPPORT,
     ModeMixture,
     Recipe,
     TrajectoryVarianceDetector,
@@ -81,7 +80,7 @@ def _detector_experiment(ctx: Context, mixture: ModeMixture, label: str) -> None
     retention = p.get("retention", 0.96)
     # the paper's fixed window, and the window chosen on the calibration set alone
     fixed = TrajectoryVarianceDetector(window=p["paper_window"], retention=retention)
-    rep_fixed = fixed.calibrate(tr_cal, lab_cal == IN_SUPPORT).evaluate(tr_test, lab_test)
+    rep_fixed = fixed.fit(tr_cal, lab_cal).evaluate(tr_test, lab_test)
     det = TrajectoryVarianceDetector(retention=retention)
     candidates = [k for k in (5, 10, 15, 20, 25, 30, 40, 50, 60, 80) if k <= recipe.window]
     det.select_window(tr_cal, lab_cal, candidates)
@@ -103,7 +102,7 @@ def _detector_experiment(ctx: Context, mixture: ModeMixture, label: str) -> None
             }
             for k, how, r in [
                 (p["paper_window"], "fixed", rep_fixed),
-                (det.window, "chosen on calibration set", rep),
+                (det.window_, "chosen on calibration set", rep),
             ]
         ],
     )
