@@ -25,6 +25,7 @@ from sciddm.hallucination._analysis import (
     SegmentProfile,
     denoiser_along_segment,
     exact_denoiser,
+    exact_score_sample,
     plot_segment_profile,
 )
 from sciddm.hallucination._data import (
@@ -78,6 +79,7 @@ __all__ = [
     "classify_shapes",
     "denoiser_along_segment",
     "exact_denoiser",
+    "exact_score_sample",
     "generate",
     "grid_2d",
     "mixture_1d",

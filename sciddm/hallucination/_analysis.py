@@ -10,10 +10,17 @@ import numpy as np
 
 from sciddm._core.plotting import get_ax
 from sciddm._core.results import Result
+from sciddm._core.rng import SeedLike
 from sciddm._core.validation import check_array, check_int
 from sciddm.hallucination._data import ModeMixture
 
-__all__ = ["SegmentProfile", "denoiser_along_segment", "exact_denoiser", "plot_segment_profile"]
+__all__ = [
+    "SegmentProfile",
+    "denoiser_along_segment",
+    "exact_denoiser",
+    "exact_score_sample",
+    "plot_segment_profile",
+]
 
 
 def exact_denoiser(mixture: ModeMixture) -> Any:
@@ -31,6 +38,76 @@ def exact_denoiser(mixture: ModeMixture) -> Any:
         np.eye(mixture.dim) * mixture.std**2, (mixture.n_modes, mixture.dim, mixture.dim)
     )
     return GaussianMixtureDenoiser(mixture.means, np.array(covs), mixture.weights)
+
+
+def exact_score_sample(
+    mixture: ModeMixture,
+    n: int,
+    *,
+    steps: int = 100,
+    sigma_max: float = 80.0,
+    rng: SeedLike = None,
+) -> Any:
+    r"""Sample a :class:`ModeMixture` with its exact score: the paper's baseline.
+
+    The start is drawn from the exact marginal at :math:`\sigma_{max}`, the
+    data law convolved with :math:`N(0, \sigma_{max}^2 I)`
+    (:math:`x_0 + \sigma_{max} z`), and the probability-flow ODE of
+    :func:`exact_denoiser` is integrated with Heun's method on the Karras
+    ladder. Starting instead from :math:`N(0, \sigma_{max}^2 I)` ignores the
+    data's mean and skews the mode shares (by 4–5 standard errors at
+    :math:`n = 2 \cdot 10^4` on the 1-D mixture): the ODE transports the
+    marginal exactly, so only the exact marginal gives the data's weights.
+
+    Parameters
+    ----------
+    mixture : ModeMixture
+        The data law.
+    n : int
+        Number of samples, ``>= 1``.
+    steps : int, default 100
+        Levels of the Karras ladder (``2 steps - 1`` evaluations).
+    sigma_max : float, default 80
+        Starting noise level, ``> 0.002``.
+    rng : numpy.random.Generator, int or None
+        Random source of the start.
+
+    Returns
+    -------
+    sciddm.diffusion.SampleResult
+        ``samples`` (float64 tensor of shape ``(n, d)``) and the cost.
+
+    References
+    ----------
+    .. [1] Aithal, Maini, Lipton, Kolter, NeurIPS 2024, Sec. 3 (the exact score
+       does not interpolate between modes).
+    .. [2] Song et al., "Score-based generative modeling through stochastic
+       differential equations", ICLR 2021 (the probability-flow ODE transports
+       the marginals).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sciddm.hallucination import exact_score_sample, mixture_1d
+    >>> m = mixture_1d()
+    >>> x = exact_score_sample(m, 3000, steps=40, rng=0).samples.numpy()
+    >>> shares = np.bincount(m.nearest_mode(x)) / 3000
+    >>> bool(np.all(np.abs(shares - 1 / 3) < 0.03))   # 3.5 standard errors
+    True
+    """
+    import torch
+
+    from sciddm._core.rng import as_generator
+    from sciddm.diffusion import karras_sigmas, sample_heun
+
+    if not isinstance(mixture, ModeMixture):
+        raise TypeError(f"`mixture` must be a ModeMixture, got {type(mixture).__name__}")
+    n = check_int(n, "n", lo=1, hi=10**8)
+    steps = check_int(steps, "steps", lo=1, hi=10**6)
+    sigmas = karras_sigmas(steps, sigma_max=sigma_max)
+    g = as_generator(rng)
+    x0 = mixture.sample(n, rng=g) + sigmas[0] * g.standard_normal((n, mixture.dim))
+    return sample_heun(exact_denoiser(mixture), torch.as_tensor(x0), sigmas)
 
 
 @dataclasses.dataclass(frozen=True, repr=False)

@@ -23,6 +23,7 @@ from sciddm.hallucination import (
     TrajectoryVarianceDetector,
     denoiser_along_segment,
     exact_denoiser,
+    exact_score_sample,
     generate,
     grid_2d,
     mixture_1d,
@@ -54,14 +55,7 @@ def _recipe(p: dict) -> Recipe:
 def _exact_baseline_rate(
     mixture: ModeMixture, n: int, rng: np.random.Generator, steps: int
 ) -> float:
-    import torch
-
-    from sciddm.diffusion import karras_sigmas, sample_heun
-
-    den = exact_denoiser(mixture)
-    gen = torch.Generator().manual_seed(int(rng.integers(2**31)))
-    x = 80.0 * torch.randn(n, mixture.dim, generator=gen, dtype=torch.float64)
-    out = sample_heun(den, x, karras_sigmas(steps), rng=gen).samples.numpy()
+    out = exact_score_sample(mixture, n, steps=steps, rng=rng).samples.numpy()
     return float(np.mean(mixture.classify(out) == HALLUCINATION))
 
 
