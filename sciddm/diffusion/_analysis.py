@@ -125,17 +125,22 @@ def explained_variance(
     >>> r.ev
     array([[1., 1.]])
     """
+    if not callable(denoiser):
+        raise TypeError(f"`denoiser` must be a callable D(x, sigma), got {type(denoiser).__name__}")
     X = _data_iv(data, "data", min_rows=1)
-    sig = check_array(sigmas, "sigmas", ndim=1)
-    if np.any(sig <= 0):
-        raise ValueError("`sigmas` must be positive")
-    n = check_int(n, "n", lo=2)
-    batch_size = check_int(batch_size, "batch_size", lo=1)
+    sig = check_array(sigmas, "sigmas", ndim=1, min_rows=1)
+    if np.any(sig <= 0) or np.any(sig > 1e100):
+        raise ValueError("`sigmas` must be positive noise levels (at most 1e100)")
+    n = check_int(n, "n", lo=2, hi=10**7)
+    batch_size = check_int(batch_size, "batch_size", lo=1, hi=10**7)
     from sciddm._core.validation import check_choice
 
     target = check_choice(target, "target", ("score", "denoiser"))
-    if not references:
-        raise ValueError("`references` must name at least one reference denoiser")
+    if not isinstance(references, Mapping) or not references:
+        raise TypeError("`references` must be a non-empty dict {name: denoiser}")
+    for key, ref in references.items():
+        if not callable(ref):
+            raise TypeError(f"`references[{key!r}]` must be a callable, got {type(ref).__name__}")
     shape = np.asarray(data).shape[1:] if not isinstance(data, torch.Tensor) else data.shape[1:]
     gen = torch_generator(rng, "cpu")
     Xt = torch.as_tensor(X)
@@ -195,6 +200,7 @@ def nearest_neighbor_distances(
             f"`samples` and `train` must have the same dimension, got {S.shape[1]} and {T.shape[1]}"
         )
     k = check_int(k, "k", lo=1, hi=T.shape[0])
+    chunk_size = check_int(chunk_size, "chunk_size", lo=1, hi=2**31)
     sn = (S**2).sum(1, keepdim=True)
     best_d = torch.full((S.shape[0], 0), 0.0, dtype=S.dtype)
     best_i = torch.zeros((S.shape[0], 0), dtype=torch.long)

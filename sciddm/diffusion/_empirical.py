@@ -55,15 +55,19 @@ class EmpiricalDenoiser:
     """
 
     def __init__(self, data: Any, *, chunk_size: int = 4096, compute_dtype: Any = torch.float64):
-        if isinstance(data, torch.Tensor):
-            if not torch.isfinite(data).all():
+        if not isinstance(compute_dtype, torch.dtype) or not compute_dtype.is_floating_point:
+            raise TypeError(
+                f"`compute_dtype` must be a floating torch.dtype, got {compute_dtype!r}"
+            )
+        if isinstance(data, torch.Tensor) and data.is_floating_point() and data.ndim >= 2:
+            if not bool(torch.isfinite(data).all()):
                 raise ValueError("`data` must not contain NaN or inf")
-            X = data.detach().reshape(data.shape[0], -1)
-            if X.shape[0] < 1:
+            if data.shape[0] < 1:
                 raise ValueError("`data` must hold at least one point")
+            X = data.detach().reshape(data.shape[0], -1)
         else:
             X = torch.as_tensor(_data_iv(data, "data", min_rows=1))
-        self.chunk_size = check_int(chunk_size, "chunk_size", lo=1)
+        self.chunk_size = check_int(chunk_size, "chunk_size", lo=1, hi=2**31)
         self.compute_dtype = compute_dtype
         self.data = X.to(compute_dtype)
         self.n, self.dim = self.data.shape
@@ -82,7 +86,9 @@ class EmpiricalDenoiser:
         """Return (D, log of the max weight) for flattened queries."""
         dev = self.data.device
         x = xf.to(device=dev, dtype=self.compute_dtype)
-        s2 = _sigma_col(sigma, x) ** 2  # (B, 1)
+        s = _sigma_col(sigma, x)  # (B, 1)
+        zero = (s**2)[:, 0] == 0  # sigma = 0, or so small that its square underflows
+        s2 = torch.where(zero[:, None], 1.0, s**2)  # those rows are replaced below
         xn = (x**2).sum(1, keepdim=True)
         B = x.shape[0]
         m = torch.full((B, 1), -torch.inf, device=dev, dtype=self.compute_dtype)
@@ -101,7 +107,25 @@ class EmpiricalDenoiser:
             Z = Z * scale + e.sum(1, keepdim=True)
             S = S * scale + e @ Xc
             m = m_new
-        return S / Z, lmax - m - torch.log(Z)
+        D, lw = S / Z, lmax - m - torch.log(Z)
+        if bool(zero.any()):  # the limit sigma -> 0: the nearest training point, weight 1
+            D[zero] = self.data[self._nearest(x[zero])]
+            lw[zero] = 0.0
+        return D, lw
+
+    def _nearest(self, x: torch.Tensor) -> torch.Tensor:
+        """Index of the nearest training point of each row (chunked)."""
+        best = torch.full((x.shape[0],), torch.inf, device=x.device, dtype=x.dtype)
+        idx = torch.zeros(x.shape[0], dtype=torch.long, device=x.device)
+        xn = (x**2).sum(1, keepdim=True)
+        for a in range(0, self.n, self.chunk_size):
+            Xc = self.data[a : a + self.chunk_size]
+            d2 = xn - 2.0 * x @ Xc.T + self._norms[a : a + self.chunk_size][None]
+            v, i = d2.min(1)
+            better = v < best
+            best = torch.where(better, v, best)
+            idx = torch.where(better, i + a, idx)
+        return idx
 
     def denoise(self, x: Any, sigma: Any) -> Any:
         """The posterior mean ``E[x_0 | x_sigma = x]`` under the empirical measure."""

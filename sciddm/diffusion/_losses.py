@@ -18,6 +18,10 @@ from sciddm._core.validation import check_scalar
 
 __all__ = ["DDPMLoss", "EDMLoss", "Loss"]
 
+#: Bounds of the log-normal of sigma: exp(5 + 3 * 5) squared stays finite in float32.
+P_MEAN_CAP = 5.0
+P_STD_CAP = 3.0
+
 
 class Loss(Protocol):
     """What :func:`train_denoiser` calls: ``loss(net, batch, rng) -> scalar tensor``."""
@@ -53,9 +57,10 @@ class EDMLoss:
     Parameters
     ----------
     p_mean : float, default -1.2
-        :math:`P_{mean}`.
+        :math:`P_{mean}`, in [-5, 5] (beyond, :math:`\lambda(\sigma)` or
+        :math:`\sigma^2` overflow float32).
     p_std : float, default 1.2
-        :math:`P_{std} \ge 0`.
+        :math:`P_{std}`, in [0, 3].
     sigma_data : float, optional
         :math:`\sigma_d > 0`; by default the network's ``sigma_data`` attribute,
         else 0.5.
@@ -77,12 +82,12 @@ class EDMLoss:
     def __init__(
         self, *, p_mean: float = -1.2, p_std: float = 1.2, sigma_data: float | None = None
     ) -> None:
-        self.p_mean = check_scalar(p_mean, "p_mean")
-        self.p_std = check_scalar(p_std, "p_std", lo=0.0)
+        self.p_mean = check_scalar(p_mean, "p_mean", lo=-P_MEAN_CAP, hi=P_MEAN_CAP)
+        self.p_std = check_scalar(p_std, "p_std", lo=0.0, hi=P_STD_CAP)
         self.sigma_data = (
             None
             if sigma_data is None
-            else check_scalar(sigma_data, "sigma_data", lo=0.0, closed="neither")
+            else check_scalar(sigma_data, "sigma_data", lo=0.0, hi=1e6, closed="right")
         )
 
     def __repr__(self) -> str:

@@ -58,6 +58,8 @@ def frechet_distance(x: Any, y: Any, *, features: Any = None) -> float:
     True
     """
     if features is not None:
+        if not callable(features):
+            raise TypeError(f"`features` must be callable, got {type(features).__name__}")
         x, y = features(x), features(y)
     X, Y = _pair(x, y)
     mx, my = X.mean(0), Y.mean(0)
@@ -82,6 +84,18 @@ def _flat(X: Any, name: str = "X") -> Any:
     if arr.ndim > 2:
         return arr.reshape(arr.shape[0], -1)
     return X
+
+
+def _validate(est: Any, X: Any, y: Any = None, **kw: Any) -> Any:
+    """scikit-learn's ``validate_data`` with messages that name the argument."""
+    who = "`X`" if y is None else "`X` and `y`"
+    try:
+        if y is None:
+            return validate_data(est, _flat(X), **kw)
+        return validate_data(est, _flat(X), y, **kw)
+    except ValueError as exc:
+        msg = str(exc)
+        raise ValueError(msg if msg.startswith("X has") else f"{who}: {msg}") from None
 
 
 class PCAFeatures(TransformerMixin, BaseEstimator):
@@ -128,7 +142,7 @@ class PCAFeatures(TransformerMixin, BaseEstimator):
         self
         """
         k = check_int(self.n_components, "n_components", lo=1)
-        A = validate_data(self, _flat(X), dtype=np.float64, ensure_min_samples=2)
+        A = _validate(self, X, dtype=np.float64, ensure_min_samples=2)
         self.mean_ = A.mean(0)
         _, _, Vt = np.linalg.svd(A - self.mean_, full_matrices=False)
         self.components_ = Vt[: min(k, A.shape[1])]
@@ -146,7 +160,7 @@ class PCAFeatures(TransformerMixin, BaseEstimator):
         ndarray of shape (n, k)
         """
         check_is_fitted(self, "components_")
-        A = validate_data(self, _flat(X), dtype=np.float64, reset=False)
+        A = _validate(self, X, dtype=np.float64, reset=False)
         return np.asarray((A - self.mean_) @ self.components_.T)
 
     def __call__(self, X: Any) -> np.ndarray:
@@ -243,7 +257,9 @@ class ClassifierFeatures(TransformerMixin, BaseEstimator):
                     "ClassifierFeatures got both `random_state` and its deprecated spelling `rng`"
                 )
             seed = self.rng
-        A_np, lab = validate_data(self, _flat(X), y, dtype=np.float64, ensure_min_samples=2)
+        if y is None:
+            raise TypeError("`y` (the class labels of `X`) is required")
+        A_np, lab = _validate(self, X, y, dtype=np.float64, ensure_min_samples=2)
         classes, yi = np.unique(lab, return_inverse=True)
         if classes.size < 2:
             raise ValueError(f"`y` must hold at least 2 classes, got {classes.size}")
@@ -274,7 +290,7 @@ class ClassifierFeatures(TransformerMixin, BaseEstimator):
 
     def _inputs(self, X: Any) -> torch.Tensor:
         check_is_fitted(self, "body_")
-        A = validate_data(self, _flat(X), dtype=np.float64, reset=False)
+        A = _validate(self, X, dtype=np.float64, reset=False)
         return (torch.tensor(A, dtype=torch.float32) - self.mean_) / self.scale_
 
     @torch.no_grad()
@@ -333,8 +349,8 @@ def sliced_wasserstein(
     True
     """
     X, Y = _pair(x, y)
-    n_projections = check_int(n_projections, "n_projections", lo=1)
-    p = check_scalar(p, "p", lo=1.0)
+    n_projections = check_int(n_projections, "n_projections", lo=1, hi=10**5)
+    p = check_scalar(p, "p", lo=1.0, allow_inf=True)
     th = as_generator(rng).normal(size=(X.shape[1], n_projections))
     th /= np.linalg.norm(th, axis=0, keepdims=True)
     px, py = np.sort(X @ th, axis=0), np.sort(Y @ th, axis=0)
@@ -343,7 +359,12 @@ def sliced_wasserstein(
         q = (np.arange(m) + 0.5) / m
         px = np.quantile(px, q, axis=0, method="inverted_cdf")
         py = np.quantile(py, q, axis=0, method="inverted_cdf")
-    return float(np.mean(np.abs(px - py) ** p) ** (1 / p))
+    diff = np.abs(px - py)
+    top = float(diff.max()) if diff.size else 0.0
+    if top == 0.0 or np.isinf(p):
+        return top
+    # scaled by the largest gap so that |d|^p never overflows (large p tends to the max)
+    return float(top * np.mean((diff / top) ** p) ** (1 / p))
 
 
 def mmd(x: Any, y: Any, *, bandwidth: float | None = None, unbiased: bool = True) -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -60,9 +61,9 @@ def timestep_embedding(t: Any, dim: int, *, max_period: float = 10000.0) -> torc
     torch.Size([3, 8])
     """
     if not isinstance(t, torch.Tensor):
-        from sciddm._core.validation import check_array
+        from sciddm.diffusion._schedules import _values
 
-        t = torch.as_tensor(check_array(t, "t", ndim=(0, 1)))
+        t = torch.as_tensor(np.asarray(_values(t, "t", ndim=(0, 1)), dtype=np.float64))
     elif not (t.is_floating_point() or t.dtype in (torch.int32, torch.int64, torch.int16)):
         raise TypeError(f"`t` must hold real numbers, got dtype {t.dtype}")
     if t.is_floating_point() and not bool(torch.isfinite(t).all()):
@@ -106,8 +107,12 @@ class EDMPrecond(nn.Module):
 
     def __init__(self, model: Any, *, sigma_data: float = 0.5) -> None:
         super().__init__()
+        if not callable(model):
+            raise TypeError(
+                f"`model` must be a callable F(x_in, c_noise), got {type(model).__name__}"
+            )
         self.model = model
-        self.sigma_data = check_scalar(sigma_data, "sigma_data", lo=0.0, closed="neither")
+        self.sigma_data = check_scalar(sigma_data, "sigma_data", lo=0.0, hi=1e6, closed="right")
 
     def forward(self, x: torch.Tensor, sigma: Any) -> torch.Tensor:
         sigma = torch.as_tensor(sigma, device=x.device, dtype=x.dtype)
@@ -126,7 +131,7 @@ class EDMPrecond(nn.Module):
 class _MLP(nn.Module):
     def __init__(self, dim: int, hidden: int, depth: int, emb_dim: int, emb_scale: float):
         super().__init__()
-        self.emb_dim, self.emb_scale = emb_dim, emb_scale
+        self.dim, self.emb_dim, self.emb_scale = dim, emb_dim, emb_scale
         self.inp = nn.Linear(dim + emb_dim, hidden)
         self.emb = nn.Sequential(nn.Linear(emb_dim, hidden), nn.SiLU(), nn.Linear(hidden, hidden))
         self.blocks = nn.ModuleList(
@@ -137,6 +142,11 @@ class _MLP(nn.Module):
     def forward(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         shape = x.shape
         xf = x.reshape(shape[0], -1)
+        if xf.shape[1] != self.dim:
+            raise ValueError(
+                f"`x` must have {self.dim} entries per sample (the network's `dim`), got shape "
+                f"{tuple(shape)}"
+            )
         e = _embed(c.reshape(-1) * self.emb_scale, self.emb_dim).to(xf.dtype)
         if e.shape[0] == 1:
             e = e.expand(xf.shape[0], -1)

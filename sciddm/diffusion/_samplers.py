@@ -424,8 +424,9 @@ def get_ancestral_step(sigma_from: float, sigma_to: float, eta: float = 1.0) -> 
     eta = check_scalar(eta, "eta", lo=0.0)
     if eta == 0 or sigma_to == 0:
         return sigma_to, 0.0
-    up = min(sigma_to, eta * math.sqrt(sigma_to**2 * (sigma_from**2 - sigma_to**2) / sigma_from**2))
-    return math.sqrt(max(sigma_to**2 - up**2, 0.0)), up
+    ratio = sigma_to / sigma_from  # scaled forms: no overflow for huge levels
+    up = min(sigma_to, eta * sigma_to * math.sqrt(max(1.0 - ratio * ratio, 0.0)))
+    return sigma_to * math.sqrt(max(1.0 - (up / sigma_to) ** 2, 0.0)), up
 
 
 @torch.no_grad()

@@ -144,14 +144,14 @@ def _train_iv(net: Any, device: Any, checkpoint: Any, loss: Any, **kw: Any) -> _
     return _Config(
         steps=check_int(kw["steps"], "steps", lo=0, hi=10**9),
         batch_size=check_int(kw["batch_size"], "batch_size", lo=1, hi=2**31),
-        lr=check_scalar(kw["lr"], "lr", lo=0.0, closed="neither"),
+        lr=check_scalar(kw["lr"], "lr", lo=0.0, hi=1e30, closed="right"),
         ema=check_scalar(kw["ema"], "ema", lo=0.0, hi=1.0, closed="left"),
-        checkpoint_every=check_int(kw["checkpoint_every"], "checkpoint_every", lo=1),
-        weight_decay=check_scalar(kw["weight_decay"], "weight_decay", lo=0.0),
+        checkpoint_every=check_int(kw["checkpoint_every"], "checkpoint_every", lo=1, hi=10**9),
+        weight_decay=check_scalar(kw["weight_decay"], "weight_decay", lo=0.0, hi=1e30),
         grad_clip=None
         if grad_clip is None
         else check_scalar(grad_clip, "grad_clip", lo=0.0, closed="neither"),
-        lr_warmup=check_int(kw["lr_warmup"], "lr_warmup", lo=0),
+        lr_warmup=check_int(kw["lr_warmup"], "lr_warmup", lo=0, hi=10**9),
         nonfinite=check_choice(kw["nonfinite"], "nonfinite", ("raise", "skip")),
         device=torch.device(device) if device is not None else p0.device,
         dtype=p0.dtype,
@@ -274,11 +274,22 @@ def _one_step(st: _State, tensors: tuple[torch.Tensor, ...], loss_fn: Loss) -> b
 def _loop(st: _State, tensors: tuple[torch.Tensor, ...], loss_fn: Loss, progress: bool) -> int:
     cfg = st.cfg
     skipped = in_a_row = 0
+    first = st.step
     bar = progress_bar(
         range(st.step, cfg.steps), enabled=progress, total=cfg.steps - st.step, desc="train"
     )
     for _ in bar:
-        ok = _one_step(st, tensors, loss_fn)
+        if st.step == first:
+            try:
+                ok = _one_step(st, tensors, loss_fn)
+            except (RuntimeError, ValueError) as exc:
+                shape = tuple(tensors[0].shape[1:])
+                raise ValueError(
+                    f"the first training step failed: `net` ({type(st.net).__name__}) cannot be "
+                    f"trained on `data` with samples of shape {shape} by this `loss`: {exc}"
+                ) from exc
+        else:
+            ok = _one_step(st, tensors, loss_fn)
         st.step += 1
         if not ok:
             what = f"the loss or its gradient is not finite (loss {st.losses[-1]:g})"

@@ -9,8 +9,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from sciddm._core.validation import check_array, check_choice
-from sciddm.diffusion._schedules import sigma_to_t, t_to_sigma
+from sciddm._core.validation import check_choice
+from sciddm.diffusion._schedules import _alphas_iv, _sigma_to_t, sigma_to_t, t_to_sigma
 
 __all__ = ["VPDenoiser"]
 
@@ -63,9 +63,11 @@ class VPDenoiser(nn.Module):
         quantize: bool = False,
     ) -> None:
         super().__init__()
-        ac = check_array(alphas_cumprod, "alphas_cumprod", ndim=1, min_rows=2)
-        if np.any((ac <= 0) | (ac > 1)) or np.any(np.diff(ac) > 0):
-            raise ValueError("`alphas_cumprod` must be non-increasing values in (0, 1]")
+        if not callable(model):
+            raise TypeError(f"`model` must be a callable model(z, t), got {type(model).__name__}")
+        ac = _alphas_iv(alphas_cumprod, min_rows=2)
+        if not isinstance(quantize, (bool, np.bool_)):
+            raise TypeError(f"`quantize` must be a bool, got {type(quantize).__name__}")
         self.model = model
         self.prediction = check_choice(prediction, "prediction", ("eps", "x0", "v"))
         self.quantize = bool(quantize)
@@ -75,17 +77,27 @@ class VPDenoiser(nn.Module):
         self.sigma_max = float(self.sigmas[-1])
 
     def get_sigmas(self, n: int) -> np.ndarray:
-        """``n`` of the model's noise levels at evenly spaced timesteps, then 0."""
+        """``n`` of the model's noise levels at evenly spaced timesteps, then 0.
+
+        Parameters
+        ----------
+        n : int
+            Number of levels.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n + 1,)
+        """
         from sciddm.diffusion._schedules import ddpm_timestep_sigmas
 
         return ddpm_timestep_sigmas(n, self.alphas_cumprod)
 
     def sigma_to_t(self, sigma: Any) -> Any:
-        """Fractional (or quantised) timestep of ``sigma``."""
+        """Fractional (or quantised) timestep of ``sigma`` (:func:`sigma_to_t`)."""
         return sigma_to_t(sigma, self.alphas_cumprod, quantize=self.quantize)
 
     def t_to_sigma(self, t: Any) -> Any:
-        """Noise level of timestep ``t``."""
+        """Noise level of timestep ``t`` (:func:`t_to_sigma`)."""
         return t_to_sigma(t, self.alphas_cumprod)
 
     def forward(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
@@ -94,7 +106,7 @@ class VPDenoiser(nn.Module):
             sigma = sigma.expand(x.shape[0])
         s = sigma.reshape(-1, *([1] * (x.ndim - 1)))
         c_in = 1.0 / torch.sqrt(1.0 + s**2)
-        t = self.sigma_to_t(sigma)
+        t = _sigma_to_t(sigma, self.alphas_cumprod, self.quantize)
         t = t.round().long() if self.quantize else t.to(x.dtype)
         out = self.model(x * c_in, t)
         if self.prediction == "eps":
