@@ -33,7 +33,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from sciddm._core.results import Result
-from sciddm._core.validation import check_array, check_int, check_scalar
+from sciddm._core.validation import check_int, check_scalar
 from sciddm.hallucination._data import HALLUCINATION, IN_SUPPORT, INTERMEDIATE
 
 __all__ = [
@@ -47,29 +47,89 @@ __all__ = [
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class Trajectory(Result):
-    """States and clean-sample predictions of a reverse diffusion run.
+    r"""States and clean-sample predictions of a reverse diffusion run.
 
-    Attributes
+    Parameters
     ----------
-    x : ndarray, shape (steps, n, ...)
-        The state ``x_t`` at each recorded step (before the step's update).
-    x0_hat : ndarray or None, shape (steps, n, ...)
-        The prediction ``D(x_t, t)`` at each step; ``None`` when not recorded.
-    sigmas : ndarray, shape (steps,)
-        The noise level of each step (``nan`` where the sampler gave none).
+    x : array_like of shape (steps, n, ...)
+        The state :math:`x_t` at each recorded step (before the step's update).
+    x0_hat : array_like of shape (steps, n, ...) or None
+        The prediction :math:`\hat x_0 = D(x_t, t)` at each step; ``None`` when
+        not recorded.
+    sigmas : array_like of shape (steps,)
+        The noise level of each step.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sciddm.hallucination import Trajectory, trajectory_variance
+    >>> tr = Trajectory(x=np.zeros((4, 2, 1)), x0_hat=np.arange(8.0).reshape(4, 2, 1),
+    ...                 sigmas=np.array([3.0, 2.0, 1.0, 0.5]))
+    >>> trajectory_variance(tr, window=2)
+    array([1., 1.])
     """
 
     x: np.ndarray
     x0_hat: np.ndarray | None
     sigmas: np.ndarray
 
+    def __post_init__(self) -> None:
+        x = _finite_array(self.x, "x")
+        if x.ndim < 2:
+            raise ValueError(f"`x` must have shape (steps, n, ...), got {x.shape}")
+        object.__setattr__(self, "x", x)
+        if self.x0_hat is not None:
+            x0 = _finite_array(self.x0_hat, "x0_hat")
+            if x0.shape != x.shape:
+                raise ValueError(f"`x0_hat` must have the shape of `x`, {x.shape}, got {x0.shape}")
+            object.__setattr__(self, "x0_hat", x0)
+        sig = _finite_array(self.sigmas, "sigmas")
+        if sig.shape != (x.shape[0],) or np.any(sig < 0):
+            raise ValueError(
+                f"`sigmas` must be {x.shape[0]} non-negative noise levels (one per step), got "
+                f"shape {sig.shape}"
+            )
+        object.__setattr__(self, "sigmas", sig)
+
+
+def _finite_array(v: Any, name: str) -> np.ndarray:
+    from sciddm._core.validation import check_dense
+
+    check_dense(v, name)
+    if hasattr(v, "detach"):
+        v = v.detach().to("cpu").double().numpy()
+    if v is None or isinstance(v, (str, bytes)):
+        raise TypeError(f"`{name}` must be an array of numbers, got {type(v).__name__}")
+    try:
+        arr = np.asarray(v)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"`{name}` could not be converted to an array: {exc}") from None
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"`{name}` must hold real numbers, got dtype {arr.dtype}")
+    arr = arr.astype(np.float64)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"`{name}` must not contain NaN or inf")
+    return arr
+
 
 class TrajectoryRecorder:
-    """A sampler callback that records ``x`` and ``denoised`` at every step.
+    """A sampler callback that records ``x``, ``denoised`` and ``sigma`` at every step.
 
-    Pass it as ``callback=`` to any :mod:`sciddm.diffusion` sampler (the callback
-    receives a dict with ``x``, ``sigma`` and ``denoised``), then call
-    :meth:`trajectory`.
+    Pass it as ``callback=`` to any :mod:`sciddm.diffusion` sampler (the
+    callback receives a dict with ``x``, ``sigma`` and ``denoised``), then call
+    :meth:`trajectory`. Every step's values are checked (finite, matching
+    shapes).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sciddm.diffusion import GaussianDenoiser, karras_sigmas, sample_heun
+    >>> from sciddm.hallucination import TrajectoryRecorder
+    >>> rec = TrajectoryRecorder()
+    >>> _ = sample_heun(GaussianDenoiser([0.0], [[1.0]]), torch.full((3, 1), 5.0),
+    ...                 karras_sigmas(4, sigma_max=5.0), callback=rec)
+    >>> rec.trajectory().x0_hat.shape
+    (4, 3, 1)
     """
 
     def __init__(self) -> None:
@@ -78,28 +138,49 @@ class TrajectoryRecorder:
         self._sigma: list[float] = []
 
     def __call__(self, info: dict[str, Any]) -> None:
-        self._x.append(_to_numpy(info["x"]))
-        if info.get("denoised") is not None:
-            self._x0.append(_to_numpy(info["denoised"]))
-        s = info.get("sigma")
-        self._sigma.append(float(np.asarray(_to_numpy(s)).ravel()[0]) if s is not None else np.nan)
+        """Record one step: ``info`` holds ``x``, ``sigma`` and (optionally) ``denoised``."""
+        if not isinstance(info, dict) or "x" not in info or "sigma" not in info:
+            raise TypeError("the callback takes a dict with `x` and `sigma` (and `denoised`)")
+        x = _finite_array(info["x"], "x")
+        if x.ndim < 1:
+            raise ValueError(f"`x` must have shape (n, ...), got {x.shape}")
+        if self._x and x.shape != self._x[-1].shape:
+            raise ValueError(f"`x` changed shape from {self._x[-1].shape} to {x.shape}")
+        den = info.get("denoised")
+        if den is not None:
+            den = _finite_array(den, "denoised")
+            if den.shape != x.shape:
+                raise ValueError(
+                    f"`denoised` must have the shape of `x`, {x.shape}, got {den.shape}"
+                )
+        sig = _finite_array(info["sigma"], "sigma").ravel()
+        if sig.size == 0 or sig[0] < 0:
+            raise ValueError("`sigma` must be a non-negative noise level")
+        self._x.append(x)
+        if den is not None:
+            self._x0.append(den)
+        self._sigma.append(float(sig[0]))
 
     def trajectory(self) -> Trajectory:
-        """The recorded :class:`Trajectory`."""
+        """The recorded :class:`Trajectory`.
+
+        Returns
+        -------
+        Trajectory
+        """
         if not self._x:
             raise ValueError("no step was recorded: pass the recorder as the sampler's `callback`")
         x0 = np.stack(self._x0) if len(self._x0) == len(self._x) else None
         return Trajectory(x=np.stack(self._x), x0_hat=x0, sigmas=np.asarray(self._sigma))
 
 
-def _to_numpy(v: Any) -> np.ndarray:
-    if hasattr(v, "detach"):
-        return v.detach().to("cpu").double().numpy()
-    return np.asarray(v, dtype=float)
-
-
 def trajectory_variance(trajectory: Trajectory | np.ndarray, window: int = 10) -> np.ndarray:
-    """Variance of ``x0_hat`` over the last ``window`` steps, averaged over dimensions.
+    r"""Variance of :math:`\hat x_0` over the last ``window`` steps, averaged over dimensions.
+
+    .. math::
+
+        H(x) = \frac1d \sum_{j=1}^d \operatorname{Var}_{t \in \{1..K\}}
+               \big[\hat x_0^{(j)}(x_t, t)\big].
 
     Parameters
     ----------
@@ -113,6 +194,10 @@ def trajectory_variance(trajectory: Trajectory | np.ndarray, window: int = 10) -
     Returns
     -------
     ndarray, shape (n,)
+
+    References
+    ----------
+    .. [1] Aithal et al., NeurIPS 2024, Sec. 5, eq. (2).
 
     Examples
     --------
@@ -130,10 +215,10 @@ def trajectory_variance(trajectory: Trajectory | np.ndarray, window: int = 10) -
             )
         arr = trajectory.x0_hat
     else:
-        arr = check_array(trajectory, "trajectory", dtype=float)
-    if arr.ndim < 2:
+        arr = _finite_array(trajectory, "trajectory")
+    if arr.ndim < 2 or arr.shape[1] == 0:
         raise ValueError(f"`trajectory` must have shape (steps, n, ...), got {arr.shape}")
-    window = check_int(window, "window", lo=2)
+    window = check_int(window, "window", lo=2, hi=10**6)
     if window > arr.shape[0]:
         raise ValueError(
             f"`window` ({window}) is longer than the trajectory ({arr.shape[0]} steps)"
@@ -287,10 +372,18 @@ class TrajectoryVarianceDetector(BaseEstimator):
         check_dense(X, "X")
         if hasattr(X, "detach"):
             X = X.detach().cpu().numpy()
-        shape = np.shape(X)
-        if len(shape) >= 1 and shape[0] == 0:
-            raise ValueError(f"`X` must hold at least one sample, got 0 sample(s) (shape={shape})")
-        arr = validate_data(self, X, reset=reset, ensure_2d=False, allow_nd=True, dtype=np.float64)
+        try:
+            shape = np.shape(X)
+            if len(shape) >= 1 and shape[0] == 0:
+                raise ValueError(f"got 0 sample(s) (shape={shape})")
+            arr = validate_data(
+                self, X, reset=reset, ensure_2d=False, allow_nd=True, dtype=np.float64
+            )
+        except (TypeError, ValueError) as exc:
+            msg = str(exc)
+            raise type(exc)(msg if msg.startswith("X has") else f"`X`: {msg}") from None
+        if arr.ndim == 0:
+            raise ValueError("`X` must hold one entry per sample, got a scalar")
         if arr.ndim == 1:
             return np.asarray(arr)
         n, steps = arr.shape[0], arr.shape[1]

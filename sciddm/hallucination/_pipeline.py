@@ -28,7 +28,7 @@ import numpy as np
 
 from sciddm._core.results import Result
 from sciddm._core.rng import SeedLike, as_generator, torch_generator
-from sciddm._core.validation import check_array, check_choice, check_int
+from sciddm._core.validation import check_array, check_choice, check_int, check_scalar
 from sciddm.hallucination._detector import Trajectory, TrajectoryRecorder
 
 __all__ = ["GenerationResult", "Recipe", "TrainedSampler", "generate", "train_sampler"]
@@ -36,29 +36,47 @@ __all__ = ["GenerationResult", "Recipe", "TrainedSampler", "generate", "train_sa
 
 @dataclasses.dataclass(frozen=True)
 class Recipe:
-    """How to train and sample a toy diffusion model.
+    r"""How to train and sample a toy diffusion model (every field is checked).
 
-    Attributes
+    Parameters
     ----------
-    kind : {"ddpm", "edm"}
+    kind : {"ddpm", "edm"}, default "edm"
+        The paper's DDPM setup (ε-prediction, :func:`~sciddm.diffusion.sample_ddpm`)
+        or EDM (preconditioned denoiser, Euler-ancestral on a Karras ladder).
     hidden, depth : int
-        MLP width and number of residual blocks.
+        MLP width (``1..65536``) and number of residual blocks (``0..1024``).
     steps, batch_size : int
-        Training steps and minibatch size.
+        Training steps (``>= 1``) and minibatch size (``>= 1``).
     lr : float
+        Adam learning rate, in (0, 1e30].
     ema : float
+        EMA decay in [0, 1).
     sample_steps : int
-        Reverse steps (T for DDPM; the length of the Karras ladder for EDM).
+        Reverse steps (:math:`T` for DDPM; the length of the Karras ladder for
+        EDM), ``>= 2``.
     window : int
-        Final reverse steps whose x̂0 :func:`generate` records (the largest
-        trajectory-variance window that can then be used).
+        Final reverse steps whose :math:`\hat x_0` :func:`generate` records (the
+        largest trajectory-variance window that can then be used), in
+        ``[2, sample_steps]``.
     beta_start, beta_end : float
-        DDPM linear schedule.
+        DDPM linear schedule, ``0 < beta_start <= beta_end < 1``.
     sigma_min, sigma_max : float
-        EDM Karras ladder.
+        EDM Karras ladder, ``0 < sigma_min <= sigma_max``.
     grad_clip : float or None
         Gradient-norm clipping (long runs at large batch need it: without it a
         40 k-step run diverged to NaN).
+
+    References
+    ----------
+    .. [1] Aithal et al., NeurIPS 2024, Sec. 3 and Appendix (DDPM, T = 1000,
+       linear :math:`\beta` from 1e-3 to 0.2, K = 10).
+    .. [2] Karras et al., NeurIPS 2022 (the EDM recipe).
+
+    Examples
+    --------
+    >>> from sciddm.hallucination import Recipe
+    >>> Recipe.paper().sample_steps, Recipe(steps=100).kind
+    (1000, 'edm')
     """
 
     kind: str = "edm"
@@ -78,16 +96,55 @@ class Recipe:
 
     def __post_init__(self) -> None:
         check_choice(self.kind, "kind", ("ddpm", "edm"))
-        check_int(self.steps, "steps", lo=1)
-        check_int(self.sample_steps, "sample_steps", lo=2)
-        check_int(self.window, "window", lo=2, hi=self.sample_steps)
+        ints = {
+            "hidden": (1, 1 << 16),
+            "depth": (0, 1024),
+            "steps": (1, 10**9),
+            "batch_size": (1, 2**31),
+            "sample_steps": (2, 10**6),
+        }
+        for name, (ilo, ihi) in ints.items():
+            object.__setattr__(self, name, check_int(getattr(self, name), name, lo=ilo, hi=ihi))
+        object.__setattr__(
+            self, "window", check_int(self.window, "window", lo=2, hi=self.sample_steps)
+        )
+        floats = {
+            "lr": (0.0, 1e30, "right"),
+            "ema": (0.0, 1.0, "left"),
+            "beta_start": (0.0, 1.0, "neither"),
+            "beta_end": (0.0, 1.0, "neither"),
+            "sigma_min": (0.0, 1e100, "right"),
+            "sigma_max": (0.0, 1e100, "right"),
+        }
+        for name, (lo, hi, closed) in floats.items():
+            value = check_scalar(getattr(self, name), name, lo=lo, hi=hi, closed=closed)
+            object.__setattr__(self, name, value)
+        if self.beta_end < self.beta_start:
+            raise ValueError("`beta_end` must be >= `beta_start`")
+        if self.sigma_max < self.sigma_min:
+            raise ValueError("`sigma_max` must be >= `sigma_min`")
+        if self.grad_clip is not None:
+            clip = check_scalar(self.grad_clip, "grad_clip", lo=0.0, hi=1e30, closed="right")
+            object.__setattr__(self, "grad_clip", clip)
 
     @classmethod
     def paper(cls, **kw: Any) -> Recipe:
-        """The DDPM recipe of Aithal et al. (T = 1000, linear β 1e-3 → 0.2, K = 10)."""
-        base = dict(kind="ddpm", steps=40_000, lr=1e-3, sample_steps=1000, window=10, depth=2)
+        r"""The DDPM recipe of Aithal et al. (:math:`T = 1000`, linear β from 1e-3 to 0.2, K = 10).
+
+        Parameters
+        ----------
+        **kw
+            Fields to override.
+
+        Returns
+        -------
+        Recipe
+        """
+        base: dict[str, Any] = dict(
+            kind="ddpm", steps=40_000, lr=1e-3, sample_steps=1000, window=10, depth=2
+        )
         base.update(kw)
-        return cls(**base)  # type: ignore[arg-type]
+        return cls(**base)
 
 
 @dataclasses.dataclass(frozen=True, repr=False)

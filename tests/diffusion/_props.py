@@ -66,6 +66,7 @@ BAD: dict[str, list[Any]] = {
         None,
     ],
     "callable": [None, 3, "f", np.ones(2)],
+    "object": [3, "f", np.ones(2), object()],
     "rng": ["seed", 1.5, -1, np.random.RandomState(0), [1, 2], object()],
     "bool": ["yes", None, 2.5],
     "choice": ["nope", 3, None, ""],

@@ -32,7 +32,7 @@ def test_exact_denoiser_matches_two_mode_closed_form():
         v = 0.05**2 + sigma**2
         closed = 0.05**2 / v * x[:, 0] + sigma**2 / v * 0.5 * np.tanh(0.5 * x[:, 0] / v)
         np.testing.assert_allclose(np.asarray(den.denoise(x, sigma))[:, 0], closed, atol=1e-10)
-    with pytest.raises(ValueError, match="`mixture`"):
+    with pytest.raises(TypeError, match="`mixture`"):
         exact_denoiser(np.zeros(3))
 
 
@@ -52,7 +52,7 @@ def test_segment_profile_projection_and_step():
         denoiser_along_segment(_Identity(), a, a, [0.1])
     with pytest.raises(ValueError, match="`sigmas` must be positive"):
         denoiser_along_segment(_Identity(), a, b, [0.0])
-    with pytest.raises(ValueError, match="`b` must have shape"):
+    with pytest.raises(ValueError, match="`a` and `b` must have the same shape"):
         denoiser_along_segment(_Identity(), a, [1.0], [0.1])
 
 
