@@ -11,21 +11,56 @@ import torch
 
 from sciddm._core.rng import UNSET, RNGLike, as_torch_generator, renamed_rng
 from sciddm._core.validation import check_scalar
+from sciddm.ambient._checks import SCALE_CAP, as_array
 
 __all__ = ["AmbientLoss", "ambient_loss", "edm_weight", "truncated_lognormal_sigma"]
 
 Denoiser = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
-def edm_weight(sigma: torch.Tensor, sigma_data: float = 0.5) -> torch.Tensor:
-    """EDM loss weight ``lambda(sigma) = (sigma^2 + sigma_d^2) / (sigma * sigma_d)^2``.
+def edm_weight(sigma: Any, sigma_data: float = 0.5) -> Any:
+    r"""EDM loss weight :math:`\lambda(\sigma) = (\sigma^2 + \sigma_d^2)/(\sigma\sigma_d)^2`.
+
+    Parameters
+    ----------
+    sigma : torch.Tensor or array_like
+        Positive, finite noise levels (a tensor stays a tensor).
+    sigma_data : float, default 0.5
+        :math:`\sigma_d`, in (0, 1e6].
+
+    Returns
+    -------
+    torch.Tensor or numpy.ndarray
+        Same shape as ``sigma``.
 
     References
     ----------
     .. [1] Karras, Aittala, Aila, Laine, "Elucidating the Design Space of
        Diffusion-Based Generative Models", NeurIPS 2022, Table 1.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sciddm.ambient import edm_weight
+    >>> edm_weight(torch.tensor([0.5, 1.0]), sigma_data=0.5)
+    tensor([8., 5.])
     """
-    return (sigma**2 + sigma_data**2) / (sigma * sigma_data) ** 2
+    sd = check_scalar(sigma_data, "sigma_data", lo=0.0, hi=1e6, closed="right")
+    if isinstance(sigma, torch.Tensor):
+        from sciddm._core.validation import check_dense
+
+        check_dense(sigma, "sigma")
+        if not sigma.is_floating_point():
+            raise TypeError(f"`sigma` must be a floating-point tensor, got {sigma.dtype}")
+        if not bool(torch.isfinite(sigma).all()) or bool((sigma <= 0).any()):
+            raise ValueError("`sigma` must be positive and finite")
+        t = sigma.clamp_min(1e-150)
+        return (t**2 + sd**2) / (t * sd) ** 2
+    a = as_array(sigma, "sigma")
+    if np.any(a <= 0):
+        raise ValueError("`sigma` must be positive and finite")
+    a = np.maximum(a, 1e-150)
+    return (a**2 + sd**2) / (a * sd) ** 2
 
 
 def truncated_lognormal_sigma(
@@ -51,7 +86,8 @@ def truncated_lognormal_sigma(
     sigma_min : Tensor of shape (n,)
         Lower truncation points (the samples' noise levels ``sigma_n``), >= 0.
     p_mean, p_std : float
-        Location and scale of ``log sigma_t`` before truncation.
+        Location (in [-5, 5]) and scale (in (0, 3]) of ``log sigma_t`` before
+        truncation.
     rng : None, int, numpy.random.Generator or torch.Generator
         Random source (a torch generator must live on ``sigma_min``'s device).
     generator : deprecated
@@ -72,8 +108,7 @@ def truncated_lognormal_sigma(
     """
     rng = renamed_rng(rng, generator, "generator", func="truncated_lognormal_sigma")
     smin = _sigma_min_iv(sigma_min)
-    p_mean = check_scalar(p_mean, "p_mean")
-    p_std = check_scalar(p_std, "p_std", lo=0.0, closed="neither")
+    p_mean, p_std = _lognormal_iv(p_mean, p_std)
     gen = as_torch_generator(rng, smin.device)
     u = torch.rand(smin.shape, generator=gen, dtype=torch.float64, device=smin.device)
     a = (torch.log(smin) - p_mean) / p_std  # -inf for clean samples
@@ -86,7 +121,7 @@ def truncated_lognormal_sigma(
 
 
 def _sigma_min_iv(sigma_min: Any) -> torch.Tensor:
-    from sciddm._core.validation import check_array, check_dense
+    from sciddm._core.validation import check_dense
 
     check_dense(sigma_min, "sigma_min")
     if isinstance(sigma_min, torch.Tensor):
@@ -94,23 +129,33 @@ def _sigma_min_iv(sigma_min: Any) -> torch.Tensor:
             raise TypeError(f"`sigma_min` must be a floating-point tensor, got {sigma_min.dtype}")
         smin = sigma_min.detach().to(torch.float64)
     else:
-        smin = torch.as_tensor(check_array(sigma_min, "sigma_min", ndim=(0, 1)))
+        smin = torch.as_tensor(as_array(sigma_min, "sigma_min", ndim=(0, 1)))
     if not bool(torch.isfinite(smin).all()):
         raise ValueError("`sigma_min` must not contain NaN or inf")
-    if bool((smin < 0).any()):
-        raise ValueError(f"`sigma_min` must be non-negative, found {float(smin.min())!r}")
+    if bool((smin < 0).any()) or bool((smin > SCALE_CAP).any()):
+        raise ValueError(f"`sigma_min` must lie in [0, {SCALE_CAP:g}]")
     return smin
+
+
+def _lognormal_iv(p_mean: Any, p_std: Any) -> tuple[float, float]:
+    """EDM's log-normal of sigma: ``p_mean`` in [-5, 5], ``p_std`` in (0, 3] (no overflow)."""
+    return (
+        check_scalar(p_mean, "p_mean", lo=-5.0, hi=5.0),
+        check_scalar(p_std, "p_std", lo=0.0, hi=3.0, closed="right"),
+    )
 
 
 def _ambient_iv(
     y: Any, sigma_n: Any, sigma_t: Any, sigma_data: float
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
     if not isinstance(y, torch.Tensor):
-        y = torch.as_tensor(np.asarray(y, dtype=np.float32))
+        y = torch.as_tensor(as_array(y, "y"), dtype=torch.float32)
+    elif not y.is_floating_point():
+        raise TypeError(f"`y` must be a floating-point tensor, got {y.dtype}")
     if y.ndim < 2:
         raise ValueError(f"`y` must have shape (batch, ...) with ndim >= 2, got {tuple(y.shape)}")
     if not isinstance(sigma_n, torch.Tensor):
-        sigma_n = torch.as_tensor(np.asarray(sigma_n, dtype=np.float64), dtype=y.dtype)
+        sigma_n = torch.as_tensor(as_array(sigma_n, "sigma_n"), dtype=y.dtype)
     sigma_n = sigma_n.to(device=y.device, dtype=y.dtype)
     if sigma_n.ndim == 0:
         sigma_n = sigma_n.expand(y.shape[0])
@@ -125,7 +170,7 @@ def _ambient_iv(
         raise ValueError("`sigma_n` must not contain NaN or inf")
     if (sigma_n < 0).any():
         raise ValueError(f"`sigma_n` must be non-negative, found {float(sigma_n.min())!r}")
-    check_scalar(sigma_data, "sigma_data", lo=0.0, closed="neither")
+    check_scalar(sigma_data, "sigma_data", lo=0.0, hi=1e6, closed="right")
     st: torch.Tensor | None = None
     if sigma_t is not None:
         st = torch.as_tensor(sigma_t, dtype=y.dtype, device=y.device)
@@ -189,9 +234,10 @@ def ambient_loss(
     sigma_t : Tensor or float, optional
         Fixed diffusion levels instead of random ones; must be ``>= sigma_n``.
     p_mean, p_std : float
-        Log-normal of ``sigma_t`` (EDM defaults).
+        Log-normal of ``sigma_t`` (EDM defaults; ``p_mean`` in [-5, 5],
+        ``p_std`` in (0, 3]).
     sigma_data : float
-        The ``sigma_d`` of the weighting.
+        The ``sigma_d`` of the weighting, in (0, 1e6].
     weighting : bool, default True
         Apply :math:`\lambda(\sigma_t)`; ``False`` gives the unweighted loss.
     reduction : {"mean", "none"}
@@ -233,8 +279,11 @@ def ambient_loss(
     (torch.Size([]), True)
     """
     rng = renamed_rng(rng, generator, "generator", func="ambient_loss")
+    if not callable(denoiser):
+        raise TypeError(f"`denoiser` must be a callable D(x, sigma), got {type(denoiser).__name__}")
     if reduction not in ("mean", "none"):
         raise ValueError(f"`reduction` must be one of 'mean', 'none', got {reduction!r}")
+    p_mean, p_std = _lognormal_iv(p_mean, p_std)
     y, sn, st = _ambient_iv(y, sigma_n, sigma_t, sigma_data)
     gen = as_torch_generator(rng, y.device)
     if st is None:
@@ -284,12 +333,11 @@ class AmbientLoss:
         sigma_data: float | None = None,
         weighting: bool = True,
     ) -> None:
-        self.p_mean = check_scalar(p_mean, "p_mean")
-        self.p_std = check_scalar(p_std, "p_std", lo=0.0, closed="neither")
+        self.p_mean, self.p_std = _lognormal_iv(p_mean, p_std)
         self.sigma_data = (
             None
             if sigma_data is None
-            else check_scalar(sigma_data, "sigma_data", lo=0.0, closed="neither")
+            else check_scalar(sigma_data, "sigma_data", lo=0.0, hi=1e6, closed="right")
         )
         self.weighting = bool(weighting)
 

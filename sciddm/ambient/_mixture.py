@@ -20,7 +20,8 @@ from sklearn.base import BaseEstimator, DensityMixin
 
 from sciddm._core.results import Result
 from sciddm._core.rng import SeedLike, as_generator
-from sciddm._core.validation import check_array, check_int, check_scalar, warn_convergence
+from sciddm._core.validation import check_int, check_scalar, warn_convergence
+from sciddm.ambient._checks import as_array, mixture_iv
 
 __all__ = [
     "GaussianFit",
@@ -35,10 +36,10 @@ _LOG2PI = float(np.log(2 * np.pi))
 
 
 def _data_iv(y: Any, sigma_n: Any, *, min_rows: int = 2) -> tuple[np.ndarray, np.ndarray]:
-    ya = check_array(y, "y", ndim=2, min_rows=min_rows)
+    ya = as_array(y, "y", ndim=2, min_rows=min_rows)
     if sigma_n is None:
         return ya, np.zeros(ya.shape[0])
-    s = check_array(sigma_n, "sigma_n", ndim=(0, 1))
+    s = as_array(sigma_n, "sigma_n", ndim=(0, 1))
     if s.ndim == 0:
         s = np.full(ya.shape[0], float(s))
     if s.shape[0] != ya.shape[0]:
@@ -48,6 +49,20 @@ def _data_iv(y: Any, sigma_n: Any, *, min_rows: int = 2) -> tuple[np.ndarray, np
     if np.any(s < 0):
         raise ValueError(f"`sigma_n` must be non-negative, found {float(s.min())!r}")
     return ya, s
+
+
+def _validate(est: Any, X: Any, **kw: Any) -> np.ndarray:
+    """scikit-learn's ``validate_data`` with messages that name ``X``."""
+    from sklearn.utils.validation import validate_data
+
+    from sciddm._core.validation import check_dense
+
+    check_dense(X, "X")
+    try:
+        return np.asarray(validate_data(est, X, dtype=np.float64, **kw))
+    except (TypeError, ValueError) as exc:
+        msg = str(exc)
+        raise type(exc)(msg if msg.startswith("X has") else f"`X`: {msg}") from None
 
 
 def _refuse_y(y: Any, method: str) -> None:
@@ -86,11 +101,10 @@ def noisy_log_likelihood(
     True
     """
     ya, s = _data_iv(y, sigma_n, min_rows=1)
-    w = check_array(weights, "weights", ndim=1)
-    mu = check_array(means, "means", ndim=2, shape=(w.shape[0], ya.shape[1]))
-    cov = check_array(
-        covariances, "covariances", ndim=3, shape=(w.shape[0], ya.shape[1], ya.shape[1])
-    )
+    w, mu, cov = mixture_iv((weights, means, covariances), "(weights, means, covariances)")
+    if mu.shape[1] != ya.shape[1]:
+        raise ValueError(f"`means` must have {ya.shape[1]} columns like `y`, got {mu.shape[1]}")
+    w = w / w.sum()
     s2 = s**2
     terms = np.column_stack(
         [np.log(w[k]) + _component_terms(ya, s2, mu[k], cov[k], 1e-300)[0] for k in range(len(w))]
@@ -329,14 +343,16 @@ class NoisyGaussianMixture(DensityMixin, BaseEstimator):
     def fit(self, X: Any, y: Any = None, *, sigma_n: Any = None) -> NoisyGaussianMixture:
         """Fit to observations ``X`` with known noise levels ``sigma_n`` (default 0)."""
         _refuse_y(y, "fit")
-        k = check_int(self.n_components, "n_components", lo=1)
-        max_iter = check_int(self.max_iter, "max_iter", lo=1)
-        n_init = check_int(self.n_init, "n_init", lo=1)
-        tol = check_scalar(self.tol, "tol", lo=0.0)
-        reg = check_scalar(self.reg_covar, "reg_covar", lo=0.0)
-        from sklearn.utils.validation import validate_data
-
-        xa = validate_data(self, X, dtype=np.float64, ensure_min_samples=max(2, k))
+        k = check_int(self.n_components, "n_components", lo=1, hi=10**4)
+        max_iter = check_int(self.max_iter, "max_iter", lo=1, hi=10**8)
+        n_init = check_int(self.n_init, "n_init", lo=1, hi=10**4)
+        tol = check_scalar(self.tol, "tol", lo=0.0, hi=1.0)
+        reg = check_scalar(self.reg_covar, "reg_covar", lo=0.0, hi=1e100)
+        xa = _validate(self, X, reset=True, ensure_min_samples=2)
+        if xa.shape[0] < k:
+            raise ValueError(
+                f"`n_components` ({k}) must be at most the number of samples of `X` ({xa.shape[0]})"
+            )
         ya, s = _data_iv(xa, sigma_n, min_rows=max(2, k))
         gen = as_generator(self.random_state)
         best = None
@@ -365,10 +381,8 @@ class NoisyGaussianMixture(DensityMixin, BaseEstimator):
             raise NotFittedError("NoisyGaussianMixture is not fitted yet; call fit first")
 
     def _validate_x(self, X: Any, sigma_n: Any) -> tuple[np.ndarray, np.ndarray]:
-        from sklearn.utils.validation import validate_data
-
         self._check_fitted()
-        xa = validate_data(self, X, dtype=np.float64, reset=False)
+        xa = _validate(self, X, reset=False)
         return _data_iv(xa, sigma_n, min_rows=1)
 
     def score_samples(self, X: Any, sigma_n: Any = None) -> np.ndarray:
@@ -396,7 +410,7 @@ class NoisyGaussianMixture(DensityMixin, BaseEstimator):
     def sample(self, n_samples: int = 1, *, rng: SeedLike = None) -> np.ndarray:
         """Draw clean samples from the fitted mixture."""
         self._check_fitted()
-        n = check_int(n_samples, "n_samples", lo=1)
+        n = check_int(n_samples, "n_samples", lo=1, hi=10**8)
         gen = as_generator(rng)
         comp = gen.choice(len(self.weights_), size=n, p=self.weights_ / self.weights_.sum())
         out = np.empty((n, self.means_.shape[1]))
@@ -450,7 +464,7 @@ def heteroscedastic_gaussian_mle(
     (1.0, 1.0)
     """
     ya, s = _data_iv(y, sigma_n)
-    it_max = check_int(max_iter, "max_iter", lo=1)
+    it_max = check_int(max_iter, "max_iter", lo=1, hi=10**8)
     tol_ = check_scalar(tol, "tol", lo=0.0)
     start = clipped_covariance(ya, s)
     d = ya.shape[1]

@@ -8,7 +8,8 @@ import numpy as np
 import torch
 
 from sciddm._core.rng import UNSET, RNGLike, renamed_rng
-from sciddm._core.validation import check_array, check_int, check_scalar
+from sciddm._core.validation import check_int, check_scalar
+from sciddm.ambient._checks import SCALE_CAP, as_array
 from sciddm.diffusion import Denoiser, SampleResult
 
 __all__ = ["ambient_sample", "ambient_sigmas"]
@@ -54,14 +55,21 @@ def ambient_sigmas(
     from sciddm.diffusion import karras_sigmas
 
     n = check_int(n, "n", lo=1, hi=_MAX_LEVELS)
-    s = check_array(sigma_n, "sigma_n", ndim=(0, 1))
+    s = as_array(sigma_n, "sigma_n", ndim=(0, 1))
     if s.size == 0:
         raise ValueError("`sigma_n` must not be empty")
     if np.any(s < 0):
         raise ValueError(f"`sigma_n` must be non-negative, found {float(s.min())!r}")
-    floor = check_scalar(sigma_floor, "sigma_floor", lo=0.0, closed="neither")
+    if np.any(s > SCALE_CAP):
+        raise ValueError(f"`sigma_n` must be at most {SCALE_CAP:g}, found {float(s.max()):g}")
+    floor = check_scalar(sigma_floor, "sigma_floor", lo=0.0, hi=SCALE_CAP, closed="right")
     smin = max(float(s.min()), floor)
-    smax = check_scalar(sigma_max, "sigma_max", lo=smin, closed="neither")
+    smax = check_scalar(sigma_max, "sigma_max", lo=0.0, hi=SCALE_CAP, closed="right")
+    if smax <= smin:
+        raise ValueError(
+            f"`sigma_max` ({smax:g}) must exceed the smallest noise level of `sigma_n` and "
+            f"`sigma_floor` ({smin:g})"
+        )
     return karras_sigmas(n, sigma_min=smin, sigma_max=smax, rho=rho)
 
 

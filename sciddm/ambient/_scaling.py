@@ -9,7 +9,8 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from sciddm._core.results import Result
-from sciddm._core.validation import check_array, check_scalar, warn_convergence
+from sciddm._core.validation import check_scalar, warn_convergence
+from sciddm.ambient._checks import as_array
 
 __all__ = ["ScalingLawFit", "fit_scaling_law"]
 
@@ -111,9 +112,9 @@ def fit_scaling_law(
     >>> round(fit.exponent, 4), round(fit.noisy_value, 4), round(fit.price, 4)
     (0.5, 0.25, 4.0)
     """
-    nc = check_array(n_clean, "n_clean", ndim=1)
-    nn = check_array(n_noisy, "n_noisy", ndim=1)
-    err = check_array(error, "error", ndim=1)
+    nc = as_array(n_clean, "n_clean", ndim=1)
+    nn = as_array(n_noisy, "n_noisy", ndim=1)
+    err = as_array(error, "error", ndim=1)
     if not (nc.shape == nn.shape == err.shape):
         raise ValueError(
             "`n_clean`, `n_noisy` and `error` must have the same length, got "

@@ -147,7 +147,7 @@ def test_gradients_flow_and_per_sample_reduction():
         ),
         ({"y": torch.ones(4)}, "`y` must have shape"),
         ({"reduction": "sum"}, "`reduction` must be one of"),
-        ({"sigma_data": 0.0}, r"`sigma_data` must be in \(0, inf\)"),
+        ({"sigma_data": 0.0}, r"`sigma_data` must be in \(0, 1e\+06\]"),
     ],
 )
 def test_ambient_loss_bad_input(kwargs, match):

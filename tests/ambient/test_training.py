@@ -69,7 +69,7 @@ def test_ambient_sigmas_bad_input():
         ambient_sigmas(5, [-0.1, 0.2])
     with pytest.raises(ValueError, match=r"`n` must be an integer in \[1, "):
         ambient_sigmas(0, 0.2)
-    with pytest.raises(ValueError, match="`sigma_max` must be in"):
+    with pytest.raises(ValueError, match="`sigma_max` \\(1\\) must exceed"):
         ambient_sigmas(5, 2.0, sigma_max=1.0)
     with pytest.raises(ValueError, match="`sigma_n` must not contain NaN"):
         ambient_sigmas(5, [np.nan])
