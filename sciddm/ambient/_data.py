@@ -47,6 +47,14 @@ class NoisyDataset(Result):
         Known per-sample noise standard deviations; 0 marks a clean sample.
     x : ndarray of shape (n, ...) or None
         The clean samples, kept for evaluation only (``None`` when unknown).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sciddm.ambient import NoisyDataset
+    >>> ds = NoisyDataset(y=np.zeros((3, 2)), sigma_n=np.array([0.0, 0.5, 0.5]))
+    >>> ds.n, ds.n_clean, ds.min_sigma
+    (3, 1, 0.0)
     """
 
     y: np.ndarray
@@ -107,13 +115,13 @@ class NoisyDataset(Result):
         return self.subset(~self.is_clean)
 
     def oversample_clean(self, factor: int) -> NoisyDataset:
-        """Repeat every clean sample ``factor`` times (noisy samples once).
+        r"""Repeat every clean sample ``factor`` times (noisy samples once).
 
         For training a diffusion model with the ambient loss on a small clean
         fraction: clean and noisy samples have the same minimiser
-        :math:`E[x_0 \\mid x_t]` wherever both supervise, so re-weighting them leaves
+        :math:`E[x_0 \mid x_t]` wherever both supervise, so re-weighting them leaves
         the minimiser unchanged, while the clean samples -- the only ones that
-        supervise :math:`\\sigma_t < \\min \\sigma_n` -- appear more often in each
+        supervise :math:`\sigma_t < \min \sigma_n` -- appear more often in each
         minibatch.
 
         Examples
@@ -191,6 +199,10 @@ def make_clean_noisy(
     rng : numpy.random.Generator, int or None
         Seeds the choice of clean samples and the single noise draw.
 
+    Returns
+    -------
+    NoisyDataset
+
     Examples
     --------
     >>> import numpy as np
@@ -226,6 +238,26 @@ def paper_scenarios(
     - ``"100% noisy"``: all of ``x`` noised at ``sigma``;
     - ``"10% clean only"``: the clean subset alone;
     - ``"90% noisy + 10% clean"``: the clean subset plus the others noised.
+
+    Parameters
+    ----------
+    x : array_like of shape (n, ...)
+        The pool of clean samples.
+    sigma : float
+        Noise level of the noisy samples, ``> 0``.
+    clean_fraction : float, default 0.1
+        Fraction kept clean, in (0, 1] (at least one sample).
+    rng : numpy.random.Generator, int or None
+        Seeds the clean subset and the single noise draw.
+
+    Returns
+    -------
+    dict of str to NoisyDataset
+        Keyed by :data:`SCENARIOS`.
+
+    References
+    ----------
+    .. [1] Daras, Cherapanamjeri, Daskalakis, ICLR 2025, Table 1.
 
     Examples
     --------

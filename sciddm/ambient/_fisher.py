@@ -32,6 +32,13 @@ class FisherValue(Result):
     efficiencies : ndarray of shape (p,)
         Generalised eigenvalues of ``(I_noisy, I_clean)``, each in [0, 1]: the
         worth of a noisy sample along each direction of parameter space.
+
+    Examples
+    --------
+    >>> from sciddm.ambient import gaussian_fisher_value
+    >>> fv = gaussian_fisher_value([[1.0, 0.0], [0.0, 4.0]], 1.0)
+    >>> fv.efficiencies.round(2).tolist(), round(fv.price, 3)
+    ([0.5, 0.8], 1.4)
     """
 
     info_clean: np.ndarray

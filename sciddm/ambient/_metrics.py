@@ -23,6 +23,16 @@ def gaussian_w2(mean1: Any, cov1: Any, mean2: Any, cov2: Any) -> float:
         W_2^2 = \|m_1 - m_2\|^2 + \operatorname{tr}\big(C_1 + C_2 -
         2 (C_2^{1/2} C_1 C_2^{1/2})^{1/2}\big).
 
+    Parameters
+    ----------
+    mean1, mean2 : array_like of shape (d,)
+    cov1, cov2 : array_like of shape (d, d)
+        Positive semi-definite covariances.
+
+    Returns
+    -------
+    float
+
     References
     ----------
     .. [1] Dowson & Landau, "The Fréchet distance between multivariate normal
@@ -65,6 +75,18 @@ def mixture_w2(
     :math:`W_2^2` between component Gaussians, solved exactly as a linear
     program. It is a metric on Gaussian mixtures, is an upper bound of
     :math:`W_2`, and equals :math:`W_2` between two Gaussians.
+
+    Parameters
+    ----------
+    weights1, means1, covs1 : array_like
+        The first mixture: shapes (k1,), (k1, d), (k1, d, d); weights are
+        normalised to sum 1.
+    weights2, means2, covs2 : array_like
+        The second mixture: shapes (k2,), (k2, d), (k2, d, d).
+
+    Returns
+    -------
+    float
 
     References
     ----------
@@ -125,6 +147,14 @@ class MixtureError(Result):
         order. A narrow component's variance matters as much as a wide one's.
     matching : ndarray of shape (k,)
         ``matching[j]``: the estimated component matched to true component ``j``.
+
+    Examples
+    --------
+    >>> from sciddm.ambient import mixture_error
+    >>> t = ([1.0], [[0.0]], [[[1.0]]])
+    >>> r = mixture_error(t, ([1.0], [[0.5]], [[[1.0]]]))
+    >>> r.mean_error, r.relative_error, r.w2
+    (0.5, 0.5, 0.5)
     """
 
     w2: float
@@ -140,6 +170,20 @@ def mixture_error(true: tuple[Any, Any, Any], estimate: tuple[Any, Any, Any]) ->
 
     Components are matched by the Hungarian algorithm on the Gaussian
     :math:`W_2^2` cost (both mixtures must have the same number of components).
+
+    Parameters
+    ----------
+    true, estimate : tuple (weights, means, covariances)
+        The mixtures, with shapes (k,), (k, d), (k, d, d); ``true`` covariances
+        positive definite.
+
+    Returns
+    -------
+    MixtureError
+
+    References
+    ----------
+    .. [1] Delon & Desolneux, SIAM J. Imaging Sci. 13 (2020) (:math:`MW_2`).
 
     Examples
     --------

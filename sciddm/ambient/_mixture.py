@@ -90,7 +90,23 @@ def _component_terms(
 def noisy_log_likelihood(
     y: Any, sigma_n: Any, weights: Any, means: Any, covariances: Any
 ) -> np.ndarray:
-    """Per-sample log-density ``log sum_k pi_k N(y_i; mu_k, Sigma_k + sigma_i^2 I)``.
+    r"""Per-sample log-density :math:`\log\sum_k \pi_k N(y_i; \mu_k, \Sigma_k + \sigma_i^2 I)`.
+
+    Parameters
+    ----------
+    y : array_like of shape (n, d)
+        Observations.
+    sigma_n : float or array_like of shape (n,)
+        Their known noise levels.
+    weights : array_like of shape (k,)
+        Mixture weights (normalised to sum 1).
+    means : array_like of shape (k, d)
+    covariances : array_like of shape (k, d, d)
+        Covariances of the clean components.
+
+    Returns
+    -------
+    ndarray of shape (n,)
 
     Examples
     --------
@@ -125,6 +141,14 @@ class GaussianFit(Result):
     n_iter : int
         EM iterations (0 for closed-form estimators).
     converged : bool
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sciddm.ambient import clipped_covariance
+    >>> fit = clipped_covariance(np.random.default_rng(0).normal(size=(500, 1)), 0.0)
+    >>> fit.n_iter, fit.converged, fit.covariance.shape
+    (0, True, (1, 1))
     """
 
     mean: np.ndarray
@@ -264,7 +288,7 @@ def _init_params(
 
 
 class NoisyGaussianMixture(DensityMixin, BaseEstimator):
-    """Gaussian mixture fitted by EM to samples with known per-sample noise.
+    r"""Gaussian mixture fitted by EM to samples with known per-sample noise.
 
     Parameters
     ----------
@@ -293,15 +317,15 @@ class NoisyGaussianMixture(DensityMixin, BaseEstimator):
 
     Notes
     -----
-    E-step: responsibilities :math:`r_{ik} \\propto \\pi_k N(y_i; \\mu_k, \\Sigma_k +
-    \\sigma_i^2 I)` and the posterior of the clean :math:`x_i` given component
-    :math:`k`, with mean :math:`b_{ik} = \\mu_k + \\Sigma_k(\\Sigma_k +
-    \\sigma_i^2 I)^{-1}(y_i-\\mu_k)` and covariance :math:`B_{ik} = \\Sigma_k -
-    \\Sigma_k(\\Sigma_k+\\sigma_i^2 I)^{-1}\\Sigma_k`. M-step:
-    :math:`\\pi_k = \\bar r_k`, :math:`\\mu_k = \\sum_i r_{ik} b_{ik} / \\sum_i r_{ik}`,
-    :math:`\\Sigma_k = \\sum_i r_{ik}[(b_{ik}-\\mu_k)(b_{ik}-\\mu_k)^\\top + B_{ik}] /
-    \\sum_i r_{ik}`. Each step does not decrease the likelihood; clean
-    samples (:math:`\\sigma_i = 0`) give the usual EM updates.
+    E-step: responsibilities :math:`r_{ik} \propto \pi_k N(y_i; \mu_k, \Sigma_k +
+    \sigma_i^2 I)` and the posterior of the clean :math:`x_i` given component
+    :math:`k`, with mean :math:`b_{ik} = \mu_k + \Sigma_k(\Sigma_k +
+    \sigma_i^2 I)^{-1}(y_i-\mu_k)` and covariance :math:`B_{ik} = \Sigma_k -
+    \Sigma_k(\Sigma_k+\sigma_i^2 I)^{-1}\Sigma_k`. M-step:
+    :math:`\pi_k = \bar r_k`, :math:`\mu_k = \sum_i r_{ik} b_{ik} / \sum_i r_{ik}`,
+    :math:`\Sigma_k = \sum_i r_{ik}[(b_{ik}-\mu_k)(b_{ik}-\mu_k)^\top + B_{ik}] /
+    \sum_i r_{ik}`. Each step does not decrease the likelihood; clean
+    samples (:math:`\sigma_i = 0`) give the usual EM updates.
 
     References
     ----------

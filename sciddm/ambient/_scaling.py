@@ -38,6 +38,15 @@ class ScalingLawFit(Result):
         Residual sum of squares (on log errors).
     n_obs : int
     success : bool
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sciddm.ambient import fit_scaling_law
+    >>> nc = np.array([10, 20, 40, 10, 10]); nn = np.array([0, 0, 0, 40, 160])
+    >>> fit = fit_scaling_law(nc, nn, (nc + 0.5 * nn) ** -0.5)
+    >>> round(float(fit.predict(10, 20)), 4), round(float(fit.effective_n(10, 20)), 2)
+    (0.2236, 20.0)
     """
 
     coef: float

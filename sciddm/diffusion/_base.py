@@ -36,7 +36,7 @@ class Denoiser(Protocol):
     :class:`torch.nn.Module` (:class:`MLPDenoiser`, :class:`UNetDenoiser`,
     :class:`VPDenoiser`) or a closed form (:class:`GaussianDenoiser`,
     :class:`GaussianMixtureDenoiser`, :class:`EmpiricalDenoiser`). The same
-    signature serves an ε-prediction model ``eps(x_t, t)`` of
+    signature serves an noise-prediction model ``eps(x_t, t)`` of
     :func:`sample_ddpm`, with integer timesteps ``t``.
 
     Examples

@@ -13,31 +13,45 @@ __all__ = ["EmpiricalDenoiser"]
 
 
 class EmpiricalDenoiser:
-    """``D(x, sigma) = sum_i w_i x_i`` with ``w = softmax_i(-||x - x_i||^2 / (2 sigma^2))``.
+    r"""The exact denoiser of a finite training set (a mixture of point masses).
 
-    The minimiser of the denoising loss on the training set itself: the posterior mean
-    when the data distribution is the empirical measure ``(1/N) sum_i delta_{x_i}``. Its
-    probability-flow ODE ends on training points (it memorises).
+    .. math::
+
+        D(x, \sigma) = \sum_i w_i x_i,\qquad
+        w = \operatorname{softmax}_i\Big(-\frac{\|x - x_i\|^2}{2\sigma^2}\Big),
+
+    the posterior mean when the data law is the empirical measure
+    :math:`\frac1N\sum_i \delta_{x_i}`, i.e. the minimiser of the denoising loss
+    on the training set itself. Its probability-flow ODE ends on training
+    points (it memorises). At :math:`\sigma = 0` it returns the limit, the
+    nearest training point.
 
     Parameters
     ----------
     data : array_like or torch.Tensor, shape (N, ...)
         Training points (flattened to ``(N, d)``).
     chunk_size : int, default 4096
-        Training points processed at once. Memory is ``O(batch * chunk + batch * d)``;
-        an ``N x batch x d`` tensor is never formed.
+        Training points processed at once. Memory is
+        :math:`O(\text{batch}\cdot\text{chunk} + \text{batch}\cdot d)`; an
+        :math:`N \times \text{batch} \times d` tensor is never formed.
     compute_dtype : torch.dtype, default torch.float64
-        Precision of the distance and log-sum-exp computation (results are cast back to
-        the input's dtype).
+        Precision of the distance and log-sum-exp computation (results are cast
+        back to the input's dtype).
+
+    Attributes
+    ----------
+    n, dim : int
+        Training points and their dimension.
 
     Notes
     -----
-    Distances use ``||x - x_i||^2 = ||x||^2 - 2 x.x_i + ||x_i||^2`` (a matrix product per
-    chunk) and the weights an online (streaming) log-sum-exp: with running maximum ``m``,
-    normaliser ``Z`` and numerator ``S``, a chunk with logits ``l`` updates
-    ``m' = max(m, max l)``, ``Z' = Z e^{m - m'} + sum e^{l - m'}``,
-    ``S' = S e^{m - m'} + sum e^{l - m'} x_i``. The result is exact (no truncation) and
-    finite for any ``sigma > 0``.
+    Distances use :math:`\|x - x_i\|^2 = \|x\|^2 - 2 x\cdot x_i + \|x_i\|^2` (a
+    matrix product per chunk) and the weights an online (streaming)
+    log-sum-exp: with running maximum :math:`m`, normaliser :math:`Z` and
+    numerator :math:`S`, a chunk with logits :math:`l` updates
+    :math:`m' = \max(m, \max l)`, :math:`Z' = Z e^{m - m'} + \sum e^{l - m'}`,
+    :math:`S' = S e^{m - m'} + \sum e^{l - m'} x_i`. The result is exact (no
+    truncation) and finite for every :math:`\sigma \ge 0`.
 
     References
     ----------

@@ -127,26 +127,55 @@ class _Cache:
 
 
 class GaussianDenoiser:
-    """Exact denoiser, score and probability-flow trajectories of Gaussian data.
+    r"""Exact denoiser, score and probability-flow trajectories of Gaussian data.
 
     Parameters
     ----------
-    mean : array_like, shape (d,)
+    mean : array_like of shape (d,)
+        :math:`\mu`.
     cov : array_like of shape (d, d), or tuple ``(U, lam)``
-        A PSD covariance, or its (possibly low-rank) eigen-factors: ``U`` of shape
-        ``(d, r)`` with orthonormal columns and ``lam >= 0`` of shape ``(r,)``;
-        ``Sigma = U diag(lam) U^T`` (zero variance in the orthogonal complement).
+        A PSD covariance, or its (possibly low-rank) eigen-factors: ``U`` of
+        shape ``(d, r)`` with orthonormal columns and ``lam >= 0`` of shape
+        ``(r,)``; :math:`\Sigma = U \operatorname{diag}(\lambda) U^\top` (zero
+        variance in the orthogonal complement).
+
+    Attributes
+    ----------
+    mean_, U_, lam_ : numpy.ndarray
+        The parameters.
+    cov_ : numpy.ndarray
+        :math:`U \operatorname{diag}(\lambda) U^\top`.
+    dim, rank : int
 
     Notes
     -----
-    Inputs may be numpy arrays (float64 computation, numpy output) or torch tensors of any
-    shape ``(B, ...)`` with ``prod(...) = d`` (computed on their device and dtype). ``sigma``
-    is a scalar or one value per row. See the module docstring for the formulas.
+    For :math:`x = x_0 + \sigma n`, :math:`x_0 \sim N(\mu, \Sigma)`:
+
+    .. math::
+
+        D(x, \sigma) = \mu + U \operatorname{diag}\Big(\frac{\lambda}{\lambda + \sigma^2}
+        \Big) U^\top (x - \mu),\qquad
+        \nabla \log p_\sigma(x) = \frac{D - x}{\sigma^2} = -(\Sigma + \sigma^2 I)^{-1}(x - \mu),
+
+    and the probability-flow ODE :math:`dx/d\sigma = (x - D)/\sigma` has the solution
+
+    .. math::
+
+        x(\sigma) = \mu + U \operatorname{diag}\Big(\sqrt{\tfrac{\lambda + \sigma^2}
+        {\lambda + \sigma_T^2}}\Big) U^\top (x_T - \mu)
+        + \frac{\sigma}{\sigma_T}(I - U U^\top)(x_T - \mu).
+
+    Inputs may be numpy arrays (float64 computation, numpy output) or torch
+    tensors of any shape ``(B, ...)`` with ``prod(...) = d`` (computed on their
+    device and dtype). ``sigma`` is a scalar or one value per row, finite and
+    non-negative; at :math:`\sigma = 0` a zero-variance direction is projected
+    out (the limit), and the score needs :math:`\sigma > 0`
+    (``theory/30_gaussian_closed_forms.md``).
 
     References
     ----------
     .. [1] Wang & Vastola, TMLR 2024, Sec. 3 (eqs. for the Gaussian score, the exact
-       probability-flow solution and x̂₀ along it).
+       probability-flow solution and the denoised estimate along it).
 
     Examples
     --------
@@ -224,9 +253,23 @@ class GaussianDenoiser:
         return out(p["mu"] + (ratio * proj) @ p["U"].T + (sigma / sigma_T) * perp)
 
     def x0_along_trajectory(self, x_T: Any, sigma_T: float, sigma: float) -> Any:
-        """x̂₀ = D(x(sigma), sigma) along the exact trajectory from ``(x_T, sigma_T)``.
+        r"""The denoised estimate :math:`D(x(\sigma), \sigma)` along the exact trajectory from ``(x_T, sigma_T)``.
 
-        Equals ``mu + U diag(lam / sqrt((lam + sigma^2)(lam + sigma_T^2))) U^T (x_T - mu)``.
+        Equals :math:`\mu + U \operatorname{diag}\big(\lambda/\sqrt{(\lambda + \sigma^2)
+        (\lambda + \sigma_T^2)}\big) U^\top (x_T - \mu)`.
+
+        Parameters
+        ----------
+        x_T : array_like or torch.Tensor of shape (B, ...)
+            States at ``sigma_T``.
+        sigma_T : float
+            Starting level, in (0, 1e100].
+        sigma : float
+            Level of the estimate, in [0, 1e100].
+
+        Returns
+        -------
+        Same kind and shape as ``x_T``.
         """
         sigma_T = check_scalar(sigma_T, "sigma_T", lo=0.0, hi=1e100, closed="right")
         sigma = check_scalar(sigma, "sigma", lo=0.0, hi=1e100)
@@ -246,23 +289,37 @@ class GaussianDenoiser:
 
 
 class GaussianMixtureDenoiser:
-    """Exact denoiser of a Gaussian mixture ``sum_k pi_k N(mu_k, Sigma_k)``.
+    r"""Exact denoiser of a Gaussian mixture :math:`\sum_k \pi_k N(\mu_k, \Sigma_k)`.
 
     Parameters
     ----------
-    means : array_like, shape (K, d)
-    covs : array_like of shape (K, d, d), or tuple ``(U, lam)`` with ``U`` of shape
-        ``(K, d, r)`` (orthonormal columns per component) and ``lam`` of shape ``(K, r)``.
-    weights : array_like, shape (K,), optional
+    means : array_like of shape (K, d)
+        Component means.
+    covs : array_like of shape (K, d, d), or tuple ``(U, lam)``
+        Covariances, or their eigen-factors: ``U`` of shape ``(K, d, r)``
+        (orthonormal columns per component) and ``lam`` of shape ``(K, r)``.
+    weights : array_like of shape (K,), optional
         Mixture weights (uniform by default).
+
+    Attributes
+    ----------
+    means_, U_, lam_, weights_ : numpy.ndarray
+        The parameters.
+    dim, n_components : int
 
     Notes
     -----
-    ``score(x) = sum_k w_k(x) [-(Sigma_k + sigma^2 I)^{-1} (x - mu_k)]`` with
-    ``w = softmax_k(log pi_k - 1/2 log det(Sigma_k + sigma^2 I) - 1/2 m_k^2)``,
-    ``m_k^2 = (x - mu_k)^T (Sigma_k + sigma^2 I)^{-1} (x - mu_k)``. Low rank uses
-    ``(U L U^T + s^2 I)^{-1} = s^{-2}(I - U diag(lam/(lam + s^2)) U^T)`` and
-    ``log det = sum log(lam + s^2) + (d - r) log s^2``. ``D = x + sigma^2 score``.
+    With :math:`C_k = \Sigma_k + \sigma^2 I`, the posterior component weights are
+
+    .. math::
+
+        w_k(x) = \operatorname{softmax}_k\big(\log\pi_k - \tfrac12\log\det C_k
+        - \tfrac12 (x - \mu_k)^\top C_k^{-1} (x - \mu_k)\big),
+
+    and :math:`D(x, \sigma) = \sum_k w_k(x)\,[\mu_k + \Sigma_k C_k^{-1}(x - \mu_k)]`,
+    the score :math:`(D - x)/\sigma^2`. Low rank uses
+    :math:`\log\det C_k = \sum \log(\lambda + \sigma^2) + (d - r)\log\sigma^2`.
+    At :math:`\sigma = 0` (full-rank components only) :math:`D(x, 0) = x`.
 
     References
     ----------
@@ -386,7 +443,7 @@ def _data_iv(data: Any, name: str = "data", *, min_rows: int = 2) -> np.ndarray:
 def fit_gaussian(
     data: Any, *, rank: int | None = None, shrinkage: float = 0.0, ddof: int = 1
 ) -> GaussianDenoiser:
-    """Fit the Gaussian denoiser of the data's mean and covariance (or its top-``rank`` PCA).
+    r"""Fit the Gaussian denoiser of the data's mean and covariance (or its top-``rank`` PCA).
 
     Parameters
     ----------
@@ -399,7 +456,16 @@ def fit_gaussian(
     ddof : int, default 1
         Delta degrees of freedom of the covariance; ``ddof=0`` gives the covariance of
         the empirical measure, whose Gaussian denoiser agrees with
-        :class:`EmpiricalDenoiser` to ``O(1/sigma)``.
+        :class:`EmpiricalDenoiser` to :math:`O(1/\sigma)`.
+
+    Returns
+    -------
+    GaussianDenoiser
+
+    References
+    ----------
+    .. [1] Wang & Vastola, TMLR 2024, Sec. 3 (the Gaussian approximation of a
+       trained denoiser).
 
     Examples
     --------
@@ -432,11 +498,12 @@ def fit_gaussian_mixture(
     shrinkage: float = 1e-4,
     rng: Any = None,
 ) -> GaussianMixtureDenoiser:
-    """Fit a Gaussian-mixture denoiser: k-means clusters, each with its mean and covariance.
+    r"""Fit a Gaussian-mixture denoiser: k-means clusters, each with its mean and covariance.
 
     Parameters
     ----------
     data : array_like, shape (n, ...)
+        Samples (flattened to ``(n, d)``), at least ``n_components`` distinct.
     n_components : int
         Number of k-means clusters.
     rank : int, optional
@@ -445,6 +512,14 @@ def fit_gaussian_mixture(
         Added to each cluster covariance's diagonal (clusters may be small).
     rng : numpy.random.Generator, int or None
         Seeds k-means.
+
+    Returns
+    -------
+    GaussianMixtureDenoiser
+
+    References
+    ----------
+    .. [1] Wang & Vastola, TMLR 2024, Sec. 4 (Gaussian-mixture approximation).
 
     Examples
     --------

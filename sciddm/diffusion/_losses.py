@@ -1,4 +1,4 @@
-r"""Denoising losses for :func:`train_denoiser`: EDM (default) and DDPM's ε loss.
+r"""Denoising losses for :func:`train_denoiser`: EDM (default) and DDPM's noise-prediction loss.
 
 A loss is any callable ``loss(net, batch, rng) -> scalar tensor``: ``batch`` is a
 minibatch tensor (or a tuple of tensors when the training data is a tuple) and
@@ -106,7 +106,7 @@ class EDMLoss:
 
 
 class DDPMLoss:
-    r"""The DDPM ε-prediction loss.
+    r"""The DDPM noise-prediction loss.
 
     .. math::
 

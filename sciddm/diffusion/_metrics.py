@@ -36,12 +36,28 @@ def _pair(x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def frechet_distance(x: Any, y: Any, *, features: Any = None) -> float:
-    """Fréchet (2-Wasserstein between fitted Gaussians) distance of two samples.
+    r"""Fréchet (2-Wasserstein between fitted Gaussians) distance of two samples.
 
-    ``||m_x - m_y||^2 + tr(C_x + C_y - 2 (C_x^{1/2} C_y C_x^{1/2})^{1/2})`` of the means and
-    covariances of ``features(x)`` and ``features(y)`` (raw inputs when ``features`` is
-    None). With Inception features this is FID; offline, use :class:`PCAFeatures` or
-    :class:`ClassifierFeatures` fitted on the real data.
+    .. math::
+
+        \|m_x - m_y\|^2 + \operatorname{tr}\big(C_x + C_y
+        - 2 (C_x^{1/2} C_y C_x^{1/2})^{1/2}\big)
+
+    of the means and covariances of ``features(x)`` and ``features(y)`` (raw
+    inputs when ``features`` is None). With Inception features this is FID;
+    offline, use :class:`PCAFeatures` or :class:`ClassifierFeatures` fitted on
+    the real data.
+
+    Parameters
+    ----------
+    x, y : array_like of shape (n, ...) and (m, ...)
+        The two samples (at least 2 points each), flattened to vectors.
+    features : callable, optional
+        Feature map applied to both samples first.
+
+    Returns
+    -------
+    float
 
     References
     ----------
@@ -330,10 +346,25 @@ class ClassifierFeatures(TransformerMixin, BaseEstimator):
 def sliced_wasserstein(
     x: Any, y: Any, *, n_projections: int = 256, p: float = 2.0, rng: SeedLike = None
 ) -> float:
-    """Sliced ``p``-Wasserstein distance: ``(E_theta W_p^p(theta.x, theta.y))^{1/p}``.
+    r"""Sliced ``p``-Wasserstein distance :math:`(E_\theta W_p^p(\theta\cdot x, \theta\cdot y))^{1/p}`.
 
-    Directions uniform on the sphere; each 1-D distance from quantile functions on a common
-    grid (exact for equal sample sizes).
+    Directions uniform on the sphere; each 1-D distance from quantile functions
+    on a common grid (exact for equal sample sizes).
+
+    Parameters
+    ----------
+    x, y : array_like of shape (n, ...) and (m, ...)
+        The two samples (at least 2 points each).
+    n_projections : int, default 256
+        Random directions, ``1..10**5``.
+    p : float, default 2
+        Order, ``>= 1`` (``inf``: the largest gap).
+    rng : numpy.random.Generator, int or None
+        Random source of the directions.
+
+    Returns
+    -------
+    float
 
     References
     ----------
@@ -368,10 +399,24 @@ def sliced_wasserstein(
 
 
 def mmd(x: Any, y: Any, *, bandwidth: float | None = None, unbiased: bool = True) -> float:
-    """Squared maximum mean discrepancy with a Gaussian kernel.
+    r"""Squared maximum mean discrepancy with a Gaussian kernel.
 
-    ``k(a, b) = exp(-||a - b||^2 / (2 h^2))``; ``h`` defaults to the median pairwise
-    distance of the pooled sample. The unbiased U-statistic may be slightly negative.
+    :math:`k(a, b) = \exp(-\|a - b\|^2/(2h^2))`; :math:`h` defaults to the median
+    pairwise distance of the pooled sample. The unbiased U-statistic may be
+    slightly negative.
+
+    Parameters
+    ----------
+    x, y : array_like of shape (n, ...) and (m, ...)
+        The two samples (at least 2 points each).
+    bandwidth : float, optional
+        :math:`h > 0`.
+    unbiased : bool, default True
+        The U-statistic (else the biased V-statistic).
+
+    Returns
+    -------
+    float
 
     References
     ----------
@@ -387,6 +432,13 @@ def mmd(x: Any, y: Any, *, bandwidth: float | None = None, unbiased: bool = True
     (True, True)
     """
     X, Y = _pair(x, y)
+    if len(X) + len(Y) > 50_000:
+        raise ValueError(
+            "mmd forms the (n + m)^2 kernel matrix: subsample `x` and `y` to at most 50000 "
+            f"points together, got {len(X) + len(Y)}"
+        )
+    if not isinstance(unbiased, (bool, np.bool_)):
+        raise TypeError(f"`unbiased` must be a bool, got {type(unbiased).__name__}")
     Z = np.concatenate([X, Y])
     D2 = np.clip(((Z**2).sum(1)[:, None] - 2 * Z @ Z.T + (Z**2).sum(1)[None]), 0, None)
     if bandwidth is None:

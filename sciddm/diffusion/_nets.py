@@ -1,4 +1,4 @@
-"""Networks: EDM-preconditioned MLP and small U-Net denoisers, an ε-prediction MLP."""
+"""Networks: EDM-preconditioned MLP and small U-Net denoisers, an noise-prediction MLP."""
 
 from __future__ import annotations
 
@@ -86,15 +86,29 @@ def _embed(t: torch.Tensor, dim: int, max_period: float = 10000.0) -> torch.Tens
 
 
 class EDMPrecond(nn.Module):
-    """EDM preconditioning of a raw network ``F(x_in, c_noise)`` into a denoiser.
+    r"""EDM preconditioning of a raw network :math:`F(x_{in}, c_{noise})` into a denoiser.
 
-    ``D(x, sigma) = c_skip x + c_out F(c_in x, c_noise)`` with
-    ``c_skip = sd^2/(sigma^2 + sd^2)``, ``c_out = sigma sd / sqrt(sigma^2 + sd^2)``,
-    ``c_in = 1/sqrt(sigma^2 + sd^2)``, ``c_noise = ln(sigma)/4`` (``sd = sigma_data``).
+    .. math::
+
+        D(x, \sigma) = c_{skip}\,x + c_{out}\,F(c_{in}\,x, c_{noise}),\quad
+        c_{skip} = \frac{\sigma_d^2}{\sigma^2 + \sigma_d^2},\;
+        c_{out} = \frac{\sigma\sigma_d}{\sqrt{\sigma^2 + \sigma_d^2}},\;
+        c_{in} = \frac{1}{\sqrt{\sigma^2 + \sigma_d^2}},\;
+        c_{noise} = \tfrac14\ln\sigma.
+
+    Parameters
+    ----------
+    model : callable
+        The raw network :math:`F(x_{in}, c_{noise})`, returning a tensor shaped
+        like its input.
+    sigma_data : float, default 0.5
+        :math:`\sigma_d`, the data's standard deviation, in (0, 1e6].
 
     References
     ----------
-    .. [1] Karras et al. 2022, Table 1 and Appendix B.6.
+    .. [1] Karras, Aittala, Aila, Laine, "Elucidating the design space of
+       diffusion-based generative models", NeurIPS 2022, Table 1 and
+       Appendix B.6.
 
     Examples
     --------
@@ -157,18 +171,29 @@ class _MLP(nn.Module):
 
 
 class MLPDenoiser(EDMPrecond):
-    """EDM-preconditioned residual MLP denoiser ``D(x, sigma)`` for vectors of size ``dim``.
+    r"""EDM-preconditioned residual MLP denoiser :math:`D(x, \sigma)` for vectors of size ``dim``.
 
     Parameters
     ----------
     dim : int
-        Data dimension (inputs of shape ``(B, dim)`` or ``(B, ...)`` with ``dim`` entries).
+        Data dimension (inputs of shape ``(B, dim)`` or ``(B, ...)`` with ``dim``
+        entries).
     hidden : int, default 256
+        Width of the hidden layers.
     depth : int, default 3
         Residual blocks.
     emb_dim : int, default 64
-        Size of the sinusoidal embedding of ``c_noise = ln(sigma)/4`` (scaled by 250).
+        Size of the sinusoidal embedding of :math:`c_{noise} = \tfrac14\ln\sigma`
+        (scaled by 250).
     sigma_data : float, default 0.5
+        :math:`\sigma_d` of the preconditioning (:class:`EDMPrecond`).
+    rng : None, int, numpy.random.Generator or torch.Generator
+        Random source of the initial weights (torch's global generator is not
+        touched; ``None`` draws from it).
+
+    References
+    ----------
+    .. [1] Karras et al., NeurIPS 2022 (EDM preconditioning).
 
     Examples
     --------
@@ -200,17 +225,28 @@ class MLPDenoiser(EDMPrecond):
 
 
 class EpsMLP(nn.Module):
-    """ε-prediction MLP ``eps(x_t, t)`` with a sinusoidal embedding of the timestep.
+    r"""Noise-prediction MLP :math:`\varepsilon_\theta(x_t, t)` with a sinusoidal timestep embedding.
 
-    The model of Aithal et al. (width 128) for DDPM training with :class:`DDPMLoss` and
-    sampling with :func:`sample_ddpm` (or :class:`VPDenoiser` and any sampler).
+    The model of Aithal et al. (width 128) for DDPM training with
+    :class:`DDPMLoss` and sampling with :func:`sample_ddpm` (or
+    :class:`VPDenoiser` and any sampler).
 
     Parameters
     ----------
     dim : int
+        Data dimension.
     hidden : int, default 128
+        Width of the hidden layers.
     depth : int, default 3
+        Residual blocks.
     emb_dim : int, default 128
+        Size of the timestep embedding.
+    rng : None, int, numpy.random.Generator or torch.Generator
+        Random source of the initial weights.
+
+    References
+    ----------
+    .. [1] Aithal, Maini, Lipton, Kolter, NeurIPS 2024, Appendix (the DDPM MLP).
 
     Examples
     --------
@@ -304,7 +340,7 @@ class _UNet(nn.Module):
 
 
 class UNetDenoiser(EDMPrecond):
-    """A small EDM-preconditioned U-Net for ``(B, C, H, W)`` images (H, W divisible by 4).
+    r"""A small EDM-preconditioned U-Net for ``(B, C, H, W)`` images (H, W divisible by 4).
 
     Two resolutions below the input (8x8 -> 4 -> 2, 28x28 -> 14 -> 7), one residual block
     per level with GroupNorm, SiLU and an additive noise embedding, skip connections.
@@ -312,10 +348,20 @@ class UNetDenoiser(EDMPrecond):
     Parameters
     ----------
     channels : int, default 1
+        Image channels.
     base : int, default 32
         Channels at full resolution (doubled below).
     emb_dim : int, default 64
+        Size of the noise embedding.
     sigma_data : float, default 0.5
+        :math:`\sigma_d` of the preconditioning (:class:`EDMPrecond`).
+    rng : None, int, numpy.random.Generator or torch.Generator
+        Random source of the initial weights.
+
+    References
+    ----------
+    .. [1] Ronneberger, Fischer, Brox, "U-Net", MICCAI 2015; Karras et al.,
+       NeurIPS 2022 (preconditioning).
 
     Examples
     --------

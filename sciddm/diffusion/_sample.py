@@ -178,7 +178,7 @@ def sample_ddpm(
     clip_denoised: float | None = None,
     generator: Any = UNSET,
 ) -> SampleResult:
-    r"""Discrete-time DDPM ancestral sampler for an ε-prediction model.
+    r"""Discrete-time DDPM ancestral sampler for an noise-prediction model.
 
     Parameters
     ----------
@@ -204,7 +204,7 @@ def sample_ddpm(
         :math:`\beta_t (1 - \bar\alpha_{t-1})/(1 - \bar\alpha_t)` (fixed-small).
     clip_denoised : float, optional
         Clip :math:`\hat x_0` to ``[-c, c]`` before forming the posterior mean
-        (only then is the posterior-mean form used; otherwise Algorithm 2's ε
+        (only then is the posterior-mean form used; otherwise Algorithm 2's noise
         form, which is equivalent).
     generator : deprecated
         Old name of ``rng``.

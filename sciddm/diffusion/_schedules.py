@@ -90,12 +90,12 @@ def append_zero(sigmas: Any) -> np.ndarray:
 
 
 def check_sigmas(sigmas: Any, name: str = "sigmas", *, require_zero: bool = False) -> np.ndarray:
-    """Validate a noise ladder: 1-D, finite, non-negative, non-increasing.
+    r"""Validate a noise ladder: 1-D, finite, non-negative, non-increasing.
 
     Parameters
     ----------
     sigmas : array_like or torch.Tensor
-        The ladder :math:`\\sigma_0 \\ge \\sigma_1 \\ge \\dots \\ge 0`, at least 2
+        The ladder :math:`\sigma_0 \ge \sigma_1 \ge \dots \ge 0`, at least 2
         levels, each at most ``1e100``.
     name : str
         Argument name used in the messages.

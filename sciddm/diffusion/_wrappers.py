@@ -1,4 +1,4 @@
-"""Wrap ε-, x₀- or v-prediction VP/DDPM models as VE denoisers ``D(x, sigma)``."""
+"""Wrap noise-, x0- or v-prediction VP/DDPM models as VE denoisers ``D(x, sigma)``."""
 
 from __future__ import annotations
 
@@ -16,27 +16,42 @@ __all__ = ["VPDenoiser"]
 
 
 class VPDenoiser(nn.Module):
-    """A discrete-time VP (DDPM) model seen as a VE denoiser ``D(x, sigma)``.
+    r"""A discrete-time VP (DDPM) model seen as a VE denoiser :math:`D(x, \sigma)`.
 
     Parameters
     ----------
     model : callable
-        ``model(z, t)`` on VP-scaled inputs ``z = sqrt(abar_t) x_0 + sqrt(1 - abar_t) eps``,
-        with ``t`` the (fractional, or with ``quantize`` integer) timestep index in
-        ``0..T-1``, predicting ``eps`` (default), ``x0`` or ``v``.
-    alphas_cumprod : array_like, shape (T,)
-        ``abar_t`` (see :func:`ddpm_alphas_cumprod`).
+        ``model(z, t)`` on VP-scaled inputs
+        :math:`z = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1 - \bar\alpha_t}\,\varepsilon`,
+        with ``t`` the (fractional, or with ``quantize`` integer) timestep index
+        in ``0..T-1``, predicting :math:`\varepsilon` (default), :math:`x_0` or
+        :math:`v`.
+    alphas_cumprod : array_like of shape (T,)
+        :math:`\bar\alpha_t` (see :func:`ddpm_alphas_cumprod`), non-increasing
+        in (0, 1], ``T >= 2``.
     prediction : {"eps", "x0", "v"}
+        What the model predicts.
     quantize : bool, default False
         Round the timestep to the nearest integer (and pass it as a long tensor).
 
+    Attributes
+    ----------
+    sigmas : numpy.ndarray
+        The VE level of every timestep.
+    sigma_min, sigma_max : float
+
     Notes
     -----
-    For a VE state ``x`` at level ``sigma``: ``z = x / sqrt(1 + sigma^2)``,
-    ``t = sigma_to_t(sigma)`` and ``D = x - sigma eps(z, t)`` (ε-prediction),
-    ``D = x0(z, t)``, or ``D = sqrt(abar) z - sqrt(1 - abar) v(z, t)`` (v-prediction).
-    Any sampler of :mod:`sciddm.diffusion` then runs the model; :meth:`get_sigmas` gives
-    a ladder of the model's own noise levels.
+    For a VE state :math:`x` at level :math:`\sigma`:
+    :math:`z = x/\sqrt{1 + \sigma^2}`, :math:`t = ` ``sigma_to_t(sigma)`` and
+
+    .. math::
+
+        D = x - \sigma\,\varepsilon(z, t),\quad D = x_0(z, t),\quad
+        D = \sqrt{\bar\alpha}\,z - \sqrt{1 - \bar\alpha}\,v(z, t)
+
+    for the three predictions. Any sampler of :mod:`sciddm.diffusion` then runs
+    the model; :meth:`get_sigmas` gives a ladder of the model's own levels.
 
     References
     ----------

@@ -99,9 +99,9 @@ def ring_mixture(
 
 
 def load_digits_scaled() -> tuple[np.ndarray, np.ndarray]:
-    """scikit-learn's 8×8 digits as 64-vectors in :math:`[-1, 1]`, with their labels.
+    r"""scikit-learn's 8×8 digits as 64-vectors in :math:`[-1, 1]`, with their labels.
 
-    The pixel values :math:`0, \\dots, 16` are mapped to :math:`v/8 - 1`.
+    The pixel values :math:`0, \dots, 16` are mapped to :math:`v/8 - 1`.
 
     Returns
     -------

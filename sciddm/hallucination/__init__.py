@@ -10,7 +10,7 @@ Detector
     removal / retention / ROC).
 Models (built on :mod:`sciddm.diffusion`)
     :class:`Recipe` (the paper's DDPM setup via ``Recipe.paper()``, or EDM),
-    :func:`train_sampler`, :func:`generate` (samples and x̂0 trajectories).
+    :func:`train_sampler`, :func:`generate` (samples and denoised-estimate trajectories).
 Analysis
     :func:`exact_denoiser` (the exact-score baseline), :func:`denoiser_along_segment`,
     :func:`plot_segment_profile`, :func:`recursive_training`, :func:`mode_coverage`.

@@ -1,4 +1,4 @@
-"""The trajectory-variance hallucination detector.
+r"""The trajectory-variance hallucination detector.
 
 While sampling, a diffusion model predicts the clean sample
 ``x0_hat_t = D(x_t, t)`` at every reverse step. For a sample that lands on a
@@ -9,8 +9,8 @@ until the last steps. The detector scores a sample by the variance of
 
 .. math::
 
-    H(x) = \\frac1d \\sum_{j=1}^d \\operatorname{Var}_{t \\in \\{1..K\\}}
-           \\big[\\hat x_0^{(j)}(x_t, t)\\big],
+    H(x) = \frac1d \sum_{j=1}^d \operatorname{Var}_{t \in \{1..K\}}
+           \big[\hat x_0^{(j)}(x_t, t)\big],
 
 and removes the samples whose score exceeds a threshold chosen on a calibration
 set so that a target fraction of in-support samples is kept.
@@ -244,6 +244,17 @@ class DetectionReport(Result):
     fpr, tpr : ndarray
         The ROC curve.
     n_hallucinations, n_in_support : int
+        Labelled samples of each kind (``removed``/``retained``/``auroc`` are NaN
+        when a kind is absent: the rate is undefined).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sciddm.hallucination import TrajectoryVarianceDetector
+    >>> det = TrajectoryVarianceDetector(retention=0.5).fit(np.arange(10.0))
+    >>> rep = det.evaluate(np.array([1.0, 9.5, 20.0]), np.array([0, 2, 2]))
+    >>> rep.removed, rep.retained, rep.n_hallucinations
+    (1.0, 1.0, 2)
     """
 
     threshold: float

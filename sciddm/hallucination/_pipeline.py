@@ -1,11 +1,11 @@
-"""Train a diffusion model on toy data and sample it with x̂0 trajectories.
+"""Train a diffusion model on toy data and sample it with denoised-estimate trajectories.
 
 Two recipes, both built from :mod:`sciddm.diffusion` (no second copy of its
 networks, losses, training loop or samplers):
 
 ``"ddpm"``
-    The paper's setup: ε-prediction MLP (width 128, sinusoidal time embedding),
-    T = 1000 steps, linear β from 1e-3 to 0.2, Adam, fixed-large-variance
+    The paper's setup: noise-prediction MLP (width 128, sinusoidal time embedding),
+    T = 1000 steps, linear beta from 1e-3 to 0.2, Adam, fixed-large-variance
     ancestral sampling (:func:`sciddm.diffusion.sample_ddpm`); the detector's
     window is K = 10 final steps.
 ``"edm"``
@@ -41,7 +41,7 @@ class Recipe:
     Parameters
     ----------
     kind : {"ddpm", "edm"}, default "edm"
-        The paper's DDPM setup (ε-prediction, :func:`~sciddm.diffusion.sample_ddpm`)
+        The paper's DDPM setup (noise-prediction, :func:`~sciddm.diffusion.sample_ddpm`)
         or EDM (preconditioned denoiser, Euler-ancestral on a Karras ladder).
     hidden, depth : int
         MLP width (``1..65536``) and number of residual blocks (``0..1024``).
@@ -129,7 +129,7 @@ class Recipe:
 
     @classmethod
     def paper(cls, **kw: Any) -> Recipe:
-        r"""The DDPM recipe of Aithal et al. (:math:`T = 1000`, linear β from 1e-3 to 0.2, K = 10).
+        r"""The DDPM recipe of Aithal et al. (:math:`T = 1000`, linear :math:`\beta` from 1e-3 to 0.2, K = 10).
 
         Parameters
         ----------
@@ -249,7 +249,7 @@ def train_sampler(
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class GenerationResult(Result):
-    r"""Samples of a trained toy model with their recorded x̂0 trajectories.
+    r"""Samples of a trained toy model with their recorded :math:`\hat x_0` trajectories.
 
     Attributes
     ----------
@@ -295,7 +295,7 @@ class GenerationResult(Result):
 def generate(
     trained: TrainedSampler, n: int, *, rng: SeedLike = None, batch_size: int = 10_000
 ) -> GenerationResult:
-    """Draw ``n`` samples and record their x̂0 trajectories (the last ``window`` steps).
+    """Draw ``n`` samples and record their denoised-estimate trajectories (the last ``window`` steps).
 
     The DDPM recipe samples with :func:`sciddm.diffusion.sample_ddpm` from
     standard normal noise; the EDM recipe with

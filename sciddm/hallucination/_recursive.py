@@ -82,6 +82,14 @@ class RecursiveResult(Result):
         :func:`mode_coverage` of each generation's samples.
     kept_hallucination_rate : ndarray, shape (G,)
         Hallucination rate of the samples kept to train the next generation.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sciddm.hallucination import RecursiveResult
+    >>> r = RecursiveResult("none", np.array([0.01, 0.02]), np.array([25, 24]), np.array([0.01, 0.02]))
+    >>> r.rows()[1]["modes covered"]
+    24
     """
 
     strategy: str

@@ -142,6 +142,13 @@ class ShapeLabels(Result):
         The strips of each image as a tuple.
     hallucination : ndarray of bool
         The combination is not among ``training_combinations``.
+
+    Examples
+    --------
+    >>> from sciddm.hallucination import classify_shapes, simple_shapes
+    >>> labels = classify_shapes(simple_shapes(2, size=24, rng=1)[0])
+    >>> len(labels.combination), labels.hallucination.tolist()
+    (2, [False, False])
     """
 
     strips: np.ndarray
