@@ -14,7 +14,7 @@ from sciddm._core.rng import SeedLike, as_generator
 from sciddm._core.validation import check_array, check_choice, check_int, check_scalar
 from sciddm.hallucination._data import HALLUCINATION, ModeMixture
 from sciddm.hallucination._detector import trajectory_variance
-from sciddm.hallucination._pipeline import Recipe, generate, train_sampler
+from sciddm.hallucination._pipeline import GenerationResult, Recipe, generate, train_sampler
 
 __all__ = ["RecursiveResult", "mode_coverage", "recursive_training"]
 
@@ -124,6 +124,7 @@ def recursive_training(
     window: int | None = None,
     rng: SeedLike = None,
     progress: bool = False,
+    first: GenerationResult | None = None,
 ) -> RecursiveResult:
     """Train generation ``g + 1`` on the (filtered) samples of generation ``g``.
 
@@ -154,6 +155,11 @@ def recursive_training(
         Random source of everything (data, training, sampling, random drops).
     progress : bool, default False
         Show a progress bar.
+    first : GenerationResult, optional
+        Samples of generation 1 already drawn (from a model trained with
+        ``recipe`` on ``n_samples`` real points), so that several strategies
+        share their first generation (common random numbers) without training
+        it again. Its sample count must be ``n_samples``.
 
     Returns
     -------
@@ -182,12 +188,23 @@ def recursive_training(
     window = (
         recipe.window if window is None else check_int(window, "window", lo=2, hi=recipe.window)
     )
+    if first is not None:
+        if not isinstance(first, GenerationResult) or first.samples.shape != (
+            n_samples,
+            mixture.dim,
+        ):
+            raise ValueError(
+                f"`first` must be the GenerationResult of {n_samples} samples of dimension "
+                f"{mixture.dim}"
+            )
     g = as_generator(rng)
-    train = mixture.sample(n_samples, rng=g)
+    train = mixture.sample(n_samples, rng=g) if first is None else None
     hall, kept_hall, modes = [], [], []
     for gen in progress_bar(range(generations), enabled=progress, desc=f"recursive ({strategy})"):
-        trained = train_sampler(train, recipe, rng=g)
-        out = generate(trained, n_samples, rng=g)
+        if gen == 0 and first is not None:
+            out = first
+        else:
+            out = generate(train_sampler(train, recipe, rng=g), n_samples, rng=g)
         x, traj = out.samples, out.trajectory
         lab = mixture.classify(x)
         hall.append(float(np.mean(lab == HALLUCINATION)))
