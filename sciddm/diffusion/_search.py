@@ -568,6 +568,8 @@ def search_schedule(
         sampler,
         bool(per_step_solver),
         levels_for_nfe(sampler, nfe),
+        smax,
+        smin,
     )
     seeds = _seeds(space, sampler, nfe, smin, smax)
     setup = 0

@@ -11,7 +11,6 @@ it varies, and :meth:`Space.repair` restores the plan's cost to the NFE.
 from __future__ import annotations
 
 import dataclasses
-import math
 
 import numpy as np
 
@@ -41,12 +40,17 @@ class Space:
     sampler: str
     per_step: bool
     n_levels: int  # levels of a plain-sampler candidate (sigma_max included)
+    sigma_max: float
+    sigma_min: float
     gap: float = 1e-3
 
     # ----------------------------------------------------------------- basics
     def ladder(self, c: Candidate) -> np.ndarray:
         """``[sigma_max, exp(logs)..., 0]``."""
-        return np.concatenate([[math.exp(self.log_max)], np.exp(np.asarray(c.logs)), [0.0]])
+        inner = np.exp(np.asarray(c.logs, dtype=np.float64))
+        # the exact lower bound despite the round trip through log
+        inner[inner <= self.sigma_min * (1 + 1e-12)] = self.sigma_min
+        return np.concatenate([[self.sigma_max], inner, [0.0]])
 
     def cost(self, c: Candidate) -> int:
         return sampler_nfe(self.ladder(c), self.sampler, c.plan)
