@@ -415,6 +415,50 @@ def _seeds(space: Space, sampler: str, nfe: int, smin: float, smax: float) -> li
     return seeds
 
 
+def _init_iv(init: Any, space: Space, sampler: str) -> list[Candidate]:
+    """Starting ladders given by the user (a ladder, a result, or a list of them)."""
+    from sciddm.diffusion._schedules import check_sigmas
+
+    if init is None:
+        return []
+    many = isinstance(init, (list, tuple)) and any(
+        isinstance(v, (list, tuple, np.ndarray, ScheduleSearchResult)) for v in init
+    )
+    out = []
+    for item in init if many else [init]:
+        plan: tuple[str, ...] | None = None
+        ladder = item
+        if isinstance(item, ScheduleSearchResult):
+            ladder, plan = item.sigmas, item.solvers
+        s = check_sigmas(ladder, "init", require_zero=True)
+        if not math.isclose(s[0], space.sigma_max, rel_tol=1e-9):
+            raise ValueError(
+                f"`init` ladders must start at sigma_max = {space.sigma_max:g}, got {s[0]:g}"
+            )
+        if np.any(np.diff(s) == 0) or s[-2] < space.sigma_min * (1 - 1e-9):
+            raise ValueError(
+                f"`init` ladders must be strictly decreasing with levels >= sigma_min = "
+                f"{space.sigma_min:g} before the final 0"
+            )
+        s[0] = space.sigma_max
+        if space.per_step:
+            plan = plan if plan is not None else (PLAN_OF[sampler],) * (len(s) - 1)
+            c = space.from_ladder(s, tuple(plan))
+        else:
+            if len(s) - 1 != space.n_levels:
+                raise ValueError(
+                    f"`init` ladders must have {space.n_levels} levels before the final 0 for "
+                    f"sampler={sampler!r} at nfe={space.nfe}, got {len(s) - 1}"
+                )
+            c = space.from_ladder(s)
+        if space.cost(c) > space.nfe:
+            raise ValueError(
+                f"an `init` plan costs {space.cost(c)} evaluations > nfe = {space.nfe}"
+            )
+        out.append(c)
+    return out
+
+
 def search_schedule(
     denoiser: Any,
     nfe: int,
@@ -433,6 +477,7 @@ def search_schedule(
     reference_steps: int = 128,
     shape: Any = None,
     sampler_options: dict[str, float] | None = None,
+    init: Any = None,
     device: Any = None,
     rng: RNGLike = None,
 ) -> ScheduleSearchResult:
@@ -496,6 +541,11 @@ def search_schedule(
         integer ``dim``; ``"frechet"`` takes it from ``reference``.
     sampler_options : dict, optional
         The sampler's options (``eta``, ``s_churn``, ...), used everywhere.
+    init : array_like, ScheduleSearchResult or list of them, optional
+        More starting ladders (e.g. a schedule searched on a cheap proxy, to
+        refine on the real denoiser): each starts at ``sigma_max``, has the
+        search's number of levels (or, with ``per_step_solver``, a plan of at
+        most ``nfe`` evaluations) and ends in 0.
     device : str or torch.device, optional
         Where the starting noise lives (default: the network's device, or CPU).
     rng : None, int or numpy.random.Generator
@@ -572,6 +622,7 @@ def search_schedule(
         smin,
     )
     seeds = _seeds(space, sampler, nfe, smin, smax)
+    seeds[len(STANDARD) : len(STANDARD)] = _init_iv(init, space, sampler)
     setup = 0
     if fit_name == "flow":
         steps = check_int(reference_steps, "reference_steps", lo=2, hi=100_000)

@@ -413,3 +413,32 @@ def test_search_validation_names_the_argument():
         search_schedule(g, 4, rng="seed")
     with pytest.raises(TypeError, match="`denoiser`"):
         search_schedule(3, 4)
+
+
+def test_init_warm_starts_the_search():
+    g = _gauss()
+    first = search_schedule(g, 6, sampler="euler", budget=1200, rng=0)
+    again = search_schedule(g, 6, sampler="euler", budget=120, rng=1, init=first)
+    assert again.fitness <= first.fitness  # the init is evaluated right after the baselines
+    assert again.trace_fitness[4] == pytest.approx(first.fitness)
+    local = search_schedule(
+        g,
+        6,
+        sampler="euler",
+        method="local",
+        budget=600,
+        rng=0,
+        init=[first.sigmas, first.baseline_sigmas["karras"]],
+    )
+    assert local.fitness <= first.fitness
+    with pytest.raises(ValueError, match="`init`.*sigma_max"):
+        search_schedule(g, 6, sampler="euler", init=first.sigmas * 0.5)
+    with pytest.raises(ValueError, match="`init`.*levels"):
+        search_schedule(g, 6, sampler="euler", init=karras_sigmas(4))
+    with pytest.raises(ValueError, match="`init`"):
+        search_schedule(g, 6, sampler="euler", init=[3.0, 1.0])
+    per = search_schedule(g, 6, sampler="dpmpp_2m", per_step_solver=True, budget=300, rng=0)
+    warm = search_schedule(
+        g, 6, sampler="dpmpp_2m", per_step_solver=True, budget=120, rng=0, init=per
+    )
+    assert warm.fitness <= per.fitness
