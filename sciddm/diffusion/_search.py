@@ -518,9 +518,11 @@ def search_schedule(
         (default: the reference solves plus ``100 * nfe``, about 100
         candidates). It must cover the fixed schedules' evaluations.
     method : {"evolution", "local"}, default "evolution"
-        Evolutionary search (population, mutation, crossover, selection) or
-        coordinate local search from the best fixed schedule (stops early once
-        its step falls below 1e-3 in :math:`\log\sigma`).
+        Evolutionary search (population, mutation, crossover, selection) on
+        three quarters of the budget left after the fixed schedules, then a
+        local polish of its best; or coordinate local search alone, from the
+        best starting ladder. The local search stops early once its step falls
+        below 1e-3 in :math:`\log\sigma`.
     per_step_solver : bool, default False
         Also choose each step's solver among :data:`SOLVERS`
         (:func:`sample_mixed`) at total NFE at most ``nfe``; ``sampler`` then
@@ -565,7 +567,10 @@ def search_schedule(
     one-point crossover in :math:`\log\sigma` (half of them) and Gaussian
     mutation of some :math:`\log\sigma_i` with a random scale in
     :math:`[0.01, 0.7]`; the best ``population`` of parents and children
-    survive. Every candidate is repaired to a strictly decreasing ladder with
+    survive. The local search moves one :math:`\log\sigma_i` at a time by
+    :math:`\pm\delta` (and, with a plan, tries every other kind at each step),
+    keeps any improvement and halves :math:`\delta` (from 0.5) after a sweep
+    without one. Every candidate is repaired to a strictly decreasing ladder with
     the right number of levels (or a plan costing exactly ``nfe``), and
     evaluated once (a cache). Because every fitness is deterministic — the
     same noise for every candidate — the comparison of two schedules is not
@@ -641,14 +646,18 @@ def search_schedule(
     baselines = {k: ev(c) for k, c in zip(STANDARD, seeds)}
     if not any(math.isfinite(v) for v in baselines.values()):
         raise ValueError(f"every fixed schedule failed to evaluate: {ev.first_error}")
-    try:
-        if method == "evolution":
+    if method == "evolution":  # 3/4 of what is left, then a local polish of the best
+        ev.budget = ev.spent + (3 * (budget - ev.spent)) // 4
+        try:
             _evolution(ev, seeds, gen, population)
-        else:
-            for c in seeds:
-                ev(c)
-            assert ev.best is not None
-            _local(ev, ev.best, gen, 1e-3)
+        except _BudgetExhausted:
+            pass
+        ev.budget = budget
+    try:
+        for c in seeds:
+            ev(c)
+        assert ev.best is not None
+        _local(ev, ev.best, gen, 1e-3)
     except _BudgetExhausted:
         pass
     assert ev.best is not None
