@@ -296,7 +296,12 @@ def _infer_device(denoiser: Any, device: Any) -> tuple[torch.device, torch.dtype
     if device is None:
         device = params[0].device if params else torch.device("cpu")
     dtype = params[0].dtype if params else torch.float64
-    return torch.device(device), dtype
+    try:
+        return torch.device(device), dtype
+    except (RuntimeError, TypeError) as err:
+        raise ValueError(
+            f"`device` must name a torch device such as 'cpu', got {device!r}"
+        ) from err
 
 
 def _search_iv(
@@ -384,7 +389,11 @@ def _make_fitness(
             "`shape` (the shape of one sample) is needed for this denoiser; pass shape=(d,) "
             "or a `reference` data set"
         )
+    if isinstance(shape, (str, bytes)) or not hasattr(shape, "__iter__"):
+        raise TypeError(f"`shape` must be a tuple of ints (one sample's shape), got {shape!r}")
     shape = tuple(check_int(v, "shape", lo=1, hi=2**31) for v in shape)
+    if not shape or int(np.prod(shape)) > 10**8:
+        raise ValueError(f"`shape` must describe a sample of 1 to 1e8 numbers, got {shape}")
     z = torch.as_tensor(rng.standard_normal((n, *shape)), dtype=dtype).to(device)
     if fitness == "flow":
         steps = check_int(kw["reference_steps"], "reference_steps", lo=2, hi=100_000)
@@ -645,7 +654,10 @@ def search_schedule(
     ev = _Searcher(space, fit, budget)
     baselines = {k: ev(c) for k, c in zip(STANDARD, seeds)}
     if not any(math.isfinite(v) for v in baselines.values()):
-        raise ValueError(f"every fixed schedule failed to evaluate: {ev.first_error}")
+        raise ValueError(
+            f"every fixed schedule failed to evaluate ({ev.first_error}); check `denoiser` and "
+            "the shape of one sample (`shape`, or the rows of `reference`)"
+        )
     if method == "evolution":  # 3/4 of what is left, then a local polish of the best
         ev.budget = ev.spent + (3 * (budget - ev.spent)) // 4
         try:

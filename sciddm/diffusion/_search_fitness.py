@@ -52,9 +52,9 @@ def standard_schedules(
     Parameters
     ----------
     n : int
-        Number of non-zero levels, ``n >= 1``.
+        Number of non-zero levels, ``1 <= n <= 10**6``.
     sigma_min, sigma_max : float
-        First and last non-zero level, ``0 < sigma_min <= sigma_max``.
+        Last and first non-zero level, ``0 < sigma_min <= sigma_max``.
 
     Returns
     -------
@@ -80,7 +80,7 @@ def standard_schedules(
     >>> s["linear"].tolist()
     [100.0, 50.5, 1.0, 0.0]
     """
-    n = check_int(n, "n", lo=1)
+    n = check_int(n, "n", lo=1, hi=10**6)
     sigma_min = check_scalar(sigma_min, "sigma_min", lo=0.0, closed="neither")
     sigma_max = check_scalar(sigma_max, "sigma_max", lo=sigma_min)
     if n == 1:
@@ -101,12 +101,26 @@ def levels_for_nfe(sampler: str, nfe: int) -> int:
 
     Heun costs :math:`2n - 1` on ``n`` levels and 0, every other sampler ``n``.
 
+    Parameters
+    ----------
+    sampler : {"heun", "euler", "ddim", "dpmpp_2m", "ancestral"}
+    nfe : int
+        Evaluations per sample, ``nfe >= 1``.
+
+    Returns
+    -------
+    int
+
     Examples
     --------
     >>> from sciddm.diffusion import levels_for_nfe
     >>> levels_for_nfe("heun", 6), levels_for_nfe("heun", 7), levels_for_nfe("dpmpp_2m", 6)
     (3, 4, 6)
     """
+    from sciddm._core.validation import check_choice
+    from sciddm.diffusion._gaussian_law import SAMPLER_OPTIONS
+
+    sampler = check_choice(sampler, "sampler", tuple(SAMPLER_OPTIONS))
     nfe = check_int(nfe, "nfe", lo=1)
     return (nfe + 1) // 2 if sampler == "heun" else nfe
 
