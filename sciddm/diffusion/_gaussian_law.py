@@ -124,6 +124,15 @@ class GaussianOutputLaw(Result):
         :math:`W_2(N(m, S), N(\mu, \Sigma))`.
     nfe : int
         Denoiser evaluations the sampler would make.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sciddm.diffusion import GaussianDenoiser, gaussian_output_law, karras_sigmas
+    >>> g = GaussianDenoiser(np.zeros(2), np.diag([0.25, 1.0]))
+    >>> law = gaussian_output_law(g, karras_sigmas(40), sampler="dpmpp_2m")
+    >>> law.cov.shape, law.variances.round(3).tolist(), round(law.w2, 4)
+    ((2, 2), [0.255, 1.017], 0.0098)
     """
 
     mean: np.ndarray

@@ -91,6 +91,19 @@ class ScheduleSearchResult(Result):
     reference_error : float or None
         ``"flow"`` only: RMS distance between the reference solution and one
         with half its steps (an upper bound on the reference's own error).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import torch
+    >>> from sciddm.diffusion import GaussianDenoiser, search_schedule
+    >>> g = GaussianDenoiser(np.zeros(2), np.diag([0.05, 1.0]))
+    >>> res = search_schedule(g, 4, sampler="euler", budget=200, rng=0)
+    >>> sorted(res.baselines), res.evaluations == len(res.trace_fitness)
+    (['karras', 'linear', 'log_snr', 'vp'], True)
+    >>> out = res.sample(g, 80.0 * torch.randn(5, 2, dtype=torch.float64))
+    >>> out.nfe, out.samples.shape
+    (4, torch.Size([5, 2]))
     """
 
     sigmas: np.ndarray
@@ -126,6 +139,15 @@ class ScheduleSearchResult(Result):
 
     def sample(self, denoiser: Any, x: torch.Tensor, *, rng: RNGLike = None) -> Any:
         """Run the searched schedule (and plan) from ``x`` at ``sigmas[0]``.
+
+        Parameters
+        ----------
+        denoiser : Denoiser
+            Usually the one searched for; any denoiser of the same data shape.
+        x : torch.Tensor of shape (batch, ...)
+            Start state at ``sigmas[0]``, e.g. ``sigmas[0] * randn``.
+        rng : random source, optional
+            The sampler's noise (stochastic samplers only).
 
         Returns
         -------
