@@ -71,8 +71,15 @@ class Space:
 
     # ----------------------------------------------------------------- repair
     def _fix_levels(self, logs: np.ndarray) -> np.ndarray:
-        """Sort descending, clip to the bounds and keep a minimal gap."""
-        z = np.sort(np.clip(logs, self.log_min, self.log_max - self.gap))[::-1].copy()
+        """Reflect at the top bound, clip, sort descending and keep a minimal gap.
+
+        A move past ``log_max`` is reflected back (levels would otherwise pile up
+        just below ``sigma_max``, wasting evaluations where nothing happens); a move
+        below ``log_min`` is clipped to it (``sigma_min`` is a useful last level).
+        """
+        z = np.asarray(logs, dtype=np.float64)
+        z = np.where(z > self.log_max, 2 * self.log_max - z, z)
+        z = np.sort(np.clip(z, self.log_min, self.log_max - self.gap))[::-1].copy()
         prev = self.log_max
         for i in range(z.size):
             z[i] = min(z[i], prev - self.gap)
