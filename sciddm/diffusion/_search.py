@@ -303,7 +303,8 @@ def _local(ev: _Searcher, start: Candidate, rng: np.random.Generator, delta_min:
         if best.plan is not None:
             for i in rng.permutation(len(best.plan) - 1):
                 for kind in SOLVERS:
-                    if kind == best.plan[int(i)]:
+                    # an accepted move may have repaired the plan to fewer steps
+                    if int(i) >= len(best.plan) - 1 or kind == best.plan[int(i)]:
                         continue
                     cand = space.with_kind(best, int(i), kind, rng)
                     f = ev(cand)

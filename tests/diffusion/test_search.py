@@ -460,3 +460,14 @@ def test_frechet_with_a_stochastic_sampler_uses_common_random_numbers():
     # the same ladder evaluated twice inside one search gives the same fitness (cache aside):
     # re-running the baseline with the search's noise and sampler seed reproduces it
     assert a.fitness <= min(a.baselines.values())
+
+
+@pytest.mark.parametrize("sampler", ["heun", "euler", "dpmpp_2m"])
+def test_per_step_local_search_keeps_the_plan_within_nfe(sampler):
+    g = _gauss()
+    for seed in range(3):
+        r = search_schedule(
+            g, 7, sampler=sampler, per_step_solver=True, method="local", budget=2000, rng=seed
+        )
+        assert r.nfe_used == plan_nfe(r.sigmas, r.solvers) <= 7
+        assert r.fitness <= min(r.baselines.values())
