@@ -457,8 +457,6 @@ def test_frechet_with_a_stochastic_sampler_uses_common_random_numbers():
     }
     a, b = search_schedule(m, 3, rng=7, **kw), search_schedule(m, 3, rng=7, **kw)
     np.testing.assert_array_equal(a.trace_fitness, b.trace_fitness)
-    # the same ladder evaluated twice inside one search gives the same fitness (cache aside):
-    # re-running the baseline with the search's noise and sampler seed reproduces it
     assert a.fitness <= min(a.baselines.values())
 
 
