@@ -118,6 +118,13 @@ from sciddm.diffusion._teleport import teleport
 from sciddm.diffusion._training import TrainResult, train_denoiser
 from sciddm.diffusion._wrappers import VPDenoiser
 
+# isort: split
+# schedule and solver search (issue 21)
+from sciddm.diffusion._gaussian_law import GaussianOutputLaw, gaussian_output_law, gaussian_w2
+from sciddm.diffusion._search import ScheduleSearchResult, search_schedule
+from sciddm.diffusion._search_fitness import levels_for_nfe, standard_schedules
+from sciddm.diffusion._solvers import SOLVERS, plan_nfe, sample_mixed
+
 __all__ = [
     "ClassifierFeatures",
     "ExplainedVarianceResult",
@@ -170,4 +177,15 @@ __all__ = [
     "ve_sigmas",
     "vp_scale",
     "vp_sigmas",
+    # schedule and solver search (issue 21)
+    "SOLVERS",
+    "GaussianOutputLaw",
+    "ScheduleSearchResult",
+    "gaussian_output_law",
+    "gaussian_w2",
+    "levels_for_nfe",
+    "plan_nfe",
+    "sample_mixed",
+    "search_schedule",
+    "standard_schedules",
 ]

@@ -378,6 +378,7 @@ EXPERIMENT_MODULES = (
     "leastsquares",
     "sensitivity",
     "diffusion",
+    "diffusion_search",
     "hallucination",
     "equitable",
     "ambient",
