@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/sciddm reproduce --quick --out results/
+	$(BIN)/sciddm reproduce --demo
 
 test: $(STAMP) lint
 	MPLBACKEND=Agg $(BIN)/python -m pytest -q -n 2 $(PYTEST_ARGS)
