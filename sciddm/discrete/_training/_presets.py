@@ -18,7 +18,7 @@ def _freeze(d: dict[str, dict[str, Any]]) -> Mapping[str, Mapping[str, Any]]:
 # module docstring of sciddm.discrete.sample_molecules and the tutorial 11).
 _CPU_HOUR: dict[str, Any] = dict(
     data="moses", limit=200_000, max_length=56, model="tiny", d_model=128, n_layers=4,
-    n_heads=4, steps=6_000, batch_size=64, lr=2e-3, warmup_steps=300, lr_schedule="cosine",
+    n_heads=4, steps=10_000, batch_size=64, lr=2e-3, warmup_steps=300, lr_schedule="cosine",
     min_lr_ratio=0.05, ema=0.999, val_fraction=0.01, eval_every=0, eval_max=1_024,
     save_every=500, log_every=100, device="cpu", precision="fp32",
 )  # fmt: skip
@@ -83,6 +83,6 @@ def preset_help() -> str:
     """One line per preset, for the command line's ``--help``."""
     parts = []
     for name, p in TRAIN_PRESETS.items():
-        size = f"{p.get('d_model') or p['model']}x{p.get('n_layers') or p['model']}"
+        size = f"{p['d_model']}x{p['n_layers']}" if "d_model" in p else p["model"]
         parts.append(f"{name} ({p['tokenizer']}, {size}, {p['steps']} steps, {p['device']})")
     return "; ".join(parts)
