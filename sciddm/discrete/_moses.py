@@ -89,7 +89,7 @@ class MosesBenchmark(Result):
         """
         out: dict[str, dict[str, float | None]] = {}
         if self.data_report is not None:
-            out[f"MOSES train sample ({self.data_report.n})"] = self.data_report.row()
+            out[f"training data ({self.data_report.n})"] = self.data_report.row()
         out[self.name] = self.report.row()
         return out
 
@@ -113,21 +113,26 @@ def _novelty(canonical: set[str], train: frozenset[str]) -> float:
 
 
 def _train_set(train: Sequence[str] | None) -> tuple[frozenset[str], list[str]]:
-    """Training molecules as given (MOSES's novelty compares canonical samples with them)."""
+    """Canonical training molecules for novelty, and the training molecules as given.
+
+    The MOSES training split is already canonical (as MOSES does, its strings are used as
+    they are: RDKit's current canonical form differs for about 1 in 5,000 of them); a
+    user's ``train`` is canonicalised.
+    """
     if train is None:
         from sciddm.chem import read_moses_smiles
 
         raw = read_moses_smiles("train")
-    else:
-        if isinstance(train, (str, bytes)) or not np.iterable(train):
-            raise TypeError(f"`train` must be a sequence of SMILES, got {type(train).__name__}")
-        raw = list(train)
-        for i, s in enumerate(raw):
-            if not isinstance(s, str):
-                raise TypeError(f"`train[{i}]` must be a str, got {type(s).__name__}")
-        if not raw:
-            raise ValueError("`train` must not be empty")
-    return frozenset(raw), raw
+        return frozenset(raw), raw
+    if isinstance(train, (str, bytes)) or not np.iterable(train):
+        raise TypeError(f"`train` must be a sequence of SMILES, got {type(train).__name__}")
+    raw = list(train)
+    for i, s in enumerate(raw):
+        if not isinstance(s, str):
+            raise TypeError(f"`train[{i}]` must be a str, got {type(s).__name__}")
+    if not raw:
+        raise ValueError("`train` must not be empty")
+    return frozenset(_canonical_set(raw)), raw
 
 
 def _reference(
@@ -197,8 +202,8 @@ def moses_benchmark(
         MOSES paper's setting, which takes long on a CPU).
     train : sequence of str, optional
         Training molecules, for novelty and the training data's row; default the
-        MOSES training split. As in MOSES, novelty compares the samples' canonical
-        SMILES with these strings as given.
+        MOSES training split (its strings are canonical and compared as they are, as
+        in MOSES; a given ``train`` is canonicalised first).
     data_row : bool, default True
         Also score ``n`` training molecules as if they were samples (the row that
         the set sizes allow at best).
@@ -287,7 +292,7 @@ def moses_benchmark(
         data_report = dataclasses.replace(
             data_report, novelty=_novelty(_canonical_set(data), train_set)
         )
-        rows[f"training data ({len(data)} molecules)"] = data_report
+        rows[f"training data ({len(data)})"] = data_report
     rows[f"{name} ({n} samples)"] = report
     table = moses_table(rows)
     note = (
