@@ -159,10 +159,14 @@ def test_errors_name_the_argument():
         SelfiesTokenizer([])
     with pytest.raises(TypeError, match="`vocab`"):
         SelfiesTokenizer("[C]")
-    with pytest.raises(ValueError, match="cannot encode SMILES"):
+    with pytest.raises(ValueError, match="cannot encode this SMILES"):
         SelfiesTokenizer.from_smiles(["O=I(=O)c1ccccc1"])
-    with pytest.raises(ValueError, match="cannot encode"):
+    with pytest.raises(ValueError, match="`text` is an empty SMILES"):
         SelfiesTokenizer(["[C]"]).encode("")
+    with pytest.raises(ValueError, match="`smiles\\[1\\]`"):
+        SelfiesTokenizer.from_smiles(["CCO", "C1CC"])
+    salt = SelfiesTokenizer.from_smiles(["[Na+].[Cl-]"])
+    assert "." in salt.symbols and salt.decode(salt.encode("[Cl-].[Na+]")) == "[Cl-].[Na+]"
     with pytest.raises(TypeError, match="`smiles`"):
         SelfiesTokenizer(["[C]"]).to_selfies(3)
     with pytest.raises(ValueError, match="unknown symbol"):
@@ -183,5 +187,5 @@ def test_unencodable_molecules_are_skipped_or_named():
     res = train(data=data, tokenizer="selfies", steps=1, batch_size=2, val_fraction=0.2,
                 warmup_steps=1, log_every=0, device="cpu", rng=0)  # fmt: skip
     assert res.n_train + res.n_val == 5
-    with pytest.raises(ValueError, match="cannot encode SMILES"):
+    with pytest.raises(ValueError, match="cannot encode this SMILES"):
         train(data=data, tokenizer="selfies", invalid="error", steps=1, batch_size=2)

@@ -26,24 +26,26 @@ __all__ = ["SelfiesTokenizer", "selfies_training_data"]
 
 logger = logging.getLogger(__name__)
 
-_SYMBOL = re.compile(r"\[[^\[\]]+\]")
+_SYMBOL = re.compile(r"\[[^\[\]]+\]|\.")  # a bracketed symbol, or "." between fragments
 
 
 def _sf() -> Any:
     return require("selfies", "chem", purpose="SELFIES tokens")
 
 
-def _to_selfies(sf: Any, smiles: str) -> str:
-    """The SELFIES string of ``smiles``; ValueError naming it when it cannot be encoded."""
+def _to_selfies(sf: Any, smiles: str, name: str) -> str:
+    """The SELFIES string of ``smiles``; ValueError naming ``name`` when it cannot be encoded."""
     if not smiles.strip():
-        raise ValueError("cannot encode the empty SMILES '' as SELFIES")
+        raise ValueError(f"`{name}` is an empty SMILES string, which SELFIES cannot encode")
     try:
         out = sf.encoder(smiles, strict=True)
     except sf.EncoderError as exc:
         reason = str(exc).strip().splitlines()[0]
-        raise ValueError(f"cannot encode SMILES {smiles[:80]!r} as SELFIES: {reason}") from None
+        raise ValueError(
+            f"`{name}` = {smiles[:80]!r}: cannot encode this SMILES as SELFIES ({reason})"
+        ) from None
     if out is None:  # pragma: no cover - selfies < 2 returned None
-        raise ValueError(f"cannot encode SMILES {smiles[:80]!r} as SELFIES")
+        raise ValueError(f"`{name}` = {smiles[:80]!r}: cannot encode this SMILES as SELFIES")
     return str(out)
 
 
@@ -54,7 +56,8 @@ class SelfiesTokenizer(_Tokenizer):
     ----------
     vocab : sequence of str
         The SELFIES symbols (ids ``0 .. len(vocab)-1``), such as ``"[C]"``,
-        ``"[=O]"``, ``"[Branch1]"``, ``"[Ring1]"``; [PAD] and [MASK] follow.
+        ``"[=O]"``, ``"[Branch1]"``, ``"[Ring1]"`` (and ``"."`` between the
+        fragments of a salt); [PAD] and [MASK] follow.
         Each must be one symbol that the SELFIES decoder reads. Build it from
         data with :meth:`from_smiles`.
     length : int, optional
@@ -177,8 +180,8 @@ class SelfiesTokenizer(_Tokenizer):
         sf = _sf()
         seen: set[str] = set(extra)
         memo: dict[str, str] = {}
-        for s in seqs:
-            enc = _to_selfies(sf, s)
+        for i, s in enumerate(seqs):
+            enc = _to_selfies(sf, s, f"smiles[{i}]")
             memo[s] = enc
             seen.update(sf.split_selfies(enc))
         tok = cls(sorted(seen), length=length)
@@ -206,10 +209,12 @@ class SelfiesTokenizer(_Tokenizer):
         if not isinstance(smiles, str):
             raise TypeError(f"`smiles` must be a str, got {type(smiles).__name__}")
         hit = self._memo.pop(smiles, None)
-        return hit if hit is not None else _to_selfies(_sf(), smiles)
+        return hit if hit is not None else _to_selfies(_sf(), smiles, "smiles")
 
     def _symbols_of(self, text: str) -> list[str]:
-        return list(_sf().split_selfies(self.to_selfies(text)))
+        hit = self._memo.pop(text, None)
+        enc = hit if hit is not None else _to_selfies(_sf(), text, "text")
+        return list(_sf().split_selfies(enc))
 
     def decode_selfies(self, ids: Iterable[int]) -> str:
         """The SELFIES string of ``ids`` ([PAD] and [MASK] dropped), before decoding.
@@ -312,10 +317,10 @@ def selfies_training_data(
     seen: set[str] = set()
     for i, s in enumerate(data.sequences):
         try:
-            enc = _to_selfies(sf, s)
+            enc = _to_selfies(sf, s, f"data[{i}]")
         except ValueError as exc:
             if invalid == "error":
-                raise ValueError(f"sequence {i}: {exc}; pass invalid='skip' to drop it") from None
+                raise ValueError(f"{exc}; pass invalid='skip' to drop such molecules") from None
             continue
         symbols = list(sf.split_selfies(enc))
         seen.update(symbols)
