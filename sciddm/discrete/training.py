@@ -84,7 +84,8 @@ def build_parser(prog: str = _PROG) -> argparse.ArgumentParser:
         "--preset",
         choices=tuple(TRAIN_PRESETS),
         default=None,
-        help="start from a named recipe (options given explicitly override it): " + preset_help(),
+        help="start from a named recipe (options given explicitly override it): "
+        f"{preset_help()} (default: none)",
     )
     for f in dataclasses.fields(TrainConfig):
         flag = "--" + f.name.replace("_", "-")
