@@ -46,7 +46,7 @@ def _train(ctx: Context, data: str, tokenizer: str, p: dict[str, Any]) -> Any:
     full=dict(
         limit=None, max_length=56, model="small", steps=50_000, batch_size=512, lr=1e-3,
         warmup_steps=1_000, min_lr_ratio=0.05, ema=0.9999, val_fraction=0.01, n_gen=30_000,
-        n_ref=None, smiles_floor=0.8,
+        n_ref=None, smiles_floor=0.95,
     ),
     requires=("rdkit", "selfies", "moses", "fcd_torch"),
 )  # fmt: skip

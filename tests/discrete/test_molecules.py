@@ -133,3 +133,15 @@ def test_svdd_runs_on_an_mdlm():
                decode=False)  # fmt: skip
     tokens = torch.as_tensor(res.tokens)
     assert tokens.shape == (4, 8) and not bool((tokens == model.mask_id).any())
+
+
+def test_experiment_full_mode_is_the_gpu_recipe():
+    from sciddm.reproduce import get_registry
+
+    exp = get_registry()["discrete.molecules"]
+    preset = TRAIN_PRESETS["gpu-hour"]
+    shared = set(exp.full) & set(preset)
+    assert {"steps", "batch_size", "model", "lr", "max_length"} <= shared
+    assert {k: exp.full[k] for k in shared} == {k: preset[k] for k in shared}
+    quick = get_registry()["discrete.molecules"].quick
+    assert quick["steps"] * quick["batch_size"] <= 20_000  # quick stays seconds of training
