@@ -36,7 +36,7 @@ TRAIN_PRESETS: Mapping[str, Mapping[str, Any]] = _freeze(
         # <= 5 minutes on one GPU (the MOSES section of benchmarks/gpu_run.sh)
         "gpu-5min": dict(
             data="moses",
-            limit=None,
+            limit=500_000,
             max_length=56,
             model="small",
             steps=4_000,
