@@ -179,6 +179,8 @@ def test_selfies_needs_smiles_data():
     seqs = ["ACGTACGT", "TTGACCAA", "GGGTTTAA", "CCCAAATT"]
     with pytest.raises(ValueError, match="`tokenizer`='selfies' needs SMILES"):
         train(data=seqs, tokenizer="selfies", steps=1, batch_size=2, val_fraction=0.25)
+    with pytest.raises(ValueError, match="`tokenizer`='smiles' needs SMILES"):
+        train(data=seqs, tokenizer="smiles", steps=1, batch_size=2, val_fraction=0.25)
     assert DnaTokenizer().kind == "dna"
 
 

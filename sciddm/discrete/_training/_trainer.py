@@ -159,6 +159,10 @@ class Trainer(Checkpoints):
                 data, length=cfg.length, invalid=cfg.invalid
             )
             self.data_info = data
+        elif cfg.tokenizer == "smiles" and data.kind != "smiles":
+            raise ValueError(
+                f"`tokenizer`='smiles' needs SMILES data, but the data is {data.kind!r}"
+            )
         elif data.kind == "dna":
             lengths = [len(s) for s in data.sequences]
         else:
