@@ -75,6 +75,11 @@ from sciddm.discrete._sampling import (
 from sciddm.discrete._schedule import DEFAULT_EPS, LogLinearSchedule
 from sciddm.discrete._training import TrainConfig, TrainResult, train
 
+# molecules at benchmark quality (issue 19): SELFIES, training recipes, the MOSES table
+from sciddm.discrete._data import SelfiesTokenizer  # isort: skip
+from sciddm.discrete._moses import MosesBenchmark, moses_benchmark  # isort: skip
+from sciddm.discrete._training._presets import TRAIN_PRESETS  # isort: skip
+
 __all__: list[str] = [
     "DEFAULT_EPS",
     "MDLM",
@@ -136,4 +141,11 @@ __all__: list[str] = [
     "transition_probs",
     "unigram_bits_per_token",
     "unigram_distribution",
+]
+
+__all__ += [  # molecules at benchmark quality (issue 19)
+    "TRAIN_PRESETS",
+    "MosesBenchmark",
+    "SelfiesTokenizer",
+    "moses_benchmark",
 ]

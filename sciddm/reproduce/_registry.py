@@ -385,6 +385,7 @@ EXPERIMENT_MODULES = (
     "discrete_training",
     "discrete_sampling",
     "discrete_guidance",
+    "discrete_molecules",
     "chem",
     "dna",
 )
