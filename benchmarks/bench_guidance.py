@@ -21,8 +21,8 @@ machine-readable summary, ``SUMMARY {json}``.
 
 Usage::
 
-    python benchmarks/bench_guidance.py --quick                  # CPU, n=8, M=10, 32 steps, 2 rounds
-    python benchmarks/bench_guidance.py                          # ... 5 rounds
+    python benchmarks/bench_guidance.py --quick                  # CPU, n=8, M=10, 32 steps, 3 rounds
+    python benchmarks/bench_guidance.py                          # ... 7 rounds
     python benchmarks/bench_guidance.py --n 64 --steps 200 --repeats 3
     python benchmarks/bench_guidance.py --device cuda --dtype bfloat16 --n 1024   # GPU
 """
@@ -81,16 +81,16 @@ def svdd_reference(
 
 
 def main(quick: bool = False, argv: list[str] | None = None) -> dict[str, Any]:
-    """Run the benchmark (``quick``: 2 rounds instead of 5); returns the summary."""
+    """Run the benchmark (``quick``: 3 rounds instead of 7); returns the summary."""
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    ap.add_argument("--quick", action="store_true", help="2 rounds (under a minute)")
+    ap.add_argument("--quick", action="store_true", help="3 rounds (under a minute)")
     ap.add_argument("--length", type=int, default=200)
     ap.add_argument("--vocab", type=int, default=4, help="tokens, [MASK] excluded")
     ap.add_argument("--steps", type=int, default=32)
     ap.add_argument("--M", type=int, default=10)
     ap.add_argument("--n", type=int, default=8, help="samples per run (one batch)")
     ap.add_argument("--width", type=int, default=128)
-    ap.add_argument("--repeats", type=int, default=None, help="rounds (default 2 / 5)")
+    ap.add_argument("--repeats", type=int, default=None, help="rounds (default 3 / 7)")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--dtype", default="float32", choices=("float32", "bfloat16"))
     a = ap.parse_args([] if argv is None else argv)
@@ -99,7 +99,7 @@ def main(quick: bool = False, argv: list[str] | None = None) -> dict[str, Any]:
     with pinned_threads(1):
         summary["threads"] = thread_info()
         print(f"thread settings (every side): {summary['threads']}")
-        summary.update(_run(a, a.repeats or (2 if quick else 5)))
+        summary.update(_run(a, a.repeats or (3 if quick else 7)))
     print_summary(summary)
     return summary
 

@@ -172,6 +172,18 @@ def test_the_convention_check_catches_a_legacy_script(tmp_path):
     assert not _main_takes_quick(wrong)
 
 
+def test_markdown_escapes_pipes_in_cells():
+    row = run_all.Row("discrete_sample", "time(a) / time(b), |V| = 1024", "13.3", "quick")
+    table = run_all.markdown(
+        [run_all.Outcome("discrete_sample", 1.0, [row])],
+        True,
+        {"date": "d", "machine": "m", "versions": "v", "threads": "t"},
+    )
+    line = next(ln for ln in table.splitlines() if ln.startswith("| discrete_sample"))
+    assert line == "| discrete_sample | time(a) / time(b), \\|V\\| = 1024 | 13.3 | quick |"
+    assert line.replace("\\|", "").count("|") == 5  # four cells
+
+
 def test_rewrite_readme_between_the_markers(tmp_path):
     readme = tmp_path / "README.md"
     readme.write_text(f"# x\n\n## Performance\n{run_all.START}\nold\n{run_all.END}\n\nrest\n")
