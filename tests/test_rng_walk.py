@@ -187,7 +187,7 @@ def _ars() -> Any:
     pytest.importorskip("logomaker", reason="the ARS data ship with logomaker")
     from sciddm.dna import read_ars
 
-    return read_ars()
+    return read_ars(limit=200)  # enough for 40 + 20 sequences, half the load time
 
 
 def _leastsquares(name: str) -> Callable[[Any], Any]:
@@ -624,17 +624,29 @@ def _run(qual: str, call: Callable[[Any], Any], rng: Any) -> Any:
 
 @pytest.mark.parametrize("qual", sorted(CASES))
 def test_rng_accepts_none_int_generator_and_rejects_the_rest(qual):
+    """The contract of ``sciddm._core.rng``, points 2 and 4: None, an int and a numpy
+    Generator are accepted; an int gives a fresh, reproducible stream and leaves numpy's
+    and torch's global generators alone; a Generator is used and advanced in place;
+    anything else is a TypeError naming ``rng``."""
     call = _call(qual)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # lp_sensitivities(rng=None)
         call(None)
+    # the global generators are read here only to check that they are left alone
+    torch_state, numpy_state = torch.random.get_rng_state(), np.random.get_state()  # noqa: NPY002
     a = _run(qual, call, 0)
+    assert torch.equal(torch.random.get_rng_state(), torch_state), f"{qual} drew from torch's"
+    assert _same(np.random.get_state(), numpy_state), f"{qual} drew from numpy's"  # noqa: NPY002
     b = _run(qual, call, 0)
-    _run(qual, call, np.random.default_rng(0))
+    g = np.random.default_rng(0)
+    x, y = _run(qual, call, g), _run(qual, call, g)
+    z = _run(qual, call, np.random.default_rng(0))
     if qual not in NOT_COMPARED:
         assert _same(a, b), f"{qual}: two calls with rng=0 differ"
+        assert _same(x, z), f"{qual}: two calls with rng=default_rng(0) differ"
         if qual not in SEED_FREE:
             assert not _same(a, _run(qual, call, 1)), f"{qual}: rng=0 and rng=1 give one result"
+            assert not _same(x, y), f"{qual}: the Generator passed is not advanced"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         with pytest.raises(TypeError, match="rng"):
