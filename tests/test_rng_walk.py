@@ -653,6 +653,58 @@ def test_rng_accepts_none_int_generator_and_rejects_the_rest(qual):
             call("bad")
         with pytest.raises(TypeError, match="rng"):
             call(1.5)
+        with pytest.raises(ValueError, match="rng"):
+            call(-1)
+
+
+#: Callables where torch draws the numbers and a torch.Generator is accepted (contract
+#: point 2). Every other callable must refuse one with a TypeError naming `rng`. Not
+#: listed although torch draws some of their numbers: the hallucination pipeline
+#: (train_sampler, generate, exact_score_sample, recursive_training), the ARS oracles'
+#: training and dna.approx_log_likelihood, diffusion.explained_variance: they take one
+#: numpy source and derive their torch streams from it.
+TORCH_GENERATOR = frozenset(
+    {f"sciddm.ambient.{n}" for n in ("ambient_loss", "ambient_sample", "truncated_lognormal_sigma")}
+    | {
+        f"sciddm.diffusion.{n}"
+        for n in (
+            "EpsMLP", "MLPDenoiser", "UNetDenoiser", "ScheduleSearchResult.sample", "randn_like",
+            "sample", "sample_ancestral", "sample_ddim", "sample_ddpm", "sample_dpmpp_2m",
+            "sample_euler", "sample_heun", "sample_mixed", "train_denoiser",
+        )
+    }
+    | {
+        f"sciddm.discrete.{n}"
+        for n in (
+            "MDLM", "ValueModel", "best_of_n", "categorical", "evaluate_nelbo", "nelbo",
+            "predict_x0", "sample", "sample_training_noise", "sample_transition", "smc", "svdd",
+            "toys.RandomDenoiser", "train", "train_value_model",
+        )
+    }
+    | {"sciddm.dna.ArsOracle"}
+)  # fmt: skip
+
+
+def test_torch_generator_table_names_cases():
+    assert TORCH_GENERATOR <= set(CASES), sorted(TORCH_GENERATOR - set(CASES))
+
+
+@pytest.mark.parametrize("qual", sorted(CASES))
+def test_torch_generator_accepted_where_torch_draws(qual):
+    call = _call(qual)
+
+    def gen(seed: int) -> torch.Generator:
+        return torch.Generator().manual_seed(seed)
+
+    if qual not in TORCH_GENERATOR:
+        with warnings.catch_warnings(), pytest.raises(TypeError, match="rng"):
+            warnings.simplefilter("ignore", DeprecationWarning)
+            call(gen(3))
+        return
+    a, b = _run(qual, call, gen(3)), _run(qual, call, gen(3))
+    assert _same(a, b), f"{qual}: two same-seeded torch.Generators give different results"
+    if qual not in SEED_FREE:
+        assert not _same(a, _run(qual, call, gen(4))), f"{qual}: the torch.Generator is ignored"
 
 
 # ---------------------------------------------------------------------------------
