@@ -1,14 +1,18 @@
 """The random-source contract, walked over every public callable that takes ``rng``.
 
-Issue 16, "Must reach": every public parameter called ``rng`` accepts ``None``, an
-``int`` and a :class:`numpy.random.Generator`; anything else raises a ``TypeError``
-naming ``rng``; the same integer seed gives the same result twice. ``CASES`` holds
-one minimal call per callable (tiny sizes); ``test_cases_cover_every_rng_callable``
-keeps it in step with the public API, so that a new public function with ``rng``
-fails until a case is written for it.
+Issue 16, "Must reach", and the contract in ``sciddm/_core/rng.py``: every public
+parameter called ``rng`` accepts ``None``, an ``int`` and a
+:class:`numpy.random.Generator`; anything else raises a ``TypeError`` naming ``rng``
+(a negative seed a ``ValueError``); the same integer seed gives the same result twice
+and a different seed a different one; an integer seed leaves numpy's and torch's global
+generators alone; a Generator is advanced in place; a :class:`torch.Generator` is
+accepted exactly where ``TORCH_GENERATOR`` says so. ``CASES`` holds one minimal call
+per callable (tiny sizes); ``test_cases_cover_every_rng_callable`` keeps it in step with
+the public API, so that a new public function with ``rng`` fails until a case is
+written for it.
 
-The second half checks that trained weights are reproducible from ``rng`` alone,
-whatever torch's global generator does in between.
+The last part checks that trained weights are reproducible from ``rng`` alone,
+whatever torch's global generator is seeded with.
 """
 
 from __future__ import annotations
@@ -541,8 +545,8 @@ _LEASTSQUARES = [
     for meth in ("sample_squared", "sample_squared_many")
 ]  # fmt: skip
 
-#: Qualified name -> the family and the name inside it (the callables are built lazily,
-#: at test time, so that collecting this file imports nothing heavy).
+#: Qualified name -> the family and the name inside it (the inputs are built at test
+#: time; the shared ones once, by the cached helpers above).
 CASES: dict[str, tuple[str, str]] = {
     f"sciddm.leastsquares.{n}": ("leastsquares", n) for n in _LEASTSQUARES
 }
