@@ -88,7 +88,7 @@ class SweepResult(Result):
     >>> res = run_sweep(draw, {"size": [10, 1000], "rep": range(3)}, rng=0)
     >>> res.params, len(res.records), res.column("size").tolist()
     (('size', 'rep'), 6, [10, 10, 10, 1000, 1000, 1000])
-    >>> [(row["size"], row["n"]) for row in res.summarize("mean", by=["size"])]
+    >>> [(row["size"], row["count"]) for row in res.summarize("mean", by=["size"])]
     [(10, 3), (1000, 3)]
     """
 
@@ -106,17 +106,40 @@ class SweepResult(Result):
     def summarize(self, value: str, by: Sequence[str], level: float = 0.95) -> list[dict[str, Any]]:
         """Mean and t-interval of ``value`` for each combination of ``by``.
 
-        Returns a list of dicts with the ``by`` keys and ``mean``, ``lo``,
-        ``hi``, ``n``, in order of first appearance.
+        Parameters
+        ----------
+        value : str
+            The output to summarise.
+        by : sequence of str
+            The grouping keys (grid parameters or outputs); none may be called
+            ``mean``, ``lo``, ``hi`` or ``count``.
+        level : float, default 0.95
+            Confidence level of the t-interval.
+
+        Returns
+        -------
+        list of dict
+            One dict per group, in order of first appearance, with the ``by``
+            keys and ``mean``, ``lo``, ``hi`` and ``count`` (the number of
+            records in the group).
         """
+        clash = sorted(set(by) & set(_SUMMARY_KEYS))
+        if clash:
+            raise ValueError(
+                f"`by` must not contain {clash}: those names hold the summary "
+                f"({', '.join(_SUMMARY_KEYS)}); rename the parameter"
+            )
         groups: dict[tuple[Any, ...], list[float]] = {}
         for r in self.records:
             groups.setdefault(tuple(r[b] for b in by), []).append(float(r[value]))
         out = []
         for key, vals in groups.items():
             m, lo, hi = mean_ci(vals, level)
-            out.append({**dict(zip(by, key)), "mean": m, "lo": lo, "hi": hi, "n": len(vals)})
+            out.append({**dict(zip(by, key)), "mean": m, "lo": lo, "hi": hi, "count": len(vals)})
         return out
+
+
+_SUMMARY_KEYS = ("mean", "lo", "hi", "count")
 
 
 def _call(fn: Callable[..., Any], cell: dict[str, Any], rng: np.random.Generator) -> Any:

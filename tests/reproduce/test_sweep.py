@@ -40,7 +40,13 @@ def test_summarize_and_column():
     rows = res.summarize("mean", by=["method"])
     assert [r["method"] for r in rows] == ["a", "b"]
     assert rows[1]["mean"] - rows[0]["mean"] == pytest.approx(1.0, abs=1.0)
-    assert rows[0]["n"] == 12
+    assert rows[0]["count"] == 12
+    # a grid parameter called n keeps its values (it used to be overwritten by the count)
+    by_n = run_sweep(noisy_mean, {"n": [3, 5], "method": ["a"], "seed": range(4)}, rng=0)
+    by_n = by_n.summarize("mean", ["n"])
+    assert [(r["n"], r["count"]) for r in by_n] == [(3, 4), (5, 4)]
+    with pytest.raises(ValueError, match="`by` must not contain \\['count'\\]"):
+        res.summarize("mean", by=["count"])
     assert res.column("n").shape == (24,)
     with pytest.raises(KeyError):
         res.column("nope")
