@@ -2,21 +2,32 @@
 
 Part 1 — QED + normalised SA of MOSES SMILES:
     reference: a Python loop calling ``rdkit.Chem.QED.qed`` and RDKit Contrib ``sascorer``;
-    sciddm:    ``ChemReward({"qed": 1, "sa": 1})`` without cache, with a cold cache on a
-               batch holding duplicates, with a warm cache, and with a process pool.
-Part 2 — best two-strand PWM log-odds of random 200-bp sequences:
+    sciddm:    ``ChemReward({"qed": 1, "sa": 1})`` without cache (the like-for-like row),
+               with a cold cache on a batch holding duplicates, with a warm cache.
+    The two single-process sides run interleaved, ``--repeats`` times each, and the CPU
+    time medians are compared (fair on a shared machine).
+Part 2 — process-pool break-even: wall time of ``ChemReward(cache=False)`` in one process
+    against a warm ``--n-jobs`` pool, for batch sizes from 250 to ``--n-smiles``; the
+    break-even is the smallest batch from which the pool is faster.
+    ``sciddm.chem.PARALLEL_THRESHOLD`` is set from this measurement.
+Part 3 — best two-strand PWM log-odds of random 200-bp sequences:
     reference: a per-sequence Biopython loop (``pssm.calculate`` on both strands);
     sciddm:    ``pwm_scores`` (k-mer lookup tables, numpy), strings in, scores out.
 
+Both sides run with the same thread settings, pinned to one BLAS/OpenMP thread
+(threadpoolctl) and one torch thread; the script prints them. The last line is a
+machine-readable summary, ``SUMMARY {json}``.
+
 Run ``python benchmarks/bench_rewards.py`` (10^4 SMILES, 10^5 sequences; a few
-minutes on one core) or ``--quick`` for a smoke run. Times are medians over repeats;
-the script prints molecules (sequences) per second and the ratios.
+minutes on one core) or ``--quick`` for a smoke run.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import platform
 import statistics
 import time
 from collections.abc import Callable
@@ -25,13 +36,33 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np
 
+SUMMARY: dict[str, object] = {"bench": "rewards"}
+
+
+def _threads() -> dict[str, object]:
+    """Thread settings in force (environment, BLAS/OpenMP pools, torch)."""
+    info: dict[str, object] = {
+        k: os.environ.get(k, "unset")
+        for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+    }
+    try:
+        from threadpoolctl import threadpool_info
+
+        info["threadpools"] = [
+            f"{p.get('internal_api')}:{p.get('num_threads')}" for p in threadpool_info()
+        ]
+    except ImportError:  # pragma: no cover
+        info["threadpools"] = "threadpoolctl missing"
+    import torch
+
+    info["torch_threads"] = torch.get_num_threads()
+    info["cpus"] = os.cpu_count()
+    info["machine"] = platform.processor() or platform.machine()
+    return info
+
 
 def _median_time(fn: Callable[[], object], repeats: int) -> tuple[float, float]:
-    """Median CPU time of this process and median wall time of ``fn()``.
-
-    CPU time is the fair measure for single-process code on a shared machine; the
-    process-pool row is judged on wall time (its workers' CPU is not counted here).
-    """
+    """Median CPU time of this process and median wall time of ``fn()``."""
     cpu, wall = [], []
     for _ in range(repeats):
         c0, w0 = time.process_time(), time.perf_counter()
@@ -41,19 +72,30 @@ def _median_time(fn: Callable[[], object], repeats: int) -> tuple[float, float]:
     return statistics.median(cpu), statistics.median(wall)
 
 
+def _interleaved(fns: list[Callable[[], object]], repeats: int) -> list[tuple[float, float]]:
+    """Median (cpu, wall) of each function, run in turns so that load hits all alike."""
+    cpu: list[list[float]] = [[] for _ in fns]
+    wall: list[list[float]] = [[] for _ in fns]
+    for _ in range(repeats):
+        for i, fn in enumerate(fns):
+            c0, w0 = time.process_time(), time.perf_counter()
+            fn()
+            cpu[i].append(time.process_time() - c0)
+            wall[i].append(time.perf_counter() - w0)
+    return [(statistics.median(c), statistics.median(w)) for c, w in zip(cpu, wall)]
+
+
 def _print_rows(rows: list[tuple[str, tuple[float, float]]], n: int, unit: str) -> None:
-    ref_cpu, ref_wall = rows[0][1]
+    ref_cpu, _ = rows[0][1]
     print(f"{'method':<46}{'cpu (s)':>9}{'wall (s)':>10}{unit + '/s (cpu)':>14}{'vs ref':>9}")
     for name, (cpu, wall) in rows:
-        pooled = "processes" in name
-        t, ref = (wall, ref_wall) if pooled else (cpu, ref_cpu)
-        mark = " (wall)" if pooled else ""
         print(
-            f"{name:<46}{cpu:>9.3f}{wall:>10.3f}{n / max(t, 1e-9):>14.0f}{ref / max(t, 1e-9):>8.1f}x{mark}"
+            f"{name:<46}{cpu:>9.3f}{wall:>10.3f}{n / max(cpu, 1e-9):>14.0f}"
+            f"{ref_cpu / max(cpu, 1e-9):>8.2f}x"
         )
 
 
-def bench_chem(n: int, n_jobs: int, repeats: int) -> None:
+def bench_chem(n: int, repeats: int) -> None:
     from rdkit import Chem
     from rdkit.Chem import QED
 
@@ -62,7 +104,6 @@ def bench_chem(n: int, n_jobs: int, repeats: int) -> None:
 
     smiles = read_moses_smiles("test", limit=n)
     sascorer = _sascorer()
-
     out = np.empty(len(smiles))
 
     def reference() -> None:
@@ -70,33 +111,60 @@ def bench_chem(n: int, n_jobs: int, repeats: int) -> None:
             mol = Chem.MolFromSmiles(s)
             out[i] = QED.qed(mol) + (10 - sascorer.calculateScore(mol)) / 9
 
-    t_ref = _median_time(reference, 1)
-    ref_vals = out.copy()
     plain = ChemReward({"qed": 1, "sa": 1}, cache=False)
-    assert np.allclose(plain(smiles[:200]), ref_vals[:200])
-    t_plain = _median_time(lambda: plain(smiles), 1)
-    # a generated batch with duplicates: half the batch repeats molecules
+    reference()
+    assert np.allclose(plain(smiles[:200]), out[:200])
+    t_ref, t_plain = _interleaved([reference, lambda: plain(smiles)], repeats)
     half = smiles[: n // 2]
-    dup_batch = half + half
+    dup_batch = half + half  # a generated batch with duplicates: half of it repeats
     t_cold = _median_time(
         lambda: ChemReward({"qed": 1, "sa": 1}, cache=PropertyCache())(dup_batch), 1
     )
     warm = ChemReward({"qed": 1, "sa": 1})
     warm(smiles)
     t_warm = _median_time(lambda: warm(smiles), repeats)
-    pool = ChemReward({"qed": 1, "sa": 1}, cache=False, n_jobs=n_jobs, parallel_threshold=1)
-    pool(smiles[: 4 * n_jobs])  # start the workers
-    assert np.allclose(pool(smiles[:500]), ref_vals[:500])
-    t_pool = _median_time(lambda: pool(smiles), 1)
     rows = [
         ("RDKit loop (reference)", t_ref),
         ("ChemReward, no cache", t_plain),
         ("ChemReward, cold cache, 50 % duplicates", t_cold),
         ("ChemReward, warm cache", t_warm),
-        (f"ChemReward, no cache, {n_jobs} processes", t_pool),
     ]
-    print(f"\nQED + SA rewards of {n} MOSES SMILES")
+    print(f"\nQED + SA rewards of {n} MOSES SMILES (median of {repeats}, interleaved)")
     _print_rows(rows, n, "mol")
+    SUMMARY["chem_n"] = n
+    SUMMARY["chem_nocache_vs_rdkit_loop"] = round(t_ref[0] / t_plain[0], 3)
+    SUMMARY["chem_warm_cache_vs_rdkit_loop"] = round(t_ref[0] / max(t_warm[0], 1e-9), 1)
+
+
+def bench_pool(n_max: int, n_jobs: int, repeats: int) -> None:
+    from sciddm.chem import PARALLEL_THRESHOLD, ChemReward, read_moses_smiles
+
+    smiles = read_moses_smiles("test", limit=n_max)
+    serial = ChemReward({"qed": 1, "sa": 1}, cache=False)
+    pool = ChemReward({"qed": 1, "sa": 1}, cache=False, n_jobs=n_jobs, parallel_threshold=1)
+    pool(smiles[: 8 * n_jobs])  # start the workers (a one-off cost, not counted)
+    sizes = [s for s in (250, 500, 1000, 2000, 4000, 8000, 16000) if s <= n_max] or [n_max]
+    print(f"\nProcess pool ({n_jobs} workers, warm) against one process, wall time")
+    print(f"{'batch':>8}{'1 process (s)':>15}{f'{n_jobs} processes (s)':>17}{'speed-up':>10}")
+    break_even = None
+    table = {}
+    for size in sizes:
+        batch = smiles[:size]
+        (_, w1), (_, wp) = _interleaved(
+            [lambda b=batch: serial(b), lambda b=batch: pool(b)], repeats
+        )
+        table[size] = round(w1 / wp, 3)
+        print(f"{size:>8}{w1:>15.3f}{wp:>17.3f}{w1 / wp:>9.2f}x")
+        if break_even is None and wp < w1:
+            break_even = size
+    print(
+        f"break-even batch: {break_even if break_even else f'none up to {sizes[-1]}'}; "
+        f"sciddm.chem.PARALLEL_THRESHOLD = {PARALLEL_THRESHOLD}"
+    )
+    SUMMARY["pool_jobs"] = n_jobs
+    SUMMARY["pool_speedup_by_batch"] = table
+    SUMMARY["pool_break_even"] = break_even
+    SUMMARY["parallel_threshold"] = PARALLEL_THRESHOLD
 
 
 def bench_pwm(n: int, length: int, repeats: int, n_bio: int) -> None:
@@ -135,6 +203,8 @@ def bench_pwm(n: int, length: int, repeats: int, n_bio: int) -> None:
         ("sciddm pwm_scores, 4 motifs, per motif", (t_four[0] / 4, t_four[1] / 4)),
     ]
     _print_rows(rows, n, "seq")
+    SUMMARY["pwm_n"] = n
+    SUMMARY["pwm_vs_biopython"] = round(t_bio[0] / t_ours[0], 1)
 
 
 def main() -> None:
@@ -147,14 +217,26 @@ def main() -> None:
     ap.add_argument("--n-jobs", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--skip-chem", action="store_true")
+    ap.add_argument("--skip-pool", action="store_true")
     ap.add_argument("--skip-dna", action="store_true")
     args = ap.parse_args()
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    torch.set_num_threads(1)
     n_smiles = args.n_smiles or (500 if args.quick else 10_000)
     n_seqs = args.n_seqs or (5_000 if args.quick else 100_000)
-    if not args.skip_chem:
-        bench_chem(n_smiles, args.n_jobs, args.repeats)
-    if not args.skip_dna:
-        bench_pwm(n_seqs, 200, args.repeats, n_bio=min(n_seqs, 100_000))
+    with threadpool_limits(limits=1):
+        threads = _threads()
+        print("threads:", json.dumps(threads))
+        SUMMARY["threads"] = threads
+        if not args.skip_chem:
+            bench_chem(n_smiles, args.repeats)
+        if not args.skip_pool:
+            bench_pool(n_smiles, args.n_jobs, args.repeats)
+        if not args.skip_dna:
+            bench_pwm(n_seqs, 200, args.repeats, n_bio=min(n_seqs, 100_000))
+    print("SUMMARY " + json.dumps(SUMMARY, sort_keys=True))
 
 
 if __name__ == "__main__":

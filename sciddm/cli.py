@@ -2,70 +2,103 @@
 
 Subcommands
 -----------
-``sciddm list``
-    Print the registered experiments.
-``sciddm reproduce [NAME ...] [--quick | --full] [--device cpu|cuda] [--n-jobs N] [--out DIR] [--seed S] [--quiet]``
-    Run experiments (all by default; a name may be a family prefix such as
-    ``leastsquares``) and write ``DIR/report.md``, ``DIR/claims.json`` and
-    ``DIR/figures/``.
+``sciddm list [--demo]``
+    The registered experiments: name, measured quick time, demo mark,
+    description, requirements, and the totals. Reads the manifest, so it
+    imports neither torch nor any experiment.
+``sciddm reproduce [NAME|FAMILY ...] [--demo | --quick | --full] [--device cpu|cuda] [--n-jobs N] [--out DIR] [--resume | --force] [--seed S] [--quiet]``
+    Run experiments (all by default; ``--demo``: the curated few-minute set; a
+    family or any prefix such as ``sensitivity`` or ``discrete.guidance``
+    selects all its experiments) and write ``report.md``, ``report.html``,
+    ``claims.json``, ``figures/``, one record per experiment in
+    ``experiments/`` and the log ``sciddm-reproduce.log`` into a new
+    ``results/<UTC date-time>/`` (``results/latest`` points at it) or ``DIR``.
+    ``--resume`` continues an interrupted run (default: ``results/latest``),
+    ``--force`` overwrites the report in ``DIR``.
 ``sciddm train-discrete ...``
     Train a masked discrete diffusion model (see ``sciddm.discrete.train``).
 
-Errors in the arguments (an unknown experiment, an unavailable device) print
-one line and exit with status 2.
+Errors in the arguments (an unknown experiment, an unusable ``--out``, an
+unavailable device) print one line, ``sciddm: error: ...``, and exit with
+status 2 before any work. An experiment that raises gives status 1 at the end;
+Ctrl-C gives 130 and SIGTERM 143, after writing the report of what finished.
+
+Your own experiments: name their modules in ``SCIDDM_EXPERIMENTS``
+(comma-separated) or in the entry-point group ``sciddm.experiments``; see
+:mod:`sciddm.reproduce`.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
-import logging
-import platform
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, NoReturn
 
 __all__ = ["main"]
+
+#: The folder under which default runs go (relative to the working directory).
+RESULTS_ROOT = Path("results")
 
 
 class _UsageError(Exception):
     pass
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (``sciddm: error: ...``, exit 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise _UsageError(message)
+
+
 def _build_parser() -> argparse.ArgumentParser:
     from sciddm import __version__
 
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="sciddm",
         description="sciddm: scientific sampling and its theory. Reproduce the papers' claims.",
     )
     p.add_argument("--version", action="version", version=f"sciddm {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    sub.add_parser("list", help="list the registered experiments")
+    ls = sub.add_parser("list", help="list the registered experiments and their quick times")
+    ls.add_argument("--demo", action="store_true", help="only the --demo set")
 
     r = sub.add_parser("reproduce", help="run experiments and write a report")
     r.add_argument(
-        "names", nargs="*", metavar="NAME", help="experiments or families (default: all)"
+        "names",
+        nargs="*",
+        metavar="NAME",
+        help="experiments, families or name prefixes (default: all)",
     )
     size = r.add_mutually_exclusive_group()
-    size.add_argument(
-        "--quick", dest="mode", action="store_const", const="quick", help="small sizes (default)"
-    )
-    size.add_argument(
-        "--full", dest="mode", action="store_const", const="full", help="paper-scale sizes"
-    )
-    r.set_defaults(mode="quick")
-    r.add_argument(
-        "--device", default="cpu", choices=("cpu", "cuda"), help="torch device (default cpu)"
-    )
+    for flag, text in (
+        ("demo", "the curated set of a few minutes (what `make demo` runs)"),
+        ("quick", "every experiment, small sizes (default)"),
+        ("full", "paper-scale sizes"),
+    ):
+        size.add_argument(f"--{flag}", dest="mode", action="store_const", const=flag, help=text)
+    r.add_argument("--device", choices=("cpu", "cuda"), help="torch device (default cpu)")
     r.add_argument(
         "--n-jobs", type=int, default=1, help="parallel workers for sweeps (default 1, -1: all)"
     )
-    r.add_argument("--out", default="results", help="output folder (default results/)")
-    r.add_argument("--seed", type=int, default=0, help="global seed (default 0)")
-    r.add_argument("--quiet", action="store_true", help="no progress bar, warnings only")
+    r.add_argument(
+        "--out",
+        help="output folder (default: a new results/<UTC date-time>/, linked as results/latest)",
+    )
+    again = r.add_mutually_exclusive_group()
+    again.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run in --out (default results/latest): skip what finished",
+    )
+    again.add_argument(
+        "--force", action="store_true", help="write into an --out that already holds a report"
+    )
+    r.add_argument("--seed", type=int, help="global seed (default 0)")
+    r.add_argument("--quiet", action="store_true", help="no progress display, warnings only")
 
     t = sub.add_parser(
         "train-discrete",
@@ -76,103 +109,176 @@ def _build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _select(names: Sequence[str], registry: dict) -> list[str]:
-    if not names:
-        return list(registry)
-    chosen: list[str] = []
-    for n in names:
-        hits = [k for k in registry if k == n or k.startswith(n + ".")]
-        if not hits:
-            known = ", ".join(registry) or "none registered yet"
-            raise _UsageError(f"unknown experiment {n!r} (known: {known})")
-        chosen += [h for h in hits if h not in chosen]
-    return chosen
+def _seconds(s: float | None) -> str:
+    if s is None:
+        return "?"
+    return f"{s:.0f} s" if s < 100 else f"{s / 60:.1f} min"
 
 
-def _cmd_list() -> int:
-    from sciddm.reproduce import get_registry
+def _cmd_list(args: argparse.Namespace) -> int:
+    from sciddm.reproduce._catalog import catalog, read_manifest
 
-    reg = get_registry()
-    if not reg:
-        print("No experiments are registered yet.")
+    try:
+        entries, _ = catalog()
+    except ImportError as exc:
+        raise _UsageError(str(exc)) from exc
+    if args.demo:
+        entries = {k: e for k, e in entries.items() if e.demo}
+    if not entries:
+        print("No experiments are registered." if not args.demo else "The --demo set is empty.")
         return 0
-    width = max(len(k) for k in reg)
-    for name, exp in reg.items():
-        req = f"  [needs {', '.join(exp.requires)}]" if exp.requires else ""
-        print(f"{name:<{width}}  {exp.description}{req}")
+    width = max(len(k) for k in entries)
+    print(f"{'NAME':<{width}}  {'QUICK':>7}  DEMO  DESCRIPTION")
+    for name, e in entries.items():
+        req = f"  [needs {', '.join(e.requires)}]" if e.requires else ""
+        mark = "*" if e.demo else " "
+        print(f"{name:<{width}}  {_seconds(e.quick_seconds):>7}   {mark}    {e.description}{req}")
+    quick = [e.quick_seconds for e in entries.values()]
+    demo = [e.demo_seconds for e in entries.values() if e.demo]
+    total = f"{len(entries)} experiments, {len(demo)} in the --demo set (*)"
+    if all(t is not None for t in quick):
+        timing = (read_manifest() or {}).get("timing") or {}
+        where = f", measured {timing['measured']}" if timing.get("measured") else ""
+        jobs = f" at --n-jobs {timing['n_jobs']}" if timing.get("n_jobs") else ""
+        total += f"; quick total {_seconds(sum(quick))}{jobs}{where}"  # type: ignore[arg-type]
+        if demo and all(t is not None for t in demo):
+            total += f"; demo total {_seconds(sum(demo))}"  # type: ignore[arg-type]
+    else:
+        total += (
+            "; some quick times are not measured yet (python -m sciddm.reproduce.manifest --time)"
+        )
+    print(total)
     return 0
 
 
-def _cmd_reproduce(args: argparse.Namespace) -> int:
-    from sciddm import __version__
-    from sciddm.reproduce import get_registry, run_experiment, write_report
-
+def _check_numbers(args: argparse.Namespace) -> None:
     if args.n_jobs == 0 or args.n_jobs < -1:
         raise _UsageError(f"--n-jobs must be a positive integer or -1, got {args.n_jobs}")
-    if args.seed < 0:
-        raise _UsageError(f"--seed must be non-negative, got {args.seed}")
-    if args.device == "cuda":
+    if args.seed is not None and not 0 <= args.seed < 2**63:
+        raise _UsageError(f"--seed must be a non-negative integer, got {args.seed}")
+
+
+def _previous_run(args: argparse.Namespace) -> tuple[Path | None, dict[str, Any]]:
+    """The explicit or resumed output folder and the earlier run's settings."""
+    from sciddm.reproduce._outdir import read_run_info, resolve_latest
+
+    if args.out is not None:
+        out: Path | None = Path(args.out)
+    elif args.resume:
+        out = resolve_latest(RESULTS_ROOT)
+    else:
+        out = None
+    prev = (read_run_info(out) or {}) if args.resume and out is not None else {}
+    return out, prev
+
+
+def _check_device(device: str) -> None:
+    if device == "cuda":
         import torch
 
         if not torch.cuda.is_available():
             raise _UsageError(
                 "--device cuda requested but no CUDA device is available; use --device cpu"
             )
-    registry = get_registry()
-    names = _select(args.names, registry)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "figures").mkdir(exist_ok=True)
-    progress = not args.quiet
-    runs = []
-    t0 = time.perf_counter()
-    bar = None
-    if progress and names:
-        from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(names), desc="reproduce", unit="exp", dynamic_ncols=True)
-    for name in names:
-        if bar is not None:
-            bar.set_postfix_str(name)
-        run = run_experiment(
-            registry[name],
-            mode=args.mode,
-            seed=args.seed,
-            device=args.device,
-            n_jobs=args.n_jobs,
-            progress=progress,
-            figure_dir=out / "figures",
+
+def _select(tokens: Sequence[str], *, demo: bool) -> tuple[list[str], dict[str, Any]]:
+    """The names to run and the catalog they come from.
+
+    Explicit names are looked up in the manifest, so that only their modules
+    are imported; the demo set, "everything", and a name the manifest does not
+    know (a stale manifest) are decided by the live registry.
+    """
+    from sciddm.reproduce._catalog import SelectionError, catalog, select
+
+    live = demo or not tokens
+    entries, from_manifest = catalog(live=live)
+    try:
+        return select(tokens, entries, demo=demo), entries
+    except SelectionError:
+        if live or not from_manifest:
+            raise
+    entries, _ = catalog(live=True)
+    return select(tokens, entries, demo=demo), entries
+
+
+def _load_experiments(names: Sequence[str], entries: dict[str, Any]) -> dict[str, Any]:
+    """Import only the modules of ``names`` and return their registered experiments."""
+    import importlib
+
+    for mod in dict.fromkeys(entries[n].module for n in names):
+        try:
+            importlib.import_module(mod)
+        except Exception as exc:
+            raise _UsageError(
+                f"cannot import the experiment module {mod!r}: {type(exc).__name__}: {exc}"
+            ) from exc
+    from sciddm.reproduce._registry import _REGISTRY
+
+    missing = [n for n in names if n not in _REGISTRY]
+    if missing:
+        raise _UsageError(
+            f"the experiment manifest is out of date ({missing[0]!r} is not registered by "
+            f"{entries[missing[0]].module}); run: python -m sciddm.reproduce.manifest"
         )
-        runs.append(run)
-        if bar is not None:
-            bar.update(1)
-    if bar is not None:
-        bar.close()
-    meta = {
-        "command": "sciddm " + " ".join(sys.argv[1:]) if sys.argv[1:] else "sciddm reproduce",
-        "sciddm": __version__,
-        "python": platform.python_version(),
-        "mode": args.mode,
-        "seed": args.seed,
-        "device": args.device,
-        "n_jobs": args.n_jobs,
-        "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "total time (s)": round(time.perf_counter() - t0, 1),
-        "registered": len(registry),
-        "requested": ", ".join(args.names) if args.names else "all",
-    }
-    report = write_report(out, runs, meta)
-    n_claims = sum(len(r.claims) for r in runs)
-    n_hold = sum(c.holds for r in runs for c in r.claims)
-    errors = [r.name for r in runs if r.status == "error"]
-    if not runs:
-        print(f"No experiments registered yet; wrote {report}")
+    return {n: _REGISTRY[n] for n in names}
+
+
+def _cmd_reproduce(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    import shlex
+
+    from sciddm.reproduce._catalog import SelectionError
+    from sciddm.reproduce._outdir import OutDirError, check_out_dir, new_run_dir, point_latest
+
+    _check_numbers(args)
+    out, prev = _previous_run(args)
+    mode = args.mode or prev.get("mode") or "quick"
+    seed = args.seed if args.seed is not None else int(prev.get("seed", 0))
+    device = args.device or prev.get("device") or "cpu"
+    tokens = list(args.names) or list(prev.get("names") or [])
+    _check_device(device)
+    try:
+        names, entries = _select(tokens, demo=mode == "demo")
+    except (ImportError, SelectionError) as exc:
+        raise _UsageError(str(exc)) from exc
+    experiments = _load_experiments(names, entries)
+    try:
+        if out is not None:
+            out = check_out_dir(out, resume=args.resume, force=args.force)
+        else:
+            out = check_out_dir(new_run_dir(RESULTS_ROOT), resume=False, force=False)
+            point_latest(RESULTS_ROOT, out)
+    except OutDirError as exc:
+        raise _UsageError(str(exc)) from exc
+
+    from sciddm.reproduce._runner import LOG_NAME, RunSettings, run_all
+
+    settings = RunSettings(
+        names=names,
+        out=out,
+        mode=mode,
+        seed=seed,
+        device=device,
+        n_jobs=args.n_jobs,
+        resume=args.resume,
+        progress=not args.quiet,
+        command="sciddm " + " ".join(shlex.quote(a) for a in argv),
+        requested=" ".join(tokens) if tokens else ("the demo set" if mode == "demo" else "all"),
+        registered=len(entries),
+    )
+    code, runs, line = run_all(settings, experiments)
+    if code in (0, 1):
+        print(line, flush=True)
+        errors = [r.name for r in runs.values() if r.status == "error"]
+        if errors:
+            print(
+                f"sciddm: {len(errors)} experiment(s) raised an error: {', '.join(errors)} "
+                f"(tracebacks in {out / LOG_NAME})",
+                file=sys.stderr,
+            )
     else:
-        print(f"{len(runs)} experiment(s), {n_hold}/{n_claims} claims hold; report: {report}")
-    if errors:
-        print(f"experiments that raised an error: {', '.join(errors)}", file=sys.stderr)
-        return 1
-    return 0
+        print(line, file=sys.stderr, flush=True)
+    return code
 
 
 def _cmd_train_discrete(argv: Sequence[str]) -> int:
@@ -188,22 +294,16 @@ def _cmd_train_discrete(argv: Sequence[str]) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``sciddm`` command; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["train-discrete"]:
-        # forwarded verbatim: the training command parses its own options and --help
-        try:
-            return _cmd_train_discrete(argv[1:])
-        except _UsageError as exc:
-            print(f"sciddm: error: {exc}", file=sys.stderr)
-            return 2
-    parser = _build_parser()
-    args = parser.parse_args(argv)
-    level = logging.WARNING if getattr(args, "quiet", False) else logging.INFO
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     try:
+        if argv[:1] == ["train-discrete"]:
+            # forwarded verbatim: the training command parses its own options and --help
+            return _cmd_train_discrete(argv[1:])
+        parser = _build_parser()
+        args = parser.parse_args(argv)
         if args.command == "list":
-            return _cmd_list()
+            return _cmd_list(args)
         if args.command == "reproduce":
-            return _cmd_reproduce(args)
+            return _cmd_reproduce(args, argv)
         if args.command == "train-discrete":
             return _cmd_train_discrete(args.args)
         parser.print_help()
@@ -211,3 +311,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _UsageError as exc:
         print(f"sciddm: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # outside a run (while importing, say): no traceback
+        print("sciddm: interrupted", file=sys.stderr)
+        return 130

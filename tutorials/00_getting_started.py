@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from sciddm._core import as_generator, spawn, torch_generator
-from sciddm.reproduce import register, run_experiment, run_sweep, write_report
+from sciddm.reproduce import Context, register, run_experiment, run_sweep, write_report
 
 FAST = os.environ.get("SCIDDM_FAST") == "1"
 
@@ -116,29 +116,42 @@ ax.legend()
 # ## 4. `sciddm reproduce`
 #
 # Each method family registers its paper reproductions. An experiment receives a
-# context with its sizes (`--quick` or `--full`), a seeded generator, the device, and
-# records **claims**: the paper's statement, the measured value, what it is held to,
-# and whether it holds. A claim that does not hold is reported, never raised.
+# context with its sizes (`--demo`, `--quick` or `--full`), a seeded generator, the
+# device, and records **claims**: the paper's statement, the measured value, what it is
+# held to, and whether it holds. A claim that does not hold is reported, never raised.
 #
 # From the shell:
 #
 # ```
-# sciddm list                              # what is registered
-# sciddm reproduce --quick --out results/  # everything, small sizes
-# sciddm reproduce leastsquares --full     # one family, paper sizes
+# sciddm list                              # every experiment, its quick time, the demo set (*)
+# sciddm reproduce --demo                  # the curated set: a few minutes on 2 cores
+# sciddm reproduce --quick --n-jobs 2      # every experiment, small sizes
+# sciddm reproduce sensitivity --full      # one family, paper sizes
+# sciddm reproduce --resume                # continue an interrupted run (results/latest)
 # ```
 #
-# Here we register a toy experiment and run it the same way the CLI does.
+# Each run writes `report.md`, a self-contained `report.html`, `claims.json`,
+# `figures/`, one record per experiment and a log into a new `results/<UTC date-time>/`
+# (`results/latest` points at it), bringing the report up to date after every
+# experiment, so Ctrl-C keeps everything that finished.
+#
+# Here we register a toy experiment, the way a module of your own would, and run it the
+# way the command line does. (To run your module from the command line, name it in
+# `SCIDDM_EXPERIMENTS=mypkg.experiments` or in the `sciddm.experiments` entry-point
+# group of your package.)
 
 
 # %%
+
+
 @register(
     "tutorial.clt",
     description="The sample mean's error shrinks like 1/sqrt(n).",
     quick={"reps": 50},
     full={"reps": 2000},
+    demo={"reps": 20},
 )
-def clt_experiment(ctx):
+def clt_experiment(ctx: Context) -> None:
     n_big = 1000
     errs = [abs(ctx.rng.exponential(size=n_big).mean() - 1.0) for _ in range(ctx.params["reps"])]
     ctx.claim(
@@ -149,12 +162,18 @@ def clt_experiment(ctx):
         op="~=",
         tolerance=0.01,
     )
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.hist(errs, bins=10)
+    ax.set(xlabel="|mean - 1|", ylabel="count")
+    ctx.figure(fig, "errors")
 
 
 out = Path(tempfile.mkdtemp())
 run = run_experiment("tutorial.clt", mode="quick", seed=0, figure_dir=out / "figures")
+print(run.status, [(c.claim, c.holds) for c in run.claims])
 report = write_report(out, [run], {"mode": "quick", "seed": 0})
-print(report.read_text())
+print(report.read_text()[:1200])
+print("report.html:", (out / "report.html").stat().st_size, "bytes, figures embedded")
 
 # %% [markdown]
 # ## What to take away
@@ -163,4 +182,5 @@ print(report.read_text())
 # * Results are dataclasses: read fields by name, export with `to_dict()`.
 # * `run_sweep` makes seeds x sizes x methods grids parallel without changing a number.
 # * `sciddm reproduce` turns each paper's headline claim into a measured, checked row of
-#   `report.md` and `claims.json`.
+#   `report.md`, `report.html` and `claims.json`; `--demo` shows the curated set in
+#   minutes, and your own experiments join through `sciddm.reproduce.register`.

@@ -1,55 +1,95 @@
-"""Distribution-level metrics of generated molecules (MOSES-style).
+r"""Distribution-level metrics of generated molecules, in MOSES's definitions.
 
-All metrics accept raw SMILES; invalid strings are counted by :func:`validity` and
-ignored by the others, which work on RDKit canonical SMILES of the valid molecules.
+All metrics take raw SMILES strings. Invalid strings are counted by :func:`validity`
+and dropped by the others, which work on the RDKit canonical SMILES of the valid
+molecules, duplicates included (as MOSES does). Fingerprints are Morgan, radius 2,
+1024 bits (MOSES's choice), and the Tanimoto similarity of two bit vectors is
+:math:`T(a, b) = |a \wedge b| / |a \vee b|` (1 when both are empty).
+
+A set with no valid molecule has no uniqueness, diversity or similarity: those
+functions raise ``ValueError`` for it (:func:`sciddm.chem.molecule_report` reports NaN
+instead, and says so).
+
+References
+----------
+.. [1] Polykovskiy D. et al., "Molecular Sets (MOSES): A Benchmarking Platform for
+   Molecular Generation Models", Frontiers in Pharmacology 11:565644 (2020).
 """
 
 from __future__ import annotations
 
-import csv
-import dataclasses
+import collections
 import functools
-import importlib.util
 import math
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from sciddm._core.extras import require
-from sciddm._core.plotting import get_ax
-from sciddm._core.results import Result
 from sciddm._core.rng import SeedLike, as_generator
 from sciddm._core.validation import check_int, check_scalar
-from sciddm.chem._props import PropertyCache, _chem, molecule_properties
+from sciddm.chem._filters import matches_pains, passes_filters
+from sciddm.chem._props import PropertyCache, _chem, _smiles_list, molecule_properties
 
 __all__ = [
-    "MoleculeReport",
-    "fcd",
+    "filters_pass_rate",
+    "fragment_similarity",
     "internal_diversity",
-    "molecule_report",
     "nearest_neighbour_similarity",
     "novelty",
     "pains_pass_rate",
     "property_distances",
+    "scaffold_similarity",
     "tanimoto_matrix",
     "uniqueness",
     "validity",
 ]
 
-_DIST_PROPS = ("logp", "sa", "qed", "mw")
+#: Properties whose distributions :func:`property_distances` compares by default
+#: (MOSES: logP, SA, QED, molecular weight).
+DIST_PROPERTIES = ("logp", "sa", "qed", "mw")
+FP_SIZE = 1024
+
+
+def _batch(smiles: Any, name: str = "smiles") -> list[str]:
+    seq = _smiles_list(smiles, name, allow_str=False)
+    if not seq:
+        raise ValueError(f"`{name}` must hold at least one SMILES string")
+    return seq
 
 
 def _valid_canonical(smiles: Sequence[str], cache: PropertyCache | None = None) -> list[str]:
-    if isinstance(smiles, str):
-        raise ValueError("`smiles` must be a sequence of SMILES strings, got a single str")
-    canon = (cache or PropertyCache()).canonical(list(smiles))
+    """Canonical SMILES of the valid strings, in order, duplicates kept."""
+    canon = (cache or PropertyCache()).canonical(smiles)
     return [c for c in canon if c is not None]
+
+
+def _need_valid(valid: list[str], name: str, what: str, at_least: int = 1) -> None:
+    if len(valid) < at_least:
+        raise ValueError(
+            f"`{name}` holds {len(valid)} valid molecule(s); {what} needs at least {at_least}"
+        )
 
 
 def validity(smiles: Sequence[str]) -> float:
     """Fraction of SMILES that RDKit parses (empty strings are invalid).
+
+    Parameters
+    ----------
+    smiles : sequence of str
+        At least one SMILES string.
+
+    Returns
+    -------
+    float
+        In [0, 1].
+
+    Raises
+    ------
+    TypeError
+        If ``smiles`` is not a sequence of ``str``.
+    ValueError
+        If it is empty.
 
     Examples
     --------
@@ -57,29 +97,75 @@ def validity(smiles: Sequence[str]) -> float:
     >>> validity(["CCO", "C1CC", "", "c1ccccc1"])
     0.5
     """
-    smiles = list(smiles)
-    if not smiles:
-        return math.nan
-    return len(_valid_canonical(smiles)) / len(smiles)
+    seq = _batch(smiles)
+    return len(_valid_canonical(seq)) / len(seq)
 
 
-def uniqueness(smiles: Sequence[str]) -> float:
+def _fraction_unique(valid: list[str], k: int | None) -> float:
+    head = valid if k is None else valid[:k]
+    return len(set(head)) / len(head) if head else math.nan
+
+
+def uniqueness(smiles: Sequence[str], k: int | None = None) -> float:
     """Distinct canonical SMILES among the valid ones, divided by the number valid.
+
+    Parameters
+    ----------
+    smiles : sequence of str
+        Generated SMILES; invalid ones are dropped first.
+    k : int, optional
+        Use only the first ``k`` valid molecules (MOSES's unique@k, e.g. k = 1000
+        and 10000); with fewer than ``k`` valid molecules all are used.
+
+    Returns
+    -------
+    float
+        In (0, 1].
+
+    Raises
+    ------
+    ValueError
+        If no molecule is valid, or ``k < 1``.
 
     Examples
     --------
     >>> from sciddm.chem import uniqueness
     >>> uniqueness(["CCO", "OCC", "c1ccccc1", "C1CC"])   # ethanol twice
     0.6666666666666666
+    >>> uniqueness(["CCO", "OCC", "c1ccccc1"], k=2)
+    0.5
     """
-    valid = _valid_canonical(smiles)
-    return len(set(valid)) / len(valid) if valid else math.nan
+    if k is not None:
+        k = check_int(k, "k", lo=1)
+    valid = _valid_canonical(_batch(smiles))
+    _need_valid(valid, "smiles", "uniqueness")
+    return _fraction_unique(valid, k)
+
+
+def _novelty(valid: list[str], reference_canonical: set[str]) -> float:
+    gen = set(valid)
+    return len(gen - reference_canonical) / len(gen) if gen else math.nan
 
 
 def novelty(smiles: Sequence[str], reference: Sequence[str]) -> float:
     """Fraction of the distinct valid molecules that are not in ``reference``.
 
-    Molecules are compared by canonical SMILES (as in MOSES).
+    Parameters
+    ----------
+    smiles : sequence of str
+        Generated SMILES.
+    reference : sequence of str
+        The training set (MOSES: its train split); compared by canonical SMILES.
+
+    Returns
+    -------
+    float
+        In [0, 1].
+
+    Raises
+    ------
+    ValueError
+        If no generated molecule is valid.
 
     Examples
     --------
@@ -87,11 +173,10 @@ def novelty(smiles: Sequence[str], reference: Sequence[str]) -> float:
     >>> novelty(["OCC", "CCN", "CCN"], reference=["CCO", "CCC"])
     0.5
     """
-    gen = set(_valid_canonical(smiles))
-    if not gen:
-        return math.nan
-    ref = set(_valid_canonical(reference))
-    return len(gen - ref) / len(gen)
+    valid = _valid_canonical(_batch(smiles))
+    ref = _smiles_list(reference, "reference", allow_str=False)
+    _need_valid(valid, "smiles", "novelty")
+    return _novelty(valid, set(_valid_canonical(ref)))
 
 
 @functools.lru_cache(maxsize=4)
@@ -102,27 +187,51 @@ def _morgan(fp_size: int) -> Any:
     return rdFingerprintGenerator.GetMorganGenerator(radius=2, fpSize=fp_size)
 
 
-def _fingerprints(canon: Sequence[str], fp_size: int = 2048) -> list[Any]:
+def fingerprint_bits(canonical: Sequence[str], fp_size: int = FP_SIZE) -> np.ndarray:
+    """Morgan (r = 2) bit vectors of valid canonical SMILES, as a (n, fp_size) uint8 array."""
     chem = _chem()
     gen = _morgan(fp_size)
-    return [gen.GetFingerprint(chem.MolFromSmiles(s)) for s in canon]
+    out = np.zeros((len(canonical), fp_size), dtype=np.uint8)
+    for i, s in enumerate(canonical):
+        out[i] = gen.GetFingerprintAsNumPy(chem.MolFromSmiles(s))
+    return out
+
+
+def _tanimoto_blocks(a: np.ndarray, b: np.ndarray, block: int = 2048) -> Any:
+    """Yield (row slice, Tanimoto block) of bit matrices ``a`` (n, d) and ``b`` (m, d)."""
+    bf = b.astype(np.float32)
+    nb = bf.sum(axis=1, dtype=np.float64)
+    for s in range(0, a.shape[0], block):
+        af = a[s : s + block].astype(np.float32)
+        inter = (af @ bf.T).astype(np.float64)  # integer counts, exact in float32
+        union = af.sum(axis=1, dtype=np.float64)[:, None] + nb[None, :] - inter
+        t = np.where(union > 0, inter / np.maximum(union, 1.0), 1.0)
+        yield slice(s, s + af.shape[0]), t
 
 
 def tanimoto_matrix(
-    a: Sequence[str], b: Sequence[str] | None = None, *, fp_size: int = 2048
+    a: Sequence[str], b: Sequence[str] | None = None, *, fp_size: int = FP_SIZE
 ) -> np.ndarray:
     """Tanimoto similarities of Morgan (r = 2, ``fp_size`` bits) fingerprints.
 
     Parameters
     ----------
-    a, b : sequence of str
-        Valid SMILES; ``b`` defaults to ``a``. Invalid strings raise ValueError.
-    fp_size : int, default 2048
+    a : sequence of str
+        Valid SMILES.
+    b : sequence of str, optional
+        Valid SMILES; defaults to ``a``.
+    fp_size : int, default 1024
         Bits of the folded fingerprint (MOSES uses 1024).
 
     Returns
     -------
     ndarray of shape (len(a), len(b))
+        Similarities in [0, 1].
+
+    Raises
+    ------
+    ValueError
+        If a string is not a valid SMILES (the message names the argument and index).
 
     Examples
     --------
@@ -130,21 +239,21 @@ def tanimoto_matrix(
     >>> tanimoto_matrix(["CCO", "OCC"]).tolist()
     [[1.0, 1.0], [1.0, 1.0]]
     """
-    from rdkit import DataStructs
 
-    def fps(x: Sequence[str], name: str) -> list[Any]:
-        canon = PropertyCache().canonical(list(x))
-        bad = [i for i, c in enumerate(canon) if c is None]
+    def canon(x: Sequence[str], name: str) -> list[str]:
+        seq = _smiles_list(x, name, allow_str=False)
+        c = PropertyCache().canonical(seq)
+        bad = [i for i, v in enumerate(c) if v is None]
         if bad:
-            raise ValueError(f"`{name}` holds invalid SMILES at index {bad[0]}: {x[bad[0]]!r}")
-        return _fingerprints([c for c in canon if c is not None], fp_size)
+            raise ValueError(f"`{name}` holds invalid SMILES at index {bad[0]}: {seq[bad[0]]!r}")
+        return [v for v in c if v is not None]
 
-    fp_size = check_int(fp_size, "fp_size", lo=8)
-    fa = fps(a, "a")
-    fb = fa if b is None else fps(b, "b")
-    out = np.empty((len(fa), len(fb)))
-    for i, f in enumerate(fa):
-        out[i] = DataStructs.BulkTanimotoSimilarity(f, fb)
+    fp_size = check_int(fp_size, "fp_size", lo=8, hi=1 << 16)
+    fa = fingerprint_bits(canon(a, "a"), fp_size)
+    fb = fa if b is None else fingerprint_bits(canon(b, "b"), fp_size)
+    out = np.empty((fa.shape[0], fb.shape[0]))
+    for rows, t in _tanimoto_blocks(fa, fb):
+        out[rows] = t
     return out
 
 
@@ -155,15 +264,26 @@ def _subsample(x: list[str], max_n: int | None, rng: SeedLike) -> list[str]:
     return [x[i] for i in np.sort(idx)]
 
 
+def _internal_diversity(fps: np.ndarray, p: float) -> float:
+    """MOSES IntDiv_p of a fingerprint matrix (all ordered pairs, diagonal included)."""
+    per_row = np.empty(fps.shape[0])
+    for rows, t in _tanimoto_blocks(fps, fps):
+        per_row[rows] = np.mean(t**p, axis=1) ** (1.0 / p)
+    return float(1.0 - per_row.mean())
+
+
 def internal_diversity(
     smiles: Sequence[str],
     *,
     p: float = 1.0,
-    max_molecules: int | None = 2000,
-    fp_size: int = 2048,
+    max_molecules: int | None = None,
+    fp_size: int = FP_SIZE,
     rng: SeedLike = None,
 ) -> float:
-    r"""Internal diversity :math:`1 - (\overline{T^p})^{1/p}` over distinct pairs.
+    r"""Internal diversity :math:`\mathrm{IntDiv}_p` of the valid molecules (MOSES).
+
+    .. math:: \mathrm{IntDiv}_p(G) = 1 - \frac{1}{|G|} \sum_{m_1 \in G}
+       \Big(\frac{1}{|G|} \sum_{m_2 \in G} T(m_1, m_2)^p\Big)^{1/p}
 
     Parameters
     ----------
@@ -171,21 +291,31 @@ def internal_diversity(
         Invalid SMILES are dropped; duplicates are kept (a set with repeats is less
         diverse).
     p : float, default 1
-        ``p = 1`` is one minus the mean Tanimoto similarity; ``p = 2`` (MOSES IntDiv2)
-        weighs similar pairs more.
-    max_molecules : int or None, default 2000
-        Use a uniform random subset of this size (``rng``) for larger sets.
-    fp_size : int, default 2048
-        Fingerprint bits (MOSES: 1024).
+        ``p = 1`` is one minus the mean Tanimoto similarity (MOSES IntDiv1);
+        ``p = 2`` (IntDiv2) weighs similar pairs more.
+    max_molecules : int or None, default None
+        Use a uniform random subset of this size (drawn with ``rng``) of larger sets;
+        None uses all (cost quadratic in the set size).
+    fp_size : int, default 1024
+        Fingerprint bits.
     rng : numpy.random.Generator, int or None
+        For the subset.
+
+    Returns
+    -------
+    float
+        In [0, 1).
+
+    Raises
+    ------
+    ValueError
+        If no molecule is valid, or ``p < 1``.
 
     Notes
     -----
-    With valid molecules :math:`m_1..m_n` and Morgan r = 2 fingerprints,
-    :math:`\mathrm{IntDiv}_p = 1 - \big(\binom{n}{2}^{-1}\sum_{i<j} T(m_i, m_j)^p\big)^{1/p}`.
-    MOSES averages over all :math:`n^2` ordered pairs, the diagonal included, which
-    gives a value smaller by a factor about :math:`1 - 1/n` in the mean; we leave the
-    trivial self-pairs out.
+    As in MOSES the sums run over all :math:`|G|^2` ordered pairs, self-pairs
+    included (they contribute similarity 1), so a set of one molecule has
+    diversity 0 and two disjoint molecules :math:`1 - 1/2`.
 
     References
     ----------
@@ -196,28 +326,61 @@ def internal_diversity(
     >>> from sciddm.chem import internal_diversity
     >>> internal_diversity(["CCO", "OCC"])   # one molecule twice
     0.0
+    >>> internal_diversity(["C", "[Ne]"])     # no shared bit: only self-pairs are similar
+    0.5
     """
     p = check_scalar(p, "p", lo=1.0)
     if max_molecules is not None:
-        max_molecules = check_int(max_molecules, "max_molecules", lo=2)
-    valid = _subsample(_valid_canonical(smiles), max_molecules, rng)
-    n = len(valid)
-    if n < 2:
-        return math.nan
-    t = tanimoto_matrix(valid, fp_size=fp_size)
-    iu = np.triu_indices(n, k=1)
-    return float(1.0 - np.mean(t[iu] ** p) ** (1.0 / p))
+        max_molecules = check_int(max_molecules, "max_molecules", lo=1)
+    fp_size = check_int(fp_size, "fp_size", lo=8, hi=1 << 16)
+    valid = _valid_canonical(_batch(smiles))
+    _need_valid(valid, "smiles", "internal diversity")
+    valid = _subsample(valid, max_molecules, rng)
+    return _internal_diversity(fingerprint_bits(valid, fp_size), p)
+
+
+def _snn(gen_fps: np.ndarray, ref_fps: np.ndarray) -> float:
+    best = np.empty(gen_fps.shape[0])
+    for rows, t in _tanimoto_blocks(gen_fps, ref_fps):
+        best[rows] = t.max(axis=1)
+    return float(best.mean())
 
 
 def nearest_neighbour_similarity(
     smiles: Sequence[str],
     reference: Sequence[str],
     *,
-    max_molecules: int | None = 2000,
-    fp_size: int = 2048,
+    max_molecules: int | None = None,
+    fp_size: int = FP_SIZE,
     rng: SeedLike = None,
 ) -> float:
-    """Mean over valid generated molecules of the max Tanimoto to ``reference`` (SNN).
+    r"""SNN: mean Tanimoto similarity of each valid molecule to its nearest reference.
+
+    .. math:: \mathrm{SNN}(G, R) = \frac{1}{|G|} \sum_{m_G \in G}
+       \max_{m_R \in R} T(m_G, m_R)
+
+    Parameters
+    ----------
+    smiles : sequence of str
+        Generated SMILES (invalid dropped, duplicates kept).
+    reference : sequence of str
+        Reference SMILES (MOSES: the test set).
+    max_molecules : int or None, default None
+        Subsample the generated molecules to this many (with ``rng``).
+    fp_size : int, default 1024
+        Fingerprint bits.
+    rng : numpy.random.Generator, int or None
+        For the subsample.
+
+    Returns
+    -------
+    float
+        In [0, 1].
+
+    Raises
+    ------
+    ValueError
+        If ``smiles`` or ``reference`` holds no valid molecule.
 
     Examples
     --------
@@ -225,38 +388,197 @@ def nearest_neighbour_similarity(
     >>> nearest_neighbour_similarity(["OCC"], ["CCO", "c1ccccc1"])
     1.0
     """
-    gen = _subsample(_valid_canonical(smiles), max_molecules, rng)
-    ref = _valid_canonical(reference)
-    if not gen or not ref:
+    if max_molecules is not None:
+        max_molecules = check_int(max_molecules, "max_molecules", lo=1)
+    fp_size = check_int(fp_size, "fp_size", lo=8, hi=1 << 16)
+    gen = _valid_canonical(_batch(smiles))
+    ref = _valid_canonical(_batch(reference, "reference"))
+    _need_valid(gen, "smiles", "SNN")
+    _need_valid(ref, "reference", "SNN")
+    gen = _subsample(gen, max_molecules, rng)
+    return _snn(fingerprint_bits(gen, fp_size), fingerprint_bits(ref, fp_size))
+
+
+def fragments(canonical: Sequence[str]) -> collections.Counter[str]:
+    """Counts of BRICS fragments (canonical SMILES) over valid canonical SMILES."""
+    chem = _chem()
+    out: collections.Counter[str] = collections.Counter()
+    for s in canonical:
+        frag = chem.FragmentOnBRICSBonds(chem.MolFromSmiles(s))
+        out.update(chem.MolToSmiles(frag).split("."))
+    return out
+
+
+def scaffolds(canonical: Sequence[str], min_rings: int = 2) -> collections.Counter[str]:
+    """Counts of Bemis-Murcko scaffolds with at least ``min_rings`` rings (MOSES: 2)."""
+    chem = _chem()
+    from rdkit.Chem.Scaffolds import MurckoScaffold
+
+    out: collections.Counter[str] = collections.Counter()
+    for s in canonical:
+        try:
+            scaf = MurckoScaffold.GetScaffoldForMol(chem.MolFromSmiles(s))
+        except (ValueError, RuntimeError):  # pragma: no cover - RDKit failures
+            continue
+        smi = chem.MolToSmiles(scaf)
+        if smi and scaf.GetRingInfo().NumRings() >= min_rings:
+            out[smi] += 1
+    return out
+
+
+def cosine_similarity(a: collections.Counter[str], b: collections.Counter[str]) -> float:
+    """Cosine similarity of two count vectors given as mappings (NaN if either is empty)."""
+    if not a or not b:
         return math.nan
-    return float(tanimoto_matrix(gen, ref, fp_size=fp_size).max(axis=1).mean())
+    keys = sorted(set(a) | set(b))
+    x = np.array([a.get(k, 0) for k in keys], dtype=np.float64)
+    y = np.array([b.get(k, 0) for k in keys], dtype=np.float64)
+    return float(x @ y / (np.linalg.norm(x) * np.linalg.norm(y)))
 
 
-@functools.lru_cache(maxsize=1)
-def _pains() -> Any:
-    """A FilterCatalog of the 480 SMARTS in RDKit's ``Data/Pains/wehi_pains.csv``."""
-    _chem()
-    from rdkit.Chem import FilterCatalog
+def fragment_similarity(smiles: Sequence[str], reference: Sequence[str]) -> float:
+    r"""Frag: cosine similarity of the BRICS fragment counts of two sets (MOSES).
 
-    spec = importlib.util.find_spec("rdkit")
-    assert spec is not None and spec.submodule_search_locations
-    path = Path(list(spec.submodule_search_locations)[0]) / "Data" / "Pains" / "wehi_pains.csv"
-    catalog = FilterCatalog.FilterCatalog()
-    with open(path, newline="", encoding="utf-8") as fh:
-        for row in csv.reader(fh):
-            if row:
-                name = row[1] if len(row) > 1 else row[0]
-                matcher = FilterCatalog.SmartsMatcher(name, row[0], 1)
-                if matcher.IsValid():
-                    catalog.AddEntry(FilterCatalog.FilterCatalogEntry(name, matcher))
-    return catalog
+    .. math:: \mathrm{Frag}(G, R) = \frac{\sum_f c_f(G) c_f(R)}
+       {\lVert c(G) \rVert \, \lVert c(R) \rVert}
+
+    with :math:`c_f(A)` the number of times fragment f (a BRICS fragment, RDKit's
+    ``FragmentOnBRICSBonds``) occurs in the valid molecules of A.
+
+    Parameters
+    ----------
+    smiles, reference : sequence of str
+        Generated and reference SMILES (invalid dropped).
+
+    Returns
+    -------
+    float
+        In [0, 1].
+
+    Raises
+    ------
+    ValueError
+        If either set holds no valid molecule.
+
+    References
+    ----------
+    .. [1] Degen J. et al., "On the art of compiling and using 'drug-like' chemical
+       fragment spaces", ChemMedChem 3:1503-1507 (2008) (BRICS).
+
+    Examples
+    --------
+    >>> from sciddm.chem import fragment_similarity
+    >>> fragment_similarity(["CCOC(=O)c1ccccc1"], ["c1ccccc1C(=O)OCC"])
+    1.0
+    """
+    gen = _valid_canonical(_batch(smiles))
+    ref = _valid_canonical(_batch(reference, "reference"))
+    _need_valid(gen, "smiles", "Frag")
+    _need_valid(ref, "reference", "Frag")
+    return cosine_similarity(fragments(gen), fragments(ref))
+
+
+def scaffold_similarity(smiles: Sequence[str], reference: Sequence[str]) -> float:
+    """Scaf: cosine similarity of the Bemis-Murcko scaffold counts of two sets (MOSES).
+
+    As in MOSES's code, only scaffolds with at least two rings are counted.
+
+    Parameters
+    ----------
+    smiles, reference : sequence of str
+        Generated and reference SMILES (invalid dropped).
+
+    Returns
+    -------
+    float
+        In [0, 1].
+
+    Raises
+    ------
+    ValueError
+        If either set holds no valid molecule, or no scaffold of two rings or more
+        (where MOSES's code gives NaN).
+
+    References
+    ----------
+    .. [1] Bemis G. W., Murcko M. A., "The properties of known drugs. 1. Molecular
+       frameworks", J. Med. Chem. 39:2887-2893 (1996).
+
+    Examples
+    --------
+    >>> from sciddm.chem import scaffold_similarity
+    >>> scaffold_similarity(["Cc1ccc(-c2ccccc2)cc1"], ["c1ccc(-c2ccccc2)cc1O"])
+    1.0
+    """
+    gen = _valid_canonical(_batch(smiles))
+    ref = _valid_canonical(_batch(reference, "reference"))
+    _need_valid(gen, "smiles", "Scaf")
+    _need_valid(ref, "reference", "Scaf")
+    counts = {"smiles": scaffolds(gen), "reference": scaffolds(ref)}
+    for name, c in counts.items():
+        if not c:
+            raise ValueError(f"`{name}` has no scaffold of two rings or more; Scaf is undefined")
+    return cosine_similarity(counts["smiles"], counts["reference"])
+
+
+def filters_pass_rate(smiles: Sequence[str]) -> float:
+    """Fraction of the valid molecules that pass the MOSES filters (MCF, PAINS, ...).
+
+    A molecule passes when it has no ring of 8 or more atoms, no charge, only
+    C, N, S, O, F, Cl, Br, H atoms, and matches none of MOSES's 22 medicinal-chemistry
+    filters (MCF) and 480 PAINS substructures.
+
+    Parameters
+    ----------
+    smiles : sequence of str
+        Generated SMILES (invalid dropped, duplicates kept).
+
+    Returns
+    -------
+    float
+        In [0, 1].
+
+    Raises
+    ------
+    ValueError
+        If no molecule is valid.
+
+    References
+    ----------
+    .. [1] Polykovskiy et al., "Molecular Sets (MOSES)", Front. Pharmacol. 11 (2020).
+    .. [2] Baell J. B., Holloway G. A., J. Med. Chem. 53:2719-2740 (2010) (PAINS).
+
+    Examples
+    --------
+    >>> from sciddm.chem import filters_pass_rate
+    >>> filters_pass_rate(["CCOc1ccccc1", "CC=O", "C[N+](C)(C)C"])  # aldehyde; charge
+    0.3333333333333333
+    """
+    chem = _chem()
+    valid = _valid_canonical(_batch(smiles))
+    _need_valid(valid, "smiles", "the filters pass rate")
+    return float(np.mean([passes_filters(chem.MolFromSmiles(s)) for s in valid]))
 
 
 def pains_pass_rate(smiles: Sequence[str]) -> float:
     """Fraction of valid molecules matching none of the 480 PAINS substructures.
 
-    The SMARTS are RDKit's ``Data/Pains/wehi_pains.csv`` (Baell & Holloway 2010).
     Explicit hydrogens in the patterns are matched after ``AddHs``.
+
+    Parameters
+    ----------
+    smiles : sequence of str
+        SMILES strings (invalid dropped, duplicates kept).
+
+    Returns
+    -------
+    float
+        In [0, 1].
+
+    Raises
+    ------
+    ValueError
+        If no molecule is valid.
 
     References
     ----------
@@ -270,25 +592,43 @@ def pains_pass_rate(smiles: Sequence[str]) -> float:
     0.5
     """
     chem = _chem()
-    valid = _valid_canonical(smiles)
-    if not valid:
-        return math.nan
-    catalog = _pains()
-    passed = 0
-    for s in valid:
-        if not catalog.HasMatch(chem.AddHs(chem.MolFromSmiles(s))):
-            passed += 1
-    return passed / len(valid)
+    valid = _valid_canonical(_batch(smiles))
+    _need_valid(valid, "smiles", "the PAINS pass rate")
+    return float(np.mean([not matches_pains(chem.MolFromSmiles(s)) for s in valid]))
 
 
 def property_distances(
     smiles: Sequence[str],
     reference: Sequence[str],
-    properties: Sequence[str] = _DIST_PROPS,
+    properties: Sequence[str] = DIST_PROPERTIES,
     *,
     cache: PropertyCache | None = None,
 ) -> dict[str, float]:
-    """1-D Wasserstein-1 distances between property distributions of valid molecules.
+    r"""1-D Wasserstein-1 distances between property distributions of valid molecules.
+
+    .. math:: W_1(P, Q) = \int_{-\infty}^{\infty} |F_P(x) - F_Q(x)|\, dx
+
+    for the empirical distributions of one property over the valid generated and
+    reference molecules (MOSES reports logP, SA, QED and molecular weight).
+
+    Parameters
+    ----------
+    smiles, reference : sequence of str
+        Generated and reference SMILES (invalid dropped).
+    properties : sequence of str, default ("logp", "sa", "qed", "mw")
+        Any of :data:`sciddm.chem.PROPERTIES`.
+    cache : PropertyCache, optional
+        Reused across calls.
+
+    Returns
+    -------
+    dict of str -> float
+        Non-negative distances.
+
+    Raises
+    ------
+    ValueError
+        If either set holds no valid molecule.
 
     Examples
     --------
@@ -299,150 +639,15 @@ def property_distances(
     """
     from scipy.stats import wasserstein_distance
 
+    gen = _batch(smiles)
+    ref = _batch(reference, "reference")
     cache = cache or PropertyCache()
-    a = molecule_properties(smiles, properties, cache=cache)
-    b = molecule_properties(reference, properties, cache=cache)
-    out = {}
-    for name in properties:
-        x, y = a[name][a.valid], b[name][b.valid]
-        out[name] = float(wasserstein_distance(x, y)) if x.size and y.size else math.nan
-    return out
-
-
-def fcd(smiles: Sequence[str], reference: Sequence[str], *, device: str = "cpu") -> float:
-    """Fréchet ChemNet distance through ``fcd_torch`` (ImportError if it is missing).
-
-    References
-    ----------
-    .. [1] Preuer K. et al., "Fréchet ChemNet Distance", J. Chem. Inf. Model. 58 (2018).
-    """
-    mod = require("fcd_torch", "chem", purpose="the Fréchet ChemNet distance")
-    model = mod.FCD(device=device, n_jobs=1)
-    return float(model(_valid_canonical(smiles), _valid_canonical(reference)))
-
-
-@dataclasses.dataclass(frozen=True, repr=False)
-class MoleculeReport(Result):
-    """The metrics of :func:`molecule_report` (NaN where undefined).
-
-    ``fcd`` is None when ``fcd_torch`` is not installed; ``properties`` and
-    ``reference_properties`` hold the valid molecules' property values for plots.
-    """
-
-    n: int
-    validity: float
-    uniqueness: float
-    novelty: float
-    internal_diversity_1: float
-    internal_diversity_2: float
-    pains_pass_rate: float
-    nn_similarity: float
-    wasserstein: dict[str, float]
-    fcd: float | None
-    property_means: dict[str, float]
-    properties: dict[str, np.ndarray] = dataclasses.field(repr=False)
-    reference_properties: dict[str, np.ndarray] = dataclasses.field(repr=False)
-
-    def plot(self, axes: Any = None) -> Any:
-        """Histograms of logP, SA, QED, MW (generated vs reference); returns the Axes."""
-        names = list(self.properties)
-        if axes is None:
-            import matplotlib.pyplot as plt
-
-            _, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 2.8))
-        axes = np.atleast_1d(axes)
-        for ax, name in zip(axes, names):
-            ax = get_ax(ax)
-            x = self.properties[name]
-            y = self.reference_properties.get(name, np.empty(0))
-            both = np.concatenate([x, y])
-            if both.size:
-                bins = np.linspace(np.min(both), np.max(both) + 1e-9, 30)
-                ax.hist(x, bins=bins, density=True, alpha=0.55, label="samples")
-                if y.size:
-                    ax.hist(y, bins=bins, density=True, alpha=0.55, label="reference")
-            w = self.wasserstein.get(name)
-            ax.set_title(name if w is None else f"{name} (W1 = {w:.3g})")
-        axes[0].legend(fontsize=8)
-        return axes
-
-
-def molecule_report(
-    smiles: Sequence[str],
-    reference: Sequence[str] | None = None,
-    *,
-    max_molecules: int | None = 2000,
-    pains: bool = True,
-    fp_size: int = 2048,
-    rng: SeedLike = None,
-) -> MoleculeReport:
-    """All molecule metrics in one call.
-
-    Parameters
-    ----------
-    smiles : sequence of str
-        Generated molecules (invalid strings allowed).
-    reference : sequence of str, optional
-        Training / reference molecules for novelty, nearest-neighbour similarity,
-        property Wasserstein distances and FCD (NaN / None without it).
-    max_molecules : int or None, default 2000
-        Subsample size for the pairwise-similarity metrics.
-    pains : bool, default True
-        Compute the PAINS pass rate (the slowest metric: 480 substructure searches
-        per molecule).
-    fp_size : int, default 2048
-        Morgan fingerprint bits for the similarity metrics (MOSES: 1024).
-    rng : numpy.random.Generator, int or None
-        For the subsamples.
-
-    Returns
-    -------
-    MoleculeReport
-
-    Examples
-    --------
-    >>> from sciddm.chem import molecule_report
-    >>> rep = molecule_report(["CCO", "OCC", "c1ccccc1", "C1CC"], ["CCO"], rng=0)
-    >>> rep.validity, rep.uniqueness, rep.novelty
-    (0.75, 0.6666666666666666, 0.5)
-    """
-    smiles = list(smiles)
-    rng = as_generator(rng)
-    cache = PropertyCache()
-    gen = molecule_properties(smiles, _DIST_PROPS, cache=cache)
-    props = {k: gen[k][gen.valid] for k in _DIST_PROPS}
-    ref_props: dict[str, np.ndarray] = {}
-    nan = math.nan
-    if reference is not None:
-        reference = list(reference)
-        ref = molecule_properties(reference, _DIST_PROPS, cache=cache)
-        ref_props = {k: ref[k][ref.valid] for k in _DIST_PROPS}
-        dists = property_distances(smiles, reference, cache=cache)
-        nov = novelty(smiles, reference)
-        snn = nearest_neighbour_similarity(
-            smiles, reference, max_molecules=max_molecules, fp_size=fp_size, rng=rng
-        )
-        fcd_value: float | None = None
-        if importlib.util.find_spec("fcd_torch") is not None:  # pragma: no cover
-            fcd_value = fcd(smiles, reference)
-    else:
-        dists, nov, snn, fcd_value = {k: nan for k in _DIST_PROPS}, nan, nan, None
-    return MoleculeReport(
-        n=len(smiles),
-        validity=validity(smiles) if smiles else nan,
-        uniqueness=uniqueness(smiles),
-        novelty=nov,
-        internal_diversity_1=internal_diversity(
-            smiles, p=1, max_molecules=max_molecules, fp_size=fp_size, rng=rng
-        ),
-        internal_diversity_2=internal_diversity(
-            smiles, p=2, max_molecules=max_molecules, fp_size=fp_size, rng=rng
-        ),
-        pains_pass_rate=pains_pass_rate(smiles) if pains else nan,
-        nn_similarity=snn,
-        wasserstein=dists,
-        fcd=fcd_value,
-        property_means={k: float(np.mean(v)) if v.size else nan for k, v in props.items()},
-        properties=props,
-        reference_properties=ref_props,
-    )
+    a = molecule_properties(gen, properties, cache=cache)
+    b = molecule_properties(ref, properties, cache=cache)
+    if not a.valid.any():
+        raise ValueError("`smiles` holds no valid molecule; property distances need one")
+    if not b.valid.any():
+        raise ValueError("`reference` holds no valid molecule; property distances need one")
+    return {
+        name: float(wasserstein_distance(a[name][a.valid], b[name][b.valid])) for name in a.values
+    }

@@ -1,12 +1,14 @@
 """Rewards on batches of SMILES for reward-guided generation.
 
-A reward maps a list of SMILES to a float64 array. Invalid SMILES (RDKit cannot
+A reward maps a list of SMILES strings to a float64 array. Invalid SMILES (RDKit cannot
 parse them, or the string is empty) never raise: they receive the reward's
 ``floor`` (default :data:`INVALID_FLOOR` = 0.0, the minimum of the bounded terms
 ``validity``, ``qed`` and ``sa``). When a composite includes unbounded terms
 (``logp``, ``penalized_logp``) or negative weights, choose a ``floor`` below the
 range of valid molecules, e.g. ``floor=-10``, so that invalid strings are never
-preferred.
+preferred. Inputs that are not SMILES strings at all (bytes, token-id tensors, numbers)
+raise ``TypeError`` naming the argument: scoring them as "invalid" would silently hide a
+missing decoding step.
 """
 
 from __future__ import annotations
@@ -16,7 +18,13 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from sciddm._core.validation import check_choice, check_int, check_scalar
-from sciddm.chem._props import PropertyCache, molecule_properties
+from sciddm.chem._props import (
+    MAX_JOBS,
+    PARALLEL_THRESHOLD,
+    PropertyCache,
+    _smiles_list,
+    molecule_properties,
+)
 
 __all__ = [
     "INVALID_FLOOR",
@@ -82,14 +90,22 @@ class ChemReward:
         Allowed heavy-atom counts for ``size_penalty``.
     cache : bool or PropertyCache, default True
         Memoise properties by canonical SMILES across calls (a new cache if True).
+        Without a cache, scoring costs what a plain RDKit loop costs (no canonical
+        SMILES are built); with one, repeated molecules (in any spelling) are free.
     n_jobs : int, default 1
-        Worker processes for batches of at least ``parallel_threshold`` new molecules.
-    parallel_threshold : int, default 2000
+        Worker processes for batches of at least ``parallel_threshold`` molecules to
+        compute.
+    parallel_threshold : int, default :data:`~sciddm.chem.PARALLEL_THRESHOLD`
+        Smallest batch sent to the pool; below it one process is faster.
 
-    Notes
-    -----
-    ``calls`` counts reward evaluations (molecules scored), which guided samplers
-    report as their reward cost.
+    Attributes
+    ----------
+    weights : dict of str -> float
+    calls : int
+        Reward evaluations so far (molecules scored), which guided samplers report
+        as their reward cost.
+    properties : tuple of str
+        The RDKit properties the terms need.
 
     References
     ----------
@@ -116,12 +132,16 @@ class ChemReward:
         size_range: tuple[int, int] = (10, 50),
         cache: bool | PropertyCache = True,
         n_jobs: int = 1,
-        parallel_threshold: int = 2000,
+        parallel_threshold: int = PARALLEL_THRESHOLD,
     ) -> None:
         if weights is None:
             weights = {"qed": 0.5, "sa": 0.5}
         if isinstance(weights, str):
             weights = {weights: 1.0}
+        if not isinstance(weights, Mapping):
+            raise TypeError(
+                f"`weights` must be a term name or a mapping term -> weight, got {weights!r}"
+            )
         if not weights:
             raise ValueError("`weights` must name at least one term")
         self.weights = {
@@ -129,6 +149,8 @@ class ChemReward:
             for k, v in dict(weights).items()
         }
         self.floor = check_scalar(floor, "floor")
+        if not isinstance(size_range, (tuple, list)) or len(size_range) != 2:
+            raise ValueError(f"`size_range` must be a pair (low, high), got {size_range!r}")
         lo, hi = size_range
         self.size_range = (
             check_int(lo, "size_range[0]", lo=0),
@@ -138,9 +160,11 @@ class ChemReward:
             raise ValueError(f"`size_range` must be increasing, got {size_range}")
         if isinstance(cache, PropertyCache):
             self.cache: PropertyCache | None = cache
-        else:
+        elif isinstance(cache, (bool, np.bool_)):
             self.cache = PropertyCache() if cache else None
-        self.n_jobs = check_int(n_jobs, "n_jobs", lo=1)
+        else:
+            raise TypeError(f"`cache` must be a bool or a PropertyCache, got {cache!r}")
+        self.n_jobs = check_int(n_jobs, "n_jobs", lo=1, hi=MAX_JOBS)
         self.parallel_threshold = check_int(parallel_threshold, "parallel_threshold", lo=1)
         self.calls = 0
 
@@ -152,12 +176,22 @@ class ChemReward:
             need.extend(_NEEDS[k])
         return tuple(dict.fromkeys(need)) or ("heavy_atoms",)
 
-    def terms(self, smiles: Sequence[str]) -> dict[str, np.ndarray]:
-        """Each term's value (NaN for invalid SMILES), before weighting."""
-        if isinstance(smiles, str):
-            smiles = [smiles]
+    def terms(self, smiles: str | Sequence[str]) -> dict[str, np.ndarray]:
+        """Each term's value (NaN for invalid SMILES), before weighting.
+
+        Parameters
+        ----------
+        smiles : str or sequence of str
+            SMILES strings (a single ``str`` is one molecule).
+
+        Returns
+        -------
+        dict of str -> ndarray of float64
+            One array per term of ``weights``.
+        """
+        seq = _smiles_list(smiles, "smiles")
         props = molecule_properties(
-            smiles,
+            seq,
             self.properties,
             cache=self.cache,
             n_jobs=self.n_jobs,
@@ -187,13 +221,22 @@ class ChemReward:
                 out[k] = v["logp"] - v["sa"] - np.maximum(v["max_ring_size"] - 6.0, 0.0)
         return out
 
-    def __call__(self, smiles: Sequence[str]) -> np.ndarray:
-        """Rewards of a batch of SMILES (float64 array; ``floor`` where invalid)."""
-        if isinstance(smiles, str):
-            smiles = [smiles]
-        terms = self.terms(smiles)
-        self.calls += len(smiles)
-        total = np.zeros(len(smiles))
+    def __call__(self, smiles: str | Sequence[str]) -> np.ndarray:
+        """Rewards of a batch of SMILES (float64 array; ``floor`` where invalid).
+
+        Parameters
+        ----------
+        smiles : str or sequence of str
+            SMILES strings (a single ``str`` is one molecule); not token ids.
+
+        Returns
+        -------
+        ndarray of float64, shape (n,)
+        """
+        seq = _smiles_list(smiles, "smiles")
+        terms = self.terms(seq)
+        self.calls += len(seq)
+        total = np.zeros(len(seq))
         for k, w in self.weights.items():
             total = total + w * terms[k]
         return np.where(np.isnan(total), self.floor, total)
@@ -203,12 +246,28 @@ class ChemReward:
         return f"ChemReward({w}, floor={self.floor:g})"
 
 
-def _one(term: str, smiles: Sequence[str], floor: float, n_jobs: int) -> np.ndarray:
+def _one(term: str, smiles: str | Sequence[str], floor: float, n_jobs: int) -> np.ndarray:
     return ChemReward({term: 1.0}, floor=floor, cache=False, n_jobs=n_jobs)(smiles)
 
 
-def validity_reward(smiles: Sequence[str], *, floor: float = INVALID_FLOOR) -> np.ndarray:
+def validity_reward(smiles: str | Sequence[str], *, floor: float = INVALID_FLOOR) -> np.ndarray:
     """1.0 for SMILES RDKit parses, ``floor`` otherwise.
+
+    Parameters
+    ----------
+    smiles : str or sequence of str
+        SMILES strings.
+    floor : float, default 0.0
+        Reward of invalid SMILES.
+
+    Returns
+    -------
+    ndarray of float64, shape (n,)
+
+    Raises
+    ------
+    TypeError
+        If ``smiles`` is not a ``str`` or a sequence of ``str`` (e.g. token ids).
 
     Examples
     --------
@@ -220,9 +279,32 @@ def validity_reward(smiles: Sequence[str], *, floor: float = INVALID_FLOOR) -> n
 
 
 def qed_reward(
-    smiles: Sequence[str], *, floor: float = INVALID_FLOOR, n_jobs: int = 1
+    smiles: str | Sequence[str], *, floor: float = INVALID_FLOOR, n_jobs: int = 1
 ) -> np.ndarray:
     """QED in [0, 1] (``rdkit.Chem.QED.qed``); ``floor`` for invalid SMILES.
+
+    Parameters
+    ----------
+    smiles : str or sequence of str
+        SMILES strings.
+    floor : float, default 0.0
+        Reward of invalid SMILES.
+    n_jobs : int, default 1
+        Worker processes for large batches (see :class:`ChemReward`).
+
+    Returns
+    -------
+    ndarray of float64, shape (n,)
+
+    Raises
+    ------
+    TypeError
+        If ``smiles`` is not a ``str`` or a sequence of ``str`` (e.g. bytes).
+
+    References
+    ----------
+    .. [1] Bickerton G. R. et al., "Quantifying the chemical beauty of drugs",
+       Nature Chemistry 4:90-98 (2012).
 
     Examples
     --------
@@ -234,9 +316,27 @@ def qed_reward(
 
 
 def sa_reward(
-    smiles: Sequence[str], *, floor: float = INVALID_FLOOR, n_jobs: int = 1
+    smiles: str | Sequence[str], *, floor: float = INVALID_FLOOR, n_jobs: int = 1
 ) -> np.ndarray:
-    """Normalised synthetic accessibility (10 - SA)/9 in [0, 1]; ``floor`` if invalid.
+    r"""Normalised synthetic accessibility :math:`(10 - \mathrm{SA})/9` in [0, 1].
+
+    Parameters
+    ----------
+    smiles : str or sequence of str
+        SMILES strings.
+    floor : float, default 0.0
+        Reward of invalid SMILES.
+    n_jobs : int, default 1
+        Worker processes for large batches (see :class:`ChemReward`).
+
+    Returns
+    -------
+    ndarray of float64, shape (n,)
+        Higher is easier to synthesise.
+
+    References
+    ----------
+    .. [1] Ertl P., Schuffenhauer A., J. Cheminformatics 1:8 (2009).
 
     Examples
     --------
@@ -247,10 +347,30 @@ def sa_reward(
     return _one("sa", smiles, floor, n_jobs)
 
 
-def penalized_logp(smiles: Sequence[str], *, floor: float = -100.0, n_jobs: int = 1) -> np.ndarray:
-    """logP - SA - max(0, largest ring - 6) (Jin et al. 2018, unnormalised).
+def penalized_logp(
+    smiles: str | Sequence[str], *, floor: float = -100.0, n_jobs: int = 1
+) -> np.ndarray:
+    r"""Penalised logP, :math:`\log P - \mathrm{SA} - \max(0, r_{\max} - 6)` (unnormalised).
 
-    Invalid SMILES get ``floor`` (default -100, below any drug-like value).
+    :math:`r_{\max}` is the size of the largest ring (Jin et al. 2018).
+
+    Parameters
+    ----------
+    smiles : str or sequence of str
+        SMILES strings.
+    floor : float, default -100
+        Reward of invalid SMILES (below any drug-like value).
+    n_jobs : int, default 1
+        Worker processes for large batches.
+
+    Returns
+    -------
+    ndarray of float64, shape (n,)
+
+    References
+    ----------
+    .. [1] Jin W., Barzilay R., Jaakkola T., "Junction Tree Variational Autoencoder
+       for Molecular Graph Generation", ICML 2018.
 
     Examples
     --------
@@ -262,13 +382,28 @@ def penalized_logp(smiles: Sequence[str], *, floor: float = -100.0, n_jobs: int 
 
 
 def composite_reward(
-    smiles: Sequence[str],
-    weights: Mapping[str, float] | None = None,
+    smiles: str | Sequence[str],
+    weights: str | Mapping[str, float] | None = None,
     *,
     floor: float = INVALID_FLOOR,
     n_jobs: int = 1,
 ) -> np.ndarray:
     """One-shot :class:`ChemReward` (no cache kept between calls).
+
+    Parameters
+    ----------
+    smiles : str or sequence of str
+        SMILES strings.
+    weights : str or mapping of str -> float, optional
+        As in :class:`ChemReward` (default QED and SA, half each).
+    floor : float, default 0.0
+        Reward of invalid SMILES.
+    n_jobs : int, default 1
+        Worker processes for large batches.
+
+    Returns
+    -------
+    ndarray of float64, shape (n,)
 
     Examples
     --------

@@ -13,6 +13,7 @@ These readers return the strings as stored; tokenisation and training loaders li
 
 from __future__ import annotations
 
+import functools
 import gzip
 import importlib.util
 from pathlib import Path
@@ -148,6 +149,18 @@ def read_moses_smiles(split: str = "train", *, limit: int | None = None) -> list
     if limit is not None:
         limit = check_int(limit, "limit", lo=0)
     path = moses_path(split)
+    if split != "train" and (limit is None or limit > 10_000):  # the test splits: cached
+        return list(_read_split(str(path))[:limit])
+    return _read_file(path, limit)
+
+
+@functools.lru_cache(maxsize=1)
+def _read_split(path: str) -> tuple[str, ...]:
+    """A whole test split, parsed once per process (0.3 s, about 15 MB)."""
+    return tuple(_read_file(Path(path), None))
+
+
+def _read_file(path: Path, limit: int | None) -> list[str]:
     out: list[str] = []
     if limit == 0:
         return out

@@ -1,11 +1,10 @@
-"""Rewards, oracles and metrics for DNA sequences (extra `dna`: pyjaspar, biopython, logomaker).
+"""Rewards, oracles and metrics for DNA sequences (extra `dna`: pyjaspar, logomaker).
 
-Optional dependencies are imported lazily, so ``import sciddm.dna`` works without them.
-Raw data (the yeast ARS1 library) is read by :mod:`sciddm.dna.data`. The torch
-oracles (:class:`ArsOracle`, :func:`train_ars_oracles`, ...) load on first access.
+Optional dependencies are imported at the point of use through
+``sciddm._core.extras.require``, so ``import sciddm.dna`` works without them (a
+function that needs one raises an ImportError naming the extra). Raw data (the yeast
+ARS1 library) is read by :mod:`sciddm.dna.data`.
 """
-
-from typing import Any
 
 from sciddm.dna._metrics import (
     LikelihoodEstimate,
@@ -19,6 +18,7 @@ from sciddm.dna._metrics import (
     reward_quantiles,
     sequence_report,
 )
+from sciddm.dna._oracle import ArsOracle, OracleFit, load_oracle, save_oracle, train_ars_oracles
 from sciddm.dna._pwm import (
     Motif,
     MotifReward,
@@ -70,13 +70,3 @@ __all__ = [
     "read_ars",
     "reverse_complement",
 ]
-
-_LAZY = ("ArsOracle", "OracleFit", "load_oracle", "save_oracle", "train_ars_oracles")
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        from sciddm.dna import _oracle
-
-        return getattr(_oracle, name)
-    raise AttributeError(f"module 'sciddm.dna' has no attribute {name!r}")

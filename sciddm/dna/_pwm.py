@@ -1,10 +1,10 @@
-"""JASPAR position weight matrices and vectorised log-odds scanning.
+r"""JASPAR position weight matrices and vectorised log-odds scanning.
 
 A motif with position frequency counts :math:`c_{b,j}` (base b, column j) and
 background :math:`q_b` has position probabilities
-:math:`p_{b,j} = (c_{b,j} + \\lambda q_b)/(N_j + \\lambda)` (pseudocount
-:math:`\\lambda`) and log-odds (bits) :math:`W_{b,j} = \\log_2(p_{b,j}/q_b)`. The score
-of a window :math:`x_{1..w}` is :math:`S(x) = \\sum_j W_{x_j,j}`, the log-likelihood
+:math:`p_{b,j} = (c_{b,j} + \lambda q_b)/(N_j + \lambda)` (pseudocount
+:math:`\lambda`) and log-odds (bits) :math:`W_{b,j} = \log_2(p_{b,j}/q_b)`. The score
+of a window :math:`x_{1..w}` is :math:`S(x) = \sum_j W_{x_j,j}`, the log-likelihood
 ratio of the motif model against the background (theory note
 ``theory/80_pwm_log_odds.md``).
 """
@@ -22,7 +22,7 @@ import numpy as np
 from sciddm._core.extras import require
 from sciddm._core.results import Result
 from sciddm._core.validation import check_array, check_choice, check_int, check_scalar
-from sciddm.dna._seq import encode_dna, gc_content, homopolymer_penalty
+from sciddm.dna._seq import N_POLICIES, _as_list, _encode, gc_content, homopolymer_penalty
 
 __all__ = [
     "Motif",
@@ -40,19 +40,49 @@ _CHUNK = 512  # rows per chunk, so that the work arrays stay in cache
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class Motif(Result):
-    """A position frequency matrix with its background and pseudocount.
+    r"""A position frequency matrix with its background and pseudocount.
 
-    Attributes
+    Parameters
     ----------
     matrix_id : str
         JASPAR ID with version, e.g. ``"MA0114.4"`` (any label for custom motifs).
     name : str
         Transcription factor name.
-    counts : ndarray of shape (4, w)
-        Counts (or frequencies) of A, C, G, T at each of the w columns.
-    background : ndarray of shape (4,), default uniform
+    counts : array_like of shape (4, w)
+        Non-negative counts (or frequencies) of A, C, G, T at each of the w columns.
+    background : array_like of shape (4,), default uniform
+        Background base probabilities :math:`q_b` (positive, summing to one).
     pseudocount : float, default 0.8
-        Total pseudocount :math:`\\lambda`, spread as :math:`\\lambda q_b`.
+        Total pseudocount :math:`\lambda \ge 0`, spread as :math:`\lambda q_b`.
+
+    Attributes
+    ----------
+    length : int
+        Motif width w.
+    probabilities : ndarray of shape (4, w)
+        :math:`p_{b,j} = (c_{b,j} + \lambda q_b) / (N_j + \lambda)`.
+    log_odds : ndarray of shape (4, w)
+        :math:`W_{b,j} = \log_2(p_{b,j} / q_b)` in bits (``-inf`` where
+        :math:`p_{b,j} = 0`, possible only with ``pseudocount=0``).
+    max_score, min_score : float
+        Best and worst window score.
+
+    Raises
+    ------
+    TypeError
+        If ``matrix_id`` or ``name`` is not a ``str``.
+    ValueError
+        If ``counts`` is not a finite non-negative (4, w) array with a positive total
+        in each column (when ``pseudocount`` is 0), or ``background`` is not a
+        probability vector.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sciddm.dna import Motif
+    >>> m = Motif("toy", "toy", np.array([[3, 0], [1, 0], [0, 4], [0, 0]]), pseudocount=0)
+    >>> m.length, m.max_score                     # log2(0.75/0.25) + log2(1/0.25)
+    (2, 3.584962500721156)
     """
 
     matrix_id: str
@@ -62,17 +92,27 @@ class Motif(Result):
     pseudocount: float = 0.8
 
     def __post_init__(self) -> None:
+        if not isinstance(self.matrix_id, str):
+            raise TypeError(f"`matrix_id` must be a str, got {type(self.matrix_id).__name__}")
+        if not isinstance(self.name, str):
+            raise TypeError(f"`name` must be a str, got {type(self.name).__name__}")
         c = check_array(self.counts, "counts", ndim=2)
         if c.shape[0] != 4 or c.shape[1] < 1:
-            raise ValueError(f"`counts` must have shape (4, w), got {c.shape}")
+            raise ValueError(f"`counts` must have shape (4, w) with w >= 1, got {c.shape}")
         if np.any(c < 0):
             raise ValueError("`counts` must be non-negative")
         bg = check_array(self.background, "background", shape=(4,))
         if np.any(bg <= 0) or abs(bg.sum() - 1) > 1e-8:
             raise ValueError("`background` must be 4 positive probabilities summing to 1")
-        check_scalar(self.pseudocount, "pseudocount", lo=0.0)
+        lam = check_scalar(self.pseudocount, "pseudocount", lo=0.0)
+        if lam == 0 and np.any(c.sum(axis=0) <= 0):
+            raise ValueError(
+                "`counts` has a column with zero total and `pseudocount` is 0; its "
+                "probabilities are undefined (use pseudocount > 0)"
+            )
         object.__setattr__(self, "counts", c)
         object.__setattr__(self, "background", bg)
+        object.__setattr__(self, "pseudocount", lam)
 
     @property
     def length(self) -> int:
@@ -83,13 +123,13 @@ class Motif(Result):
     def probabilities(self) -> np.ndarray:
         """Position probabilities :math:`p_{b,j}` (4, w)."""
         c = self.counts + self.pseudocount * self.background[:, None]
-        return c / c.sum(axis=0, keepdims=True)
+        return np.asarray(c / c.sum(axis=0, keepdims=True))
 
     @property
     def log_odds(self) -> np.ndarray:
         """Log-odds in bits :math:`\\log_2(p_{b,j}/q_b)`, shape (4, w); -inf if p = 0."""
         with np.errstate(divide="ignore"):
-            return np.log2(self.probabilities / self.background[:, None])
+            return np.asarray(np.log2(self.probabilities / self.background[:, None]))
 
     @property
     def max_score(self) -> float:
@@ -102,24 +142,61 @@ class Motif(Result):
         return float(self.log_odds.min(axis=0).sum())
 
     def reverse_complement(self) -> Motif:
-        """The motif read on the other strand."""
+        """The motif read on the other strand (columns reversed, bases complemented).
+
+        Returns
+        -------
+        Motif
+        """
         return dataclasses.replace(
             self, counts=self.counts[::-1, ::-1].copy(), background=self.background[::-1].copy()
         )
 
 
+@functools.lru_cache(maxsize=1)
+def _releases() -> tuple[str, ...]:
+    pj = require("pyjaspar", "dna", purpose="JASPAR motifs")
+    return tuple(str(r) for r in pj.jaspardb(release=DEFAULT_RELEASE).get_releases())
+
+
+def _check_release(release: Any) -> str:
+    if not isinstance(release, str):
+        raise TypeError(f"`release` must be a str such as {DEFAULT_RELEASE!r}, got {release!r}")
+    known = _releases()
+    if release not in known:
+        raise ValueError(
+            f"`release` must be one of {', '.join(known)} (shipped with pyjaspar), got {release!r}"
+        )
+    return release
+
+
 @functools.lru_cache(maxsize=8)
 def _jaspar_table(release: str) -> tuple[tuple[str, int, str], ...]:
     pj = require("pyjaspar", "dna", purpose="JASPAR motifs")
-    db = pj.jaspardb(release=release)
-    if not hasattr(db, "conn"):
-        raise ValueError(f"`release` {release!r} is not shipped with pyjaspar")
+    db = pj.jaspardb(release=_check_release(release))
     rows = db.conn.execute("SELECT BASE_ID, VERSION, NAME FROM MATRIX").fetchall()
     return tuple((str(b), int(v), str(n)) for b, v, n in rows)
 
 
 def jaspar_ids(release: str = DEFAULT_RELEASE) -> dict[str, str]:
-    """All matrix IDs (``BASE.VERSION``) of a release shipped in pyjaspar, with names.
+    """All matrix IDs (``BASE.VERSION``) of a JASPAR release shipped in pyjaspar.
+
+    Parameters
+    ----------
+    release : str, default "JASPAR2026"
+        A release shipped with the installed pyjaspar (e.g. ``"JASPAR2024"``).
+
+    Returns
+    -------
+    dict of str -> str
+        Matrix ID -> transcription factor name.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``release`` is not a str or not shipped with pyjaspar.
+    ImportError
+        If pyjaspar (extra ``dna``) is not installed.
 
     Examples
     --------
@@ -127,7 +204,7 @@ def jaspar_ids(release: str = DEFAULT_RELEASE) -> dict[str, str]:
     >>> jaspar_ids()["MA0114.4"]
     'HNF4A'
     """
-    return {f"{b}.{v}": n for b, v, n in _jaspar_table(release)}
+    return {f"{b}.{v}": n for b, v, n in _jaspar_table(_check_release(release))}
 
 
 def _resolve(matrix_id: str, release: str) -> str:
@@ -143,7 +220,7 @@ def _resolve(matrix_id: str, release: str) -> str:
     names = {f"{b}.{v}": n for b, v, n in table}
     suggestions = by_name + [f"{c} ({names[c]})" for c in close]
     hint = "; close matches: " + ", ".join(suggestions) if suggestions else ""
-    raise ValueError(f"unknown JASPAR matrix ID {matrix_id!r} in {release}{hint}")
+    raise ValueError(f"`matrix_id` {matrix_id!r} is an unknown JASPAR matrix ID in {release}{hint}")
 
 
 @functools.lru_cache(maxsize=256)
@@ -169,12 +246,21 @@ def load_jaspar(
     matrix_id : str
         ``"MA0114.4"``, or a base ID such as ``"MA0114"`` for its latest version.
     release : str, default "JASPAR2026"
+        A release shipped with pyjaspar.
     pseudocount : float, default 0.8
+        Total pseudocount of the returned :class:`Motif`.
     background : sequence of 4 floats, optional
-        Uniform by default.
+        Background base probabilities; uniform by default.
+
+    Returns
+    -------
+    Motif
+        The counts of the matrix with its JASPAR ID and factor name.
 
     Raises
     ------
+    TypeError
+        If ``matrix_id`` or ``release`` is not a str.
     ValueError
         If the ID is unknown; the message lists close IDs (and IDs of a TF of that name).
     ImportError
@@ -193,17 +279,37 @@ def load_jaspar(
     >>> load_jaspar("MA0114.9")
     Traceback (most recent call last):
     ...
-    ValueError: unknown JASPAR matrix ID 'MA0114.9' in JASPAR2026; close matches: MA0114.5 (HNF4A), ...
+    ValueError: `matrix_id` 'MA0114.9' is an unknown JASPAR matrix ID in JASPAR2026; close matches: MA0114.5 (HNF4A), ...
     """
-    full, name, counts = _load_one(str(matrix_id), release)
-    bg = np.full(4, 0.25) if background is None else np.asarray(background, dtype=float)
-    return Motif(full, name, counts.copy(), bg, float(pseudocount))
+    if not isinstance(matrix_id, str):
+        raise TypeError(
+            f"`matrix_id` must be a JASPAR ID (str) such as 'MA0114.4', got {matrix_id!r}"
+        )
+    bg = np.full(4, 0.25) if background is None else check_array(background, "background")
+    lam = check_scalar(pseudocount, "pseudocount", lo=0.0)
+    full, name, counts = _load_one(matrix_id, _check_release(release))
+    return Motif(full, name, counts.copy(), bg, lam)
 
 
 def _as_motifs(motifs: Any) -> list[Motif]:
+    """Validate ``motifs``: a Motif, a JASPAR ID, or a non-empty sequence of them."""
     if isinstance(motifs, (Motif, str)):
         motifs = [motifs]
-    out = [m if isinstance(m, Motif) else load_jaspar(m) for m in motifs]
+    if motifs is None or isinstance(motifs, (bytes, bytearray)) or not hasattr(motifs, "__iter__"):
+        raise TypeError(
+            f"`motifs` must be a Motif, a JASPAR ID (str) or a sequence of them, got "
+            f"{type(motifs).__name__}"
+        )
+    out: list[Motif] = []
+    for i, m in enumerate(motifs):
+        if isinstance(m, Motif):
+            out.append(m)
+        elif isinstance(m, str):
+            out.append(load_jaspar(m))
+        else:
+            raise TypeError(
+                f"`motifs[{i}]` must be a Motif or a JASPAR ID (str), got {type(m).__name__}"
+            )
     if not out:
         raise ValueError("`motifs` must hold at least one motif")
     return out
@@ -327,6 +433,35 @@ def _scan_chunk(
     return out
 
 
+def _codes_iv(sequences: Any, n_policy: str) -> np.ndarray:
+    """Sequences as a validated uint8 code array (strings are encoded)."""
+    if isinstance(sequences, np.ndarray) and sequences.dtype == np.uint8:
+        x = sequences
+        if x.ndim != 2:
+            raise ValueError(f"`sequences` codes must be 2-D, got shape {x.shape}")
+        if x.size and int(x.max()) > 5:
+            raise ValueError(f"`sequences` codes must lie in 0..5, found {int(x.max())}")
+        if n_policy == "error" and np.any(x == 4):
+            i, j = np.argwhere(x == 4)[0]
+            raise ValueError(
+                f"`sequences[{i}]` has 'N' at position {j} (use n_policy='neutral' to allow N)"
+            )
+        return x
+    return _encode(_as_list(sequences), n_policy=n_policy, pad=True)
+
+
+def _check_long_enough(x: np.ndarray, ms: list[Motif]) -> None:
+    width = max(m.length for m in ms)
+    lengths = (x != 5).sum(axis=1)
+    if lengths.size and int(lengths.min()) < width:
+        i = int(np.argmin(lengths))
+        m = max(ms, key=lambda m: m.length)
+        raise ValueError(
+            f"`sequences[{i}]` has {int(lengths[i])} bases, fewer than the {width} columns "
+            f"of motif {m.matrix_id!r}: there is no window to score"
+        )
+
+
 def pwm_scores(
     sequences: str | Sequence[str] | np.ndarray,
     motifs: Motif | str | Sequence[Motif | str],
@@ -340,7 +475,9 @@ def pwm_scores(
     Parameters
     ----------
     sequences : str, sequence of str, or uint8 array from :func:`encode_dna`
+        DNA sequences, each at least as long as the widest motif.
     motifs : Motif, JASPAR ID, or a sequence of them
+        The position weight matrices (IDs are loaded with :func:`load_jaspar`).
     reduce : {"max", "sum"}, default "max"
         ``"max"``: :math:`\max_{p,\pm} S(x_{p..p+w-1})`, the best site;
         ``"sum"``: :math:`\log_2 \sum_{p,\pm} 2^{S}`, the log of the summed
@@ -353,7 +490,17 @@ def pwm_scores(
     Returns
     -------
     ndarray of float64, shape (n,) for one motif or (n, n_motifs)
-        Scores in bits; ``-inf`` for sequences shorter than the motif.
+        Scores in bits. Finite except where every window holds a base of zero motif
+        probability (possible only for a :class:`Motif` with ``pseudocount=0``),
+        where the score is ``-inf`` (the log-odds of probability zero).
+
+    Raises
+    ------
+    TypeError
+        If ``sequences`` or ``motifs`` has the wrong type.
+    ValueError
+        If a sequence is shorter than a motif (it has no window to score), on
+        invalid characters, or on bad ``reduce``/``strand``/``n_policy``.
 
     Notes
     -----
@@ -366,6 +513,11 @@ def pwm_scores(
     log-likelihood ratio when the background is strand-symmetric
     (:math:`q_A = q_T`, :math:`q_C = q_G`), as the default uniform one is.
 
+    References
+    ----------
+    .. [1] Stormo G. D., "DNA binding sites: representation and discovery",
+       Bioinformatics 16(1):16-23 (2000).
+
     Examples
     --------
     >>> import numpy as np
@@ -376,17 +528,11 @@ def pwm_scores(
     """
     check_choice(reduce, "reduce", ("max", "sum"))
     check_choice(strand, "strand", ("both", "forward"))
+    check_choice(n_policy, "n_policy", N_POLICIES)
     single = isinstance(motifs, (Motif, str))
     ms = _as_motifs(motifs)
-    if isinstance(sequences, np.ndarray) and sequences.dtype == np.uint8:
-        x = sequences
-        if x.ndim != 2:
-            raise ValueError(f"`sequences` codes must be 2-D, got shape {x.shape}")
-        if n_policy == "error" and np.any(x == 4):
-            i, j = np.argwhere(x == 4)[0]
-            raise ValueError(f"`sequences[{i}]` has 'N' at position {j}")
-    else:
-        x = encode_dna(sequences, n_policy=n_policy)  # type: ignore[arg-type]
+    x = _codes_iv(sequences, n_policy)
+    _check_long_enough(x, ms)
     mats: list[tuple[np.ndarray, np.ndarray | None]] = []
     for m in ms:
         lo = m.log_odds
@@ -394,8 +540,9 @@ def pwm_scores(
         mats.append((lo, rev))
     n = x.shape[0]
     out = np.empty((n, len(mats)))
-    for a in range(0, n, _CHUNK):
-        out[a : a + _CHUNK] = _scan_chunk(x[a : a + _CHUNK], mats, reduce)
+    with np.errstate(invalid="ignore"):  # -inf + -inf windows of zero-probability bases
+        for a in range(0, n, _CHUNK):
+            out[a : a + _CHUNK] = _scan_chunk(x[a : a + _CHUNK], mats, reduce)
     return out[:, 0] if single else out
 
 
@@ -407,14 +554,29 @@ def motif_occurrences(
     strand: str = "both",
     n_policy: str = "error",
 ) -> np.ndarray:
-    """Number of sites per sequence whose relative score reaches ``threshold``.
+    r"""Number of sites per sequence whose relative score reaches ``threshold``.
 
-    The relative score of a window is (S - min)/(max - min) in [0, 1] (the JASPAR /
-    TFBS convention, 0.8 = "80 %"). Sites on both strands count separately.
+    The relative score of a window is :math:`(S - S_{\min})/(S_{\max} - S_{\min})`
+    in [0, 1] (the JASPAR / TFBS convention, 0.8 = "80 %"). Sites on both strands
+    count separately.
+
+    Parameters
+    ----------
+    sequences : str or sequence of str
+        DNA strings; a sequence shorter than a motif has no site of it (count 0).
+    motifs : Motif, JASPAR ID, or a sequence of them
+        The position weight matrices.
+    threshold : float in [0, 1], default 0.8
+        Minimal relative score of a site.
+    strand : {"both", "forward"}, default "both"
+        Count sites on the reverse strand too.
+    n_policy : {"error", "neutral"}, default "error"
+        ``N`` raises, or scores log-odds 0 at its column.
 
     Returns
     -------
     ndarray of int64, shape (n,) for one motif or (n, n_motifs)
+        Site counts.
 
     Examples
     --------
@@ -426,9 +588,10 @@ def motif_occurrences(
     """
     threshold = check_scalar(threshold, "threshold", lo=0.0, hi=1.0)
     check_choice(strand, "strand", ("both", "forward"))
+    check_choice(n_policy, "n_policy", N_POLICIES)
     single = isinstance(motifs, (Motif, str))
     ms = _as_motifs(motifs)
-    x = encode_dna(sequences, n_policy=n_policy)
+    x = _encode(_as_list(sequences), n_policy=n_policy, pad=True)
     out = np.zeros((x.shape[0], len(ms)), dtype=np.int64)
     for k, m in enumerate(ms):
         cut = m.min_score + threshold * (m.max_score - m.min_score)
@@ -458,12 +621,26 @@ class MotifReward:
     Parameters
     ----------
     motifs : Motif, JASPAR ID or sequence of them, or mapping motif -> weight
+        The motifs :math:`m` and their weights :math:`w_m` (1 each unless a mapping).
     reduce : {"max", "sum"}, default "max"
+        How :func:`pwm_scores` pools the windows of a sequence.
     gc_target : float in [0, 1], optional
+        Target GC fraction :math:`g^*` (needed when ``gc_weight`` is non-zero).
     gc_weight : float, default 0
+        :math:`\gamma_{gc}`.
     homopolymer_weight : float, default 0
+        :math:`\gamma_h`.
     max_run : int, default 6
+        Allowed homopolymer run (see :func:`homopolymer_penalty`).
     n_policy : {"error", "neutral"}, default "error"
+        How ``N`` is treated (see :func:`encode_dna`).
+
+    Attributes
+    ----------
+    motifs : list of Motif
+    weights : ndarray of float64
+    calls : int
+        Sequences scored so far (the reward cost guided samplers report).
 
     Examples
     --------
@@ -476,7 +653,7 @@ class MotifReward:
 
     def __init__(
         self,
-        motifs: Any,
+        motifs: Motif | str | Sequence[Motif | str] | Mapping[Motif | str, float],
         *,
         reduce: str = "max",
         gc_target: float | None = None,
@@ -487,10 +664,14 @@ class MotifReward:
     ) -> None:
         if isinstance(motifs, Mapping):
             items = list(motifs.items())
+        elif isinstance(motifs, (Motif, str)):
+            items = [(motifs, 1.0)]
         else:
-            items = [(m, 1.0) for m in ([motifs] if isinstance(motifs, (Motif, str)) else motifs)]
+            items = [(m, 1.0) for m in _as_motifs(motifs)]
         self.motifs = _as_motifs([m for m, _ in items])
-        self.weights = np.array([check_scalar(w, "weights") for _, w in items])
+        self.weights = np.array(
+            [check_scalar(w, f"motifs[{i}] weight") for i, (_, w) in enumerate(items)]
+        )
         self.reduce = check_choice(reduce, "reduce", ("max", "sum"))
         self.gc_target = (
             None if gc_target is None else check_scalar(gc_target, "gc_target", lo=0, hi=1)
@@ -500,13 +681,23 @@ class MotifReward:
             raise ValueError("`gc_target` must be given when `gc_weight` is non-zero")
         self.homopolymer_weight = check_scalar(homopolymer_weight, "homopolymer_weight")
         self.max_run = check_int(max_run, "max_run", lo=1)
-        self.n_policy = check_choice(n_policy, "n_policy", ("error", "neutral"))
+        self.n_policy = check_choice(n_policy, "n_policy", N_POLICIES)
         self.calls = 0
 
     def __call__(self, sequences: str | Sequence[str]) -> np.ndarray:
-        """Rewards of a batch of DNA strings (float64)."""
-        seqs = [sequences] if isinstance(sequences, str) else list(sequences)
-        x = encode_dna(seqs, n_policy=self.n_policy)
+        """Rewards of a batch of DNA strings (float64 array, one per sequence).
+
+        Parameters
+        ----------
+        sequences : str or sequence of str
+            DNA strings at least as long as the widest motif.
+
+        Returns
+        -------
+        ndarray of float64, shape (n,)
+        """
+        seqs = _as_list(sequences)
+        x = _encode(seqs, n_policy=self.n_policy, pad=True)
         s = pwm_scores(x, self.motifs, reduce=self.reduce, n_policy=self.n_policy)
         r = s @ self.weights
         if self.gc_weight:
@@ -518,7 +709,7 @@ class MotifReward:
             h = homopolymer_penalty(seqs, max_run=self.max_run, n_policy=self.n_policy)
             r = r - self.homopolymer_weight * h
         self.calls += len(seqs)
-        return r
+        return np.asarray(r, dtype=np.float64)
 
     def __repr__(self) -> str:
         ids = ", ".join(f"{m.matrix_id}:{w:g}" for m, w in zip(self.motifs, self.weights))

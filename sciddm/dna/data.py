@@ -26,6 +26,8 @@ _COMPLEMENT = str.maketrans("ACGTN", "TGCAN")
 
 
 def _logomaker_dir() -> Path:
+    # the data file is located without importing logomaker (which imports matplotlib
+    # and pandas); a missing package gets sciddm's usual message naming the extra
     spec = importlib.util.find_spec("logomaker")
     if spec is None or not spec.submodule_search_locations:
         raise ImportError(
@@ -75,6 +77,13 @@ class ArsLibrary(Result):
     -----
     The median used for centring is computed once over all 603,569 variants, so a
     ``limit``-ed read has the same values as the head of the full one.
+
+    Examples
+    --------
+    >>> from sciddm.dna import read_ars
+    >>> ars = read_ars(limit=2)
+    >>> len(ars), ars.length, ars.total_ct.tolist()
+    (2, 150, [666, 292])
     """
 
     sequences: list[str]
@@ -100,29 +109,27 @@ class ArsLibrary(Result):
 @functools.lru_cache(maxsize=1)
 def _read_all() -> tuple[tuple[str, ...], np.ndarray, np.ndarray, float, str]:
     path = ars_path()
-    seqs: list[str] = []
-    lib: list[int] = []
-    sel: list[int] = []
-    with gzip.open(path, "rt", encoding="utf-8") as fh:
-        for line in fh:
-            if line.startswith("#") or line.startswith("library_ct") or not line.strip():
-                continue
-            a, b, s = line.split()
-            lib.append(int(a))
-            sel.append(int(b))
-            seqs.append(s.upper())
-    lib_a = np.asarray(lib, dtype=np.int64)
-    sel_a = np.asarray(sel, dtype=np.int64)
+    with gzip.open(path, "rb") as fh:
+        raw = fh.read()
+    body = [ln for ln in raw.split(b"\n") if ln.strip() and not ln.startswith(b"#")]
+    if body and body[0].startswith(b"library_ct"):
+        body = body[1:]
+    tokens = b" ".join(body).split()  # library_ct, selected_ct, sequence per line
+    if len(tokens) % 3:  # pragma: no cover - a damaged file
+        raise ValueError(f"{path} does not hold three columns per line")
+    lib_a = np.array(tokens[0::3]).astype(np.int64)
+    sel_a = np.array(tokens[1::3]).astype(np.int64)
+    seqs = tuple(t.decode("ascii").upper() for t in tokens[2::3])
     median = float(np.median(np.log((sel_a + 1.0) / (lib_a + 1.0))))
     wt_file = path.parent / "ars_wt_sequence.txt"
     wt = ""
     if wt_file.exists():
-        body = [ln.strip() for ln in wt_file.read_text().splitlines()]
-        wt = "".join(ln for ln in body if ln and not ln.startswith("#")).upper()
+        lines = [ln.strip() for ln in wt_file.read_text().splitlines()]
+        wt = "".join(ln for ln in lines if ln and not ln.startswith("#")).upper()
         wt = wt[::-1].translate(_COMPLEMENT)
     lib_a.setflags(write=False)
     sel_a.setflags(write=False)
-    return tuple(seqs), lib_a, sel_a, median, wt
+    return seqs, lib_a, sel_a, median, wt
 
 
 def read_ars(*, limit: int | None = None) -> ArsLibrary:

@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from sciddm import __version__
 from sciddm._core.results import Result
 
 __all__ = [
@@ -257,23 +258,74 @@ class Experiment:
 
     @property
     def family(self) -> str:
+        """The part of the name before the first dot."""
         return self.name.split(".", 1)[0]
+
+    @property
+    def module(self) -> str:
+        """The module that registered the experiment."""
+        return str(getattr(self.func, "__module__", "") or "")
+
+
+#: The statuses of an :class:`ExperimentRun`.
+STATUSES = ("ok", "error", "skipped", "interrupted")
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class ExperimentRun(Result):
-    """The outcome of one experiment: status, claims, figures, tables, notes."""
+    """The outcome of one experiment: status, claims, figures, tables, notes.
+
+    Attributes
+    ----------
+    name, description : str
+    mode : {"demo", "quick", "full"}
+    status : {"ok", "error", "skipped", "interrupted"}
+        ``"error"``: the experiment raised (``error`` holds the message, the
+        log the traceback); ``"skipped"``: an optional dependency is missing;
+        ``"interrupted"``: the run was stopped (Ctrl-C, SIGTERM) inside it.
+    seconds : float
+        Wall time.
+    claims : list of Claim
+    figures : dict
+        Figure name to path relative to the report folder (or the figure
+        itself when the run had no figure folder).
+    tables : list of (title, rows)
+    notes : list of str
+    error : str or None
+    params : dict
+        The sizes the experiment ran with.
+    seed : int
+    device : str
+    sciddm_version : str
+        Together with ``mode``, ``seed``, ``device`` and ``params`` this
+        decides whether ``sciddm reproduce --resume`` may reuse the record.
+    """
 
     name: str
     description: str
     mode: str
-    status: str  # "ok" | "error" | "skipped"
+    status: str
     seconds: float
     claims: list[Claim]
     figures: dict[str, Any]
     tables: list[tuple[str, list[dict[str, Any]]]]
     notes: list[str]
     error: str | None = None
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
+    seed: int = 0
+    device: str = "cpu"
+    sciddm_version: str = __version__
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ExperimentRun:
+        """Rebuild a run from :meth:`to_dict` output (e.g. a record read from JSON)."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        kw = {k: v for k, v in data.items() if k in names}
+        kw["claims"] = [c if isinstance(c, Claim) else Claim(**c) for c in kw.get("claims", [])]
+        kw["tables"] = [(str(t), [dict(r) for r in rows]) for t, rows in kw.get("tables", [])]
+        kw.setdefault("figures", {})
+        kw.setdefault("notes", [])
+        return cls(**kw)
 
 
 def register(
@@ -337,21 +389,120 @@ EXPERIMENT_MODULES = (
 )
 
 
+def load_builtin_experiments() -> None:
+    """Import every module of :data:`EXPERIMENT_MODULES` (which registers them)."""
+    for mod in EXPERIMENT_MODULES:
+        importlib.import_module(f"sciddm.reproduce.{mod}")
+
+
 def get_registry(load: bool = True) -> dict[str, Experiment]:
     """All registered experiments, sorted by name.
 
-    With ``load=True`` the experiment modules of :data:`EXPERIMENT_MODULES`
-    are imported first (which registers them).
+    With ``load=True`` the built-in experiment modules of
+    :data:`EXPERIMENT_MODULES` and the user's experiment modules (named in
+    the ``SCIDDM_EXPERIMENTS`` environment variable or in the
+    ``sciddm.experiments`` entry-point group) are imported first, which
+    registers them.
     """
     if load:
-        for mod in EXPERIMENT_MODULES:
-            importlib.import_module(f"sciddm.reproduce.{mod}")
+        from sciddm.reproduce._catalog import import_plugins
+
+        load_builtin_experiments()
+        import_plugins()
     return dict(sorted(_REGISTRY.items()))
 
 
 def experiment_rng(seed: int, name: str) -> np.random.Generator:
     """The generator of experiment ``name`` under a global ``seed``."""
     return np.random.default_rng([int(seed), zlib.crc32(name.encode())])
+
+
+def make_context(
+    exp: Experiment,
+    *,
+    mode: str = "quick",
+    seed: int = 0,
+    device: str = "cpu",
+    n_jobs: int = 1,
+    progress: bool = False,
+    figure_dir: str | Path | None = None,
+    params: Mapping[str, Any] | None = None,
+) -> Context:
+    """The :class:`Context` that :func:`run_experiment` hands to ``exp``."""
+    if mode not in MODES:
+        raise ValueError(f"`mode` must be one of {', '.join(map(repr, MODES))}, got {mode!r}")
+    merged = exp.params(mode)
+    merged.update(params or {})
+    return Context(
+        name=exp.name,
+        mode=mode,
+        params=merged,
+        rng=experiment_rng(seed, exp.name),
+        seed=seed,
+        device=device,
+        n_jobs=n_jobs,
+        progress=progress,
+        figure_dir=None if figure_dir is None else Path(figure_dir),
+    )
+
+
+def missing_requirements(exp: Experiment) -> list[str]:
+    """The modules of ``exp.requires`` that cannot be imported here."""
+    missing = []
+    for m in exp.requires:
+        try:
+            found = importlib.util.find_spec(m) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            missing.append(m)
+    return missing
+
+
+def collect_run(
+    exp: Experiment, ctx: Context, status: str, seconds: float, error: str | None = None
+) -> ExperimentRun:
+    """The :class:`ExperimentRun` of ``exp`` from what its context holds so far."""
+    return ExperimentRun(
+        name=exp.name,
+        description=exp.description,
+        mode=ctx.mode,
+        status=status,
+        seconds=seconds,
+        claims=list(ctx.claims),
+        figures=dict(ctx.figures),
+        tables=list(ctx.tables),
+        notes=list(ctx.notes),
+        error=error,
+        params=dict(ctx.params),
+        seed=ctx.seed,
+        device=ctx.device,
+    )
+
+
+def execute(exp: Experiment, ctx: Context, *, raise_errors: bool = False) -> ExperimentRun:
+    """Run ``exp`` in ``ctx``: status ``"ok"``, ``"error"`` or ``"skipped"``.
+
+    An ``Exception`` is reported (status ``"error"``, traceback logged);
+    ``KeyboardInterrupt`` and other ``BaseException`` propagate, so that the
+    caller can mark the experiment as interrupted from ``ctx``.
+    """
+    missing = missing_requirements(exp)
+    t0 = time.perf_counter()
+    status, error = "ok", None
+    if missing:
+        status, error = "skipped", f"needs {', '.join(missing)} (install the matching sciddm extra)"
+        logger.warning("experiment %s skipped: %s", exp.name, error)
+    else:
+        try:
+            exp.func(ctx)
+        except Exception as exc:  # reported, not raised: one failure does not stop the suite
+            if raise_errors:
+                raise
+            status = "error"
+            error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+            logger.error("experiment %s failed: %s\n%s", exp.name, error, traceback.format_exc())
+    return collect_run(exp, ctx, status, time.perf_counter() - t0, error)
 
 
 def run_experiment(
@@ -368,49 +519,46 @@ def run_experiment(
 ) -> ExperimentRun:
     """Run one registered experiment and collect its claims.
 
-    An exception inside the experiment is caught and reported as status
-    ``"error"`` (unless ``raise_errors``); a missing optional dependency gives
-    status ``"skipped"``.
+    Parameters
+    ----------
+    name : str or Experiment
+        A registered name (see ``sciddm list``) or the experiment itself.
+    mode : {"demo", "quick", "full"}, default "quick"
+    seed : int, default 0
+        Global seed; the experiment's generator is derived from it and the name.
+    device : {"cpu", "cuda"}, default "cpu"
+    n_jobs : int, default 1
+        Workers for the experiment's sweeps.
+    progress : bool, default False
+        Show the experiment's progress bars.
+    figure_dir : path, optional
+        Where figures are saved (``None``: kept in memory in ``run.figures``).
+    params : dict, optional
+        Overrides of the registered sizes.
+    raise_errors : bool, default False
+        Raise an exception of the experiment instead of reporting it.
+
+    Returns
+    -------
+    ExperimentRun
+        Status ``"error"`` if the experiment raised (unless ``raise_errors``),
+        ``"skipped"`` if an optional dependency is missing.
     """
-    if mode not in MODES:
-        raise ValueError(f"`mode` must be one of {', '.join(map(repr, MODES))}, got {mode!r}")
-    exp = name if isinstance(name, Experiment) else get_registry()[name]
-    merged = exp.params(mode)
-    merged.update(params or {})
-    ctx = Context(
-        name=exp.name,
+    if isinstance(name, Experiment):
+        exp = name
+    else:
+        reg = get_registry(load=name not in _REGISTRY)
+        if name not in reg:
+            raise ValueError(f"`name` must be a registered experiment, got {name!r}")
+        exp = reg[name]
+    ctx = make_context(
+        exp,
         mode=mode,
-        params=merged,
-        rng=experiment_rng(seed, exp.name),
         seed=seed,
         device=device,
         n_jobs=n_jobs,
         progress=progress,
-        figure_dir=None if figure_dir is None else Path(figure_dir),
+        figure_dir=figure_dir,
+        params=params,
     )
-    missing = [m for m in exp.requires if importlib.util.find_spec(m) is None]
-    t0 = time.perf_counter()
-    status, error = "ok", None
-    if missing:
-        status, error = "skipped", f"needs {', '.join(missing)} (install the matching sciddm extra)"
-    else:
-        try:
-            exp.func(ctx)
-        except Exception as exc:  # reported, not raised: one failure does not stop the suite
-            if raise_errors:
-                raise
-            status = "error"
-            error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-            logger.error("experiment %s failed:\n%s", exp.name, traceback.format_exc())
-    return ExperimentRun(
-        name=exp.name,
-        description=exp.description,
-        mode=mode,
-        status=status,
-        seconds=time.perf_counter() - t0,
-        claims=list(ctx.claims),
-        figures=dict(ctx.figures),
-        tables=list(ctx.tables),
-        notes=list(ctx.notes),
-        error=error,
-    )
+    return execute(exp, ctx, raise_errors=raise_errors)

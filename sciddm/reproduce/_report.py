@@ -1,8 +1,9 @@
 """Writing the results of ``sciddm reproduce``.
 
-The report folder holds ``report.md`` (a summary, then per experiment its
-claims table — claim, source, measured, expected, holds — its tables,
-figures and notes), ``claims.json`` (one record per claim) and
+The report folder holds ``report.md`` (a summary, the environment, then per
+experiment its claims table — claim, source, measured, expected, holds — its
+tables, figures and notes), the same as one self-contained ``report.html``
+(figures embedded), ``claims.json`` (one record per claim) and
 ``figures/*.png``. Every file is written atomically.
 """
 
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sciddm._core.io import atomic_write_text
-from sciddm.reproduce._registry import Claim, ExperimentRun
+from sciddm.reproduce._registry import STATUSES, Claim, ExperimentRun
 
 __all__ = ["format_number", "markdown_table", "write_report"]
 
@@ -69,7 +70,8 @@ def markdown_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | N
     return "\n".join(lines)
 
 
-def _expected_text(c: Claim) -> str:
+def expected_text(c: Claim) -> str:
+    """The ``expected`` column of a claim: ``≤ 2 ± 0.1``, ``in [0, 1]`` ..."""
     if c.op == "in":
         lo, hi = c.expected  # type: ignore[misc]
         text = f"in [{format_number(lo)}, {format_number(hi)}]"
@@ -93,21 +95,33 @@ def _claim_rows(claims: Sequence[Claim]) -> list[dict[str, Any]]:
                 "claim": c.claim,
                 "source": c.source,
                 "measured": measured,
-                "expected": _expected_text(c),
+                "expected": expected_text(c),
                 "holds": "✅ yes" if c.holds else "❌ no",
             }
         )
     return rows
 
 
-def write_report(out: str | Path, runs: Sequence[ExperimentRun], meta: Mapping[str, Any]) -> Path:
-    """Write ``report.md`` and ``claims.json`` into ``out``; return the report path."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+def _meta_lines(d: Mapping[str, Any]) -> list[str]:
+    return [f"- **{k}**: {v if isinstance(v, str) else format_number(v)}" for k, v in d.items()]
+
+
+_BANNERS = {
+    "interrupted": "> **This run was interrupted.** The experiments below are those that "
+    "finished; the one marked `interrupted` was stopped. Continue it with `--resume`.",
+    "running": "> **This run is still going** (or was killed): the report is brought up "
+    "to date after each experiment.",
+}
+
+
+def _markdown(
+    runs: Sequence[ExperimentRun], meta: Mapping[str, Any], environment: Mapping[str, Any]
+) -> str:
     lines = ["# sciddm reproduce — report", ""]
-    for k, v in meta.items():
-        lines.append(f"- **{k}**: {format_number(v) if not isinstance(v, str) else v}")
-    lines.append("")
+    banner = _BANNERS.get(str(meta.get("status", "")))
+    if banner:
+        lines += [banner, ""]
+    lines += [*_meta_lines(meta), ""]
     if not runs:
         lines += [
             "No experiments were run: "
@@ -121,10 +135,17 @@ def write_report(out: str | Path, runs: Sequence[ExperimentRun], meta: Mapping[s
     else:
         n_claims = sum(len(r.claims) for r in runs)
         n_hold = sum(c.holds for r in runs for c in r.claims)
-        lines += [f"**{n_hold} of {n_claims} claims hold** across {len(runs)} experiment(s).", ""]
-        lines.append("## Summary")
-        lines.append("")
-        lines.append(
+        statuses = ", ".join(
+            f"{sum(r.status == s for r in runs)} {s}"
+            for s in STATUSES
+            if s == "ok" or any(r.status == s for r in runs)
+        )
+        lines += [
+            f"**{n_hold} of {n_claims} claims hold** across {len(runs)} experiment(s) "
+            f"({statuses}).",
+            "",
+            "## Summary",
+            "",
             markdown_table(
                 [
                     {
@@ -135,26 +156,66 @@ def write_report(out: str | Path, runs: Sequence[ExperimentRun], meta: Mapping[s
                     }
                     for r in runs
                 ]
-            )
+            ),
+            "",
+        ]
+    lines += ["## Environment", "", *_meta_lines(environment), ""]
+    for r in runs:
+        lines += [f"## {r.name}", "", r.description, ""]
+        lines += [f"_status: {r.status}, {r.seconds:.1f} s, mode {r.mode}_", ""]
+        if r.error:
+            lines += [f"> **{r.status}**: {r.error}", ""]
+        if r.claims:
+            lines += [markdown_table(_claim_rows(r.claims)), ""]
+        for title, rows in r.tables:
+            lines += [f"**{title}**", "", markdown_table(rows), ""]
+        for note in r.notes:
+            lines += [note, ""]
+        for fname, path in r.figures.items():
+            if isinstance(path, str):
+                lines += [f"![{r.name} {fname}]({path})", ""]
+    return "\n".join(lines)
+
+
+def write_report(
+    out: str | Path,
+    runs: Sequence[ExperimentRun],
+    meta: Mapping[str, Any],
+    *,
+    environment: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write ``report.md``, ``report.html`` and ``claims.json`` into ``out``.
+
+    Parameters
+    ----------
+    out : path
+        The report folder (created if needed); figure paths of ``runs`` are
+        relative to it.
+    runs : sequence of ExperimentRun
+    meta : dict
+        The run's description (command, mode, seed, status ...), shown first.
+        ``meta["status"] == "interrupted"`` marks the run as interrupted.
+    environment : dict, optional
+        Versions, platform, device; by default collected here
+        (:func:`collect_environment`).
+
+    Returns
+    -------
+    pathlib.Path
+        The path of ``report.md``. Every file is written atomically.
+    """
+    from sciddm.reproduce._env import collect_environment
+    from sciddm.reproduce._html import render_html
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    if environment is None:
+        environment = collect_environment(
+            **{k: meta[k] for k in ("mode", "seed", "device") if k in meta}
         )
-        lines.append("")
-        for r in runs:
-            lines += [f"## {r.name}", "", r.description, ""]
-            lines.append(f"_status: {r.status}, {r.seconds:.1f} s, mode {r.mode}_")
-            lines.append("")
-            if r.error:
-                lines += [f"> **{r.status}**: {r.error}", ""]
-            if r.claims:
-                lines += [markdown_table(_claim_rows(r.claims)), ""]
-            for title, rows in r.tables:
-                lines += [f"**{title}**", "", markdown_table(rows), ""]
-            for note in r.notes:
-                lines += [note, ""]
-            for fname, path in r.figures.items():
-                if isinstance(path, str):
-                    lines += [f"![{r.name} {fname}]({path})", ""]
     report = out / "report.md"
-    atomic_write_text(report, "\n".join(lines))
+    atomic_write_text(report, _markdown(runs, meta, environment))
+    atomic_write_text(out / "report.html", render_html(runs, meta, environment, out))
     records = [c.to_dict() for r in runs for c in r.claims]
     atomic_write_text(out / "claims.json", json.dumps(records, indent=2, allow_nan=True) + "\n")
     return report

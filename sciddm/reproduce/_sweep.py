@@ -123,7 +123,9 @@ def run_sweep(
         current one (loky by default); select another with
         :func:`joblib.parallel_config`.
     progress : bool, default False
-        Show a progress bar.
+        Show a progress bar (plain lines when standard error is not a terminal).
+    desc : str, optional
+        The bar's label (default ``"sweep"``).
 
     Returns
     -------
@@ -155,6 +157,7 @@ def run_sweep(
         if "rng" in c:
             raise ValueError("`grid` must not contain the key 'rng'; it is passed by run_sweep")
     children = spawn(rng, len(cells))
+    desc = desc or "sweep"
     if n_jobs == 1:
         from sciddm._core.progress import progress_bar
 

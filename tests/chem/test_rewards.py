@@ -109,6 +109,8 @@ def test_process_pool_gives_same_values():
     serial = ChemReward({"qed": 1, "sa": 1}, cache=False)(smiles)
     pooled = ChemReward({"qed": 1, "sa": 1}, cache=False, n_jobs=2, parallel_threshold=2)(smiles)
     np.testing.assert_allclose(pooled, serial)
+    cached = ChemReward({"qed": 1, "sa": 1}, n_jobs=2, parallel_threshold=2)(smiles)
+    np.testing.assert_allclose(cached, serial)
 
 
 def test_bad_arguments():
@@ -122,5 +124,41 @@ def test_bad_arguments():
         ChemReward("qed", size_range=(20, 10))
     with pytest.raises(ValueError, match="`properties` must be one of"):
         molecule_properties(["CCO"], ["toxicity"])
-    with pytest.raises(ValueError, match="`n_jobs` must be an integer >= 1"):
+    with pytest.raises(ValueError, match=r"`n_jobs` must be an integer in \[1, 256\]"):
         molecule_properties(["CCO"], n_jobs=0)
+
+
+def test_non_strings_raise_type_error_naming_the_argument():
+    import torch
+
+    tokens = torch.randint(0, 30, (4, 12))
+    with pytest.raises(
+        TypeError, match=r"`smiles` must be a sequence of SMILES strings.*Tensor of torch.int64"
+    ):
+        ChemReward()(tokens)
+    with pytest.raises(
+        TypeError, match=r"`smiles\[0\]` must be a SMILES string \(str\), got bytes"
+    ):
+        qed_reward([b"CCO"])
+    with pytest.raises(TypeError, match=r"`smiles` must be a sequence of SMILES strings"):
+        sa_reward(b"CCO")
+    with pytest.raises(TypeError, match=r"`smiles\[1\]` must be a SMILES string"):
+        validity_reward(["CCO", None])
+    with pytest.raises(TypeError, match=r"`smiles` must be a sequence of SMILES strings"):
+        molecule_properties(np.arange(3))
+    with pytest.raises(TypeError, match=r"`smiles` must be a SMILES string \(str\)"):
+        canonical_smiles(42)
+    # lists of Python ints are token ids too, not SMILES
+    with pytest.raises(TypeError, match=r"`smiles\[0\]` must be a SMILES string"):
+        ChemReward()([3, 4, 5])
+    assert ChemReward()([]).shape == (0,)  # an empty batch is a valid, empty result
+
+
+def test_uncached_path_builds_no_canonical_smiles_and_agrees():
+    smiles = MOLS + ["OCC", "CCO", "", "C1CC"]
+    plain = molecule_properties(smiles, ["qed", "sa", "logp"])
+    cached = molecule_properties(smiles, ["qed", "sa", "logp"], cache=PropertyCache())
+    assert plain.canonical is None and cached.canonical is not None
+    for name in ("qed", "sa", "logp"):  # atom order of the parsed spelling: rounding only
+        np.testing.assert_allclose(plain[name], cached[name], rtol=1e-12, atol=1e-15)
+    np.testing.assert_array_equal(plain.valid, cached.valid)

@@ -117,5 +117,5 @@ def test_sequence_report_assembles_metrics():
     assert rep.bits_per_token == pytest.approx(2 * (1 - 1e-3), rel=0.1)
     bare = sequence_report(seqs)
     assert np.isnan(bare.kmer_correlation) and np.isnan(bare.bits_per_token) and bare.rewards == {}
-    with pytest.raises(ValueError, match="`sequences` must not be empty"):
+    with pytest.raises(ValueError, match="`sequences` must hold at least 1 sequence"):
         sequence_report([])

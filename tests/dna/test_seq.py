@@ -64,3 +64,26 @@ def test_gc_and_homopolymers_against_brute_force():
 def test_reverse_complement():
     assert reverse_complement("ACGTN") == "NACGT"
     assert reverse_complement(reverse_complement("GATTACA")) == "GATTACA"
+
+
+def test_issue17_regressions():
+    # gc_content(None) used to fail with "'NoneType' object is not iterable"
+    with pytest.raises(TypeError, match=r"`sequences` must be a DNA string or a sequence"):
+        gc_content(None)
+    # encode_dna(["ACG", "ACGTT"], pad=False) used to say "has length 5, not 5"
+    with pytest.raises(
+        ValueError, match=r"`sequences\[0\]` has length 3 but `sequences\[1\]` has length 5"
+    ):
+        encode_dna(["ACG", "ACGTT"], pad=False)
+    with pytest.raises(
+        TypeError, match=r"`sequences\[1\]` must be a DNA string \(str\), got bytes"
+    ):
+        encode_dna(["ACG", b"ACG"])
+    with pytest.raises(TypeError, match=r"got a ndarray of uint8.*decode_dna"):
+        gc_content(encode_dna(["ACGT"]))
+    with pytest.raises(ValueError, match=r"`sequence` has 'X' at position 1"):
+        reverse_complement("AXG")
+    with pytest.raises(ValueError, match=r"`sequences\[1\]` has no A, C, G or T base"):
+        gc_content(["ACG", "NNN"], n_policy="neutral")
+    with pytest.raises(ValueError, match=r"`codes` must hold integer codes"):
+        decode_dna([[0, 7]])
