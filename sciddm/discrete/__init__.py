@@ -137,3 +137,8 @@ __all__: list[str] = [
     "unigram_bits_per_token",
     "unigram_distribution",
 ]
+
+# learned few-step samplers (LSD / LSD+, issue 21)
+from sciddm.discrete._sampling import DistillResult, LSDSampler, distill_sampler
+
+__all__ += ["DistillResult", "LSDSampler", "distill_sampler"]
