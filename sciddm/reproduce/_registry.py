@@ -373,7 +373,7 @@ def register(
     return deco
 
 
-#: The experiment modules, one per family (discrete has three); imported only here.
+#: The experiment modules, one per family (discrete has four); imported only here.
 EXPERIMENT_MODULES = (
     "leastsquares",
     "sensitivity",
@@ -384,6 +384,7 @@ EXPERIMENT_MODULES = (
     "discrete_training",
     "discrete_sampling",
     "discrete_guidance",
+    "discrete_lsd",
     "chem",
     "dna",
 )

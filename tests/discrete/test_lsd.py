@@ -229,3 +229,15 @@ def test_distill_type_errors(prob):
         distill_sampler(prob.model(), 2, data="ACGT")
     with pytest.raises(TypeError, match="`rng`"):
         distill_sampler(prob.model(), 2, rng="seed", iterations=1)
+
+
+def test_teacher_samples_as_the_reference(prob):
+    # a SampleResult of the teacher: its own trajectories (tokens and unmasking times) are used
+    pool = sample(prob.model(), 2048, method="cached", steps=1000, seeds=range(2048))
+    res = distill_sampler(prob.model(), 2, data=pool, rng=1, **_FIT)
+    assert res.teacher_calls == 0
+    teacher = exact_law(prob, "ancestral", steps=1000)
+    plain = total_variation(exact_law(prob, "ancestral", steps=2), teacher)
+    assert total_variation(lsd_law(prob, res.sampler), teacher) < 0.75 * plain
+    again = distill_sampler(prob.model(), 2, data=pool, rng=1, **_FIT)
+    assert np.array_equal(res.sampler.logit_scales, again.sampler.logit_scales)

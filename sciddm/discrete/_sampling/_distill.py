@@ -63,7 +63,7 @@ from sciddm.discrete._protocol import (
 )
 from sciddm.discrete._sampling._categorical import draw_seeds
 from sciddm.discrete._sampling._lsd import LSDSampler, _vector
-from sciddm.discrete._sampling._sample import sample
+from sciddm.discrete._sampling._sample import SampleResult, sample
 
 __all__ = ["DistillResult", "distill_sampler"]
 
@@ -157,8 +157,19 @@ class DistillResult(Result):
 # --------------------------------------------------------------------------- validation
 
 
-def _data_iv(data: Any, info: ModelInfo, teacher: Any, length: int) -> torch.Tensor:
-    """``data`` as a LongTensor (m, L) of clean ids (m >= 2)."""
+def _data_iv(
+    data: Any, info: ModelInfo, teacher: Any, length: int
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """``data`` as a LongTensor (m, L) of clean ids (m >= 2), with its unmasking times if any."""
+    if isinstance(data, SampleResult):
+        times = torch.as_tensor(np.asarray(data.unmask_times, dtype=np.float64))
+        x, _ = _data_iv(data.tokens, info, teacher, length)
+        if tuple(times.shape) != tuple(x.shape) or not bool(torch.isfinite(times).all()):
+            raise ValueError(
+                "`data` as a SampleResult must hold complete samples (finite unmask_times of "
+                "the shape of its tokens)"
+            )
+        return x, times
     if isinstance(data, (str, bytes)):
         raise TypeError("`data` must be a sequence of sequences (strings or id rows), not a str")
     if isinstance(data, Sequence) and len(data) and all(isinstance(s, str) for s in data):
@@ -171,7 +182,7 @@ def _data_iv(data: Any, info: ModelInfo, teacher: Any, length: int) -> torch.Ten
         raise ValueError(f"`data` must hold at least 2 sequences, got {x.shape[0]}")
     if x.shape[1] != length:
         raise ValueError(f"`data` rows must have length {length}, got {x.shape[1]}")
-    return x
+    return x, None
 
 
 def _distill_iv(
@@ -480,11 +491,15 @@ def distill_sampler(
         The model; the teacher is its ``teacher_steps``-step ancestral sampler.
     steps : int
         ``K``, the student's number of steps (1 to 10000).
-    data : array_like (m, L) of ids or sequence of str, optional
-        Clean sequences whose forward masking (i.i.d. masking times) replaces
-        the teacher's trajectories as the reference (no teacher sampling; the
-        student then follows the data's trajectory, which is the teacher's
-        only when the model is exact). Strings need ``teacher.tokenizer``.
+    data : SampleResult, array_like (m, L) of ids or sequence of str, optional
+        The reference trajectories instead of a fresh teacher pool: a
+        :class:`~sciddm.discrete.SampleResult` of the teacher (its tokens and
+        ``unmask_times`` are the trajectories, e.g. one pool shared by several
+        distillations), or clean sequences whose forward masking (i.i.d.
+        masking times) is used (the student then follows the data's
+        trajectory, which is the teacher's only when the model is exact).
+        Strings need ``teacher.tokenizer``. ``teacher_steps`` and
+        ``n_teacher`` are then not used.
     teacher_steps : int or None, default 1000
         Steps of the teacher's ancestral sampler (>= ``steps``; drawn with the
         cached sampler, same law, when the model is time-agnostic). None: the
@@ -589,7 +604,7 @@ def distill_sampler(
     info, steps, length, teacher_steps = _distill_iv(teacher, steps, length, teacher_steps, opts)
     t_min, lr = float(t_min), float(lr)
     dev = resolve_device(teacher, device)
-    x_data = None if data is None else _data_iv(data, info, teacher, length)
+    x_data, t_data = (None, None) if data is None else _data_iv(data, info, teacher, length)
     gen = as_torch_generator(rng, "cpu")
     sch = resolve_schedule(None)
     t0 = time.perf_counter()
@@ -597,6 +612,8 @@ def distill_sampler(
         pool, t_calls, t_nfe = _teacher_pool(
             teacher, info, n_teacher, length, teacher_steps, gen, dev, t_min, sch
         )
+    elif t_data is not None:  # the teacher's own trajectories, drawn by the caller
+        pool, t_calls, t_nfe = _Pool(x_data.to(dev), t_data.to(dev), info.mask_id), 0, 0
     else:
         pool, t_calls, t_nfe = _data_pool(x_data, info, gen, dev, sch), 0, 0
     lam = torch.as_tensor(_vector(bandwidths, "bandwidths"), device=dev)
