@@ -35,3 +35,36 @@ def median_time_with_result(fn: Callable[[], Any], repeats: int) -> tuple[float,
         out = fn()
         ts.append(time.perf_counter() - t0)
     return statistics.median(ts), out
+
+
+def thread_info() -> dict[str, Any]:
+    """The thread settings a benchmark runs under: BLAS/OpenMP pools and the env vars."""
+    import os
+
+    info: dict[str, Any] = {
+        k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+    }
+    try:
+        from threadpoolctl import threadpool_info
+
+        info["threadpools"] = [
+            f"{p.get('internal_api')}:{p.get('num_threads')}" for p in threadpool_info()
+        ]
+    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
+        info["threadpools"] = "threadpoolctl missing"
+    return info
+
+
+def pinned_threads(n: int = 1) -> Any:
+    """A context pinning every BLAS/OpenMP pool to ``n`` threads, for both sides of a
+    comparison (threadpoolctl; restored on exit)."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=n)
+
+
+def print_summary(summary: dict[str, Any]) -> None:
+    """Print the machine-readable last line ``SUMMARY {json}`` (read by run_all.py)."""
+    import json
+
+    print("SUMMARY " + json.dumps(summary, sort_keys=True, default=float))

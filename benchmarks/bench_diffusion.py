@@ -53,7 +53,8 @@ def bench_closed_form(d=16, batch=256):
 
     t_rk, (y_rk, nfev) = median_time_with_result(rk45, 1)
     s = karras_sigmas(1000)[:-1]  # stop at sigma_min = 0.002
-    t_heun, y_h = median_time_with_result(lambda: sample_heun(g, xT, s), 1)
+    t_heun, res_h = median_time_with_result(lambda: sample_heun(g, xT, s), 1)
+    y_h = res_h.samples
     e_rk = float(np.abs(y_rk - exact.numpy()).max())
     e_h = float((y_h - exact).abs().max())
     print(f"\n[1] closed-form trajectory vs ODE solvers (d={d}, batch={batch}, 80 -> 0.002)")
@@ -63,14 +64,13 @@ def bench_closed_form(d=16, batch=256):
         f"   ratio {t_rk / t_cf:,.0f}x"
     )
     print(
-        f"  Heun N=1000        {t_heun * 1e3:9.1f} ms   error {e_h:.2e}  nfev 1998"
+        f"  Heun N=1000        {t_heun * 1e3:9.1f} ms   error {e_h:.2e}  nfev {res_h.nfe}"
         f"   ratio {t_heun / t_cf:,.0f}x"
     )
 
 
 def bench_samplers(batch=1000, N=18):
-    torch.manual_seed(0)
-    net = MLPDenoiser(64, hidden=256, depth=3).eval()
+    net = MLPDenoiser(64, hidden=256, depth=3, rng=0).eval()
     x = 80 * torch.randn(batch, 64, generator=torch.Generator().manual_seed(1))
     s = karras_sigmas(N)
     gen = torch.Generator().manual_seed(2)
@@ -83,7 +83,7 @@ def bench_samplers(batch=1000, N=18):
             ("dpmpp_2m", sample_dpmpp_2m),
             ("ancestral", sample_ancestral),
         ]:
-            t, _ = median_time_with_result(lambda fn=fn: fn(net, x, s, generator=gen), 3)
+            t, _ = median_time_with_result(lambda fn=fn: fn(net, x, s, rng=gen), 3)
             t_net, _ = median_time_with_result(lambda: net(x, torch.full((batch,), 1.0)), 3)
             print(
                 f"  {name:10s} {batch / t:10.0f} samples/s   ({t / t_net:5.1f} network calls' time)"

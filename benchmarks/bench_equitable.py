@@ -2,25 +2,34 @@
 
 - ``fit_learning_curve`` (variable projection) vs ``scipy.optimize.curve_fit`` (trf, bounds)
   on noisy power-law data: median time ratio and the agreement of the fitted exponent.
-- ``allocate`` (closed form / bisection / nested search) vs ``scipy.optimize.minimize``
-  (SLSQP on the original problem): time ratio and the relative gap of objective values.
+- ``allocate`` (closed form / Brent root / nested search, then the exact integer search)
+  vs ``scipy.optimize.minimize`` (SLSQP on the continuous problem only): time ratio and the
+  relative gap of objective values.
+- ``greedy_allocate``'s threshold jump vs the one-at-a-time greedy loop it reproduces:
+  time ratio at growing budgets, and the equality of the two allocations.
 
-Run: ``python benchmarks/bench_equitable.py`` (``--big`` for more groups and repeats).
+Both sides run with every BLAS/OpenMP pool pinned to one thread (threadpoolctl; printed).
+The last line is a machine-readable summary, ``SUMMARY {json}``.
+
+Run: ``python benchmarks/bench_equitable.py --quick`` (seconds) or without the flag for
+more groups and repeats.
 """
 
 from __future__ import annotations
 
 import argparse
 import warnings
+from typing import Any
 
 import numpy as np
-from _timing import median_time_with_result
+from _timing import median_time_with_result, pinned_threads, print_summary, thread_info
 from scipy import optimize
 
-from sciddm.equitable import allocate, fit_learning_curve, power_law
+from sciddm.equitable import allocate, fit_learning_curve, greedy_allocate, power_law
+from sciddm.equitable._integer import greedy_steps
 
 
-def bench_fit(reps: int, rng: np.random.Generator) -> None:
+def bench_fit(reps: int, rng: np.random.Generator) -> float:
     n = np.repeat(np.geomspace(10, 2000, 8).round(), 3)
     ratios, diffs = [], []
     for _ in range(reps):
@@ -39,6 +48,7 @@ def bench_fit(reps: int, rng: np.random.Generator) -> None:
         diffs.append(abs(c.b - p[1]))
     print(f"fit_learning_curve / curve_fit time ratio (median): {np.median(ratios):.2f}; "
           f"median |b_ours - b_ref| = {np.median(diffs):.2e}")  # fmt: skip
+    return float(np.median(ratios))
 
 
 def _allocate_case(G: int, objective: str, rng: np.random.Generator) -> tuple[float, float]:
@@ -64,23 +74,54 @@ def _allocate_case(G: int, objective: str, rng: np.random.Generator) -> tuple[fl
     return t_ours / t_ref, (f(r.x) - res.value_continuous) / abs(res.value_continuous)
 
 
-def bench_allocate(G: int, reps: int, rng: np.random.Generator) -> None:
+def bench_allocate(G: int, reps: int, rng: np.random.Generator, summary: dict[str, Any]) -> None:
     for objective in ("utilitarian", "maxmin"):
         out = np.array([_allocate_case(G, objective, rng) for _ in range(reps)])
         print(f"allocate[{objective}] / SLSQP time ratio (median, G={G}): "
               f"{np.median(out[:, 0]):.2f}; median relative objective gap "
               f"(SLSQP - ours, > 0: sciddm better) = {np.median(out[:, 1]):.2e}")  # fmt: skip
+        summary[f"allocate_{objective}_over_slsqp_G{G}"] = round(float(np.median(out[:, 0])), 3)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--big", action="store_true", help="more groups and repeats")
-    args = parser.parse_args()
+def bench_greedy(budgets: tuple[float, ...], summary: dict[str, Any]) -> None:
+    """The threshold jump against the one-at-a-time greedy loop (same allocation)."""
+    curves = [dict(a=1.0, b=0.5, e=0.05), dict(a=3.0, b=0.7, e=0.1), dict(a=0.5, b=0.3, e=0.0)]
+    c = np.array([1.0, 2.5, 1.5])
+    w = np.full(3, 1 / 3)
+
+    def gain(j: int, k: np.ndarray) -> np.ndarray:
+        kk = k.astype(float)
+        a, b = curves[j]["a"], curves[j]["b"]
+        return w[j] * a * kk ** (-b) * -np.expm1(-b * np.log1p(1.0 / kk)) / c[j]
+
+    for B in budgets:
+        t_fast, fast = median_time_with_result(lambda B=B: greedy_allocate(curves, c, B), 3)
+        t_loop, ref = median_time_with_result(
+            lambda B=B: greedy_steps(np.ones(3, dtype=np.int64), gain, c, B, np.full(3, np.inf)),
+            1,
+        )
+        same = bool(np.array_equal(fast.n, ref))
+        print(f"greedy_allocate, budget {B:.0e}: jump {t_fast * 1e3:.2f} ms, one-at-a-time loop "
+              f"{t_loop * 1e3:.1f} ms, loop / jump {t_loop / t_fast:.0f}; same allocation: {same}")  # fmt: skip
+        summary[f"greedy_loop_over_jump_B{B:.0e}"] = round(t_loop / t_fast, 1)
+        summary[f"greedy_same_B{B:.0e}"] = same
+
+
+def main(quick: bool = False) -> dict[str, Any]:
+    """Run the benchmark (``quick``: fewer groups and repeats); returns the summary."""
+    summary: dict[str, Any] = {"bench": "equitable", "quick": quick, "threads": 1}
     rng = np.random.default_rng(0)
-    bench_fit(40 if args.big else 10, rng)
-    for G in (3, 10) if not args.big else (3, 10, 50):
-        bench_allocate(G, 20 if args.big else 5, rng)
+    with pinned_threads(1):
+        print(f"thread settings (both sides): {thread_info()}")
+        summary["fit_over_curve_fit"] = round(bench_fit(10 if quick else 40, rng), 3)
+        for G in (3, 10) if quick else (3, 10, 50):
+            bench_allocate(G, 5 if quick else 20, rng, summary)
+        bench_greedy((1e3, 1e4) if quick else (1e3, 1e4, 1e5), summary)
+    print_summary(summary)
+    return summary
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer groups and repeats")
+    main(quick=parser.parse_args().quick)

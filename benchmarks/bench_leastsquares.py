@@ -1,20 +1,22 @@
-"""Benchmark: sciddm's projection-DPP sampler against DPPy's MultivariateJacobiOPE.
+"""Benchmark: sciddm's projection-DPP sampler against one N^3 matmul and DPPy.
 
-Both sample the projection DPP of the same space: the d = 2 polynomials indexed by DPPy's
-own ordering of multi-indices (``compute_ordering``, which is downward closed), with the
-uniform reference measure on [-1, 1]^2 (Jacobi parameters a = b = 0). They run in one
-process, alternately, and the script prints median times and the ratio DPPy / sciddm. It
-also prints the throughput of sciddm's exact i.i.d. optimal sampler (points/second) for
-d = 5, m = 252 (Legendre, total degree 5), with DPPy's one-point proposal sampler of its
-own 252-dimensional space for reference.
+The sampler draws the projection DPP of the d = 2 polynomials indexed by DPPy's own
+ordering of multi-indices (``compute_ordering``, downward closed; the first N of a total
+degree set when DPPy is missing), with the uniform reference measure on [-1, 1]^2. Printed,
+for each N: the median time of sciddm's sampler, of one N x N by N x N matmul (the cubic
+floor: the goal is within 3 times of it at N = 1000 and 2000), and of DPPy's
+MultivariateJacobiOPE when it imports, with the ratios. Then the throughput of the exact
+i.i.d. optimal sampler (points/second) for d = 5, m = 252.
+
+Both sides run in one process, alternately, with every BLAS/OpenMP pool pinned to one
+thread (threadpoolctl; the settings are printed). CPU times are printed beside wall
+times: on a shared machine they are the robust figures. The last line is a machine-
+readable summary, ``SUMMARY {json}``.
 
 Usage::
 
-    OMP_NUM_THREADS=1 python benchmarks/bench_leastsquares.py          # ~2-4 minutes
-    OMP_NUM_THREADS=1 python benchmarks/bench_leastsquares.py --full   # more repetitions
-
-Timings are wall-clock on a shared machine; rerun for stable numbers. Nothing here is a
-test: no timing is asserted anywhere.
+    python benchmarks/bench_leastsquares.py --quick   # N = 300, 1000 (about a minute)
+    python benchmarks/bench_leastsquares.py           # N = 300, 1000, 2000
 """
 
 from __future__ import annotations
@@ -27,14 +29,17 @@ import statistics
 import sys
 import time
 import warnings
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import scipy
+from _timing import pinned_threads, print_summary, thread_info
 
 from sciddm.leastsquares import Legendre, TensorBasis, sample_projection_dpp, total_degree
 
 
-def _median_time(fn, reps: int) -> tuple[float, float]:
+def _median_time(fn: Callable[[int], Any], reps: int) -> tuple[float, float]:
     """Median wall-clock and median CPU (process) time of ``fn(r)`` over ``reps`` calls."""
     wall, cpu = [], []
     for r in range(reps):
@@ -45,92 +50,91 @@ def _median_time(fn, reps: int) -> tuple[float, float]:
     return statistics.median(wall), statistics.median(cpu)
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--full", action="store_true", help="more repetitions (and N = 2000)")
-    args = ap.parse_args(argv)
-    reps = {100: 15, 300: 9, 1000: 5, 2000: 3} if args.full else {100: 7, 300: 5, 1000: 3}
-    print(f"python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}")
-
+def _dppy() -> tuple[Any, Any]:
     try:
         import dppy
         from dppy.multivariate_jacobi_ope import MultivariateJacobiOPE, compute_ordering
     except Exception as exc:  # pragma: no cover - reported, not hidden
         print(f"DPPy could not be imported: {type(exc).__name__}: {exc}")
-        MultivariateJacobiOPE = None  # type: ignore[assignment,misc]
-    else:
-        from importlib.metadata import version
+        return None, None
+    from importlib.metadata import version
 
-        print(f"dppy {getattr(dppy, '__version__', None) or version('dppy')} imported")
+    print(f"dppy {getattr(dppy, '__version__', None) or version('dppy')} imported")
+    return MultivariateJacobiOPE, compute_ordering
 
-    print("\nProjection DPP, d = 2, Legendre (uniform measure), same space for both")
-    print("median seconds, wall clock (cpu time in brackets: robust on a shared machine)")
-    print(f"{'N':>6} {'sciddm':>18} {'DPPy':>18} {'DPPy/sciddm':>18}  notes")
-    for N in reps:
-        if MultivariateJacobiOPE is not None:
-            idx = np.array(compute_ordering(N, 2))
-        else:  # pragma: no cover
-            p = int(np.ceil(np.sqrt(N)))
-            idx = total_degree(2, p)[:N]
+
+def _run_dppy(Ope: Any, N: int, reps: int) -> tuple[float, float, str]:
+    try:
+        dpp = Ope(N, np.zeros((2, 2)))
+        sink = io.StringIO()
+
+        def run(r: int) -> None:
+            # DPPy prints when a rejection loop fails; capture it and report it
+            with contextlib.redirect_stdout(sink), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                x = dpp.sample(random_state=np.random.RandomState(2000 + r))
+            if np.asarray(x).shape != (N, 2):
+                raise RuntimeError(f"DPPy returned shape {np.asarray(x).shape}")
+
+        t, c = _median_time(run, reps)
+        note = (
+            ("DPPy printed: " + sink.getvalue().strip().splitlines()[0][:60])
+            if sink.getvalue()
+            else ""
+        )
+        return t, c, note
+    except Exception as exc:  # report exactly how DPPy fails
+        return float("nan"), float("nan"), f"DPPy failed: {type(exc).__name__}: {exc}"
+
+
+def bench_dpp(sizes: dict[int, int], summary: dict[str, Any]) -> None:
+    Ope, ordering = _dppy()
+    print("\nProjection DPP, d = 2, Legendre (uniform measure); median seconds, wall (cpu)")
+    print(f"{'N':>6} {'sciddm':>18} {'N^3 matmul':>18} {'sciddm/matmul':>15} {'DPPy':>18} "
+          f"{'DPPy/sciddm':>13}")  # fmt: skip
+    for N, reps in sizes.items():
+        idx = np.array(ordering(N, 2)) if ordering is not None else total_degree(2, 70)[:N]
         basis = TensorBasis(Legendre(), idx)
         sample_projection_dpp(basis, rng=0)  # warm-up
-        ours, ours_cpu = _median_time(
-            lambda r, b=basis: sample_projection_dpp(b, rng=1000 + r), reps[N]
-        )
+        ours, ours_c = _median_time(lambda r, b=basis: sample_projection_dpp(b, rng=1000 + r), reps)
+        M = np.random.default_rng(N).standard_normal((N, N))
+        mm, mm_c = _median_time(lambda r, M=M: M @ M, max(reps, 3))
+        theirs = theirs_c = float("nan")
         note = ""
-        theirs = theirs_cpu = float("nan")
-        if MultivariateJacobiOPE is not None:
-            try:
-                dpp = MultivariateJacobiOPE(N, np.zeros((2, 2)))
-                sink = io.StringIO()
-
-                def run_dppy(r: int, dpp=dpp, sink=sink, N=N) -> None:
-                    # DPPy prints when a rejection loop fails; capture it and report it
-                    with contextlib.redirect_stdout(sink), warnings.catch_warnings():
-                        warnings.simplefilter("ignore")
-                        x = dpp.sample(random_state=np.random.RandomState(2000 + r))
-                    if np.asarray(x).shape != (N, 2):
-                        raise RuntimeError(f"DPPy returned shape {np.asarray(x).shape}")
-
-                theirs, theirs_cpu = _median_time(run_dppy, reps[N])
-                if sink.getvalue():
-                    note = "DPPy printed: " + sink.getvalue().strip().splitlines()[0][:60]
-            except Exception as exc:  # report exactly how DPPy fails
-                note = f"DPPy failed: {type(exc).__name__}: {exc}"
-        ratio = theirs / ours
-        rc = theirs_cpu / ours_cpu
-        print(
-            f"{N:>6} {ours:>8.4f} ({ours_cpu:>7.4f}) {theirs:>8.4f} ({theirs_cpu:>7.4f}) "
-            f"{ratio:>8.1f} ({rc:>7.1f})  {note}"
-        )
+        if Ope is not None:
+            theirs, theirs_c, note = _run_dppy(Ope, N, reps)
+        print(f"{N:>6} {ours:>8.4f} ({ours_c:>7.4f}) {mm:>8.4f} ({mm_c:>7.4f}) "
+              f"{ours / mm:>6.2f} ({ours_c / mm_c:>5.2f}) {theirs:>8.4f} ({theirs_c:>7.4f}) "
+              f"{theirs / ours:>5.1f} ({theirs_c / ours_c:>5.1f})  {note}")  # fmt: skip
         sys.stdout.flush()
+        summary[f"dpp_over_matmul_cpu_N{N}"] = round(ours_c / mm_c, 3)
+        summary[f"dppy_over_dpp_cpu_N{N}"] = round(theirs_c / ours_c, 2)
 
+
+def bench_iid(n: int, summary: dict[str, Any]) -> None:
     print("\nExact i.i.d. optimal sampling, d = 5, m = 252 (Legendre, total degree 5)")
     basis5 = TensorBasis(Legendre(), total_degree(5, 5))
-    n = 200_000 if args.full else 50_000
     basis5.sample_optimal_points(1000, rng=0)
     t, tc = _median_time(lambda r: basis5.sample_optimal_points(n, rng=r), 3)
-    print(
-        f"sciddm sample_optimal_points: {n / t:,.0f} points/s wall, {n / tc:,.0f} points/s cpu "
-        f"({n} points in {t:.3f} s)"
-    )
-    if MultivariateJacobiOPE is not None:
-        try:
-            dpp5 = MultivariateJacobiOPE(252, np.zeros((5, 2)))
-            k = 2000
-            rs = np.random.RandomState(0)
-            t0, c0 = time.perf_counter(), time.process_time()
-            for _ in range(k):
-                dpp5.sample_chain_rule_proposal(random_state=rs)
-            t, tc = time.perf_counter() - t0, time.process_time() - c0
-            print(
-                f"DPPy sample_chain_rule_proposal (its own max-degree ordering of 252 "
-                f"functions): {k / t:,.0f} points/s wall, {k / tc:,.0f} points/s cpu"
-            )
-        except Exception as exc:
-            print(f"DPPy proposal sampler failed: {type(exc).__name__}: {exc}")
-    return 0
+    print(f"sciddm sample_optimal_points: {n / t:,.0f} points/s wall, {n / tc:,.0f} points/s cpu "
+          f"({n} points in {t:.3f} s)")  # fmt: skip
+    summary["iid_points_per_cpu_s"] = round(n / tc)
+
+
+def main(quick: bool = False) -> dict[str, Any]:
+    """Run the benchmark; ``quick`` uses N = 300, 1000 and fewer points. Returns the summary."""
+    summary: dict[str, Any] = {"bench": "leastsquares", "quick": quick, "threads": 1}
+    print(f"python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}")
+    with pinned_threads(1):
+        print(f"thread settings (both sides): {thread_info()}")
+        sizes = {300: 5, 1000: 3} if quick else {300: 7, 1000: 5, 2000: 3}
+        bench_dpp(sizes, summary)
+        bench_iid(50_000 if quick else 200_000, summary)
+    print_summary(summary)
+    return summary
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="N = 300, 1000 (about a minute)")
+    main(quick=ap.parse_args().quick)

@@ -29,6 +29,7 @@ import json
 import os
 import platform
 import statistics
+import sys
 import time
 from collections.abc import Callable
 
@@ -207,7 +208,8 @@ def bench_pwm(n: int, length: int, repeats: int, n_bio: int) -> None:
     SUMMARY["pwm_vs_biopython"] = round(t_bio[0] / t_ours[0], 1)
 
 
-def main() -> None:
+def main(quick: bool = False, argv: list[str] | None = None) -> dict[str, object]:
+    """Run the benchmark (``quick``: small sizes); returns the summary."""
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -219,13 +221,15 @@ def main() -> None:
     ap.add_argument("--skip-chem", action="store_true")
     ap.add_argument("--skip-pool", action="store_true")
     ap.add_argument("--skip-dna", action="store_true")
-    args = ap.parse_args()
+    args = ap.parse_args([] if argv is None else argv)
+    quick = quick or args.quick
     import torch
     from threadpoolctl import threadpool_limits
 
     torch.set_num_threads(1)
-    n_smiles = args.n_smiles or (500 if args.quick else 10_000)
-    n_seqs = args.n_seqs or (5_000 if args.quick else 100_000)
+    SUMMARY["quick"] = quick
+    n_smiles = args.n_smiles or (500 if quick else 10_000)
+    n_seqs = args.n_seqs or (5_000 if quick else 100_000)
     with threadpool_limits(limits=1):
         threads = _threads()
         print("threads:", json.dumps(threads))
@@ -237,7 +241,8 @@ def main() -> None:
         if not args.skip_dna:
             bench_pwm(n_seqs, 200, args.repeats, n_bio=min(n_seqs, 100_000))
     print("SUMMARY " + json.dumps(SUMMARY, sort_keys=True))
+    return SUMMARY
 
 
 if __name__ == "__main__":
-    main()
+    main(argv=sys.argv[1:])

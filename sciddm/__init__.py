@@ -25,8 +25,9 @@ chem, dna
     Rewards, oracles and metrics for molecules (extra ``chem``) and DNA
     sequences (extra ``dna``).
 
-Subpackages are imported on first attribute access, so ``import sciddm``
-stays cheap::
+Subpackages are imported on first attribute access, and each family's names on
+first use (``sciddm._core.lazy``), so ``import sciddm`` and ``import sciddm.<family>``
+stay cheap::
 
     >>> import sciddm
     >>> sciddm.__version__
@@ -35,8 +36,7 @@ stays cheap::
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
@@ -52,16 +52,33 @@ SUBPACKAGES = (
     "dna",
 )
 
-__all__ = ["SUBPACKAGES", "__version__", *SUBPACKAGES]
+__all__ = [
+    "SUBPACKAGES",
+    "__version__",
+    "leastsquares",
+    "sensitivity",
+    "diffusion",
+    "hallucination",
+    "equitable",
+    "ambient",
+    "discrete",
+    "chem",
+    "dna",
+]
 
+if TYPE_CHECKING:
+    from . import (
+        ambient,
+        chem,
+        diffusion,
+        discrete,
+        dna,
+        equitable,
+        hallucination,
+        leastsquares,
+        sensitivity,
+    )
+else:
+    from sciddm._core.lazy import lazy_exports
 
-def __getattr__(name: str) -> Any:
-    if name in SUBPACKAGES:
-        module = importlib.import_module(f"sciddm.{name}")
-        globals()[name] = module
-        return module
-    raise AttributeError(f"module 'sciddm' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+    __getattr__, __dir__ = lazy_exports(__name__, {}, __all__, submodules=SUBPACKAGES)

@@ -16,7 +16,7 @@ Subcommands
     ``--resume`` continues an interrupted run (default: ``results/latest``),
     ``--force`` overwrites the report in ``DIR``.
 ``sciddm train-discrete ...``
-    Train a masked discrete diffusion model (see ``sciddm.discrete.train``).
+    Train a masked discrete diffusion model (see ``sciddm.discrete.training``).
 
 Errors in the arguments (an unknown experiment, an unusable ``--out``, an
 unavailable device) print one line, ``sciddm: error: ...``, and exit with
@@ -102,7 +102,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser(
         "train-discrete",
-        help="train a masked discrete diffusion model (arguments as sciddm.discrete.train)",
+        help="train a masked discrete diffusion model (arguments as sciddm.discrete.training)",
         add_help=False,
     )
     t.add_argument("args", nargs=argparse.REMAINDER)
@@ -285,7 +285,7 @@ def _cmd_train_discrete(argv: Sequence[str]) -> int:
     import importlib
 
     try:
-        mod = importlib.import_module("sciddm.discrete.train")
+        mod = importlib.import_module("sciddm.discrete.training")
     except ModuleNotFoundError as exc:
         raise _UsageError(f"discrete training is not available: {exc}") from exc
     return int(mod.main(list(argv)) or 0)

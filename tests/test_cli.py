@@ -189,7 +189,7 @@ def test_train_discrete_forwards_options(monkeypatch):
 
     seen = {}
     fake = types.SimpleNamespace(main=lambda argv: seen.setdefault("argv", argv) and 0)
-    monkeypatch.setitem(sys.modules, "sciddm.discrete.train", fake)
+    monkeypatch.setitem(sys.modules, "sciddm.discrete.training", fake)
     assert cli.main(["train-discrete", "--data", "nci", "--steps", "3"]) == 0
     assert seen["argv"] == ["--data", "nci", "--steps", "3"]
 

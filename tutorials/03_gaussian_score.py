@@ -30,7 +30,6 @@ import torch
 from sciddm.diffusion import (
     EmpiricalDenoiser,
     GaussianDenoiser,
-    NFECounter,
     fit_gaussian,
     fit_gaussian_mixture,
     karras_sigmas,
@@ -57,12 +56,14 @@ g = GaussianDenoiser([1.0, -0.5], [[1.0, 0.8], [0.8, 1.0]])
 gen = torch.Generator().manual_seed(0)
 xT = 80.0 * torch.randn(500, 2, generator=gen)
 path = []
-x0 = sample_heun(g, xT, karras_sigmas(18), callback=lambda d: path.append(d["x"][:20].clone()))
+res = sample_heun(g, xT, karras_sigmas(18), callback=lambda d: path.append(d["x"][:20].clone()))
+x0 = res.samples
+print(f"{res.nfe} denoiser evaluations in {res.wall_time:.3f} s")
 exact = g.pf_ode(xT, 80.0, 0.0)
 print("max |Heun(N=18) - closed form| =", float((x0 - exact).abs().max()))
 
 ns = [10, 18, 40, 100] if SCIDDM_FAST else [10, 18, 40, 100, 300, 1000]
-errs = [float((sample_heun(g, xT, karras_sigmas(n)) - exact).abs().max()) for n in ns]
+errs = [float((sample_heun(g, xT, karras_sigmas(n)).samples - exact).abs().max()) for n in ns]
 
 fig, axes = plt.subplots(1, 2, figsize=(10, 4))
 traj = torch.stack(path + [x0[:20]]).numpy()
@@ -131,10 +132,10 @@ n_gen = 500 if SCIDDM_FAST else 2000
 z = torch.randn(n_gen, 2, generator=torch.Generator().manual_seed(2))
 rows = []
 for k in [0, 2, 4, 6, 8]:
-    counter = NFECounter(model)
     kw = {"teleport_to": float(s[k]), "gaussian": gauss} if k else {}
-    out = sample(counter, 80.0 * z, s, sampler="heun", **kw).numpy()
-    rows.append((k, float(s[k]), counter.nfe, sliced_wasserstein(out, data, rng=0), mmd(out, data)))
+    res = sample(model, 80.0 * z, s, sampler="heun", **kw)
+    out = res.samples.numpy()
+    rows.append((k, float(s[k]), res.nfe, sliced_wasserstein(out, data, rng=0), mmd(out, data)))
     if k == 4:
         tele = out
     if k == 0:

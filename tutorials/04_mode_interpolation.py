@@ -81,8 +81,8 @@ ax.set_title("learned (solid) vs exact (dashed) denoiser between modes 1 and 2")
 
 # %%
 n = 4000 if FAST else 20_000
-x_cal, traj_cal = generate(trained, n, rng=rng)
-x_test, traj_test = generate(trained, n, rng=rng)
+cal, test = generate(trained, n, rng=rng), generate(trained, n, rng=rng)
+x_cal, traj_cal, x_test, traj_test = cal.samples, cal.trajectory, test.samples, test.trajectory
 lab_cal, lab_test = data.classify(x_cal), data.classify(x_test)
 print(f"hallucination rate: {np.mean(lab_test == HALLUCINATION):.4f}")
 
@@ -91,7 +91,7 @@ axes[0].hist(x_test[:, 0], bins=300)
 axes[0].set(yscale="log", xlabel="x", title="generated samples (log counts)")
 
 det = TrajectoryVarianceDetector(window=recipe.window, retention=0.96)
-scores = det.score(traj_test)
+scores = det.score_samples(traj_test)
 bins = np.logspace(np.log10(scores.min() + 1e-12), np.log10(scores.max()), 60)
 axes[1].hist(scores[lab_test == IN_SUPPORT], bins=bins, alpha=0.6, density=True, label="in support")
 axes[1].hist(
@@ -107,7 +107,7 @@ axes[1].legend()
 # removal and retention are measured on the held-out set.
 
 # %%
-det.calibrate(traj_cal, lab_cal == IN_SUPPORT)
+det.fit(traj_cal, lab_cal)  # labels: only the in-support calibration samples set the threshold
 report = det.evaluate(traj_test, lab_test)
 print(report.summary())
 

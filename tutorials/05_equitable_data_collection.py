@@ -67,7 +67,7 @@ print("allele-frequency spread across populations:", pop.freq.std(axis=0).mean()
 sizes = [25, 50, 100, 200, 400, 800] if FAST else [25, 40, 70, 120, 200, 350, 600, 1000, 1600]
 lc = learning_curve_by_group(Ridge(alpha=10.0), pop.X, pop.y, pop.groups, sizes, metric="r2",
                              n_repeats=3 if FAST else 10, rng=1)  # fmt: skip
-curves = lc.fit()
+curves = lc.fit_curves()
 fig, ax = plt.subplots(figsize=(6, 4))
 for g, c in curves.items():
     c.plot(ax=ax, label=f"group {g}: a={c.a:.2f}±{c.se[0]:.2f}, b={c.b:.2f}±{c.se[1]:.2f}")

@@ -20,7 +20,6 @@ import os
 
 import matplotlib.pyplot as plt
 import numpy as np
-import torch
 
 from sciddm.ambient import (
     AmbientLoss,
@@ -151,8 +150,7 @@ ax[0].set_title("clean data")
 for a, name in zip(ax[1:], ("100% noisy", "90% noisy + 10% clean")):
     ds = sets[name]
     y, s = ds.as_tensors()
-    torch.manual_seed(0)
-    net = MLPDenoiser(2, hidden=64 if SCIDDM_FAST else 128, depth=2)
+    net = MLPDenoiser(2, hidden=64 if SCIDDM_FAST else 128, depth=2, rng=0)
     res = train_denoiser(
         net,
         (y / scale, s / scale),
@@ -168,9 +166,9 @@ for a, name in zip(ax[1:], ("100% noisy", "90% noisy + 10% clean")):
         (1000, 2),
         ds.sigma_n / scale,
         steps=18,
-        generator=torch.Generator().manual_seed(0),
+        rng=0,
     )
-    a.scatter(*gen.numpy().T, s=2)
+    a.scatter(*gen.samples.numpy().T, s=2)
     a.set_title(f"ambient diffusion, {name}")
 plt.show()
 

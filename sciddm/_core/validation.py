@@ -2,6 +2,10 @@
 
 Each public function of sciddm validates its inputs in one place before doing
 any work, with messages of the form ``"`p` must be in [1, inf), got 0.5"``.
+
+``ConvergenceWarning`` is scikit-learn's class itself (so that one warnings filter
+covers both libraries); it is imported on first lookup, not with this module, because
+importing scikit-learn costs about ten times an ``import numpy``.
 """
 
 from __future__ import annotations
@@ -9,10 +13,12 @@ from __future__ import annotations
 import numbers
 import warnings
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
+
+if TYPE_CHECKING:
+    from sklearn.exceptions import ConvergenceWarning
 
 __all__ = [
     "ConvergenceWarning",
@@ -134,6 +140,8 @@ def check_finite(x: np.ndarray, name: str) -> np.ndarray:
     """Raise if ``x`` holds NaN or inf, naming the first offending index."""
     arr = np.asarray(x)
     if arr.dtype.kind in "fc" and not np.all(np.isfinite(arr)):
+        if arr.ndim == 0:
+            raise ValueError(f"`{name}` must not contain NaN or inf; found {arr.item()!r}")
         bad = np.argwhere(~np.isfinite(arr))[0]
         idx = tuple(int(i) for i in bad)
         raise ValueError(
@@ -141,6 +149,25 @@ def check_finite(x: np.ndarray, name: str) -> np.ndarray:
             f"{idx if len(idx) > 1 else idx[0]}"
         )
     return arr
+
+
+def _check_real(x: Any, name: str) -> None:
+    """Refuse complex numbers and text where a real array is expected (numpy would
+    drop the imaginary part with a warning, or parse ``"0.5"`` as a number)."""
+    if isinstance(x, (bool, int, float)):
+        return
+    try:
+        a = x if isinstance(x, np.ndarray) else np.asarray(x)
+    except (TypeError, ValueError):  # ragged input: the conversion reports it
+        return
+    bad = a.dtype.kind in "cUS"
+    if a.dtype.kind == "O":
+        bad = any(isinstance(v, (str, bytes, complex)) for v in a.ravel()[:1000])
+    if bad:
+        raise TypeError(
+            f"`{name}` must be a real numeric array, got {'text' if a.dtype.kind in 'USO' else 'complex'} "
+            f"values (dtype {a.dtype})"
+        )
 
 
 def check_array(
@@ -183,6 +210,8 @@ def check_array(
     ValueError: `b` must not contain NaN or inf; found ...nan... at index 1
     """
     check_dense(x, name)
+    if dtype is not None and np.dtype(dtype).kind in "fiub":
+        _check_real(x, name)
     try:
         arr = np.array(x, dtype=dtype, copy=copy) if copy else np.asarray(x, dtype=dtype)
     except (TypeError, ValueError) as exc:
@@ -299,4 +328,14 @@ def check_same_length(name_a: str, a: Any, name_b: str, b: Any) -> None:
 
 def warn_convergence(what: str, knob: str, *, stacklevel: int = 3) -> None:
     """Emit a :class:`ConvergenceWarning` naming the knob to turn."""
+    from sklearn.exceptions import ConvergenceWarning
+
     warnings.warn(f"{what}; increase `{knob}`", ConvergenceWarning, stacklevel=stacklevel)
+
+
+if not TYPE_CHECKING:
+    from sciddm._core.lazy import lazy_exports
+
+    __getattr__, __dir__ = lazy_exports(
+        __name__, {"sklearn.exceptions": ("ConvergenceWarning",)}, __all__
+    )

@@ -15,7 +15,8 @@ import numpy as np
 
 from sciddm._core.results import Result
 from sciddm._core.rng import SeedLike, as_generator
-from sciddm._core.validation import check_array, check_int, check_scalar
+from sciddm._core.validation import check_int, check_scalar
+from sciddm.ambient._checks import as_array
 
 __all__ = ["SCENARIOS", "NoisyDataset", "corrupt", "make_clean_noisy", "paper_scenarios"]
 
@@ -24,7 +25,7 @@ SCENARIOS = ("100% clean", "100% noisy", "10% clean only", "90% noisy + 10% clea
 
 
 def _sigma_iv(sigma_n: Any, n: int, name: str = "sigma_n") -> np.ndarray:
-    s = check_array(sigma_n, name, ndim=(0, 1))
+    s = as_array(sigma_n, name, ndim=(0, 1))
     if s.ndim == 0:
         s = np.full(n, float(s))
     if s.shape[0] != n:
@@ -46,6 +47,14 @@ class NoisyDataset(Result):
         Known per-sample noise standard deviations; 0 marks a clean sample.
     x : ndarray of shape (n, ...) or None
         The clean samples, kept for evaluation only (``None`` when unknown).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sciddm.ambient import NoisyDataset
+    >>> ds = NoisyDataset(y=np.zeros((3, 2)), sigma_n=np.array([0.0, 0.5, 0.5]))
+    >>> ds.n, ds.n_clean, ds.min_sigma
+    (3, 1, 0.0)
     """
 
     y: np.ndarray
@@ -53,14 +62,14 @@ class NoisyDataset(Result):
     x: np.ndarray | None = None
 
     def __post_init__(self) -> None:
-        y = check_array(self.y, "y", min_rows=1)
+        y = as_array(self.y, "y", min_rows=1)
         if y.ndim < 1:
             raise ValueError(f"`y` must have at least 1 dimension, got shape {y.shape}")
         s = _sigma_iv(self.sigma_n, y.shape[0])
         object.__setattr__(self, "y", y)
         object.__setattr__(self, "sigma_n", s)
         if self.x is not None:
-            x = check_array(self.x, "x")
+            x = as_array(self.x, "x")
             if x.shape != y.shape:
                 raise ValueError(
                     f"`x` and `y` must have the same shape, got {x.shape} and {y.shape}"
@@ -106,13 +115,13 @@ class NoisyDataset(Result):
         return self.subset(~self.is_clean)
 
     def oversample_clean(self, factor: int) -> NoisyDataset:
-        """Repeat every clean sample ``factor`` times (noisy samples once).
+        r"""Repeat every clean sample ``factor`` times (noisy samples once).
 
         For training a diffusion model with the ambient loss on a small clean
         fraction: clean and noisy samples have the same minimiser
-        :math:`E[x_0 \\mid x_t]` wherever both supervise, so re-weighting them leaves
+        :math:`E[x_0 \mid x_t]` wherever both supervise, so re-weighting them leaves
         the minimiser unchanged, while the clean samples -- the only ones that
-        supervise :math:`\\sigma_t < \\min \\sigma_n` -- appear more often in each
+        supervise :math:`\sigma_t < \min \sigma_n` -- appear more often in each
         minibatch.
 
         Examples
@@ -124,7 +133,7 @@ class NoisyDataset(Result):
         >>> big.n, big.n_clean
         (6, 3)
         """
-        f = check_int(factor, "factor", lo=1)
+        f = check_int(factor, "factor", lo=1, hi=10**6)
         idx = np.r_[np.arange(self.n), np.repeat(np.nonzero(self.is_clean)[0], f - 1)]
         return self.subset(idx)
 
@@ -163,7 +172,7 @@ def corrupt(x: Any, sigma_n: Any, *, rng: SeedLike = None) -> NoisyDataset:
     >>> ds.n_clean, ds.n_noisy, bool(np.all(ds.y[:2] == 0))
     (2, 2, True)
     """
-    xa = check_array(x, "x", min_rows=1)
+    xa = as_array(x, "x", min_rows=1)
     if xa.ndim < 1:
         raise ValueError(f"`x` must have at least 1 dimension, got shape {xa.shape}")
     s = _sigma_iv(sigma_n, xa.shape[0])
@@ -190,6 +199,10 @@ def make_clean_noisy(
     rng : numpy.random.Generator, int or None
         Seeds the choice of clean samples and the single noise draw.
 
+    Returns
+    -------
+    NoisyDataset
+
     Examples
     --------
     >>> import numpy as np
@@ -198,7 +211,7 @@ def make_clean_noisy(
     >>> ds.n_clean, ds.n_noisy
     (3, 7)
     """
-    xa = check_array(x, "x", min_rows=1)
+    xa = as_array(x, "x", min_rows=1)
     f = check_scalar(clean_fraction, "clean_fraction", lo=0.0, hi=1.0)
     sig = check_scalar(sigma, "sigma", lo=0.0)
     gen = as_generator(rng)
@@ -226,6 +239,26 @@ def paper_scenarios(
     - ``"10% clean only"``: the clean subset alone;
     - ``"90% noisy + 10% clean"``: the clean subset plus the others noised.
 
+    Parameters
+    ----------
+    x : array_like of shape (n, ...)
+        The pool of clean samples.
+    sigma : float
+        Noise level of the noisy samples, ``> 0``.
+    clean_fraction : float, default 0.1
+        Fraction kept clean, in (0, 1] (at least one sample).
+    rng : numpy.random.Generator, int or None
+        Seeds the clean subset and the single noise draw.
+
+    Returns
+    -------
+    dict of str to NoisyDataset
+        Keyed by :data:`SCENARIOS`.
+
+    References
+    ----------
+    .. [1] Daras, Cherapanamjeri, Daskalakis, ICLR 2025, Table 1.
+
     Examples
     --------
     >>> import numpy as np
@@ -234,7 +267,7 @@ def paper_scenarios(
     >>> [(k, v.n_clean, v.n_noisy) for k, v in sc.items()]
     [('100% clean', 20, 0), ('100% noisy', 0, 20), ('10% clean only', 2, 0), ('90% noisy + 10% clean', 2, 18)]
     """
-    xa = check_array(x, "x", min_rows=1)
+    xa = as_array(x, "x", min_rows=1)
     f = check_scalar(clean_fraction, "clean_fraction", lo=0.0, hi=1.0, closed="right")
     sig = check_scalar(sigma, "sigma", lo=0.0, closed="neither")
     gen = as_generator(rng)

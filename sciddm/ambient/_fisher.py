@@ -10,7 +10,8 @@ from scipy.special import logsumexp
 
 from sciddm._core.results import Result
 from sciddm._core.rng import SeedLike, as_generator
-from sciddm._core.validation import check_array, check_choice, check_int, check_psd, check_scalar
+from sciddm._core.validation import check_choice, check_int, check_psd, check_scalar
+from sciddm.ambient._checks import SCALE_CAP, as_array
 
 __all__ = ["FisherValue", "gaussian_fisher_value", "mixture_fisher_value"]
 
@@ -31,6 +32,13 @@ class FisherValue(Result):
     efficiencies : ndarray of shape (p,)
         Generalised eigenvalues of ``(I_noisy, I_clean)``, each in [0, 1]: the
         worth of a noisy sample along each direction of parameter space.
+
+    Examples
+    --------
+    >>> from sciddm.ambient import gaussian_fisher_value
+    >>> fv = gaussian_fisher_value([[1.0, 0.0], [0.0, 4.0]], 1.0)
+    >>> fv.efficiencies.round(2).tolist(), round(fv.price, 3)
+    ([0.5, 0.8], 1.4)
     """
 
     info_clean: np.ndarray
@@ -92,9 +100,11 @@ def gaussian_fisher_value(cov: Any, sigma: float, *, parameter: str = "mean") ->
     >>> round(gaussian_fisher_value(2.0, 1.0, parameter="covariance").value, 4)
     0.4444
     """
-    sig = check_scalar(sigma, "sigma", lo=0.0)
+    sig = check_scalar(sigma, "sigma", lo=0.0, hi=SCALE_CAP)
     check_choice(parameter, "parameter", ("mean", "covariance"))
-    c = np.atleast_2d(check_array(cov, "cov", ndim=(0, 2)))
+    c = np.atleast_2d(as_array(cov, "cov", ndim=(0, 2)))
+    if c.size == 0 or c.shape[0] > 1000:
+        raise ValueError(f"`cov` must be a d x d matrix with 1 <= d <= 1000, got shape {c.shape}")
     check_psd(c, "cov")
     if np.linalg.eigvalsh(c)[0] <= 0:
         raise ValueError("`cov` must be positive definite")
@@ -203,20 +213,20 @@ def mixture_fisher_value(
     >>> round(fv.value, 2)
     0.67
     """
-    w = check_array(weights, "weights", ndim=1)
+    w = as_array(weights, "weights", ndim=1, min_rows=1)
     if np.any(w <= 0) or not np.isclose(w.sum(), 1.0):
         raise ValueError("`weights` must be positive and sum to 1")
     k = w.shape[0]
-    mu = check_array(means, "means", ndim=2)
+    mu = as_array(means, "means", ndim=2)
     if mu.shape[0] != k:
-        raise ValueError(f"`means` must have {k} rows, got shape {mu.shape}")
+        raise ValueError(f"`means` must have one row per entry of `weights` ({k}), got {mu.shape}")
     d = mu.shape[1]
-    cov = check_array(covariances, "covariances", ndim=3, shape=(k, d, d))
+    cov = as_array(covariances, "covariances", ndim=3, shape=(k, d, d))
     for j in range(k):
         check_psd(cov[j], f"covariances[{j}]")
-    sig = check_scalar(sigma, "sigma", lo=0.0)
+    sig = check_scalar(sigma, "sigma", lo=0.0, hi=SCALE_CAP)
     check_choice(parameter, "parameter", ("means", "variances", "both"))
-    n = check_int(n_mc, "n_mc", lo=100)
+    n = check_int(n_mc, "n_mc", lo=100, hi=10**7)
     gen = as_generator(rng)
     comp = gen.choice(k, size=n, p=w)
     x = np.empty((n, d))

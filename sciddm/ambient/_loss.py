@@ -9,22 +9,58 @@ from typing import Any
 import numpy as np
 import torch
 
+from sciddm._core.rng import UNSET, RNGLike, as_torch_generator, renamed_rng
 from sciddm._core.validation import check_scalar
+from sciddm.ambient._checks import SCALE_CAP, as_array
 
 __all__ = ["AmbientLoss", "ambient_loss", "edm_weight", "truncated_lognormal_sigma"]
 
 Denoiser = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
-def edm_weight(sigma: torch.Tensor, sigma_data: float = 0.5) -> torch.Tensor:
-    """EDM loss weight ``lambda(sigma) = (sigma^2 + sigma_d^2) / (sigma * sigma_d)^2``.
+def edm_weight(sigma: Any, sigma_data: float = 0.5) -> Any:
+    r"""EDM loss weight :math:`\lambda(\sigma) = (\sigma^2 + \sigma_d^2)/(\sigma\sigma_d)^2`.
+
+    Parameters
+    ----------
+    sigma : torch.Tensor or array_like
+        Positive, finite noise levels (a tensor stays a tensor).
+    sigma_data : float, default 0.5
+        :math:`\sigma_d`, in (0, 1e6].
+
+    Returns
+    -------
+    torch.Tensor or numpy.ndarray
+        Same shape as ``sigma``.
 
     References
     ----------
     .. [1] Karras, Aittala, Aila, Laine, "Elucidating the Design Space of
        Diffusion-Based Generative Models", NeurIPS 2022, Table 1.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sciddm.ambient import edm_weight
+    >>> edm_weight(torch.tensor([0.5, 1.0]), sigma_data=0.5)
+    tensor([8., 5.])
     """
-    return (sigma**2 + sigma_data**2) / (sigma * sigma_data) ** 2
+    sd = check_scalar(sigma_data, "sigma_data", lo=0.0, hi=1e6, closed="right")
+    if isinstance(sigma, torch.Tensor):
+        from sciddm._core.validation import check_dense
+
+        check_dense(sigma, "sigma")
+        if not sigma.is_floating_point():
+            raise TypeError(f"`sigma` must be a floating-point tensor, got {sigma.dtype}")
+        if not bool(torch.isfinite(sigma).all()) or bool((sigma <= 0).any()):
+            raise ValueError("`sigma` must be positive and finite")
+        t = sigma.clamp_min(1e-150)
+        return (t**2 + sd**2) / (t * sd) ** 2
+    a = as_array(sigma, "sigma")
+    if np.any(a <= 0):
+        raise ValueError("`sigma` must be positive and finite")
+    a = np.maximum(a, 1e-150)
+    return (a**2 + sd**2) / (a * sd) ** 2
 
 
 def truncated_lognormal_sigma(
@@ -32,7 +68,8 @@ def truncated_lognormal_sigma(
     *,
     p_mean: float = -1.2,
     p_std: float = 1.2,
-    generator: torch.Generator | None = None,
+    rng: RNGLike = None,
+    generator: Any = UNSET,
 ) -> torch.Tensor:
     """Draw ``sigma_t`` from the EDM log-normal truncated to ``sigma_t >= sigma_min``.
 
@@ -49,8 +86,12 @@ def truncated_lognormal_sigma(
     sigma_min : Tensor of shape (n,)
         Lower truncation points (the samples' noise levels ``sigma_n``), >= 0.
     p_mean, p_std : float
-        Location and scale of ``log sigma_t`` before truncation.
-    generator : torch.Generator, optional
+        Location (in [-5, 5]) and scale (in (0, 3]) of ``log sigma_t`` before
+        truncation.
+    rng : None, int, numpy.random.Generator or torch.Generator
+        Random source (a torch generator must live on ``sigma_min``'s device).
+    generator : deprecated
+        Old name of ``rng``.
 
     Returns
     -------
@@ -61,32 +102,60 @@ def truncated_lognormal_sigma(
     --------
     >>> import torch
     >>> from sciddm.ambient import truncated_lognormal_sigma
-    >>> g = torch.Generator().manual_seed(0)
-    >>> s = truncated_lognormal_sigma(torch.full((1000,), 0.8), generator=g)
+    >>> s = truncated_lognormal_sigma(torch.full((1000,), 0.8), rng=0)
     >>> bool((s >= 0.8).all())
     True
     """
-    if p_std <= 0:
-        raise ValueError(f"`p_std` must be in (0, inf), got {p_std}")
-    smin = sigma_min.detach().to(torch.float64)
-    u = torch.rand(smin.shape, generator=generator, dtype=torch.float64, device=smin.device)
+    rng = renamed_rng(rng, generator, "generator", func="truncated_lognormal_sigma")
+    smin = _sigma_min_iv(sigma_min)
+    p_mean, p_std = _lognormal_iv(p_mean, p_std)
+    gen = as_torch_generator(rng, smin.device)
+    u = torch.rand(smin.shape, generator=gen, dtype=torch.float64, device=smin.device)
     a = (torch.log(smin) - p_mean) / p_std  # -inf for clean samples
     upper = torch.special.ndtr(-a)  # P(Z >= a), 1 for clean samples
     q = ((1.0 - u) * upper).clamp_min(torch.finfo(torch.float64).tiny)
     z = -torch.special.ndtri(q)
     z = torch.maximum(z, a)  # guard against round-off below the truncation point
-    return torch.exp(p_mean + p_std * z).to(sigma_min.dtype)
+    out_dtype = sigma_min.dtype if isinstance(sigma_min, torch.Tensor) else torch.float64
+    return torch.exp(p_mean + p_std * z).to(out_dtype)
+
+
+def _sigma_min_iv(sigma_min: Any) -> torch.Tensor:
+    from sciddm._core.validation import check_dense
+
+    check_dense(sigma_min, "sigma_min")
+    if isinstance(sigma_min, torch.Tensor):
+        if not sigma_min.is_floating_point():
+            raise TypeError(f"`sigma_min` must be a floating-point tensor, got {sigma_min.dtype}")
+        smin = sigma_min.detach().to(torch.float64)
+    else:
+        smin = torch.as_tensor(as_array(sigma_min, "sigma_min", ndim=(0, 1)))
+    if not bool(torch.isfinite(smin).all()):
+        raise ValueError("`sigma_min` must not contain NaN or inf")
+    if bool((smin < 0).any()) or bool((smin > SCALE_CAP).any()):
+        raise ValueError(f"`sigma_min` must lie in [0, {SCALE_CAP:g}]")
+    return smin
+
+
+def _lognormal_iv(p_mean: Any, p_std: Any) -> tuple[float, float]:
+    """EDM's log-normal of sigma: ``p_mean`` in [-5, 5], ``p_std`` in (0, 3] (no overflow)."""
+    return (
+        check_scalar(p_mean, "p_mean", lo=-5.0, hi=5.0),
+        check_scalar(p_std, "p_std", lo=0.0, hi=3.0, closed="right"),
+    )
 
 
 def _ambient_iv(
     y: Any, sigma_n: Any, sigma_t: Any, sigma_data: float
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
     if not isinstance(y, torch.Tensor):
-        y = torch.as_tensor(np.asarray(y, dtype=np.float32))
+        y = torch.as_tensor(as_array(y, "y"), dtype=torch.float32)
+    elif not y.is_floating_point():
+        raise TypeError(f"`y` must be a floating-point tensor, got {y.dtype}")
     if y.ndim < 2:
         raise ValueError(f"`y` must have shape (batch, ...) with ndim >= 2, got {tuple(y.shape)}")
     if not isinstance(sigma_n, torch.Tensor):
-        sigma_n = torch.as_tensor(np.asarray(sigma_n, dtype=np.float64), dtype=y.dtype)
+        sigma_n = torch.as_tensor(as_array(sigma_n, "sigma_n"), dtype=y.dtype)
     sigma_n = sigma_n.to(device=y.device, dtype=y.dtype)
     if sigma_n.ndim == 0:
         sigma_n = sigma_n.expand(y.shape[0])
@@ -101,7 +170,7 @@ def _ambient_iv(
         raise ValueError("`sigma_n` must not contain NaN or inf")
     if (sigma_n < 0).any():
         raise ValueError(f"`sigma_n` must be non-negative, found {float(sigma_n.min())!r}")
-    check_scalar(sigma_data, "sigma_data", lo=0.0, closed="neither")
+    check_scalar(sigma_data, "sigma_data", lo=0.0, hi=1e6, closed="right")
     st: torch.Tensor | None = None
     if sigma_t is not None:
         st = torch.as_tensor(sigma_t, dtype=y.dtype, device=y.device)
@@ -127,13 +196,14 @@ def ambient_loss(
     y: torch.Tensor,
     sigma_n: torch.Tensor | float,
     *,
-    generator: torch.Generator | None = None,
+    rng: RNGLike = None,
     sigma_t: torch.Tensor | float | None = None,
     p_mean: float = -1.2,
     p_std: float = 1.2,
     sigma_data: float = 0.5,
     weighting: bool = True,
     reduction: str = "mean",
+    generator: Any = UNSET,
 ) -> torch.Tensor:
     r"""Ambient denoising loss (double Tweedie) for samples with known noise.
 
@@ -158,18 +228,22 @@ def ambient_loss(
         Observations.
     sigma_n : Tensor of shape (batch,) or float
         Their known noise levels (0 = clean: the loss is then plain EDM).
-    generator : torch.Generator, optional
-        Source of ``sigma_t`` and of the extra noise.
+    rng : None, int, numpy.random.Generator or torch.Generator
+        Source of ``sigma_t`` and of the extra noise (a torch generator must
+        live on ``y``'s device).
     sigma_t : Tensor or float, optional
         Fixed diffusion levels instead of random ones; must be ``>= sigma_n``.
     p_mean, p_std : float
-        Log-normal of ``sigma_t`` (EDM defaults).
+        Log-normal of ``sigma_t`` (EDM defaults; ``p_mean`` in [-5, 5],
+        ``p_std`` in (0, 3]).
     sigma_data : float
-        The ``sigma_d`` of the weighting.
+        The ``sigma_d`` of the weighting, in (0, 1e6].
     weighting : bool, default True
         Apply :math:`\lambda(\sigma_t)`; ``False`` gives the unweighted loss.
     reduction : {"mean", "none"}
         Mean over the batch, or one value per sample (mean over features).
+    generator : deprecated
+        Old name of ``rng``.
 
     Returns
     -------
@@ -199,19 +273,23 @@ def ambient_loss(
     >>> import torch
     >>> from sciddm.ambient import ambient_loss
     >>> D = lambda x, s: 0.5 * x
-    >>> g = torch.Generator().manual_seed(0)
-    >>> y = torch.randn(8, 2, generator=g)
-    >>> loss = ambient_loss(D, y, torch.full((8,), 0.3), generator=g)
+    >>> y = torch.randn(8, 2, generator=torch.Generator().manual_seed(0))
+    >>> loss = ambient_loss(D, y, torch.full((8,), 0.3), rng=0)
     >>> loss.shape, bool(loss > 0)
     (torch.Size([]), True)
     """
+    rng = renamed_rng(rng, generator, "generator", func="ambient_loss")
+    if not callable(denoiser):
+        raise TypeError(f"`denoiser` must be a callable D(x, sigma), got {type(denoiser).__name__}")
     if reduction not in ("mean", "none"):
         raise ValueError(f"`reduction` must be one of 'mean', 'none', got {reduction!r}")
+    p_mean, p_std = _lognormal_iv(p_mean, p_std)
     y, sn, st = _ambient_iv(y, sigma_n, sigma_t, sigma_data)
+    gen = as_torch_generator(rng, y.device)
     if st is None:
-        st = truncated_lognormal_sigma(sn, p_mean=p_mean, p_std=p_std, generator=generator)
+        st = truncated_lognormal_sigma(sn, p_mean=p_mean, p_std=p_std, rng=gen)
     shape = (-1,) + (1,) * (y.ndim - 1)
-    eps = torch.randn(y.shape, generator=generator, dtype=y.dtype, device=y.device)
+    eps = torch.randn(y.shape, generator=gen, dtype=y.dtype, device=y.device)
     extra = torch.sqrt((st**2 - sn**2).clamp_min(0.0))
     x_t = y + extra.reshape(shape) * eps
     r = (sn**2 / st**2).reshape(shape)
@@ -223,7 +301,7 @@ def ambient_loss(
 
 
 class AmbientLoss:
-    """The ambient loss as a ``loss(net, batch, generator)`` for a training loop.
+    """The ambient loss as a ``loss(net, batch, rng)`` for a training loop.
 
     ``batch`` is the tuple ``(y, sigma_n)`` (e.g. a minibatch of
     ``NoisyDataset.as_tensors()``), so the object plugs into
@@ -243,7 +321,7 @@ class AmbientLoss:
     >>> loss = AmbientLoss()
     >>> g = torch.Generator().manual_seed(0)
     >>> batch = (torch.randn(4, 3, generator=g), torch.tensor([0.0, 0.0, 0.2, 0.2]))
-    >>> bool(loss(lambda x, s: 0.0 * x, batch, g) > 0)
+    >>> bool(loss(lambda x, s: 0.0 * x, batch, rng=g) > 0)
     True
     """
 
@@ -255,18 +333,15 @@ class AmbientLoss:
         sigma_data: float | None = None,
         weighting: bool = True,
     ) -> None:
-        self.p_mean = check_scalar(p_mean, "p_mean")
-        self.p_std = check_scalar(p_std, "p_std", lo=0.0, closed="neither")
+        self.p_mean, self.p_std = _lognormal_iv(p_mean, p_std)
         self.sigma_data = (
             None
             if sigma_data is None
-            else check_scalar(sigma_data, "sigma_data", lo=0.0, closed="neither")
+            else check_scalar(sigma_data, "sigma_data", lo=0.0, hi=1e6, closed="right")
         )
         self.weighting = bool(weighting)
 
-    def __call__(
-        self, net: Denoiser, batch: Any, generator: torch.Generator | None = None
-    ) -> torch.Tensor:
+    def __call__(self, net: Denoiser, batch: Any, rng: RNGLike = None) -> torch.Tensor:
         if not isinstance(batch, (tuple, list)) or len(batch) != 2:
             raise ValueError("`batch` must be a tuple (y, sigma_n)")
         y, sigma_n = batch
@@ -275,7 +350,7 @@ class AmbientLoss:
             net,
             y,
             sigma_n,
-            generator=generator,
+            rng=rng,
             p_mean=self.p_mean,
             p_std=self.p_std,
             sigma_data=sd,

@@ -10,7 +10,7 @@ import scipy.linalg
 from scipy.optimize import linear_sum_assignment, linprog
 
 from sciddm._core.results import Result
-from sciddm._core.validation import check_array
+from sciddm.ambient._checks import as_array, mixture_iv
 
 __all__ = ["MixtureError", "gaussian_w2", "mixture_error", "mixture_w2"]
 
@@ -23,6 +23,16 @@ def gaussian_w2(mean1: Any, cov1: Any, mean2: Any, cov2: Any) -> float:
         W_2^2 = \|m_1 - m_2\|^2 + \operatorname{tr}\big(C_1 + C_2 -
         2 (C_2^{1/2} C_1 C_2^{1/2})^{1/2}\big).
 
+    Parameters
+    ----------
+    mean1, mean2 : array_like of shape (d,)
+    cov1, cov2 : array_like of shape (d, d)
+        Positive semi-definite covariances.
+
+    Returns
+    -------
+    float
+
     References
     ----------
     .. [1] Dowson & Landau, "The Fréchet distance between multivariate normal
@@ -34,12 +44,16 @@ def gaussian_w2(mean1: Any, cov1: Any, mean2: Any, cov2: Any) -> float:
     >>> round(gaussian_w2([0.0], [[1.0]], [3.0], [[4.0]]), 6)  # sqrt(9 + (1-2)^2)
     3.162278
     """
-    m1 = np.atleast_1d(check_array(mean1, "mean1", ndim=(0, 1)))
-    m2 = np.atleast_1d(check_array(mean2, "mean2", ndim=(0, 1)))
-    c1 = np.atleast_2d(check_array(cov1, "cov1", ndim=(0, 2)))
-    c2 = np.atleast_2d(check_array(cov2, "cov2", ndim=(0, 2)))
-    if not (m1.shape == m2.shape and c1.shape == c2.shape == (m1.size, m1.size)):
-        raise ValueError("means and covariances must have matching shapes (d,) and (d, d)")
+    m1 = np.atleast_1d(as_array(mean1, "mean1", ndim=(0, 1), min_rows=1))
+    d = m1.size
+    m2 = np.atleast_1d(as_array(mean2, "mean2", ndim=(0, 1)))
+    c1 = np.atleast_2d(as_array(cov1, "cov1", ndim=(0, 2)))
+    c2 = np.atleast_2d(as_array(cov2, "cov2", ndim=(0, 2)))
+    for name, arr, want in (("mean2", m2, (d,)), ("cov1", c1, (d, d)), ("cov2", c2, (d, d))):
+        if arr.shape != want:
+            raise ValueError(
+                f"`{name}` must have shape {want} to match `mean1` of length {d}, got {arr.shape}"
+            )
     r2 = _psd_sqrt(c2)
     cross = _psd_sqrt(r2 @ c1 @ r2)
     val = float(np.sum((m1 - m2) ** 2) + np.trace(c1) + np.trace(c2) - 2 * np.trace(cross))
@@ -62,6 +76,18 @@ def mixture_w2(
     program. It is a metric on Gaussian mixtures, is an upper bound of
     :math:`W_2`, and equals :math:`W_2` between two Gaussians.
 
+    Parameters
+    ----------
+    weights1, means1, covs1 : array_like
+        The first mixture: shapes (k1,), (k1, d), (k1, d, d); weights are
+        normalised to sum 1.
+    weights2, means2, covs2 : array_like
+        The second mixture: shapes (k2,), (k2, d), (k2, d, d).
+
+    Returns
+    -------
+    float
+
     References
     ----------
     .. [1] Delon & Desolneux, "A Wasserstein-type distance in the space of
@@ -74,13 +100,12 @@ def mixture_w2(
     >>> mixture_w2(w, m, c, w[::-1], m[::-1], c[::-1])
     0.0
     """
-    w1 = check_array(weights1, "weights1", ndim=1)
-    w2 = check_array(weights2, "weights2", ndim=1)
-    m1 = check_array(means1, "means1", ndim=2, shape=(w1.size, None))
-    m2 = check_array(means2, "means2", ndim=2, shape=(w2.size, m1.shape[1]))
-    d = m1.shape[1]
-    c1 = check_array(covs1, "covs1", ndim=3, shape=(w1.size, d, d))
-    c2 = check_array(covs2, "covs2", ndim=3, shape=(w2.size, d, d))
+    w1, m1, c1 = mixture_iv((weights1, means1, covs1), "(weights1, means1, covs1)")
+    w2, m2, c2 = mixture_iv((weights2, means2, covs2), "(weights2, means2, covs2)")
+    if m2.shape[1] != m1.shape[1]:
+        raise ValueError(
+            f"`means2` must have the dimension of `means1` ({m1.shape[1]}), got {m2.shape[1]}"
+        )
     w1 = w1 / w1.sum()
     w2 = w2 / w2.sum()
     cost = np.array(
@@ -122,6 +147,14 @@ class MixtureError(Result):
         order. A narrow component's variance matters as much as a wide one's.
     matching : ndarray of shape (k,)
         ``matching[j]``: the estimated component matched to true component ``j``.
+
+    Examples
+    --------
+    >>> from sciddm.ambient import mixture_error
+    >>> t = ([1.0], [[0.0]], [[[1.0]]])
+    >>> r = mixture_error(t, ([1.0], [[0.5]], [[[1.0]]]))
+    >>> r.mean_error, r.relative_error, r.w2
+    (0.5, 0.5, 0.5)
     """
 
     w2: float
@@ -138,6 +171,20 @@ def mixture_error(true: tuple[Any, Any, Any], estimate: tuple[Any, Any, Any]) ->
     Components are matched by the Hungarian algorithm on the Gaussian
     :math:`W_2^2` cost (both mixtures must have the same number of components).
 
+    Parameters
+    ----------
+    true, estimate : tuple (weights, means, covariances)
+        The mixtures, with shapes (k,), (k, d), (k, d, d); ``true`` covariances
+        positive definite.
+
+    Returns
+    -------
+    MixtureError
+
+    References
+    ----------
+    .. [1] Delon & Desolneux, SIAM J. Imaging Sci. 13 (2020) (:math:`MW_2`).
+
     Examples
     --------
     >>> from sciddm.ambient import mixture_error
@@ -147,8 +194,8 @@ def mixture_error(true: tuple[Any, Any, Any], estimate: tuple[Any, Any, Any]) ->
     >>> r.matching.tolist(), round(r.mean_error, 4)
     ([1, 0], 0.0707)
     """
-    w1, m1, c1 = (np.asarray(a, dtype=float) for a in true)
-    w2, m2, c2 = (np.asarray(a, dtype=float) for a in estimate)
+    w1, m1, c1 = mixture_iv(true, "true")
+    w2, m2, c2 = mixture_iv(estimate, "estimate")
     if w1.shape != w2.shape or m1.shape != m2.shape or c1.shape != c2.shape:
         raise ValueError(
             f"`true` and `estimate` must have the same shapes, got {m1.shape} and {m2.shape} means"

@@ -20,7 +20,8 @@ from sklearn.base import BaseEstimator, DensityMixin
 
 from sciddm._core.results import Result
 from sciddm._core.rng import SeedLike, as_generator
-from sciddm._core.validation import check_array, check_int, check_scalar, warn_convergence
+from sciddm._core.validation import check_int, check_scalar, warn_convergence
+from sciddm.ambient._checks import as_array, mixture_iv
 
 __all__ = [
     "GaussianFit",
@@ -35,10 +36,10 @@ _LOG2PI = float(np.log(2 * np.pi))
 
 
 def _data_iv(y: Any, sigma_n: Any, *, min_rows: int = 2) -> tuple[np.ndarray, np.ndarray]:
-    ya = check_array(y, "y", ndim=2, min_rows=min_rows)
+    ya = as_array(y, "y", ndim=2, min_rows=min_rows)
     if sigma_n is None:
         return ya, np.zeros(ya.shape[0])
-    s = check_array(sigma_n, "sigma_n", ndim=(0, 1))
+    s = as_array(sigma_n, "sigma_n", ndim=(0, 1))
     if s.ndim == 0:
         s = np.full(ya.shape[0], float(s))
     if s.shape[0] != ya.shape[0]:
@@ -48,6 +49,30 @@ def _data_iv(y: Any, sigma_n: Any, *, min_rows: int = 2) -> tuple[np.ndarray, np
     if np.any(s < 0):
         raise ValueError(f"`sigma_n` must be non-negative, found {float(s.min())!r}")
     return ya, s
+
+
+def _validate(est: Any, X: Any, **kw: Any) -> np.ndarray:
+    """scikit-learn's ``validate_data`` with messages that name ``X``."""
+    from sklearn.utils.validation import validate_data
+
+    from sciddm._core.validation import check_dense
+
+    check_dense(X, "X")
+    try:
+        return np.asarray(validate_data(est, X, dtype=np.float64, **kw))
+    except (TypeError, ValueError) as exc:
+        msg = str(exc)
+        raise type(exc)(msg if msg.startswith("X has") else f"`X`: {msg}") from None
+
+
+def _refuse_y(y: Any, method: str) -> None:
+    """A second positional argument is never ignored: it used to be where ``sigma_n`` went."""
+    if y is not None:
+        raise TypeError(
+            f"NoisyGaussianMixture.{method}() takes the noise levels as the keyword `sigma_n`, "
+            f"not as the second positional argument `y` (got {type(y).__name__}); call "
+            f"{method}(X, sigma_n=sigma_n). Passing it as `y` would fit as if sigma_n = 0."
+        )
 
 
 def _component_terms(
@@ -65,7 +90,23 @@ def _component_terms(
 def noisy_log_likelihood(
     y: Any, sigma_n: Any, weights: Any, means: Any, covariances: Any
 ) -> np.ndarray:
-    """Per-sample log-density ``log sum_k pi_k N(y_i; mu_k, Sigma_k + sigma_i^2 I)``.
+    r"""Per-sample log-density :math:`\log\sum_k \pi_k N(y_i; \mu_k, \Sigma_k + \sigma_i^2 I)`.
+
+    Parameters
+    ----------
+    y : array_like of shape (n, d)
+        Observations.
+    sigma_n : float or array_like of shape (n,)
+        Their known noise levels.
+    weights : array_like of shape (k,)
+        Mixture weights (normalised to sum 1).
+    means : array_like of shape (k, d)
+    covariances : array_like of shape (k, d, d)
+        Covariances of the clean components.
+
+    Returns
+    -------
+    ndarray of shape (n,)
 
     Examples
     --------
@@ -76,11 +117,10 @@ def noisy_log_likelihood(
     True
     """
     ya, s = _data_iv(y, sigma_n, min_rows=1)
-    w = check_array(weights, "weights", ndim=1)
-    mu = check_array(means, "means", ndim=2, shape=(w.shape[0], ya.shape[1]))
-    cov = check_array(
-        covariances, "covariances", ndim=3, shape=(w.shape[0], ya.shape[1], ya.shape[1])
-    )
+    w, mu, cov = mixture_iv((weights, means, covariances), "(weights, means, covariances)")
+    if mu.shape[1] != ya.shape[1]:
+        raise ValueError(f"`means` must have {ya.shape[1]} columns like `y`, got {mu.shape[1]}")
+    w = w / w.sum()
     s2 = s**2
     terms = np.column_stack(
         [np.log(w[k]) + _component_terms(ya, s2, mu[k], cov[k], 1e-300)[0] for k in range(len(w))]
@@ -101,6 +141,14 @@ class GaussianFit(Result):
     n_iter : int
         EM iterations (0 for closed-form estimators).
     converged : bool
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sciddm.ambient import clipped_covariance
+    >>> fit = clipped_covariance(np.random.default_rng(0).normal(size=(500, 1)), 0.0)
+    >>> fit.n_iter, fit.converged, fit.covariance.shape
+    (0, True, (1, 1))
     """
 
     mean: np.ndarray
@@ -240,7 +288,7 @@ def _init_params(
 
 
 class NoisyGaussianMixture(DensityMixin, BaseEstimator):
-    """Gaussian mixture fitted by EM to samples with known per-sample noise.
+    r"""Gaussian mixture fitted by EM to samples with known per-sample noise.
 
     Parameters
     ----------
@@ -269,15 +317,15 @@ class NoisyGaussianMixture(DensityMixin, BaseEstimator):
 
     Notes
     -----
-    E-step: responsibilities :math:`r_{ik} \\propto \\pi_k N(y_i; \\mu_k, \\Sigma_k +
-    \\sigma_i^2 I)` and the posterior of the clean :math:`x_i` given component
-    :math:`k`, with mean :math:`b_{ik} = \\mu_k + \\Sigma_k(\\Sigma_k +
-    \\sigma_i^2 I)^{-1}(y_i-\\mu_k)` and covariance :math:`B_{ik} = \\Sigma_k -
-    \\Sigma_k(\\Sigma_k+\\sigma_i^2 I)^{-1}\\Sigma_k`. M-step:
-    :math:`\\pi_k = \\bar r_k`, :math:`\\mu_k = \\sum_i r_{ik} b_{ik} / \\sum_i r_{ik}`,
-    :math:`\\Sigma_k = \\sum_i r_{ik}[(b_{ik}-\\mu_k)(b_{ik}-\\mu_k)^\\top + B_{ik}] /
-    \\sum_i r_{ik}`. Each step does not decrease the likelihood; clean
-    samples (:math:`\\sigma_i = 0`) give the usual EM updates.
+    E-step: responsibilities :math:`r_{ik} \propto \pi_k N(y_i; \mu_k, \Sigma_k +
+    \sigma_i^2 I)` and the posterior of the clean :math:`x_i` given component
+    :math:`k`, with mean :math:`b_{ik} = \mu_k + \Sigma_k(\Sigma_k +
+    \sigma_i^2 I)^{-1}(y_i-\mu_k)` and covariance :math:`B_{ik} = \Sigma_k -
+    \Sigma_k(\Sigma_k+\sigma_i^2 I)^{-1}\Sigma_k`. M-step:
+    :math:`\pi_k = \bar r_k`, :math:`\mu_k = \sum_i r_{ik} b_{ik} / \sum_i r_{ik}`,
+    :math:`\Sigma_k = \sum_i r_{ik}[(b_{ik}-\mu_k)(b_{ik}-\mu_k)^\top + B_{ik}] /
+    \sum_i r_{ik}`. Each step does not decrease the likelihood; clean
+    samples (:math:`\sigma_i = 0`) give the usual EM updates.
 
     References
     ----------
@@ -318,14 +366,17 @@ class NoisyGaussianMixture(DensityMixin, BaseEstimator):
 
     def fit(self, X: Any, y: Any = None, *, sigma_n: Any = None) -> NoisyGaussianMixture:
         """Fit to observations ``X`` with known noise levels ``sigma_n`` (default 0)."""
-        k = check_int(self.n_components, "n_components", lo=1)
-        max_iter = check_int(self.max_iter, "max_iter", lo=1)
-        n_init = check_int(self.n_init, "n_init", lo=1)
-        tol = check_scalar(self.tol, "tol", lo=0.0)
-        reg = check_scalar(self.reg_covar, "reg_covar", lo=0.0)
-        from sklearn.utils.validation import validate_data
-
-        xa = validate_data(self, X, dtype=np.float64, ensure_min_samples=max(2, k))
+        _refuse_y(y, "fit")
+        k = check_int(self.n_components, "n_components", lo=1, hi=10**4)
+        max_iter = check_int(self.max_iter, "max_iter", lo=1, hi=10**8)
+        n_init = check_int(self.n_init, "n_init", lo=1, hi=10**4)
+        tol = check_scalar(self.tol, "tol", lo=0.0, hi=1.0)
+        reg = check_scalar(self.reg_covar, "reg_covar", lo=0.0, hi=1e100)
+        xa = _validate(self, X, reset=True, ensure_min_samples=2)
+        if xa.shape[0] < k:
+            raise ValueError(
+                f"`n_components` ({k}) must be at most the number of samples of `X` ({xa.shape[0]})"
+            )
         ya, s = _data_iv(xa, sigma_n, min_rows=max(2, k))
         gen = as_generator(self.random_state)
         best = None
@@ -354,10 +405,8 @@ class NoisyGaussianMixture(DensityMixin, BaseEstimator):
             raise NotFittedError("NoisyGaussianMixture is not fitted yet; call fit first")
 
     def _validate_x(self, X: Any, sigma_n: Any) -> tuple[np.ndarray, np.ndarray]:
-        from sklearn.utils.validation import validate_data
-
         self._check_fitted()
-        xa = validate_data(self, X, dtype=np.float64, reset=False)
+        xa = _validate(self, X, reset=False)
         return _data_iv(xa, sigma_n, min_rows=1)
 
     def score_samples(self, X: Any, sigma_n: Any = None) -> np.ndarray:
@@ -367,6 +416,7 @@ class NoisyGaussianMixture(DensityMixin, BaseEstimator):
 
     def score(self, X: Any, y: Any = None, *, sigma_n: Any = None) -> float:
         """Mean per-sample log-likelihood."""
+        _refuse_y(y, "score")
         return float(self.score_samples(X, sigma_n).mean())
 
     def predict_proba(self, X: Any, sigma_n: Any = None) -> np.ndarray:
@@ -384,7 +434,7 @@ class NoisyGaussianMixture(DensityMixin, BaseEstimator):
     def sample(self, n_samples: int = 1, *, rng: SeedLike = None) -> np.ndarray:
         """Draw clean samples from the fitted mixture."""
         self._check_fitted()
-        n = check_int(n_samples, "n_samples", lo=1)
+        n = check_int(n_samples, "n_samples", lo=1, hi=10**8)
         gen = as_generator(rng)
         comp = gen.choice(len(self.weights_), size=n, p=self.weights_ / self.weights_.sum())
         out = np.empty((n, self.means_.shape[1]))
@@ -438,7 +488,7 @@ def heteroscedastic_gaussian_mle(
     (1.0, 1.0)
     """
     ya, s = _data_iv(y, sigma_n)
-    it_max = check_int(max_iter, "max_iter", lo=1)
+    it_max = check_int(max_iter, "max_iter", lo=1, hi=10**8)
     tol_ = check_scalar(tol, "tol", lo=0.0)
     start = clipped_covariance(ya, s)
     d = ya.shape[1]

@@ -7,9 +7,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from sciddm._core.validation import check_array, check_int, check_scalar
+from sciddm._core.rng import UNSET, RNGLike, renamed_rng
+from sciddm._core.validation import check_int, check_scalar
+from sciddm.ambient._checks import SCALE_CAP, as_array
+from sciddm.diffusion import Denoiser, SampleResult
 
 __all__ = ["ambient_sample", "ambient_sigmas"]
+
+#: Upper guard of the number of noise levels (a typo such as ``steps=10**9`` is refused).
+_MAX_LEVELS = 1_000_000
 
 
 def ambient_sigmas(
@@ -48,47 +54,104 @@ def ambient_sigmas(
     """
     from sciddm.diffusion import karras_sigmas
 
-    n = check_int(n, "n", lo=1)
-    s = check_array(sigma_n, "sigma_n", ndim=(0, 1))
+    n = check_int(n, "n", lo=1, hi=_MAX_LEVELS)
+    s = as_array(sigma_n, "sigma_n", ndim=(0, 1))
     if s.size == 0:
         raise ValueError("`sigma_n` must not be empty")
     if np.any(s < 0):
         raise ValueError(f"`sigma_n` must be non-negative, found {float(s.min())!r}")
-    floor = check_scalar(sigma_floor, "sigma_floor", lo=0.0, closed="neither")
+    if np.any(s > SCALE_CAP):
+        raise ValueError(f"`sigma_n` must be at most {SCALE_CAP:g}, found {float(s.max()):g}")
+    floor = check_scalar(sigma_floor, "sigma_floor", lo=0.0, hi=SCALE_CAP, closed="right")
     smin = max(float(s.min()), floor)
-    smax = check_scalar(sigma_max, "sigma_max", lo=smin, closed="neither")
+    smax = check_scalar(sigma_max, "sigma_max", lo=0.0, hi=SCALE_CAP, closed="right")
+    if smax <= smin:
+        raise ValueError(
+            f"`sigma_max` ({smax:g}) must exceed the smallest noise level of `sigma_n` and "
+            f"`sigma_floor` ({smin:g})"
+        )
     return karras_sigmas(n, sigma_min=smin, sigma_max=smax, rho=rho)
 
 
 @torch.no_grad()
 def ambient_sample(
-    denoiser: Any,
+    denoiser: Denoiser,
     shape: tuple[int, ...],
     sigma_n: Any,
     *,
     steps: int = 18,
     sigma_max: float = 80.0,
     sampler: str = "heun",
-    generator: torch.Generator | None = None,
+    rng: RNGLike = None,
     device: Any = "cpu",
     dtype: torch.dtype = torch.float32,
-) -> torch.Tensor:
-    """Generate ``shape`` samples with a denoiser trained on data of noise levels ``sigma_n``.
+    generator: Any = UNSET,
+) -> SampleResult:
+    r"""Generate samples with a denoiser trained on data of noise levels ``sigma_n``.
 
     Runs :func:`sciddm.diffusion.sample` on :func:`ambient_sigmas`, starting
-    from ``sigma_max * N(0, I)`` drawn with ``generator``.
+    from :math:`\sigma_{max} z`, :math:`z \sim N(0, I)` drawn from ``rng``: the
+    ladder stops at the data's smallest noise level, and its last step is the
+    Tweedie jump :math:`x_0 = D_\theta(x_{\sigma_{\min}}, \sigma_{\min})`.
+
+    Parameters
+    ----------
+    denoiser : Denoiser
+        :math:`D_\theta(x, \sigma)`, e.g. trained by
+        ``train_denoiser(net, (y, sigma_n), loss=AmbientLoss())``.
+    shape : tuple of int
+        Shape of the batch to draw, ``(n, ...)``.
+    sigma_n : float or array_like
+        The training set's noise levels (their minimum sets the last level).
+    steps : int, default 18
+        Positive levels of the ladder (``>= 1``).
+    sigma_max : float, default 80
+        First level.
+    sampler : str, default "heun"
+        A sampler name of :func:`sciddm.diffusion.sample`.
+    rng : None, int, numpy.random.Generator or torch.Generator
+        Source of the initial noise and of any sampler noise.
+    device : str or torch.device, default "cpu"
+    dtype : torch.dtype, default torch.float32
+        Floating dtype of the samples.
+    generator : deprecated
+        Old name of ``rng``.
+
+    Returns
+    -------
+    SampleResult
+        ``samples`` of shape ``shape``, with the sampler's cost.
+
+    References
+    ----------
+    .. [1] Daras, Cherapanamjeri, Daskalakis, "How much is a noisy image worth?
+       Data scaling laws for ambient diffusion", ICLR 2025, Sec. 3.
 
     Examples
     --------
-    >>> import torch
     >>> from sciddm.ambient import ambient_sample
     >>> D = lambda x, s: 0.0 * x  # the denoiser of a point mass at 0
-    >>> x = ambient_sample(D, (4, 2), 0.3, steps=4, generator=torch.Generator().manual_seed(0))
-    >>> x.shape, float(x.abs().max())
-    (torch.Size([4, 2]), 0.0)
+    >>> res = ambient_sample(D, (4, 2), 0.3, steps=4, rng=0)
+    >>> res.samples.shape, float(res.samples.abs().max()), res.nfe
+    (torch.Size([4, 2]), 0.0, 7)
     """
+    from sciddm._core.rng import as_torch_generator
     from sciddm.diffusion import sample
 
+    rng = renamed_rng(rng, generator, "generator", func="ambient_sample")
+    steps = check_int(steps, "steps", lo=1, hi=_MAX_LEVELS)
+    shape = _shape_iv(shape)
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(f"`dtype` must be a floating-point torch.dtype, got {dtype!r}")
     sig = ambient_sigmas(steps, sigma_n, sigma_max=sigma_max)
-    x = sig[0] * torch.randn(shape, generator=generator, device=device, dtype=dtype)
-    return sample(denoiser, x, sig, sampler=sampler, generator=generator)
+    gen = as_torch_generator(rng, torch.device(device))
+    x = sig[0] * torch.randn(shape, generator=gen, device=device, dtype=dtype)
+    return sample(denoiser, x, sig, sampler=sampler, rng=gen)
+
+
+def _shape_iv(shape: Any) -> tuple[int, ...]:
+    if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
+        shape = (shape,)
+    if not isinstance(shape, (tuple, list)) or not shape:
+        raise TypeError(f"`shape` must be a non-empty tuple of ints (n, ...), got {shape!r}")
+    return tuple(check_int(v, "shape", lo=1, hi=2**31) for v in shape)

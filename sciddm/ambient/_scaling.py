@@ -9,7 +9,8 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from sciddm._core.results import Result
-from sciddm._core.validation import check_array, check_scalar, warn_convergence
+from sciddm._core.validation import check_scalar, warn_convergence
+from sciddm.ambient._checks import as_array
 
 __all__ = ["ScalingLawFit", "fit_scaling_law"]
 
@@ -37,6 +38,15 @@ class ScalingLawFit(Result):
         Residual sum of squares (on log errors).
     n_obs : int
     success : bool
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sciddm.ambient import fit_scaling_law
+    >>> nc = np.array([10, 20, 40, 10, 10]); nn = np.array([0, 0, 0, 40, 160])
+    >>> fit = fit_scaling_law(nc, nn, (nc + 0.5 * nn) ** -0.5)
+    >>> round(float(fit.predict(10, 20)), 4), round(float(fit.effective_n(10, 20)), 2)
+    (0.2236, 20.0)
     """
 
     coef: float
@@ -111,61 +121,9 @@ def fit_scaling_law(
     >>> round(fit.exponent, 4), round(fit.noisy_value, 4), round(fit.price, 4)
     (0.5, 0.25, 4.0)
     """
-    nc = check_array(n_clean, "n_clean", ndim=1)
-    nn = check_array(n_noisy, "n_noisy", ndim=1)
-    err = check_array(error, "error", ndim=1)
-    if not (nc.shape == nn.shape == err.shape):
-        raise ValueError(
-            "`n_clean`, `n_noisy` and `error` must have the same length, got "
-            f"{nc.size}, {nn.size} and {err.size}"
-        )
-    if np.any(nc < 0) or np.any(nn < 0):
-        raise ValueError("`n_clean` and `n_noisy` must be non-negative")
-    if np.any(nc + nn <= 0):
-        raise ValueError("every measurement needs n_clean + n_noisy > 0")
-    if np.any(err <= 0):
-        raise ValueError(f"`error` must be positive, found {float(err.min())!r}")
-    wmax = check_scalar(max_value, "max_value", lo=0.0, closed="neither")
+    nc, nn, err, wmax = _scaling_iv(n_clean, n_noisy, error, fit_floor, max_value)
     n_par = 4 if fit_floor else 3
-    if err.size < n_par + 1:
-        raise ValueError(
-            f"need at least {n_par + 1} measurements to fit {n_par} parameters, got {err.size}"
-        )
-    if np.ptp(nn) == 0 or np.ptp(nc) == 0:
-        raise ValueError("`n_clean` and `n_noisy` must both vary to identify the noisy value")
-    log_err = np.log(err)
-
-    def model(p: np.ndarray) -> np.ndarray:
-        m = nc + p[2] * nn
-        m = np.maximum(m, 1e-12)
-        out = np.exp(p[0]) * m ** (-p[1])
-        if fit_floor:
-            out = out + p[3]
-        return np.asarray(out)
-
-    def resid(p: np.ndarray) -> np.ndarray:
-        return np.asarray(np.log(model(p)) - log_err)
-
-    # start: slope of the clean-only points if any, else 0.5
-    b0 = 0.5
-    only = nn == 0
-    if only.sum() >= 2 and np.ptp(nc[only]) > 0:
-        b0 = float(np.clip(-np.polyfit(np.log(nc[only]), log_err[only], 1)[0], 0.05, 3.0))
-    a0 = float(np.log(np.median(err * (nc + 0.5 * wmax * nn) ** b0)))
-    p0 = [a0, b0, 0.5 * wmax]
-    lo = [-np.inf, 1e-6, 0.0]
-    hi = [np.inf, 10.0, wmax]
-    if fit_floor:
-        p0.append(0.1 * float(err.min()))
-        lo.append(0.0)
-        hi.append(float(err.min()))
-    best = None
-    for w0 in (0.5 * wmax, 0.05 * wmax, 0.95 * wmax):
-        p0[2] = w0
-        r = least_squares(resid, p0, bounds=(lo, hi), method="trf", x_scale="jac")
-        if best is None or r.cost < best.cost:
-            best = r
-    assert best is not None
+    best = _least_squares_fit(nc, nn, np.log(err), bool(fit_floor), wmax)
     if not best.success:
         warn_convergence("scaling-law fit did not converge", "max_value")
     p = best.x
@@ -197,3 +155,71 @@ def fit_scaling_law(
         n_obs=int(err.size),
         success=bool(best.success),
     )
+
+
+def _scaling_iv(
+    n_clean: Any, n_noisy: Any, error: Any, fit_floor: Any, max_value: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    nc = as_array(n_clean, "n_clean", ndim=1)
+    nn = as_array(n_noisy, "n_noisy", ndim=1)
+    err = as_array(error, "error", ndim=1)
+    if not (nc.shape == nn.shape == err.shape):
+        raise ValueError(
+            "`n_clean`, `n_noisy` and `error` must have the same length, got "
+            f"{nc.size}, {nn.size} and {err.size}"
+        )
+    if np.any(nc < 0) or np.any(nn < 0):
+        raise ValueError("`n_clean` and `n_noisy` must be non-negative")
+    if np.any(nc + nn <= 0):
+        raise ValueError("every measurement needs n_clean + n_noisy > 0")
+    if np.any(err <= 0):
+        raise ValueError(f"`error` must be positive, found {float(err.min())!r}")
+    if not isinstance(fit_floor, (bool, np.bool_)):
+        raise TypeError(f"`fit_floor` must be a bool, got {type(fit_floor).__name__}")
+    wmax = check_scalar(max_value, "max_value", lo=0.0, hi=1e6, closed="right")
+    n_par = 4 if fit_floor else 3
+    if err.size < n_par + 1:
+        raise ValueError(
+            f"need at least {n_par + 1} measurements to fit {n_par} parameters, got {err.size}"
+        )
+    if np.ptp(nn) == 0 or np.ptp(nc) == 0:
+        raise ValueError("`n_clean` and `n_noisy` must both vary to identify the noisy value")
+    return nc, nn, err, wmax
+
+
+def _least_squares_fit(
+    nc: np.ndarray, nn: np.ndarray, log_err: np.ndarray, fit_floor: bool, wmax: float
+) -> Any:
+    """Bounded least squares on log errors in (log A, b, w[, e]), from three starts of w."""
+    err = np.exp(log_err)
+
+    def model(p: np.ndarray) -> np.ndarray:
+        m = np.maximum(nc + p[2] * nn, 1e-12)
+        out = np.exp(p[0]) * m ** (-p[1])
+        if fit_floor:
+            out = out + p[3]
+        return np.asarray(out)
+
+    def resid(p: np.ndarray) -> np.ndarray:
+        return np.asarray(np.log(model(p)) - log_err)
+
+    # start: slope of the clean-only points if any, else 0.5
+    b0 = 0.5
+    only = nn == 0
+    if only.sum() >= 2 and np.ptp(nc[only]) > 0:
+        b0 = float(np.clip(-np.polyfit(np.log(nc[only]), log_err[only], 1)[0], 0.05, 3.0))
+    a0 = float(np.log(np.median(err * (nc + 0.5 * wmax * nn) ** b0)))
+    p0 = [a0, b0, 0.5 * wmax]
+    lo = [-np.inf, 1e-6, 0.0]
+    hi = [np.inf, 10.0, wmax]
+    if fit_floor:
+        p0.append(0.1 * float(err.min()))
+        lo.append(0.0)
+        hi.append(float(err.min()))
+    best = None
+    for w0 in (0.5 * wmax, 0.05 * wmax, 0.95 * wmax):
+        p0[2] = w0
+        r = least_squares(resid, p0, bounds=(lo, hi), method="trf", x_scale="jac")
+        if best is None or r.cost < best.cost:
+            best = r
+    return best

@@ -31,6 +31,7 @@ import numpy as np
 
 from sciddm._core.rng import SeedLike, as_generator
 from sciddm._core.validation import ConvergenceWarning, check_int, check_scalar
+from sciddm.ambient._checks import SCALE_CAP, mixture_iv
 from sciddm.ambient._data import paper_scenarios
 from sciddm.ambient._metrics import mixture_error
 from sciddm.ambient._mixture import NoisyGaussianMixture
@@ -68,10 +69,10 @@ def heterogeneous_mixture(
     >>> heterogeneous_mixture(3)[1].round(3).tolist()
     [[4.0, 0.0], [-2.0, 3.464], [-2.0, -3.464]]
     """
-    k = check_int(k, "k", lo=1)
-    radius = check_scalar(radius, "radius", lo=0.0)
-    narrow = check_scalar(narrow, "narrow", lo=0.0, closed="neither")
-    wide = check_scalar(wide, "wide", lo=0.0, closed="neither")
+    k = check_int(k, "k", lo=1, hi=10**6)
+    radius = check_scalar(radius, "radius", lo=0.0, hi=SCALE_CAP)
+    narrow = check_scalar(narrow, "narrow", lo=0.0, hi=SCALE_CAP, closed="right")
+    wide = check_scalar(wide, "wide", lo=0.0, hi=SCALE_CAP, closed="right")
     ang = np.arange(k) * 2 * np.pi / k
     means = radius * np.c_[np.cos(ang), np.sin(ang)]
     s2 = np.r_[narrow, np.full(k - 1, wide)]
@@ -102,8 +103,11 @@ def sample_heterogeneous_mixture(
     >>> sample_heterogeneous_mixture(heterogeneous_mixture(), 5, rng=0).shape
     (5, 2)
     """
-    n = check_int(n, "n", lo=0)
-    w, m, c = (np.asarray(a, dtype=float) for a in mixture)
+    n = check_int(n, "n", lo=0, hi=10**8)
+    w, m, c = mixture_iv(mixture, "mixture")
+    if not np.allclose(c, c[:, :1, :1] * np.eye(m.shape[1]), atol=1e-12):
+        raise ValueError("`mixture` covariances must be isotropic (s^2 I)")
+    w = w / w.sum()
     g = as_generator(rng)
     comp = g.choice(len(w), size=n, p=w)
     return m[comp] + np.sqrt(c[comp, 0, 0])[:, None] * g.standard_normal((n, m.shape[1]))
@@ -146,8 +150,12 @@ def mixture_scenario_errors(
     >>> sorted(out)[:2]
     ['rel|10% clean only', 'rel|100% clean']
     """
-    n = check_int(n, "n", lo=2 * k)
-    sigma = check_scalar(sigma, "sigma", lo=0.0, closed="neither")
+    k = check_int(k, "k", lo=1, hi=1000)
+    n = check_int(n, "n", lo=1, hi=10**7)
+    if n < 2 * k:
+        raise ValueError(f"`n` ({n}) must be at least 2 `k` ({2 * k}): two points per component")
+    sigma = check_scalar(sigma, "sigma", lo=0.0, hi=1e6, closed="right")
+    n_init = check_int(n_init, "n_init", lo=1, hi=1000)
     g = as_generator(rng)
     mix = heterogeneous_mixture(k)
     x = sample_heterogeneous_mixture(mix, n, rng=g)

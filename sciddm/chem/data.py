@@ -8,7 +8,7 @@
   :func:`importlib.util.find_spec` and read directly, without importing the package.
 
 These readers return the strings as stored; tokenisation and training loaders live in
-``sciddm.discrete.data``.
+:func:`sciddm.discrete.load_sequences` and the tokenizers of :mod:`sciddm.discrete`.
 """
 
 from __future__ import annotations

@@ -39,6 +39,15 @@ class ExplainedVarianceResult(Result):
         ``E||D - D_r||^2`` per dimension.
     target : str
         ``"score"`` or ``"denoiser"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sciddm.diffusion import explained_variance, fit_gaussian
+    >>> X = np.random.default_rng(0).normal(size=(200, 2))
+    >>> r = explained_variance(fit_gaussian(X), {"gaussian": fit_gaussian(X)}, X, [1.0], n=50, rng=0)
+    >>> r.names, r.ev.shape
+    (['gaussian'], (1, 1))
     """
 
     sigmas: np.ndarray
@@ -75,7 +84,7 @@ def explained_variance(
     dtype: Any = torch.float32,
     device: Any = "cpu",
 ) -> ExplainedVarianceResult:
-    """How much of ``denoiser``'s output the reference (e.g. Gaussian) denoisers explain.
+    r"""How much of ``denoiser``'s output the reference (e.g. Gaussian) denoisers explain.
 
     Parameters
     ----------
@@ -89,6 +98,8 @@ def explained_variance(
         Noise levels.
     n : int, default 1000
         Noisy inputs per level (``x_0`` drawn with replacement).
+    batch_size : int, default 1000
+        Inputs per denoiser call.
     target : {"score", "denoiser"}, default "score"
         Whose variance is explained: the score ``(D - x)/sigma^2`` (as in the paper) or
         the denoiser output ``D``.
@@ -102,13 +113,20 @@ def explained_variance(
 
     Notes
     -----
-    Over ``x = x_0 + sigma z``, for the score target
-    ``EV_r(sigma) = 1 - E||s(x) - s_r(x)||^2 / E||s(x) - E s||^2`` with ``s = (D - x)/sigma^2``
-    (the ``1/sigma^2`` cancels, so ``EV = 1 - E||D - D_r||^2 / E||(D - x) - E(D - x)||^2``);
-    for the denoiser target the denominator is ``E||D - E D||^2``. 1 when the reference
-    reproduces the network, 0 when it does no better than a constant. At high noise the
-    denoiser output barely varies (``Var D = O(1/sigma^2)``), so the denoiser-target EV
-    magnifies small network errors there; the score target does not.
+    Over :math:`x = x_0 + \sigma z`, for the score target
+
+    .. math::
+
+        EV_r(\sigma) = 1 - \frac{E\|s(x) - s_r(x)\|^2}{E\|s(x) - E s\|^2}
+        = 1 - \frac{E\|D - D_r\|^2}{E\|(D - x) - E(D - x)\|^2},
+        \qquad s = \frac{D - x}{\sigma^2}
+
+    (the :math:`1/\sigma^2` cancels); for the denoiser target the denominator is
+    :math:`E\|D - E D\|^2`. It is 1 when the reference reproduces the network
+    and 0 when it does no better than a constant. At high noise the denoiser
+    output barely varies (:math:`\operatorname{Var} D = O(\sigma^{-2})`), so
+    the denoiser-target EV magnifies small network errors there; the score
+    target does not.
 
     References
     ----------
@@ -125,17 +143,22 @@ def explained_variance(
     >>> r.ev
     array([[1., 1.]])
     """
+    if not callable(denoiser):
+        raise TypeError(f"`denoiser` must be a callable D(x, sigma), got {type(denoiser).__name__}")
     X = _data_iv(data, "data", min_rows=1)
-    sig = check_array(sigmas, "sigmas", ndim=1)
-    if np.any(sig <= 0):
-        raise ValueError("`sigmas` must be positive")
-    n = check_int(n, "n", lo=2)
-    batch_size = check_int(batch_size, "batch_size", lo=1)
+    sig = check_array(sigmas, "sigmas", ndim=1, min_rows=1)
+    if np.any(sig <= 0) or np.any(sig > 1e100):
+        raise ValueError("`sigmas` must be positive noise levels (at most 1e100)")
+    n = check_int(n, "n", lo=2, hi=10**7)
+    batch_size = check_int(batch_size, "batch_size", lo=1, hi=10**7)
     from sciddm._core.validation import check_choice
 
     target = check_choice(target, "target", ("score", "denoiser"))
-    if not references:
-        raise ValueError("`references` must name at least one reference denoiser")
+    if not isinstance(references, Mapping) or not references:
+        raise TypeError("`references` must be a non-empty dict {name: denoiser}")
+    for key, ref in references.items():
+        if not callable(ref):
+            raise TypeError(f"`references[{key!r}]` must be a callable, got {type(ref).__name__}")
     shape = np.asarray(data).shape[1:] if not isinstance(data, torch.Tensor) else data.shape[1:]
     gen = torch_generator(rng, "cpu")
     Xt = torch.as_tensor(X)
@@ -173,6 +196,17 @@ def nearest_neighbor_distances(
 
     Chunked over the training set (memory ``O(n_samples * chunk_size)``).
 
+    Parameters
+    ----------
+    samples : array_like of shape (m, ...)
+        Query points (flattened to vectors).
+    train : array_like of shape (n, ...)
+        Training points, with the same number of entries per point.
+    k : int, default 2
+        Neighbours, ``1 <= k <= n``.
+    chunk_size : int, default 4096
+        Training points compared at once.
+
     Returns
     -------
     dist, idx : numpy.ndarray, shape (n_samples, k)
@@ -195,6 +229,7 @@ def nearest_neighbor_distances(
             f"`samples` and `train` must have the same dimension, got {S.shape[1]} and {T.shape[1]}"
         )
     k = check_int(k, "k", lo=1, hi=T.shape[0])
+    chunk_size = check_int(chunk_size, "chunk_size", lo=1, hi=2**31)
     sn = (S**2).sum(1, keepdim=True)
     best_d = torch.full((S.shape[0], 0), 0.0, dtype=S.dtype)
     best_i = torch.zeros((S.shape[0], 0), dtype=torch.long)
@@ -213,6 +248,8 @@ def nearest_neighbor_distances(
 class MemorizationResult(Result):
     """Nearest-training-neighbour memorisation statistics of generated samples.
 
+    Returned by :func:`memorization`.
+
     Attributes
     ----------
     d1, d2 : numpy.ndarray
@@ -222,8 +259,17 @@ class MemorizationResult(Result):
     fraction : float
         Fraction of samples with ``ratio < threshold`` (memorised copies).
     threshold : float
+        The ratio below which a sample counts as a copy.
     nearest : numpy.ndarray
         Index of each sample's nearest training point.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sciddm.diffusion import memorization
+    >>> r = memorization([[0.0, 0.01]], [[0.0, 0.0], [1.0, 0.0]])
+    >>> r.fraction, r.nearest.tolist()
+    (1.0, [0])
     """
 
     d1: np.ndarray
@@ -235,7 +281,23 @@ class MemorizationResult(Result):
 
 
 def memorization(samples: Any, train: Any, *, threshold: float = 1 / 3) -> MemorizationResult:
-    """Flag samples that copy a training point: ``d1 / d2 < threshold``.
+    r"""Flag samples that copy a training point: :math:`d_1/d_2 <` ``threshold``.
+
+    :math:`d_1` and :math:`d_2` are the distances of a sample to its nearest
+    and second-nearest training points.
+
+    Parameters
+    ----------
+    samples : array_like of shape (m, ...)
+        Generated samples.
+    train : array_like of shape (n, ...)
+        Training set, ``n >= 2``.
+    threshold : float, default 1/3
+        Ratio in (0, 1] below which a sample is a copy.
+
+    Returns
+    -------
+    MemorizationResult
 
     References
     ----------

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from sciddm._core.validation import check_array, check_int, check_psd, check_scalar
+from sciddm._core.validation import check_array, check_dense, check_int, check_psd, check_scalar
 
 __all__ = [
     "GaussianDenoiser",
@@ -29,12 +29,23 @@ __all__ = [
 
 def _in(x: Any, d: int, name: str = "x") -> tuple[torch.Tensor, Any]:
     """Flatten ``x`` to (B, d) torch; return a function restoring the input's kind/shape."""
+    check_dense(x, name)
     is_np = not isinstance(x, torch.Tensor)
-    t = torch.as_tensor(np.asarray(x, dtype=np.float64)) if is_np else x
+    if is_np:
+        try:
+            t = torch.as_tensor(np.asarray(x, dtype=np.float64))
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"`{name}` could not be converted to a float array: {exc}") from None
+    else:
+        t = x
+        if t.is_complex():
+            raise TypeError(f"`{name}` must be real, got dtype {t.dtype}")
     shape = t.shape
+    if t.ndim == 0:
+        raise ValueError(f"`{name}` must have shape (batch, ...) or (d,), got a scalar")
     if t.ndim == 1:
         t = t.reshape(1, -1)
-    flat = t.reshape(t.shape[0], -1)
+    flat = t.reshape(t.shape[0], int(np.prod(t.shape[1:])))
     if flat.shape[1] != d:
         raise ValueError(
             f"`{name}` must have {d} features per sample (the model's dimension), got shape "
@@ -42,6 +53,8 @@ def _in(x: Any, d: int, name: str = "x") -> tuple[torch.Tensor, Any]:
         )
     if not flat.is_floating_point():
         flat = flat.double()
+    if not bool(torch.isfinite(flat).all()):
+        raise ValueError(f"`{name}` must not contain NaN or inf")
 
     def out(y: torch.Tensor) -> Any:
         y = y.reshape(shape)
@@ -51,15 +64,29 @@ def _in(x: Any, d: int, name: str = "x") -> tuple[torch.Tensor, Any]:
 
 
 def _sigma_col(sigma: Any, ref: torch.Tensor) -> torch.Tensor:
-    s = torch.as_tensor(sigma, device=ref.device, dtype=ref.dtype)
-    if s.ndim == 0:
-        s = s.expand(ref.shape[0])
+    """``sigma`` as a (B, 1) column: a scalar or one finite, non-negative value per row."""
+    check_dense(sigma, "sigma")
+    try:
+        s = torch.as_tensor(sigma, device=ref.device, dtype=ref.dtype)
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise ValueError(f"`sigma` must be a number or an array of numbers: {exc}") from None
     s = s.reshape(-1)
     if s.numel() == 1:
         s = s.expand(ref.shape[0])
     if s.numel() != ref.shape[0]:
         raise ValueError(f"`sigma` must be a scalar or have one entry per row, got {s.numel()}")
+    if not bool(torch.isfinite(s * s).all()):
+        raise ValueError("`sigma` must be finite (and its square too)")
+    if bool((s < 0).any()):
+        raise ValueError(f"`sigma` must be non-negative, got {float(s.min()):g}")
     return s.reshape(-1, 1)
+
+
+def _positive_sigma(sigma: Any, ref: torch.Tensor) -> torch.Tensor:
+    s = _sigma_col(sigma, ref)
+    if bool((s == 0).any()):
+        raise ValueError("`sigma` must be positive for the score (it is singular at sigma = 0)")
+    return s
 
 
 def _lowrank_iv(U: Any, lam: Any, d: int | None, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -100,26 +127,55 @@ class _Cache:
 
 
 class GaussianDenoiser:
-    """Exact denoiser, score and probability-flow trajectories of Gaussian data.
+    r"""Exact denoiser, score and probability-flow trajectories of Gaussian data.
 
     Parameters
     ----------
-    mean : array_like, shape (d,)
+    mean : array_like of shape (d,)
+        :math:`\mu`.
     cov : array_like of shape (d, d), or tuple ``(U, lam)``
-        A PSD covariance, or its (possibly low-rank) eigen-factors: ``U`` of shape
-        ``(d, r)`` with orthonormal columns and ``lam >= 0`` of shape ``(r,)``;
-        ``Sigma = U diag(lam) U^T`` (zero variance in the orthogonal complement).
+        A PSD covariance, or its (possibly low-rank) eigen-factors: ``U`` of
+        shape ``(d, r)`` with orthonormal columns and ``lam >= 0`` of shape
+        ``(r,)``; :math:`\Sigma = U \operatorname{diag}(\lambda) U^\top` (zero
+        variance in the orthogonal complement).
+
+    Attributes
+    ----------
+    mean_, U_, lam_ : numpy.ndarray
+        The parameters.
+    cov_ : numpy.ndarray
+        :math:`U \operatorname{diag}(\lambda) U^\top`.
+    dim, rank : int
 
     Notes
     -----
-    Inputs may be numpy arrays (float64 computation, numpy output) or torch tensors of any
-    shape ``(B, ...)`` with ``prod(...) = d`` (computed on their device and dtype). ``sigma``
-    is a scalar or one value per row. See the module docstring for the formulas.
+    For :math:`x = x_0 + \sigma n`, :math:`x_0 \sim N(\mu, \Sigma)`:
+
+    .. math::
+
+        D(x, \sigma) = \mu + U \operatorname{diag}\Big(\frac{\lambda}{\lambda + \sigma^2}
+        \Big) U^\top (x - \mu),\qquad
+        \nabla \log p_\sigma(x) = \frac{D - x}{\sigma^2} = -(\Sigma + \sigma^2 I)^{-1}(x - \mu),
+
+    and the probability-flow ODE :math:`dx/d\sigma = (x - D)/\sigma` has the solution
+
+    .. math::
+
+        x(\sigma) = \mu + U \operatorname{diag}\Big(\sqrt{\tfrac{\lambda + \sigma^2}
+        {\lambda + \sigma_T^2}}\Big) U^\top (x_T - \mu)
+        + \frac{\sigma}{\sigma_T}(I - U U^\top)(x_T - \mu).
+
+    Inputs may be numpy arrays (float64 computation, numpy output) or torch
+    tensors of any shape ``(B, ...)`` with ``prod(...) = d`` (computed on their
+    device and dtype). ``sigma`` is a scalar or one value per row, finite and
+    non-negative; at :math:`\sigma = 0` a zero-variance direction is projected
+    out (the limit), and the score needs :math:`\sigma > 0`
+    (``theory/30_gaussian_closed_forms.md``).
 
     References
     ----------
     .. [1] Wang & Vastola, TMLR 2024, Sec. 3 (eqs. for the Gaussian score, the exact
-       probability-flow solution and x̂₀ along it).
+       probability-flow solution and the denoised estimate along it).
 
     Examples
     --------
@@ -161,7 +217,9 @@ class GaussianDenoiser:
         xf, out = _in(x, self.dim)
         p = self._c.get(xf)
         s = _sigma_col(sigma, xf)
-        coef = p["lam"] / (p["lam"] + s**2)
+        den = p["lam"] + s**2
+        # at sigma = 0 a direction of zero variance is projected out (the limit of lam/(lam+s^2))
+        coef = torch.where(den > 0, p["lam"] / torch.where(den > 0, den, 1.0), 0.0)
         proj = (xf - p["mu"]) @ p["U"]
         return out(p["mu"] + (coef * proj) @ p["U"].T)
 
@@ -170,8 +228,8 @@ class GaussianDenoiser:
     def score(self, x: Any, sigma: Any) -> Any:
         """``grad log p_sigma(x) = (D(x, sigma) - x) / sigma^2``."""
         xf, out = _in(x, self.dim)
-        s = _sigma_col(sigma, xf)
-        return out((self.denoise(xf, sigma) - xf) / s**2)
+        s = _positive_sigma(sigma, xf)
+        return out((self.denoise(xf, s) - xf) / s**2)
 
     def pf_ode(self, x_T: Any, sigma_T: float, sigma: float) -> Any:
         """Exact probability-flow ODE solution from ``(x_T, sigma_T)`` to ``sigma``.
@@ -184,8 +242,8 @@ class GaussianDenoiser:
         >>> g.pf_ode(np.array([[5.0]]), 1.0, 0.0)   # 1 + sqrt(3/4) * 4
         array([[4.46410162]])
         """
-        sigma_T = check_scalar(sigma_T, "sigma_T", lo=0.0, closed="neither")
-        sigma = check_scalar(sigma, "sigma", lo=0.0)
+        sigma_T = check_scalar(sigma_T, "sigma_T", lo=0.0, hi=1e100, closed="right")
+        sigma = check_scalar(sigma, "sigma", lo=0.0, hi=1e100)
         xf, out = _in(x_T, self.dim, "x_T")
         p = self._c.get(xf)
         diff = xf - p["mu"]
@@ -195,12 +253,26 @@ class GaussianDenoiser:
         return out(p["mu"] + (ratio * proj) @ p["U"].T + (sigma / sigma_T) * perp)
 
     def x0_along_trajectory(self, x_T: Any, sigma_T: float, sigma: float) -> Any:
-        """x̂₀ = D(x(sigma), sigma) along the exact trajectory from ``(x_T, sigma_T)``.
+        r"""The denoised estimate :math:`D(x(\sigma), \sigma)` along the exact trajectory from ``(x_T, sigma_T)``.
 
-        Equals ``mu + U diag(lam / sqrt((lam + sigma^2)(lam + sigma_T^2))) U^T (x_T - mu)``.
+        Equals :math:`\mu + U \operatorname{diag}\big(\lambda/\sqrt{(\lambda + \sigma^2)
+        (\lambda + \sigma_T^2)}\big) U^\top (x_T - \mu)`.
+
+        Parameters
+        ----------
+        x_T : array_like or torch.Tensor of shape (B, ...)
+            States at ``sigma_T``.
+        sigma_T : float
+            Starting level, in (0, 1e100].
+        sigma : float
+            Level of the estimate, in [0, 1e100].
+
+        Returns
+        -------
+        Same kind and shape as ``x_T``.
         """
-        sigma_T = check_scalar(sigma_T, "sigma_T", lo=0.0, closed="neither")
-        sigma = check_scalar(sigma, "sigma", lo=0.0)
+        sigma_T = check_scalar(sigma_T, "sigma_T", lo=0.0, hi=1e100, closed="right")
+        sigma = check_scalar(sigma, "sigma", lo=0.0, hi=1e100)
         xf, out = _in(x_T, self.dim, "x_T")
         p = self._c.get(xf)
         proj = (xf - p["mu"]) @ p["U"]
@@ -217,23 +289,37 @@ class GaussianDenoiser:
 
 
 class GaussianMixtureDenoiser:
-    """Exact denoiser of a Gaussian mixture ``sum_k pi_k N(mu_k, Sigma_k)``.
+    r"""Exact denoiser of a Gaussian mixture :math:`\sum_k \pi_k N(\mu_k, \Sigma_k)`.
 
     Parameters
     ----------
-    means : array_like, shape (K, d)
-    covs : array_like of shape (K, d, d), or tuple ``(U, lam)`` with ``U`` of shape
-        ``(K, d, r)`` (orthonormal columns per component) and ``lam`` of shape ``(K, r)``.
-    weights : array_like, shape (K,), optional
+    means : array_like of shape (K, d)
+        Component means.
+    covs : array_like of shape (K, d, d), or tuple ``(U, lam)``
+        Covariances, or their eigen-factors: ``U`` of shape ``(K, d, r)``
+        (orthonormal columns per component) and ``lam`` of shape ``(K, r)``.
+    weights : array_like of shape (K,), optional
         Mixture weights (uniform by default).
+
+    Attributes
+    ----------
+    means_, U_, lam_, weights_ : numpy.ndarray
+        The parameters.
+    dim, n_components : int
 
     Notes
     -----
-    ``score(x) = sum_k w_k(x) [-(Sigma_k + sigma^2 I)^{-1} (x - mu_k)]`` with
-    ``w = softmax_k(log pi_k - 1/2 log det(Sigma_k + sigma^2 I) - 1/2 m_k^2)``,
-    ``m_k^2 = (x - mu_k)^T (Sigma_k + sigma^2 I)^{-1} (x - mu_k)``. Low rank uses
-    ``(U L U^T + s^2 I)^{-1} = s^{-2}(I - U diag(lam/(lam + s^2)) U^T)`` and
-    ``log det = sum log(lam + s^2) + (d - r) log s^2``. ``D = x + sigma^2 score``.
+    With :math:`C_k = \Sigma_k + \sigma^2 I`, the posterior component weights are
+
+    .. math::
+
+        w_k(x) = \operatorname{softmax}_k\big(\log\pi_k - \tfrac12\log\det C_k
+        - \tfrac12 (x - \mu_k)^\top C_k^{-1} (x - \mu_k)\big),
+
+    and :math:`D(x, \sigma) = \sum_k w_k(x)\,[\mu_k + \Sigma_k C_k^{-1}(x - \mu_k)]`,
+    the score :math:`(D - x)/\sigma^2`. Low rank uses
+    :math:`\log\det C_k = \sum \log(\lambda + \sigma^2) + (d - r)\log\sigma^2`.
+    At :math:`\sigma = 0` (full-rank components only) :math:`D(x, 0) = x`.
 
     References
     ----------
@@ -290,43 +376,65 @@ class GaussianMixtureDenoiser:
 
     def responsibilities(self, x: Any, sigma: Any) -> Any:
         """Posterior component weights ``w_k(x)`` at noise level ``sigma``, shape (B, K)."""
-        return self._parts(x, sigma)[1]
+        xf, _ = _in(x, self.dim)
+        w = self._parts(xf, _sigma_col(sigma, xf))[0]
+        return w.numpy() if not isinstance(x, torch.Tensor) else w
 
-    def _parts(self, x: Any, sigma: Any) -> tuple[Any, Any]:
-        xf, out = _in(x, self.dim)
+    def _parts(self, xf: torch.Tensor, s: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Responsibilities (B, K) and the posterior mean D (B, d) at levels ``s`` (B, 1)."""
         p = self._c.get(xf)
-        s2 = _sigma_col(sigma, xf) ** 2  # (B, 1)
+        s2 = s**2  # (B, 1)
+        r = p["lam"].shape[1]
+        if bool((s2 == 0).any()) and (r < self.dim or bool((p["lam"] <= 0).any())):
+            raise ValueError(
+                "`sigma` = 0 needs full-rank, positive-definite components (a singular "
+                "component has no density); pass sigma > 0"
+            )
         diff = xf[:, None, :] - p["mu"][None]  # (B, K, d)
         proj = torch.einsum("bkd,kdr->bkr", diff, p["U"])  # (B, K, r)
-        shrink = p["lam"][None] / (p["lam"][None] + s2[:, :, None])  # (B, K, r)
-        back = torch.einsum("bkr,kdr->bkd", shrink * proj, p["U"])
-        prec_diff = (diff - back) / s2[:, :, None]  # (Sigma_k + s^2)^-1 (x - mu_k)
-        maha = (diff * prec_diff).sum(-1)  # (B, K)
-        r = p["lam"].shape[1]
-        logdet = torch.log(p["lam"][None] + s2[:, :, None]).sum(-1) + (self.dim - r) * torch.log(s2)
-        logits = p["logw"][None] - 0.5 * logdet - 0.5 * maha
-        w = torch.softmax(logits, dim=1)
-        score = -(w[:, :, None] * prec_diff).sum(1)
-        is_np = not isinstance(x, torch.Tensor)
-        return out(score), (w.numpy() if is_np else w)
+        lam_s = p["lam"][None] + s2[:, :, None]  # (B, K, r)
+        maha = (proj**2 / lam_s).sum(-1)  # (B, K)
+        logdet = torch.log(lam_s).sum(-1)
+        if r < self.dim:  # the orthogonal complement has variance s^2
+            perp2 = ((diff**2).sum(-1) - (proj**2).sum(-1)).clamp_min(0.0)
+            maha = maha + perp2 / s2
+            logdet = logdet + (self.dim - r) * torch.log(s2)
+        w = torch.softmax(p["logw"][None] - 0.5 * logdet - 0.5 * maha, dim=1)
+        # posterior mean of each component: mu_k + U diag(lam / (lam + s^2)) U^T (x - mu_k)
+        means = p["mu"][None] + torch.einsum(
+            "bkr,kdr->bkd", (p["lam"][None] / lam_s) * proj, p["U"]
+        )
+        return w, (w[:, :, None] * means).sum(1)
 
     def score(self, x: Any, sigma: Any) -> Any:
-        """``grad log p_sigma(x)``."""
-        return self._parts(x, sigma)[0]
+        """``grad log p_sigma(x) = (D(x, sigma) - x) / sigma^2`` (``sigma > 0``)."""
+        xf, out = _in(x, self.dim)
+        s = _positive_sigma(sigma, xf)
+        return out((self._parts(xf, s)[1] - xf) / s**2)
 
     def denoise(self, x: Any, sigma: Any) -> Any:
-        """``E[x_0 | x_sigma = x] = x + sigma^2 score``."""
+        """``E[x_0 | x_sigma = x]``, the responsibility-weighted component posterior means."""
         xf, out = _in(x, self.dim)
-        s = _sigma_col(sigma, xf)
-        return out(xf + s**2 * self.score(xf, sigma))
+        return out(self._parts(xf, _sigma_col(sigma, xf))[1])
 
     __call__ = denoise
 
 
 def _data_iv(data: Any, name: str = "data", *, min_rows: int = 2) -> np.ndarray:
+    check_dense(data, name)
     if isinstance(data, torch.Tensor):
+        if data.is_complex():
+            raise TypeError(f"`{name}` must be real, got dtype {data.dtype}")
         data = data.detach().cpu().double().numpy()
-    X = check_array(data, name, ndim=None, min_rows=min_rows)
+    if data is None or isinstance(data, (str, bytes)):
+        raise TypeError(f"`{name}` must be an array of samples, got {type(data).__name__}")
+    try:
+        probe = np.asarray(data)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"`{name}` could not be converted to an array: {exc}") from None
+    if probe.dtype.kind == "c":
+        raise TypeError(f"`{name}` must be real, got complex values")
+    X = check_array(probe, name, ndim=None, min_rows=min_rows)
     if X.ndim < 2:
         raise ValueError(f"`{name}` must have shape (n, ...), got {X.shape}")
     return X.reshape(X.shape[0], -1)
@@ -335,7 +443,7 @@ def _data_iv(data: Any, name: str = "data", *, min_rows: int = 2) -> np.ndarray:
 def fit_gaussian(
     data: Any, *, rank: int | None = None, shrinkage: float = 0.0, ddof: int = 1
 ) -> GaussianDenoiser:
-    """Fit the Gaussian denoiser of the data's mean and covariance (or its top-``rank`` PCA).
+    r"""Fit the Gaussian denoiser of the data's mean and covariance (or its top-``rank`` PCA).
 
     Parameters
     ----------
@@ -348,7 +456,16 @@ def fit_gaussian(
     ddof : int, default 1
         Delta degrees of freedom of the covariance; ``ddof=0`` gives the covariance of
         the empirical measure, whose Gaussian denoiser agrees with
-        :class:`EmpiricalDenoiser` to ``O(1/sigma)``.
+        :class:`EmpiricalDenoiser` to :math:`O(1/\sigma)`.
+
+    Returns
+    -------
+    GaussianDenoiser
+
+    References
+    ----------
+    .. [1] Wang & Vastola, TMLR 2024, Sec. 3 (the Gaussian approximation of a
+       trained denoiser).
 
     Examples
     --------
@@ -381,11 +498,12 @@ def fit_gaussian_mixture(
     shrinkage: float = 1e-4,
     rng: Any = None,
 ) -> GaussianMixtureDenoiser:
-    """Fit a Gaussian-mixture denoiser: k-means clusters, each with its mean and covariance.
+    r"""Fit a Gaussian-mixture denoiser: k-means clusters, each with its mean and covariance.
 
     Parameters
     ----------
     data : array_like, shape (n, ...)
+        Samples (flattened to ``(n, d)``), at least ``n_components`` distinct.
     n_components : int
         Number of k-means clusters.
     rank : int, optional
@@ -394,6 +512,14 @@ def fit_gaussian_mixture(
         Added to each cluster covariance's diagonal (clusters may be small).
     rng : numpy.random.Generator, int or None
         Seeds k-means.
+
+    Returns
+    -------
+    GaussianMixtureDenoiser
+
+    References
+    ----------
+    .. [1] Wang & Vastola, TMLR 2024, Sec. 4 (Gaussian-mixture approximation).
 
     Examples
     --------
@@ -413,6 +539,11 @@ def fit_gaussian_mixture(
     K = check_int(n_components, "n_components", lo=1, hi=X.shape[0])
     shrinkage = check_scalar(shrinkage, "shrinkage", lo=0.0)
     seed = int(as_generator(rng).integers(0, 2**31 - 1))
+    distinct = len(np.unique(X, axis=0))
+    if distinct < K:
+        raise ValueError(
+            f"`data` has {distinct} distinct point(s), fewer than `n_components` ({K})"
+        )
     labels = KMeans(K, n_init=3, random_state=seed).fit_predict(X)
     d = X.shape[1]
     means, covs, w = [], [], []

@@ -46,8 +46,11 @@ def teleport(x_T: Any, gaussian: Any, sigma_T: float, sigma_skip: float) -> Any:
     >>> teleport(np.array([[80.0]]), g, 80.0, np.sqrt(3.0)).round(6)   # 80 * 2 / sqrt(6401)
     array([[1.999844]])
     """
-    sigma_T = check_scalar(sigma_T, "sigma_T", lo=0.0, closed="neither")
+    sigma_T = check_scalar(sigma_T, "sigma_T", lo=0.0, hi=1e100, closed="right")
     sigma_skip = check_scalar(sigma_skip, "sigma_skip", lo=0.0, hi=sigma_T)
     if not hasattr(gaussian, "pf_ode"):
-        raise ValueError("`gaussian` must be a GaussianDenoiser (with a `pf_ode` method)")
+        raise TypeError(
+            f"`gaussian` must be a GaussianDenoiser (with a `pf_ode` method), got "
+            f"{type(gaussian).__name__}"
+        )
     return gaussian.pf_ode(x_T, sigma_T, sigma_skip)

@@ -1,4 +1,4 @@
-"""Wrap ε-, x₀- or v-prediction VP/DDPM models as VE denoisers ``D(x, sigma)``."""
+"""Wrap noise-, x0- or v-prediction VP/DDPM models as VE denoisers ``D(x, sigma)``."""
 
 from __future__ import annotations
 
@@ -9,34 +9,49 @@ import numpy as np
 import torch
 from torch import nn
 
-from sciddm._core.validation import check_array, check_choice
-from sciddm.diffusion._schedules import sigma_to_t, t_to_sigma
+from sciddm._core.validation import check_choice
+from sciddm.diffusion._schedules import _alphas_iv, _sigma_to_t, sigma_to_t, t_to_sigma
 
 __all__ = ["VPDenoiser"]
 
 
 class VPDenoiser(nn.Module):
-    """A discrete-time VP (DDPM) model seen as a VE denoiser ``D(x, sigma)``.
+    r"""A discrete-time VP (DDPM) model seen as a VE denoiser :math:`D(x, \sigma)`.
 
     Parameters
     ----------
     model : callable
-        ``model(z, t)`` on VP-scaled inputs ``z = sqrt(abar_t) x_0 + sqrt(1 - abar_t) eps``,
-        with ``t`` the (fractional, or with ``quantize`` integer) timestep index in
-        ``0..T-1``, predicting ``eps`` (default), ``x0`` or ``v``.
-    alphas_cumprod : array_like, shape (T,)
-        ``abar_t`` (see :func:`ddpm_alphas_cumprod`).
+        ``model(z, t)`` on VP-scaled inputs
+        :math:`z = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1 - \bar\alpha_t}\,\varepsilon`,
+        with ``t`` the (fractional, or with ``quantize`` integer) timestep index
+        in ``0..T-1``, predicting :math:`\varepsilon` (default), :math:`x_0` or
+        :math:`v`.
+    alphas_cumprod : array_like of shape (T,)
+        :math:`\bar\alpha_t` (see :func:`ddpm_alphas_cumprod`), non-increasing
+        in (0, 1], ``T >= 2``.
     prediction : {"eps", "x0", "v"}
+        What the model predicts.
     quantize : bool, default False
         Round the timestep to the nearest integer (and pass it as a long tensor).
 
+    Attributes
+    ----------
+    sigmas : numpy.ndarray
+        The VE level of every timestep.
+    sigma_min, sigma_max : float
+
     Notes
     -----
-    For a VE state ``x`` at level ``sigma``: ``z = x / sqrt(1 + sigma^2)``,
-    ``t = sigma_to_t(sigma)`` and ``D = x - sigma eps(z, t)`` (ε-prediction),
-    ``D = x0(z, t)``, or ``D = sqrt(abar) z - sqrt(1 - abar) v(z, t)`` (v-prediction).
-    Any sampler of :mod:`sciddm.diffusion` then runs the model; :meth:`get_sigmas` gives
-    a ladder of the model's own noise levels.
+    For a VE state :math:`x` at level :math:`\sigma`:
+    :math:`z = x/\sqrt{1 + \sigma^2}`, :math:`t = ` ``sigma_to_t(sigma)`` and
+
+    .. math::
+
+        D = x - \sigma\,\varepsilon(z, t),\quad D = x_0(z, t),\quad
+        D = \sqrt{\bar\alpha}\,z - \sqrt{1 - \bar\alpha}\,v(z, t)
+
+    for the three predictions. Any sampler of :mod:`sciddm.diffusion` then runs
+    the model; :meth:`get_sigmas` gives a ladder of the model's own levels.
 
     References
     ----------
@@ -63,9 +78,11 @@ class VPDenoiser(nn.Module):
         quantize: bool = False,
     ) -> None:
         super().__init__()
-        ac = check_array(alphas_cumprod, "alphas_cumprod", ndim=1, min_rows=2)
-        if np.any((ac <= 0) | (ac > 1)) or np.any(np.diff(ac) > 0):
-            raise ValueError("`alphas_cumprod` must be non-increasing values in (0, 1]")
+        if not callable(model):
+            raise TypeError(f"`model` must be a callable model(z, t), got {type(model).__name__}")
+        ac = _alphas_iv(alphas_cumprod, min_rows=2)
+        if not isinstance(quantize, (bool, np.bool_)):
+            raise TypeError(f"`quantize` must be a bool, got {type(quantize).__name__}")
         self.model = model
         self.prediction = check_choice(prediction, "prediction", ("eps", "x0", "v"))
         self.quantize = bool(quantize)
@@ -75,17 +92,27 @@ class VPDenoiser(nn.Module):
         self.sigma_max = float(self.sigmas[-1])
 
     def get_sigmas(self, n: int) -> np.ndarray:
-        """``n`` of the model's noise levels at evenly spaced timesteps, then 0."""
+        """``n`` of the model's noise levels at evenly spaced timesteps, then 0.
+
+        Parameters
+        ----------
+        n : int
+            Number of levels.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n + 1,)
+        """
         from sciddm.diffusion._schedules import ddpm_timestep_sigmas
 
         return ddpm_timestep_sigmas(n, self.alphas_cumprod)
 
     def sigma_to_t(self, sigma: Any) -> Any:
-        """Fractional (or quantised) timestep of ``sigma``."""
+        """Fractional (or quantised) timestep of ``sigma`` (:func:`sigma_to_t`)."""
         return sigma_to_t(sigma, self.alphas_cumprod, quantize=self.quantize)
 
     def t_to_sigma(self, t: Any) -> Any:
-        """Noise level of timestep ``t``."""
+        """Noise level of timestep ``t`` (:func:`t_to_sigma`)."""
         return t_to_sigma(t, self.alphas_cumprod)
 
     def forward(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
@@ -94,7 +121,7 @@ class VPDenoiser(nn.Module):
             sigma = sigma.expand(x.shape[0])
         s = sigma.reshape(-1, *([1] * (x.ndim - 1)))
         c_in = 1.0 / torch.sqrt(1.0 + s**2)
-        t = self.sigma_to_t(sigma)
+        t = _sigma_to_t(sigma, self.alphas_cumprod, self.quantize)
         t = t.round().long() if self.quantize else t.to(x.dtype)
         out = self.model(x * c_in, t)
         if self.prediction == "eps":

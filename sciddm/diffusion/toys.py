@@ -53,9 +53,9 @@ def ring_mixture_params(
     >>> w.tolist(), m.shape, c.shape
     ([0.25, 0.25, 0.25, 0.25], (4, 2), (4, 2, 2))
     """
-    k = check_int(k, "k", lo=1)
-    radius = check_scalar(radius, "radius", lo=0.0)
-    std = check_scalar(std, "std", lo=0.0, closed="neither")
+    k = check_int(k, "k", lo=1, hi=10**6)
+    radius = check_scalar(radius, "radius", lo=0.0, hi=1e100)
+    std = check_scalar(std, "std", lo=0.0, hi=1e100, closed="right")
     ang = 2 * np.pi * np.arange(k) / k
     means = radius * np.stack([np.cos(ang), np.sin(ang)], 1)
     covs = np.broadcast_to(std**2 * np.eye(2), (k, 2, 2)).copy()
@@ -88,10 +88,10 @@ def ring_mixture(
     >>> bool(abs(np.linalg.norm(x, axis=1).mean() - 2.0) < 0.01)
     True
     """
-    n = check_int(n, "n", lo=0)
-    k = check_int(k, "k", lo=1)
-    radius = check_scalar(radius, "radius", lo=0.0)
-    std = check_scalar(std, "std", lo=0.0, closed="neither")
+    n = check_int(n, "n", lo=0, hi=10**8)
+    k = check_int(k, "k", lo=1, hi=10**6)
+    radius = check_scalar(radius, "radius", lo=0.0, hi=1e100)
+    std = check_scalar(std, "std", lo=0.0, hi=1e100, closed="right")
     g = as_generator(rng)
     ang = 2 * np.pi * g.integers(0, k, size=n) / k
     centres = radius * np.stack([np.cos(ang), np.sin(ang)], 1)
@@ -99,9 +99,9 @@ def ring_mixture(
 
 
 def load_digits_scaled() -> tuple[np.ndarray, np.ndarray]:
-    """scikit-learn's 8×8 digits as 64-vectors in :math:`[-1, 1]`, with their labels.
+    r"""scikit-learn's 8×8 digits as 64-vectors in :math:`[-1, 1]`, with their labels.
 
-    The pixel values :math:`0, \\dots, 16` are mapped to :math:`v/8 - 1`.
+    The pixel values :math:`0, \dots, 16` are mapped to :math:`v/8 - 1`.
 
     Returns
     -------

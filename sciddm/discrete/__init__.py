@@ -75,6 +75,12 @@ from sciddm.discrete._sampling import (
 from sciddm.discrete._schedule import DEFAULT_EPS, LogLinearSchedule
 from sciddm.discrete._training import TrainConfig, TrainResult, train
 
+# molecules at benchmark quality (issue 19): SELFIES, training recipes, the MOSES table
+from sciddm.discrete._data import SelfiesTokenizer  # isort: skip
+from sciddm.discrete._moses import MosesBenchmark, moses_benchmark  # isort: skip
+from sciddm.discrete._training._presets import TRAIN_PRESETS  # isort: skip
+from sciddm.discrete._sampling import DistillResult, LSDSampler, distill_sampler  # isort: skip
+
 __all__: list[str] = [
     "DEFAULT_EPS",
     "MDLM",
@@ -138,7 +144,11 @@ __all__: list[str] = [
     "unigram_distribution",
 ]
 
-# learned few-step samplers (LSD / LSD+, issue 21)
-from sciddm.discrete._sampling import DistillResult, LSDSampler, distill_sampler
+__all__ += [  # molecules at benchmark quality (issue 19)
+    "TRAIN_PRESETS",
+    "MosesBenchmark",
+    "SelfiesTokenizer",
+    "moses_benchmark",
+]
 
-__all__ += ["DistillResult", "LSDSampler", "distill_sampler"]
+__all__ += ["DistillResult", "LSDSampler", "distill_sampler"]  # LSD / LSD+ (issue 21)

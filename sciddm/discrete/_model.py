@@ -7,6 +7,7 @@ import math
 import os
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -49,13 +50,13 @@ class MDLMConfig:
     Parameters
     ----------
     vocab_size : int
-        Number of token ids, [MASK] included.
+        Number of token ids, [MASK] included (2 to 2**24).
     length : int
-        Sequence length (learned positional embeddings of this size).
+        Sequence length (learned positional embeddings of this size; up to 2**20).
     d_model, n_layers, n_heads : int
-        Width, depth and attention heads (``d_model % n_heads == 0``).
+        Width (up to 8192), depth and attention heads (``d_model % n_heads == 0``).
     mlp_ratio : int, default 4
-        Hidden width of the feed-forward blocks over ``d_model``.
+        Hidden width of the feed-forward blocks over ``d_model`` (1 to 64).
     dropout : float, default 0.0
         Dropout probability in [0, 1).
     time_conditioned : bool, default False
@@ -86,12 +87,16 @@ class MDLMConfig:
     eps: float = DEFAULT_EPS
 
     def __post_init__(self) -> None:
-        check_int(self.vocab_size, "vocab_size", lo=2)
-        check_int(self.length, "length", lo=1)
-        check_int(self.d_model, "d_model", lo=1)
-        check_int(self.n_layers, "n_layers", lo=0)
-        check_int(self.n_heads, "n_heads", lo=1)
-        check_int(self.mlp_ratio, "mlp_ratio", lo=1)
+        check_int(self.vocab_size, "vocab_size", lo=2, hi=2**24)
+        check_int(self.length, "length", lo=1, hi=2**20)
+        check_int(self.d_model, "d_model", lo=1, hi=8192)
+        check_int(self.n_layers, "n_layers", lo=0, hi=1024)
+        check_int(self.n_heads, "n_heads", lo=1, hi=1024)
+        check_int(self.mlp_ratio, "mlp_ratio", lo=1, hi=64)
+        if not isinstance(self.time_conditioned, (bool, np.bool_)):
+            raise TypeError(
+                f"`time_conditioned` must be True or False, got {self.time_conditioned!r}"
+            )
         check_scalar(self.dropout, "dropout", lo=0.0, hi=1.0, closed="left")
         if self.d_model % self.n_heads:
             raise ValueError(

@@ -391,7 +391,7 @@ def check_tokens(x: Any, info: ModelInfo, name: str, *, allow_mask: bool = False
     if not allow_mask and bool((x == info.mask_id).any()):
         raise ValueError(f"`{name}` must not contain the [MASK] id {info.mask_id}")
     for i in info.forbidden_ids:
-        if bool((x == i).any()):
+        if not (allow_mask and i == info.mask_id) and bool((x == i).any()):
             raise ValueError(
                 f"`{name}` contains id {i}, which the model forbids (model.forbidden_ids): "
                 "such sequences have probability 0 under the sampled law"

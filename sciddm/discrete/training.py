@@ -30,6 +30,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sciddm.discrete._training import CHOICES, FIELD_HELP, TrainConfig, Trainer
+from sciddm.discrete._training._presets import TRAIN_PRESETS, preset_help
 
 __all__ = ["build_parser", "main"]
 
@@ -79,6 +80,13 @@ def build_parser(prog: str = _PROG) -> argparse.ArgumentParser:
         metavar="DATA",
         help="same as --data: nci, moses, moses:test, ars, or a file of sequences",
     )
+    p.add_argument(
+        "--preset",
+        choices=tuple(TRAIN_PRESETS),
+        default=None,
+        help="start from a named recipe (options given explicitly override it): "
+        f"{preset_help()} (default: none)",
+    )
     for f in dataclasses.fields(TrainConfig):
         flag = "--" + f.name.replace("_", "-")
         tp = _field_type(f)
@@ -123,6 +131,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv[:1] == ["--"]:  # ``sciddm train-discrete -- --data ...``
         argv = argv[1:]
     args = parser.parse_args(argv)
+    if args.preset is not None:  # the recipe's values become the defaults
+        parser.set_defaults(**TRAIN_PRESETS[args.preset])
+        args = parser.parse_args(argv)
     if not logging.getLogger().handlers:
         logging.basicConfig(
             level=logging.WARNING if args.quiet else logging.INFO,

@@ -13,39 +13,7 @@ Simulation
     :func:`simulate_prs`, :func:`prs_estimator`, :func:`evaluate_prs`.
 """
 
-from sciddm.equitable._adaptive import (
-    AdaptiveCollector,
-    CollectionResult,
-    PoolSource,
-    RoundLog,
-    group_errors,
-)
-from sciddm.equitable._allocate import (
-    Allocation,
-    allocate,
-    evaluate_objective,
-    greedy_allocate,
-)
-from sciddm.equitable._baselines import (
-    equal_allocation,
-    oracle_allocation,
-    proportional_allocation,
-)
-from sciddm.equitable._curves import (
-    GroupLearningCurves,
-    LearningCurve,
-    fit_learning_curve,
-    fit_learning_curves,
-    learning_curve_by_group,
-    power_law,
-)
-from sciddm.equitable._prs import (
-    PRSData,
-    PRSEvaluation,
-    evaluate_prs,
-    prs_estimator,
-    simulate_prs,
-)
+from typing import TYPE_CHECKING
 
 __all__ = [
     "AdaptiveCollector",
@@ -72,3 +40,59 @@ __all__ = [
     "prs_estimator",
     "simulate_prs",
 ]
+
+if TYPE_CHECKING:
+    from sciddm.equitable._adaptive import (
+        AdaptiveCollector,
+        CollectionResult,
+        PoolSource,
+        RoundLog,
+        group_errors,
+    )
+    from sciddm.equitable._allocate import (
+        Allocation,
+        allocate,
+        evaluate_objective,
+    )
+    from sciddm.equitable._baselines import (
+        equal_allocation,
+        oracle_allocation,
+        proportional_allocation,
+    )
+    from sciddm.equitable._curves import (
+        LearningCurve,
+        fit_learning_curve,
+        fit_learning_curves,
+        power_law,
+    )
+    from sciddm.equitable._empirical import GroupLearningCurves, learning_curve_by_group
+    from sciddm.equitable._greedy import greedy_allocate
+    from sciddm.equitable._prs import (
+        PRSData,
+        PRSEvaluation,
+        evaluate_prs,
+        prs_estimator,
+        simulate_prs,
+    )
+else:
+    from sciddm._core.lazy import lazy_exports
+
+    __getattr__, __dir__ = lazy_exports(
+        __name__,
+        {
+            "._adaptive": (
+                "AdaptiveCollector",
+                "CollectionResult",
+                "PoolSource",
+                "RoundLog",
+                "group_errors",
+            ),
+            "._allocate": ("Allocation", "allocate", "evaluate_objective"),
+            "._baselines": ("equal_allocation", "oracle_allocation", "proportional_allocation"),
+            "._curves": ("LearningCurve", "fit_learning_curve", "fit_learning_curves", "power_law"),
+            "._empirical": ("GroupLearningCurves", "learning_curve_by_group"),
+            "._greedy": ("greedy_allocate",),
+            "._prs": ("PRSData", "PRSEvaluation", "evaluate_prs", "prs_estimator", "simulate_prs"),
+        },
+        __all__,
+    )

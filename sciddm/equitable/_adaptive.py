@@ -22,9 +22,10 @@ import numpy as np
 
 from sciddm._core.results import Result
 from sciddm._core.rng import SeedLike, as_generator
-from sciddm._core.validation import check_choice, check_int, check_same_length, check_scalar
+from sciddm._core.validation import check_array, check_choice, check_int, check_scalar
 from sciddm.equitable._allocate import OBJECTIVES, Allocation, allocate
-from sciddm.equitable._curves import LearningCurve, _scorer_to_error, fit_learning_curves
+from sciddm.equitable._curves import LearningCurve, fit_learning_curves
+from sciddm.equitable._empirical import _rows, _scorer_to_error
 
 __all__ = [
     "AdaptiveCollector",
@@ -42,10 +43,17 @@ class PoolSource:
 
     Parameters
     ----------
-    X : array_like of shape (N, d)
+    X : array_like or scipy.sparse matrix of shape (N, d)
+        Features.
     y : array_like of shape (N,)
+        Targets.
     groups : array_like of shape (N,)
         Group label of each row.
+
+    Attributes
+    ----------
+    groups : list
+        The group labels, sorted.
 
     Examples
     --------
@@ -60,23 +68,39 @@ class PoolSource:
     """
 
     def __init__(self, X: Any, y: Any, groups: Any) -> None:
-        self.X = np.asarray(X)
-        self.y = np.asarray(y)
-        g = np.asarray(groups)
-        check_same_length("X", self.X, "y", self.y)
-        check_same_length("X", self.X, "groups", g)
+        self.X = _rows(X, "X", ndim=2)
+        self.y = _rows(y, "y", ndim=1)
+        g = _rows(groups, "groups", ndim=1)
+        if not self.X.shape[0] == self.y.shape[0] == g.shape[0]:
+            raise ValueError(
+                f"`X`, `y` and `groups` must have the same length, got {self.X.shape[0]}, "
+                f"{self.y.shape[0]} and {g.shape[0]}"
+            )
         self.groups = sorted(np.unique(g).tolist())
         self._left = {k: np.flatnonzero(g == k) for k in self.groups}
 
     def available(self, group: Any) -> int:
-        """Rows of ``group`` not drawn yet (0 for an unknown group)."""
+        """Rows of ``group`` not drawn yet.
+
+        Parameters
+        ----------
+        group : hashable
+            A group label.
+
+        Returns
+        -------
+        int
+            0 for an unknown group.
+        """
         return int(self._left[group].size) if group in self._left else 0
 
     def __call__(self, group: Any, k: int, rng: np.random.Generator) -> tuple[Any, Any]:
+        """Draw up to ``k`` rows of ``group`` without replacement: ``(X, y)``."""
         left = self._left.get(group)
         if left is None:
             raise ValueError(f"group {group!r} has no data in the pool")
-        k = min(int(k), left.size)
+        k = min(check_int(k, "k", lo=0), left.size)
+        rng = as_generator(rng)
         pick = rng.choice(left.size, size=k, replace=False)
         rows = left[pick]
         self._left[group] = np.delete(left, pick)
@@ -103,6 +127,17 @@ class RoundLog(Result):
         Budget spent after the round.
     predicted_error : ndarray
         Errors predicted by the curves at the counts after the round (NaN for the pilot).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.naive_bayes import GaussianNB
+    >>> from sciddm.equitable import AdaptiveCollector, PoolSource
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> col = AdaptiveCollector(GaussianNB(), costs=[1, 1], budget=120, n_rounds=2)
+    >>> log = col.run(PoolSource(X, y, (X[:, 0] > 14).astype(int)), rng=0).rounds[0]
+    >>> log.round, log.batch.tolist()   # the pilot
+    (0, [20, 20])
     """
 
     round: int
@@ -131,6 +166,18 @@ class CollectionResult(Result):
     curves : dict
         ``{group: LearningCurve}`` fitted on all the collected data.
     spent, budget : float
+        Budget spent and available.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.naive_bayes import GaussianNB
+    >>> from sciddm.equitable import AdaptiveCollector, PoolSource
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> col = AdaptiveCollector(GaussianNB(), costs=[1, 1], budget=120, n_rounds=2)
+    >>> res = col.run(PoolSource(X, y, (X[:, 0] > 14).astype(int)), rng=0)
+    >>> bool(res.X.shape[0] == res.counts.sum() == res.spent)
+    True
     """
 
     groups: list[Any]
@@ -144,7 +191,17 @@ class CollectionResult(Result):
     budget: float
 
     def plot(self, ax: Any = None) -> Any:
-        """Samples per group after each round; returns the Axes."""
+        """Samples per group after each round.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+            Axes to draw on (a new figure by default).
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
         from sciddm._core.plotting import get_ax
 
         ax = get_ax(ax)
@@ -182,6 +239,26 @@ def group_errors(
     with ``pooled=True`` one clone is trained on all rows. The error is
     ``1 - score`` (``-score`` for ``neg_*`` scorers).
 
+    Parameters
+    ----------
+    estimator : scikit-learn estimator
+        Cloned for every fit.
+    X_train, y_train, g_train : array_like
+        Training rows (``X`` may be sparse), targets and group labels.
+    X_test, y_test, g_test : array_like
+        Test rows, targets and group labels.
+    metric : str or callable, default "accuracy"
+        A scikit-learn scorer name or a scorer ``f(est, X, y)``.
+    pooled : bool, default False
+        One model on all rows instead of one per group.
+    groups : sequence, optional
+        The groups to report, in this order (default: the training labels, sorted).
+
+    Returns
+    -------
+    ndarray of shape (G,)
+        The test error of each group.
+
     Raises
     ------
     ValueError
@@ -199,8 +276,16 @@ def group_errors(
     ((2,), True)
     """
     scorer, to_err = _scorer_to_error(metric)
-    Xtr, ytr, gtr = np.asarray(X_train), np.asarray(y_train), np.asarray(g_train)
-    Xte, yte, gte = np.asarray(X_test), np.asarray(y_test), np.asarray(g_test)
+    Xtr, ytr = _rows(X_train, "X_train", ndim=2), _rows(y_train, "y_train", ndim=1)
+    gtr = _rows(g_train, "g_train", ndim=1)
+    Xte, yte = _rows(X_test, "X_test", ndim=2), _rows(y_test, "y_test", ndim=1)
+    gte = _rows(g_test, "g_test", ndim=1)
+    for part, (A, b, g) in (("train", (Xtr, ytr, gtr)), ("test", (Xte, yte, gte))):
+        if not A.shape[0] == b.shape[0] == g.shape[0]:
+            raise ValueError(
+                f"`X_{part}`, `y_{part}` and `g_{part}` must have the same length, got "
+                f"{A.shape[0]}, {b.shape[0]} and {g.shape[0]}"
+            )
     labels = list(groups) if groups is not None else sorted(np.unique(gtr).tolist())
     out = np.zeros(len(labels))
     model = _fit(estimator, Xtr, ytr, np.arange(ytr.size)) if pooled else None
@@ -211,6 +296,64 @@ def group_errors(
         est = model if pooled else _fit(estimator, Xtr, ytr, tr)
         out[i] = to_err(float(scorer(est, Xte[te], yte[te])))
     return out
+
+
+class _Collection:
+    """The data collected so far by :meth:`AdaptiveCollector.run`, and its log."""
+
+    def __init__(
+        self, source: Any, labels: list[Any], c: np.ndarray, B: float, gen: np.random.Generator
+    ) -> None:
+        self.source, self.labels, self.c, self.B, self.gen = source, labels, c, B, gen
+        self.Xs: list[np.ndarray] = []
+        self.ys: list[np.ndarray] = []
+        self.gs: list[np.ndarray] = []
+        self.counts = np.zeros(len(labels), dtype=np.int64)
+        self.rounds: list[RoundLog] = []
+
+    def collect(self, batch: np.ndarray) -> np.ndarray:
+        """Ask the source for ``batch[i]`` samples of each group; returns those received."""
+        got = np.zeros(len(self.labels), dtype=np.int64)
+        for i, g in enumerate(self.labels):
+            if batch[i] <= 0:
+                continue
+            Xg, yg = self.source(g, int(batch[i]), self.gen)
+            Xg, yg = np.asarray(Xg), np.asarray(yg)
+            if Xg.shape[:1] != yg.shape[:1] or Xg.shape[0] > batch[i]:
+                raise ValueError(
+                    f"`source` returned {Xg.shape[0] if Xg.ndim else 0} rows of X and "
+                    f"{yg.shape[0] if yg.ndim else 0} of y for group {g!r} after asking for "
+                    f"{int(batch[i])}"
+                )
+            if Xg.shape[0] == 0:
+                continue
+            if Xg.ndim == 1:
+                Xg = Xg[:, None]
+            self.Xs.append(Xg)
+            self.ys.append(yg)
+            self.gs.append(np.full(yg.shape[0], i))
+            got[i] = yg.shape[0]
+        return got
+
+    def log(
+        self, entry: RoundLog, got: np.ndarray, callback: Callable[[RoundLog], None] | None
+    ) -> None:
+        """Record a round, count its samples and report it."""
+        self.rounds.append(entry)
+        self.counts += got
+        if callback is not None:
+            callback(entry)
+
+    def upper(self) -> np.ndarray:
+        """What each group can reach: the pool's size, or infinity for a callable source."""
+        if not isinstance(self.source, PoolSource):
+            return np.full(len(self.labels), np.inf)
+        left = [self.source.available(g) for g in self.labels]
+        return self.counts + np.array(left, dtype=float)
+
+    def data(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """All collected rows: X, y and each row's group index."""
+        return np.concatenate(self.Xs), np.concatenate(self.ys), np.concatenate(self.gs)
 
 
 class AdaptiveCollector:
@@ -338,13 +481,13 @@ class AdaptiveCollector:
         if self.objective == "disparity-cap" and self.cap is None:
             raise ValueError("`cap` is required when objective='disparity-cap'")
         check_int(self.pilot, "pilot", lo=4)
-        check_int(self.n_rounds, "n_rounds", lo=1)
+        check_int(self.n_rounds, "n_rounds", lo=1, hi=10**6)
         check_scalar(self.exploration, "exploration", lo=0, hi=1, closed="left")
-        check_int(self.n_sizes, "n_sizes", lo=3)
-        check_int(self.n_repeats, "n_repeats", lo=1)
+        check_int(self.n_sizes, "n_sizes", lo=3, hi=1000)
+        check_int(self.n_repeats, "n_repeats", lo=1, hi=1000)
         check_scalar(self.holdout, "holdout", lo=0, hi=1, closed="neither")
         check_choice(self.plan, "plan", ("global", "batch"))
-        c = np.asarray(self.costs, dtype=float).ravel()
+        c = check_array(self.costs, "costs", ndim=(0, 1), finite=False).ravel()
         if c.size != G:
             raise ValueError(f"`costs` must have one entry per group ({G}), got {c.size}")
         for g, cg in zip(labels, c):
@@ -435,133 +578,110 @@ class AdaptiveCollector:
             budget does not cover the pilot, or a group's curve cannot be fitted
             (too few points), naming the group.
         """
+        source, labels = self._run_iv(source, groups)
+        c, B = self._validate(len(labels), labels)
+        if callback is not None and not callable(callback):
+            raise ValueError(f"`callback` must be callable, got {callback!r}")
         gen = as_generator(rng)
+        scorer, to_err = _scorer_to_error(self.metric)
+        st = _Collection(source, labels, c, B, gen)
+        pilot = np.full(len(labels), self.pilot, dtype=np.int64)
+        got = st.collect(pilot)
+        for i, g in enumerate(labels):
+            if got[i] == 0:
+                raise ValueError(f"group {g!r} has no data: the source returned no pilot samples")
+        st.log(RoundLog(round=0, counts_before=st.counts.copy(), curves={}, batch=pilot,
+                        received=got, spent=float(c @ got),
+                        predicted_error=np.full(len(labels), np.nan)), got, callback)  # fmt: skip
+        logger.debug("pilot: %s", dict(zip(labels, st.counts.tolist())))
+        per_round = (B - float(c @ st.counts)) / self.n_rounds
+        curves: dict[Any, LearningCurve] = {}
+        t = 0
+        while np.any((c <= B - float(c @ st.counts) + 1e-9) & (st.counts < st.upper())):
+            t += 1
+            curves = self._fit_curves(labels, *st.data(), gen, scorer, to_err)
+            if self._round(st, t, per_round, curves, callback).sum() == 0:
+                break
+        if final_curves:
+            curves = self._fit_curves(labels, *st.data(), gen, scorer, to_err)
+        X_all, y_all, g_all = st.data()
+        as_obj = not all(isinstance(g, (int, np.integer)) for g in labels)
+        return CollectionResult(
+            groups=labels,
+            counts=st.counts,
+            X=X_all,
+            y=y_all,
+            group_of=np.asarray(labels, dtype=object if as_obj else None)[g_all],
+            rounds=st.rounds,
+            curves=curves,
+            spent=float(c @ st.counts),
+            budget=B,
+        )
+
+    @staticmethod
+    def _run_iv(source: Any, groups: Sequence[Any] | None) -> tuple[Any, list[Any]]:
+        """The data source (a pool for an (X, y, groups) tuple) and the group labels."""
         if isinstance(source, tuple) and len(source) == 3:
             source = PoolSource(*source)
         if not callable(source):
-            raise ValueError(f"`source` must be a PoolSource, an (X, y, groups) tuple or a callable, got {source!r}")  # fmt: skip
+            raise ValueError(
+                "`source` must be a PoolSource, an (X, y, groups) tuple or a callable, "
+                f"got {source!r}"
+            )
         if groups is None:
             if not isinstance(source, PoolSource):
                 raise ValueError("`groups` is required when `source` is a callable")
             groups = source.groups
+        if isinstance(groups, (str, bytes)) or not isinstance(groups, Sequence):
+            raise ValueError(f"`groups` must be a sequence of labels, got {groups!r}")
         labels = list(groups)
-        G = len(labels)
-        if G == 0:
+        if len(labels) == 0:
             raise ValueError("`groups` must not be empty")
-        is_pool = isinstance(source, PoolSource)
-        if is_pool:
+        if len(set(labels)) != len(labels):
+            raise ValueError("`groups` must not repeat a label")
+        if isinstance(source, PoolSource):
             for g in labels:
                 if source.available(g) == 0:
                     raise ValueError(f"group {g!r} has no data in the pool")
-        c, B = self._validate(G, labels)
-        scorer, to_err = _scorer_to_error(self.metric)
-        Xs: list[np.ndarray] = []
-        ys: list[np.ndarray] = []
-        gs: list[np.ndarray] = []
-        counts = np.zeros(G, dtype=np.int64)
-        rounds: list[RoundLog] = []
+        return source, labels
 
-        def collect(batch: np.ndarray) -> np.ndarray:
-            got = np.zeros(G, dtype=np.int64)
-            for i, g in enumerate(labels):
-                if batch[i] <= 0:
-                    continue
-                Xg, yg = source(g, int(batch[i]), gen)
-                Xg, yg = np.asarray(Xg), np.asarray(yg)
-                if Xg.shape[0] != yg.shape[0] or Xg.shape[0] > batch[i]:
-                    raise ValueError(
-                        f"`source` returned {Xg.shape[0]} rows of X and {yg.shape[0]} of y "
-                        f"for group {g!r} after asking for {int(batch[i])}"
-                    )
-                if Xg.shape[0] == 0:
-                    continue
-                if Xg.ndim == 1:
-                    Xg = Xg[:, None]
-                Xs.append(Xg)
-                ys.append(yg)
-                gs.append(np.full(yg.shape[0], i))
-                got[i] = yg.shape[0]
-            return got
-
-        def upper() -> np.ndarray:
-            if not is_pool:
-                return np.full(G, np.inf)
-            return counts + np.array([source.available(g) for g in labels], dtype=float)
-
-        pilot = np.full(G, self.pilot, dtype=np.int64)
-        got = collect(pilot)
-        for i, g in enumerate(labels):
-            if got[i] == 0:
-                raise ValueError(f"group {g!r} has no data: the source returned no pilot samples")
-        rounds.append(
-            RoundLog(round=0, counts_before=counts.copy(), curves={}, batch=pilot, received=got,
-                     spent=float(c @ got), predicted_error=np.full(G, np.nan))
-        )  # fmt: skip
-        counts += got
-        logger.debug("pilot: %s", dict(zip(labels, counts.tolist())))
-        if callback is not None:
-            callback(rounds[-1])
-        per_round = (B - float(c @ counts)) / self.n_rounds
-        curves: dict[Any, LearningCurve] = {}
-        t = 0
-        while True:
-            spent = float(c @ counts)
-            room = B - spent
-            hi = upper()
-            if not np.any((c <= room + 1e-9) & (counts < hi)):
-                break
-            t += 1
-            X_all, y_all, g_all = np.concatenate(Xs), np.concatenate(ys), np.concatenate(gs)
-            curves = self._fit_curves(labels, X_all, y_all, g_all, gen, scorer, to_err)
-            step = room if t >= self.n_rounds else min(room, per_round)
-            last = step >= room - 1e-9
-            # exploration only serves later rounds: none in the last one
-            floor = np.zeros(G) if last else np.floor(self.exploration * step / (G * c))
-            lower = np.minimum(counts + floor, hi)
-            if float(c @ lower) > spent + step:
-                lower = counts.astype(float)
-            if self.plan == "batch" or last:
-                alloc = self._allocate(curves, c, spent + step, lower, hi)
-                batch = np.maximum(alloc.n - counts, 0)
-            else:  # plan the whole remaining budget, then move one round's budget along it
-                alloc = self._allocate(curves, c, B, lower, hi)
-                base = np.round(lower - counts).astype(np.int64)  # the exploration floor
-                extra = self._scale_batch(
-                    alloc.n_continuous - lower, c, step - float(c @ base), hi - lower
-                )
-                batch = base + extra
-            if batch.sum() == 0:  # the round's budget buys nothing the curves want
-                batch = np.zeros(G, dtype=np.int64)
-                ok = np.flatnonzero((c <= room + 1e-9) & (counts < hi))
-                batch[ok[np.argmin(c[ok])]] = 1
-            got = collect(batch)
-            rounds.append(
-                RoundLog(round=t, counts_before=counts.copy(),
-                         curves={g: curves[g].params for g in labels}, batch=batch, received=got,
-                         spent=spent + float(c @ got), predicted_error=alloc.predicted_error)
-            )  # fmt: skip
-            counts += got
-            logger.debug("round %d: batch %s, spent %.4g of %.4g", t, batch.tolist(), c @ counts, B)
-            if callback is not None:
-                callback(rounds[-1])
-            if got.sum() == 0:
-                break
-        X_all, y_all, g_all = np.concatenate(Xs), np.concatenate(ys), np.concatenate(gs)
-        if final_curves:
-            curves = self._fit_curves(labels, X_all, y_all, g_all, gen, scorer, to_err)
-        return CollectionResult(
-            groups=labels,
-            counts=counts,
-            X=X_all,
-            y=y_all,
-            group_of=np.asarray(labels, dtype=object)[g_all]
-            if not all(isinstance(g, (int, np.integer)) for g in labels)
-            else np.asarray(labels)[g_all],
-            rounds=rounds,
-            curves=curves,
-            spent=float(c @ counts),
-            budget=B,
-        )
+    def _round(
+        self, st: _Collection, t: int, per_round: float, curves: dict[Any, LearningCurve],
+        callback: Callable[[RoundLog], None] | None,
+    ) -> np.ndarray:  # fmt: skip
+        """Plan and collect round ``t``; returns the samples received."""
+        c, B, counts, G = st.c, st.B, st.counts, len(st.labels)
+        spent = float(c @ counts)
+        room = B - spent
+        hi = st.upper()
+        step = room if t >= self.n_rounds else min(room, per_round)
+        last = step >= room - 1e-9
+        # exploration only serves later rounds: none in the last one
+        floor = np.zeros(G) if last else np.floor(self.exploration * step / (G * c))
+        lower = np.minimum(counts + floor, hi)
+        if float(c @ lower) > spent + step:
+            lower = counts.astype(float)
+        if self.plan == "batch" or last:
+            alloc = self._allocate(curves, c, spent + step, lower, hi)
+            batch = np.maximum(alloc.n - counts, 0)
+        else:  # plan the whole remaining budget, then move one round's budget along it
+            alloc = self._allocate(curves, c, B, lower, hi)
+            base = np.round(lower - counts).astype(np.int64)  # the exploration floor
+            extra = self._scale_batch(
+                alloc.n_continuous - lower, c, step - float(c @ base), hi - lower
+            )
+            batch = base + extra
+        if batch.sum() == 0:  # the round's budget buys nothing the curves want
+            batch = np.zeros(G, dtype=np.int64)
+            ok = np.flatnonzero((c <= room + 1e-9) & (counts < hi))
+            batch[ok[np.argmin(c[ok])]] = 1
+        got = st.collect(batch)
+        st.log(RoundLog(round=t, counts_before=counts.copy(),
+                        curves={g: curves[g].params for g in st.labels}, batch=batch,
+                        received=got, spent=spent + float(c @ got),
+                        predicted_error=alloc.predicted_error), got, callback)  # fmt: skip
+        logger.debug("round %d: batch %s, spent %.4g of %.4g", t, batch.tolist(), c @ counts, B)
+        return got
 
     def _fit_curves(
         self, labels: list[Any], X: np.ndarray, y: np.ndarray, g_idx: np.ndarray,

@@ -27,13 +27,16 @@ from scipy import optimize
 
 from sciddm._core.results import Result
 from sciddm._core.validation import check_array, check_choice, check_scalar, warn_convergence
-from sciddm.equitable._curves import power_law
+from sciddm.equitable._integer import (
+    _bisect_decreasing,
+    maxmin_integer,
+    utilitarian_integer,
+)
 
 __all__ = [
     "Allocation",
     "allocate",
     "evaluate_objective",
-    "greedy_allocate",
 ]
 
 logger = logging.getLogger(__name__)
@@ -67,6 +70,15 @@ class Allocation(Result):
     method : str
         ``"closed-form"``, ``"bisection"``, ``"nested-bisection"``, ``"greedy"``,
         ``"equal"`` or ``"proportional"``.
+    disparity : float
+        ``max_g err_g - min_g err_g`` at the integer allocation (property).
+
+    Examples
+    --------
+    >>> from sciddm.equitable import allocate
+    >>> res = allocate([dict(a=1, b=0.5, e=0), dict(a=4, b=0.5, e=0)], [1, 1], 100)
+    >>> res.as_dict(), res.cost, round(res.disparity, 3)
+    ({0: 28, 1: 72}, 100.0, 0.282)
     """
 
     groups: list[Any]
@@ -86,11 +98,26 @@ class Allocation(Result):
         return float(np.ptp(self.predicted_error))
 
     def as_dict(self) -> dict[Any, int]:
-        """``{group: n_g}``."""
+        """The allocation as ``{group: n_g}``.
+
+        Returns
+        -------
+        dict
+        """
         return {g: int(k) for g, k in zip(self.groups, self.n)}
 
     def plot(self, ax: Any = None) -> Any:
-        """Bar chart of the integer allocation; returns the Axes."""
+        """Bar chart of the integer allocation.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+            Axes to draw on (a new figure by default).
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
         from sciddm._core.plotting import get_ax
 
         ax = get_ax(ax)
@@ -121,7 +148,7 @@ def _curve_params(curves: Any) -> tuple[list[Any], np.ndarray, np.ndarray, np.nd
     a, b, e = [], [], []
     for g, c in zip(names, items):
         if c is None:
-            raise ValueError(f"group {g!r} has no learning curve (no data?)")
+            raise ValueError(f"`curves`: group {g!r} has no learning curve (no data?)")
         if getattr(c, "model", "power-law") != "power-law":
             raise ValueError(
                 f"group {g!r} has a {c.model!r} curve; allocate needs power-law curves "
@@ -148,15 +175,19 @@ def _curve_params(curves: Any) -> tuple[list[Any], np.ndarray, np.ndarray, np.nd
 
 def _vector(x: Any, name: str, G: int, names: list[Any], default: Any = None) -> np.ndarray:
     if x is None:
+        if default is None:
+            raise ValueError(f"`{name}` is required (one value per group)")
         return np.asarray(default, dtype=float)
     if isinstance(x, Mapping):
         missing = [g for g in names if g not in x]
         if missing:
             raise ValueError(f"`{name}` has no entry for group {missing[0]!r}")
         x = [x[g] for g in names]
-    if np.ndim(x) == 0:
+    if isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool):
         x = [x] * G
     arr = check_array(x, name, ndim=1, finite=name != "upper")
+    if np.any(np.isnan(arr)):
+        raise ValueError(f"`{name}` must not contain NaN")
     if arr.size != G:
         raise ValueError(f"`{name}` must have one entry per group ({G}), got {arr.size}")
     return arr
@@ -170,6 +201,11 @@ def _check_costs_budget(
         if not cg > 0:
             raise ValueError(f"`costs` must be positive; group {g!r} has cost {cg:g}")
     B = check_scalar(budget, "budget", lo=0, closed="neither")
+    if B / float(c.min()) > 2.0**52:
+        raise ValueError(
+            f"`budget`={B:g} buys more than 2^52 samples; integer allocations that large are "
+            "not representable exactly"
+        )
     need = float(np.sum(c * lower))
     if B < need:
         raise ValueError(
@@ -187,13 +223,31 @@ def evaluate_objective(
     cap: float | None = None,
     penalty: float = 1.0,
 ) -> float:
-    """Value of an objective (lower is better) at per-group errors.
+    r"""Value of an objective (lower is better) at per-group errors.
 
-    ``"utilitarian"``: ``sum_g w_g err_g``; ``"maxmin"``: ``max_g err_g``;
-    ``"disparity-cap"``: ``sum_g w_g err_g + penalty * max(0, disparity - cap)``
-    with ``disparity = max_g err_g - min_g err_g`` (the penalty only matters for
-    allocations that violate the cap). ``weights`` default to ``1/G``
-    and are normalised to sum to one.
+    ``"utilitarian"``: :math:`\sum_g w_g \mathrm{err}_g`; ``"maxmin"``:
+    :math:`\max_g \mathrm{err}_g`; ``"disparity-cap"``:
+    :math:`\sum_g w_g \mathrm{err}_g + \mathrm{penalty}\cdot\max(0, D - \mathrm{cap})`
+    with the disparity :math:`D = \max_g \mathrm{err}_g - \min_g \mathrm{err}_g`
+    (the penalty only matters for allocations that violate the cap).
+
+    Parameters
+    ----------
+    errors : array_like of shape (G,)
+        Per-group errors (finite).
+    objective : {"utilitarian", "maxmin", "disparity-cap"}, default "utilitarian"
+        The objective.
+    weights : array_like of shape (G,), optional
+        Non-negative utilitarian weights, normalised to sum to one (default
+        :math:`1/G`).
+    cap : float, optional
+        The disparity cap (required for ``"disparity-cap"``).
+    penalty : float, default 1.0
+        Weight of a cap violation (non-negative).
+
+    Returns
+    -------
+    float
 
     Examples
     --------
@@ -203,10 +257,18 @@ def evaluate_objective(
     >>> round(evaluate_objective([0.1, 0.3], weights=[3, 1]), 6)
     0.15
     """
-    err = np.asarray(errors, dtype=float)
+    err = check_array(errors, "errors", ndim=1, min_rows=1)
     check_choice(objective, "objective", OBJECTIVES)
-    w = np.full(err.size, 1.0 / err.size) if weights is None else np.asarray(weights, float)
-    w = w / w.sum()
+    if weights is None:
+        w = np.full(err.size, 1.0 / err.size)
+    else:
+        w = check_array(weights, "weights", ndim=1, shape=(err.size,))
+        if np.any(w < 0) or not w.sum() > 0:
+            raise ValueError(f"`weights` must be non-negative and not all zero, got {w.tolist()}")
+        w = w / w.sum()
+    penalty = check_scalar(penalty, "penalty", lo=0)
+    if cap is not None:
+        cap = check_scalar(cap, "cap", lo=0)
     if objective == "maxmin":
         return float(err.max())
     util = float(w @ err)
@@ -220,17 +282,21 @@ def evaluate_objective(
 # --------------------------------------------------------------------------- solvers
 
 
-def _bisect_decreasing(f: Callable[[float], float], lo: float, hi: float, target: float) -> float:
-    """x in [lo, hi] with f(x) ~= target for f non-increasing (bisection to machine precision)."""
-    for _ in range(300):
-        mid = 0.5 * (lo + hi)
-        if mid in (lo, hi):
+def _root_decreasing(f: Callable[[float], float], lo: float, hi: float, target: float) -> float:
+    """x in [lo, hi] with f(x) ~= target and f(x) <= target, for f continuous non-increasing.
+
+    Brent's method (about 10 evaluations) where the bracket changes sign, then a step
+    to the feasible side; the bisection of :func:`_bisect_decreasing` otherwise.
+    """
+    f_lo, f_hi = f(lo) - target, f(hi) - target
+    if not (f_lo > 0 > f_hi):
+        return _bisect_decreasing(f, lo, hi, target)
+    x = float(optimize.brentq(lambda z: f(z) - target, lo, hi, xtol=1e-14, rtol=8.9e-16))
+    for _ in range(64):  # rounding may leave f(x) a hair above target: move towards hi
+        if f(x) <= target or x >= hi:
             break
-        if f(mid) > target:
-            lo = mid
-        else:
-            hi = mid
-    return hi
+        x = float(np.nextafter(x, hi)) if abs(x) < 1 else x + 4e-16 * abs(x)
+    return min(x, hi)
 
 
 def _utilitarian(
@@ -266,7 +332,9 @@ def _utilitarian(
         if cost(right) <= B:
             break
         right += 50.0
-    ll = _bisect_decreasing(cost, left, right, B)
+    # cost(log lam) is continuous and decreasing: Brent's method to machine precision
+    # (about 10 evaluations instead of 60 bisection steps)
+    ll = _root_decreasing(cost, left, right, B)
     return n_of(ll), "bisection"
 
 
@@ -289,7 +357,7 @@ def _maxmin(
         return n_max
     t_hi = float(np.max(a * lo ** (-b) + e))
     t_lo = float(np.max(e))
-    t = _bisect_decreasing(cost, t_lo, t_hi, B)
+    t = _root_decreasing(cost, t_lo, t_hi, B)
     return n_of(t)
 
 
@@ -350,9 +418,10 @@ def _errors(a: np.ndarray, b: np.ndarray, e: np.ndarray, n: np.ndarray) -> np.nd
 
 def _round(
     n0: np.ndarray, err_fn: Callable[[np.ndarray], np.ndarray], c: np.ndarray, B: float,
-    lo: np.ndarray, hi: np.ndarray, score: Callable[[np.ndarray], float],
+    lo: np.ndarray, hi: np.ndarray, score: Callable[[np.ndarray], float], swap: bool = True,
 ) -> np.ndarray:  # fmt: skip
-    """Floor the continuous optimum, then add single samples by best objective gain per cost."""
+    """Floor the continuous optimum, add single samples by best objective gain per cost,
+    then (``swap``) make single-sample moves between groups while they improve."""
     n = np.clip(n0, lo, hi).astype(np.int64)
     while float(c @ n) > B + 1e-9:  # only when lower bounds were not integers
         j = int(np.argmax(np.where(n > lo, c, -np.inf)))
@@ -361,7 +430,7 @@ def _round(
         room = B - float(c @ n)
         ok = np.flatnonzero((c <= room + 1e-9) & (n < hi))
         if ok.size == 0:
-            return _swap_search(n, err_fn, c, B, lo, hi, score)
+            return _swap_search(n, err_fn, c, B, lo, hi, score) if swap else n
         base = score(err_fn(n))
         best, best_gain = -1, -np.inf
         for jj in ok:
@@ -371,28 +440,8 @@ def _round(
             if gain > best_gain:
                 best, best_gain = int(jj), gain
         if best_gain < 0:  # every affordable sample makes the objective worse (a binding cap)
-            return _swap_search(n, err_fn, c, B, lo, hi, score)
+            return _swap_search(n, err_fn, c, B, lo, hi, score) if swap else n
         n[best] += 1
-
-
-def _maxmin_integer(
-    a: np.ndarray, b: np.ndarray, e: np.ndarray, c: np.ndarray, B: float, lo: np.ndarray,
-    hi: np.ndarray,
-) -> np.ndarray:  # fmt: skip
-    """Smallest integer level: n_g = ceil(n_g(t)) with the least t that the budget affords."""
-
-    def n_of(t: float) -> np.ndarray:
-        gap = t - e
-        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-            raw = np.where(gap > 0, (a / np.maximum(gap, 1e-300)) ** (1.0 / b), np.inf)
-        return np.clip(np.ceil(raw * (1 - 1e-12)), lo, hi)
-
-    n_max = np.where(a > 0, hi, lo).astype(float)
-    if float(c @ np.minimum(n_max, 1e300)) <= B:
-        return np.floor(n_max)
-    t_hi = float(np.max(a * lo ** (-b) + e))
-    t = _bisect_decreasing(lambda t: float(c @ n_of(t)), float(np.max(e)), t_hi, B)
-    return n_of(t)
 
 
 def _swap_search(
@@ -525,11 +574,18 @@ def allocate(
     the utilitarian optimum's largest error. When the utilitarian optimum
     already meets the cap it is returned.
 
-    *Integers.* The continuous optimum is floored (for max-min: the smallest
-    integer level, ``ceil(n_g(t))`` with the smallest affordable ``t``), the
-    remaining budget is spent one sample at a time on the group with the largest
-    objective improvement per unit cost, and single-sample moves between groups
-    are made while they improve the objective.
+    *Integers.* Utilitarian: the exact integer optimum. A Lagrangian bound
+    :math:`L(\\lambda) = \\sum_g \\min_{n} (w_g a_g n^{-b_g} + \\lambda c_g n) - \\lambda B`
+    (maximised over :math:`\\lambda`) limits each group to an interval of
+    candidates around its Lagrangian minimiser, and a depth-first search over
+    these intervals, started from the rounded continuous optimum, returns the
+    best integer allocation (checked against exhaustive enumeration). Max-min:
+    the smallest integer level, ``ceil(n_g(t))`` with the smallest affordable
+    ``t``, which is optimal for the maximum; the leftover is spent on the mean.
+    Disparity cap: the continuous optimum is floored, the remaining budget is
+    spent one sample at a time on the best objective improvement per unit
+    cost, and single-sample moves between groups are made while they improve
+    the objective (a local optimum). See ``theory/53_equitable_integer.md``.
 
     See ``theory/50_equitable_allocation.md``.
 
@@ -571,10 +627,17 @@ def allocate(
     score = _tiebreak(objective, w, cap)
     lo_int = np.ceil(lo - 1e-9)
     if objective == "maxmin":
-        n0 = _maxmin_integer(a, b, e, c, B, lo_int, hi)
+        n0 = maxmin_integer(a, b, e, c, B, lo_int, hi)
     else:
         n0 = np.floor(n_cont + 1e-9)
-    n_int = _round(n0, err_fn, c, B, lo_int, hi, score)
+    n_int = _round(n0, err_fn, c, B, lo_int, hi, score, swap=objective != "utilitarian")
+    if objective == "utilitarian":  # the exact optimum, with the greedy fill as incumbent
+        n_int, exact = utilitarian_integer(a, b, w, c, B, lo_int, hi, n_int, n_cont)
+        if not exact:  # pragma: no cover - beyond any realistic number of groups
+            warn_convergence(
+                "the exact integer search stopped at its node limit; the allocation is the "
+                "best found", "the number of groups (fewer)", stacklevel=3,
+            )  # fmt: skip
     pe = err_fn(n_int.astype(float))
     if objective == "disparity-cap" and np.ptp(err_fn(n_cont)) > float(cap) + 1e-6:  # type: ignore[arg-type]
         warnings.warn(
@@ -596,104 +659,4 @@ def allocate(
         budget=B,
         objective=objective,
         method=method,
-    )
-
-
-def greedy_allocate(
-    curves: Any,
-    costs: Any,
-    budget: float,
-    *,
-    weights: Any = None,
-    lower: Any = None,
-    upper: Any = None,
-) -> Allocation:
-    """Integer utilitarian allocation by greedy marginal gain per unit cost.
-
-    Starting from ``lower``, repeatedly give one sample to the affordable group
-    with the largest ``w_g (err_g(n_g) - err_g(n_g + 1)) / c_g``.
-
-    Parameters
-    ----------
-    curves : dict or sequence
-        Power-law curves (as for :func:`allocate`) or any callables
-        ``n -> error`` (e.g. a monotone :class:`LearningCurve`).
-    costs, budget, weights, lower, upper
-        As for :func:`allocate`.
-
-    Returns
-    -------
-    Allocation
-        With ``n_continuous`` equal to ``n``.
-
-    Notes
-    -----
-    For convex non-increasing error curves the marginal gains of each group
-    are non-increasing, and with equal costs the greedy allocation is
-    optimal among all integer allocations (Fox 1966); with unequal costs it is
-    within one step's gain of the optimum. See
-    ``theory/51_equitable_greedy.md``.
-
-    References
-    ----------
-    .. [1] B. Fox, "Discrete optimization via marginal analysis", Management
-       Science 13 (1966) 210-216.
-
-    Examples
-    --------
-    >>> from sciddm.equitable import greedy_allocate
-    >>> curves = [dict(a=1, b=0.5, e=0), dict(a=2, b=0.5, e=0)]
-    >>> greedy_allocate(curves, [1, 1], 30).n.tolist()
-    [12, 18]
-    """
-    if isinstance(curves, Mapping):
-        names, items = list(curves), list(curves.values())
-    else:
-        names, items = list(range(len(curves))), list(curves)
-    G = len(items)
-    if G == 0:
-        raise ValueError("`curves` must hold at least one group")
-    fns = []
-    for g, cv in zip(names, items):
-        if cv is None:
-            raise ValueError(f"group {g!r} has no learning curve (no data?)")
-        if isinstance(cv, Mapping):
-            p = {k: float(cv[k]) for k in ("a", "b", "e")}
-            fns.append(lambda n, p=p: power_law(n, p["a"], p["b"], p["e"]))
-        elif callable(cv):
-            fns.append(cv)
-        else:
-            raise ValueError(f"the curve of group {g!r} must be a dict or callable, got {cv!r}")
-    lo, hi = _bounds(lower, upper, G, names)
-    c, B = _check_costs_budget(costs, budget, G, names, lo)
-    w = _weights(weights, G, names)
-
-    def err_fn(n: np.ndarray) -> np.ndarray:
-        return np.array([float(np.asarray(f(float(k)))) for f, k in zip(fns, n)])
-
-    n = np.ceil(lo - 1e-9).astype(np.int64)
-    cur = err_fn(n)
-    while True:
-        room = B - float(c @ n)
-        ok = np.flatnonzero((c <= room + 1e-9) & (n < hi))
-        if ok.size == 0:
-            break
-        nxt = np.array([float(np.asarray(fns[j](float(n[j] + 1)))) for j in ok])
-        gain = w[ok] * (cur[ok] - nxt) / c[ok]
-        k = int(np.argmax(gain))
-        j = ok[k]
-        n[j] += 1
-        cur[j] = nxt[k]
-    val = float(w @ cur)
-    return Allocation(
-        groups=names,
-        n=n,
-        n_continuous=n.astype(float),
-        predicted_error=cur,
-        value=val,
-        value_continuous=val,
-        cost=float(c @ n),
-        budget=B,
-        objective="utilitarian",
-        method="greedy",
     )

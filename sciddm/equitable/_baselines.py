@@ -27,7 +27,23 @@ def oracle_allocation(true_curves: Any, costs: Any, budget: float, **kwargs: Any
     """The oracle baseline: :func:`allocate` with the *true* learning curves.
 
     It is the best static allocation, a lower bound (in expectation) for any
-    strategy that must estimate the curves; keywords go to :func:`allocate`.
+    strategy that must estimate the curves.
+
+    Parameters
+    ----------
+    true_curves : dict or sequence
+        The true learning curves, as for :func:`allocate`.
+    costs : array_like or dict
+        Cost of one sample of each group.
+    budget : float
+        Total budget.
+    **kwargs
+        Passed to :func:`allocate` (``objective``, ``weights``, ``cap``,
+        ``lower``, ``upper``).
+
+    Returns
+    -------
+    Allocation
 
     Examples
     --------
@@ -60,7 +76,11 @@ def _baseline(
         names, a, b, e = _curve_params(curves)
         G = len(names)
     else:
+        if costs is None or isinstance(costs, (str, bytes)):
+            raise ValueError(f"`costs` must give one cost per group, got {costs!r}")
         G = int(np.size(costs)) if not isinstance(costs, Mapping) else len(costs)
+        if G == 0:
+            raise ValueError("`costs` must give at least one group")
         names = list(costs) if isinstance(costs, Mapping) else list(range(G))
     c, B = _check_costs_budget(costs, budget, G, names, np.ones(G))
     if kind == "equal":
@@ -106,11 +126,31 @@ def equal_allocation(
     weights: Any = None,
     cap: float | None = None,
 ) -> Allocation:
-    """The equal baseline: the same number of samples per group, ``B / sum(c)``.
+    r"""The equal baseline: the same number of samples per group, :math:`B / \sum_g c_g`.
 
     Leftover budget after flooring goes one sample at a time to the groups with
     the fewest samples. With ``curves`` the predicted errors and the value of
     ``objective`` are filled in.
+
+    Parameters
+    ----------
+    costs : array_like or dict
+        Cost of one sample of each group (positive).
+    budget : float
+        Total budget.
+    curves : dict or sequence, optional
+        Learning curves, to fill in the predicted errors and the value.
+    objective : {"utilitarian", "maxmin", "disparity-cap"}, default "utilitarian"
+        The objective whose value is reported.
+    weights : array_like or dict, optional
+        Utilitarian weights.
+    cap : float, optional
+        Disparity cap (for ``"disparity-cap"``).
+
+    Returns
+    -------
+    Allocation
+        ``method="equal"``.
 
     Examples
     --------
@@ -132,10 +172,32 @@ def proportional_allocation(
     weights: Any = None,
     cap: float | None = None,
 ) -> Allocation:
-    """The representative baseline: ``n_g`` proportional to population shares.
+    r"""The representative baseline: :math:`n_g` proportional to population shares.
 
-    ``n_g = B s_g / sum_h c_h s_h``, the allocation of a sample drawn at random
-    from the population (when costs are equal).
+    :math:`n_g = B s_g / \sum_h c_h s_h`, the allocation of a sample drawn at
+    random from the population (when costs are equal).
+
+    Parameters
+    ----------
+    costs : array_like or dict
+        Cost of one sample of each group (positive).
+    budget : float
+        Total budget.
+    shares : array_like or dict
+        Population shares :math:`s_g` (positive).
+    curves : dict or sequence, optional
+        Learning curves, to fill in the predicted errors and the value.
+    objective : {"utilitarian", "maxmin", "disparity-cap"}, default "utilitarian"
+        The objective whose value is reported.
+    weights : array_like or dict, optional
+        Utilitarian weights.
+    cap : float, optional
+        Disparity cap (for ``"disparity-cap"``).
+
+    Returns
+    -------
+    Allocation
+        ``method="proportional"``.
 
     Examples
     --------

@@ -16,29 +16,26 @@ from __future__ import annotations
 import dataclasses
 import logging
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import optimize
 
 from sciddm._core.results import Result
-from sciddm._core.rng import SeedLike, as_generator
+from sciddm._core.rng import UNSET
 from sciddm._core.validation import (
     check_array,
     check_choice,
-    check_int,
     check_same_length,
     check_scalar,
     warn_convergence,
 )
 
 __all__ = [
-    "GroupLearningCurves",
     "LearningCurve",
     "fit_learning_curve",
     "fit_learning_curves",
-    "learning_curve_by_group",
     "power_law",
 ]
 
@@ -48,7 +45,19 @@ _B_MAX = 4.0
 
 
 def power_law(n: Any, a: float, b: float, e: float) -> np.ndarray:
-    """The inverse power law ``a * n**(-b) + e``.
+    r"""The inverse power law :math:`a\,n^{-b} + e`.
+
+    Parameters
+    ----------
+    n : array_like
+        Sample sizes (positive).
+    a, b, e : float
+        Scale, learning rate and irreducible error.
+
+    Returns
+    -------
+    ndarray
+        The law at ``n`` (same shape).
 
     Examples
     --------
@@ -56,12 +65,20 @@ def power_law(n: Any, a: float, b: float, e: float) -> np.ndarray:
     >>> float(power_law(100, 2.0, 0.5, 0.1))
     0.3
     """
-    return a * np.asarray(n, dtype=float) ** (-b) + e
+    n = _sizes_iv(n)
+    a = check_scalar(a, "a")
+    b = check_scalar(b, "b")
+    e = check_scalar(e, "e")
+    with np.errstate(over="ignore"):
+        out = a * n ** (-b) + e
+    if not np.all(np.isfinite(out)):
+        raise ValueError(f"power_law overflows float64 at these `n` with a={a:g}, b={b:g}")
+    return out
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class LearningCurve(Result):
-    """A fitted learning curve ``err(n) = a n^(-b) + e``.
+    r"""A fitted learning curve :math:`\mathrm{err}(n) = a\,n^{-b} + e` (from :func:`fit_learning_curve`).
 
     Attributes
     ----------
@@ -76,8 +93,22 @@ class LearningCurve(Result):
     residual_std : float
         Root mean squared residual (per unit weight when ``sigma`` was given).
     model : {"power-law", "monotone"}
+        The model fitted.
     group : str or None
         The group the curve belongs to, used in messages.
+    dof : int
+        Residual degrees of freedom.
+    params : dict
+        ``dict(a=..., b=..., e=...)`` (property).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sciddm.equitable import fit_learning_curve, power_law
+    >>> n = np.array([10, 30, 100, 300, 1000])
+    >>> c = fit_learning_curve(n, power_law(n, 1.0, 0.5, 0.05))
+    >>> round(float(c.predict(400)), 4), round(c.params["b"], 6)
+    (0.1, 0.5)
     """
 
     a: float
@@ -98,59 +129,136 @@ class LearningCurve(Result):
         return {"a": self.a, "b": self.b, "e": self.e}
 
     def __call__(self, n: Any) -> np.ndarray:
+        """The predicted error at ``n`` (same as :meth:`predict`)."""
         return self.predict(n)
 
-    def predict(self, n: Any, *, return_std: bool = False, observation: bool = False) -> Any:
-        """Predicted error at sizes ``n``.
+    def predict(self, n: Any, *, return_std: Any = UNSET, observation: Any = UNSET) -> Any:
+        r"""Predicted error :math:`\mathrm{err}(n)` at sizes ``n``.
 
         Parameters
         ----------
         n : array_like
             Sample sizes (positive).
-        return_std : bool, default False
-            Also return the standard deviation of the prediction, by the delta
-            method ``sqrt(g' C g)`` with ``g = (n^-b, -a n^-b log n, 1)``.
+        return_std, observation : bool
+            Deprecated: use :meth:`predict_std` for the standard deviation
+            (``predict(n, return_std=True)`` still returns ``(mean, std)``
+            for one release, with a ``DeprecationWarning``).
+
+        Returns
+        -------
+        ndarray
+            The predicted error, shape of ``n``.
+        """
+        if return_std is not UNSET or observation is not UNSET:
+            warnings.warn(
+                "`return_std` and `observation` of LearningCurve.predict are deprecated and "
+                "will be removed in the next release; use predict(n) and "
+                "predict_std(n, observation=...)",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            mean = self.predict(n)
+            if not return_std:
+                return mean
+            return mean, self.predict_std(n, observation=bool(observation))
+        n = _sizes_iv(n)
+        if self.model == "monotone":
+            order = np.argsort(self.n)
+            return np.interp(n, self.n[order], self.err[order])
+        return power_law(n, self.a, self.b, self.e)
+
+    def predict_std(self, n: Any, *, observation: bool = False) -> np.ndarray:
+        r"""Standard deviation of the prediction at ``n``, by the delta method.
+
+        .. math:: \operatorname{sd}\,\widehat{\mathrm{err}}(n)
+                  = \sqrt{g^\top C g}, \qquad g = (n^{-b},\ -a n^{-b}\log n,\ 1),
+
+        with :math:`C` = ``cov``.
+
+        Parameters
+        ----------
+        n : array_like
+            Sample sizes (positive).
         observation : bool, default False
             Include the residual variance, giving the uncertainty of a new
             measured error rather than of the curve.
 
         Returns
         -------
-        mean : ndarray
-        std : ndarray, only if ``return_std``
+        ndarray
+            Shape of ``n`` (NaN for the monotone model unless ``observation``).
         """
-        n = np.asarray(n, dtype=float)
+        n = _sizes_iv(n)
         if self.model == "monotone":
-            order = np.argsort(self.n)
-            mean = np.interp(n, self.n[order], self.err[order])
-            std = np.full_like(mean, self.residual_std if observation else np.nan)
-            return (mean, std) if return_std else mean
-        mean = power_law(n, self.a, self.b, self.e)
-        if not return_std:
-            return mean
+            return np.full(n.shape, self.residual_std if observation else np.nan)
         nb = n ** (-self.b)
         grad = np.stack([nb, -self.a * nb * np.log(n), np.ones_like(n)], axis=-1)
         var = np.einsum("...i,ij,...j->...", grad, self.cov, grad)
         if observation:
             var = var + self.residual_std**2
-        return mean, np.sqrt(np.maximum(var, 0.0))
+        return np.sqrt(np.maximum(var, 0.0))
 
     def predict_interval(
         self, n: Any, *, level: float = 0.95, observation: bool = False
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Normal-approximation interval of the prediction at ``n`` (t quantile on ``dof``)."""
+        """Normal-approximation interval of the prediction at ``n``.
+
+        Parameters
+        ----------
+        n : array_like
+            Sample sizes (positive).
+        level : float in (0, 1), default 0.95
+            Coverage; the quantile is Student's t on ``dof`` degrees of freedom.
+        observation : bool, default False
+            As in :meth:`predict_std`.
+
+        Returns
+        -------
+        lo, hi : ndarray
+            Interval ends, shape of ``n``.
+        """
+        from scipy import stats  # lazily: scipy.stats costs ~8 numpy imports
+
         check_scalar(level, "level", lo=0, hi=1, closed="neither")
-        mean, std = self.predict(n, return_std=True, observation=observation)
+        mean = self.predict(n)
+        std = self.predict_std(n, observation=observation)
         q = stats.t.ppf(0.5 + level / 2, max(self.dof, 1))
         return mean - q * std, mean + q * std
 
     def derivative(self, n: Any) -> np.ndarray:
-        """``d err / d n = -a b n^(-b-1)`` (power law only)."""
-        n = np.asarray(n, dtype=float)
+        r"""The slope :math:`d\,\mathrm{err}/dn = -a b\, n^{-b-1}` (power law only).
+
+        Parameters
+        ----------
+        n : array_like
+            Sample sizes (positive).
+
+        Returns
+        -------
+        ndarray
+            Shape of ``n``.
+        """
+        if self.model != "power-law":
+            raise ValueError("`derivative` needs a power-law curve, got a monotone one")
+        n = _sizes_iv(n)
         return -self.a * self.b * n ** (-self.b - 1.0)
 
     def plot(self, ax: Any = None, *, level: float = 0.95, label: str | None = None) -> Any:
-        """Plot the data, the curve and its pointwise interval; returns the Axes."""
+        """Plot the data, the curve and its pointwise interval.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+            Axes to draw on (a new figure by default).
+        level : float, default 0.95
+            Coverage of the band.
+        label : str, optional
+            Legend label (default: the group).
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
         from sciddm._core.plotting import get_ax
 
         ax = get_ax(ax)
@@ -164,6 +272,16 @@ class LearningCurve(Result):
         ax.set_xlabel("training samples n")
         ax.set_ylabel("error")
         return ax
+
+
+def _sizes_iv(n: Any) -> np.ndarray:
+    """Sample sizes as a float array (any shape), finite and positive."""
+    arr = check_array(n, "n", ndim=None, finite=False)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError("`n` must not contain NaN or inf")
+    if np.any(arr <= 0):
+        raise ValueError(f"`n` must be positive, got min {arr.min():g}")
+    return arr
 
 
 def _linear_ae(
@@ -301,86 +419,27 @@ def fit_learning_curve(
     >>> c = fit_learning_curve(n, power_law(n, 2.0, 0.5, 0.1))
     >>> round(c.a, 6), round(c.b, 6), round(c.e, 6)
     (2.0, 0.5, 0.1)
-    >>> mean, std = c.predict([2000], return_std=True)
-    >>> round(float(mean[0]), 4)
-    0.1447
+    >>> round(float(c.predict(2000)), 4), float(c.predict_std(2000)) < 1e-6
+    (0.1447, True)
     """
-    name = "" if group is None else f"group {group!r}: "
-    check_choice(model, "model", ("power-law", "monotone"))
-    n_arr = check_array(n, "n", ndim=1)
-    err_arr = check_array(err, "err", ndim=1)
-    check_same_length("n", n_arr, "err", err_arr)
-    if np.any(n_arr <= 0):
-        raise ValueError(f"{name}`n` must be positive, got min {n_arr.min():g}")
-    need = 3 if model == "power-law" and exponent is None else 2
-    distinct = np.unique(n_arr).size
-    if distinct < need:
-        raise ValueError(
-            f"{name}cannot fit a {model} learning curve: need at least {need} distinct "
-            f"sizes, got {distinct}"
-        )
-    if sigma is None:
-        w = np.ones_like(err_arr)
-    else:
-        sig = check_array(sigma, "sigma", ndim=1, shape=(n_arr.size,))
-        if np.any(sig <= 0):
-            raise ValueError(f"{name}`sigma` must be positive, got min {sig.min():g}")
-        w = 1.0 / sig**2
+    n_arr, err_arr, w, name = _fit_iv(n, err, model, sigma, exponent, group)
     if model == "monotone":
-        from sklearn.isotonic import IsotonicRegression
-
-        iso = IsotonicRegression(increasing=False).fit(n_arr, err_arr, sample_weight=w)
-        un = np.unique(n_arr)
-        fitted = iso.predict(un)
-        resid = err_arr - iso.predict(n_arr)
-        nan3 = np.full((3, 3), np.nan)
-        return LearningCurve(
-            a=np.nan,
-            b=np.nan,
-            e=np.nan,
-            cov=nan3,
-            se=np.full(3, np.nan),
-            n=un,
-            err=fitted,
-            residual_std=float(np.sqrt(np.mean(resid**2))),
-            model="monotone",
-            group=group,
-            dof=max(n_arr.size - un.size, 0),
-        )
+        return _fit_monotone(n_arr, err_arr, w, group)
     if nonnegative is None:
         nonnegative = bool(np.all(err_arr >= 0))
     e_lo = 0.0 if nonnegative else -np.inf
     top = float(err_arr.min())
     ln = np.log(n_arr)
-    scale = max(float(np.abs(err_arr).max()), 1e-300)
     if exponent is None:
         b, a, e = _profile_fit(ln, err_arr, w, e_lo, top)
     else:
-        b = check_scalar(exponent, "exponent", lo=0, closed="neither")
+        b = float(exponent)
         a, e, _ = _linear_ae(np.exp(-b * ln), err_arr, w, e_lo, top)
     if not np.isfinite(b):
         warn_convergence(f"{name}the power-law fit did not converge", "the number of sizes")
-    t = np.exp(-b * ln)
-    sw = np.sqrt(w)
-    J = sw[:, None] * np.stack([t, -a * t * ln, np.ones_like(t)], axis=1)
-    r = sw * (a * t + e - err_arr)
-    dof = n_arr.size - (3 if exponent is None else 2)
-    if sigma is None:
-        s2 = float(r @ r) / dof if dof > 0 else np.nan
-    else:
-        s2 = 1.0
-    try:
-        if exponent is None:
-            cov = s2 * np.linalg.pinv(J.T @ J, rcond=1e-13)
-        else:
-            J2 = J[:, [0, 2]]
-            c2 = s2 * np.linalg.pinv(J2.T @ J2, rcond=1e-13)
-            cov = np.zeros((3, 3))
-            cov[np.ix_([0, 2], [0, 2])] = c2
-    except np.linalg.LinAlgError:  # pragma: no cover
-        cov = np.full((3, 3), np.nan)
-    if not np.all(np.isfinite(cov)):
-        cov = np.full((3, 3), np.nan)
+    cov, r, dof = _covariance(ln, err_arr, w, a, b, e, fixed_b=exponent is not None,
+                              absolute=sigma is not None)  # fmt: skip
+    scale = max(float(np.abs(err_arr).max()), 1e-300)
     if b >= _B_MAX * (1 - 1e-6) or a / scale > 1e12:
         warnings.warn(
             f"{name}the fitted learning curve sits on its bound (b={b:.3g}); the data may "
@@ -401,6 +460,87 @@ def fit_learning_curve(
         group=group,
         dof=max(dof, 0),
     )
+
+
+def _fit_iv(
+    n: Any, err: Any, model: str, sigma: Any, exponent: float | None, group: str | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
+    """Validate :func:`fit_learning_curve`'s data; returns (n, err, weights, group prefix)."""
+    name = "" if group is None else f"group {group!r}: "
+    check_choice(model, "model", ("power-law", "monotone"))
+    n_arr = check_array(n, "n", ndim=1)
+    err_arr = check_array(err, "err", ndim=1)
+    check_same_length("n", n_arr, "err", err_arr)
+    if np.any(n_arr <= 0):
+        raise ValueError(f"{name}`n` must be positive, got min {n_arr.min():g}")
+    if exponent is not None:
+        check_scalar(exponent, "exponent", lo=0, closed="neither")
+    need = 3 if model == "power-law" and exponent is None else 2
+    distinct = np.unique(n_arr).size
+    if distinct < need:
+        raise ValueError(
+            f"{name}cannot fit a {model} learning curve: need at least {need} distinct "
+            f"sizes, got {distinct}"
+        )
+    if sigma is None:
+        return n_arr, err_arr, np.ones_like(err_arr), name
+    sig = check_array(sigma, "sigma", ndim=1, shape=(n_arr.size,))
+    if np.any(sig <= 0):
+        raise ValueError(f"{name}`sigma` must be positive, got min {sig.min():g}")
+    return n_arr, err_arr, 1.0 / sig**2, name
+
+
+def _fit_monotone(
+    n_arr: np.ndarray, err_arr: np.ndarray, w: np.ndarray, group: str | None
+) -> LearningCurve:
+    """The decreasing isotonic regression of ``err`` on ``n`` as a curve."""
+    from sklearn.isotonic import IsotonicRegression
+
+    iso = IsotonicRegression(increasing=False).fit(n_arr, err_arr, sample_weight=w)
+    un = np.unique(n_arr)
+    resid = err_arr - iso.predict(n_arr)
+    return LearningCurve(
+        a=np.nan,
+        b=np.nan,
+        e=np.nan,
+        cov=np.full((3, 3), np.nan),
+        se=np.full(3, np.nan),
+        n=un,
+        err=iso.predict(un),
+        residual_std=float(np.sqrt(np.mean(resid**2))),
+        model="monotone",
+        group=group,
+        dof=max(n_arr.size - un.size, 0),
+    )
+
+
+def _covariance(
+    ln: np.ndarray, err: np.ndarray, w: np.ndarray, a: float, b: float, e: float, *,
+    fixed_b: bool, absolute: bool,
+) -> tuple[np.ndarray, np.ndarray, int]:  # fmt: skip
+    """Covariance of (a, b, e) (zero row/column for a fixed b), residuals and dof."""
+    t = np.exp(-b * ln)
+    sw = np.sqrt(w)
+    J = sw[:, None] * np.stack([t, -a * t * ln, np.ones_like(t)], axis=1)
+    r = sw * (a * t + e - err)
+    dof = err.size - (2 if fixed_b else 3)
+    if absolute:
+        s2 = 1.0
+    else:
+        s2 = float(r @ r) / dof if dof > 0 else np.nan
+    try:
+        if not fixed_b:
+            cov = s2 * np.linalg.pinv(J.T @ J, rcond=1e-13)
+        else:
+            J2 = J[:, [0, 2]]
+            c2 = s2 * np.linalg.pinv(J2.T @ J2, rcond=1e-13)
+            cov = np.zeros((3, 3))
+            cov[np.ix_([0, 2], [0, 2])] = c2
+    except np.linalg.LinAlgError:  # pragma: no cover
+        cov = np.full((3, 3), np.nan)
+    if not np.all(np.isfinite(cov)):
+        cov = np.full((3, 3), np.nan)
+    return cov, r, dof
 
 
 def fit_learning_curves(
@@ -448,13 +588,23 @@ def fit_learning_curves(
     """
     if not isinstance(data, Mapping) or not data:
         raise ValueError("`data` must be a non-empty dict {group: (n, err)}")
+    for g, pair in data.items():
+        if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
+            raise ValueError(
+                f"`data` must map each group to a pair (n, err); group {g!r} has {pair!r}"
+            )
     if not shared_exponent:
         return {
             g: fit_learning_curve(n, err, nonnegative=nonnegative, group=str(g))
             for g, (n, err) in data.items()
         }
     prepared = []
-    for g, (n, err) in data.items():
+    for g, pair in data.items():
+        if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
+            raise ValueError(
+                f"`data` must map each group to a pair (n, err); group {g!r} has {pair!r}"
+            )
+        n, err = pair
         n_arr = check_array(n, "n", ndim=1)
         err_arr = check_array(err, "err", ndim=1)
         check_same_length("n", n_arr, "err", err_arr)
@@ -488,176 +638,3 @@ def fit_learning_curves(
         g: fit_learning_curve(n, err, nonnegative=nonnegative, exponent=b, group=str(g))
         for g, (n, err) in data.items()
     }
-
-
-@dataclasses.dataclass(frozen=True, repr=False)
-class GroupLearningCurves(Result):
-    """Empirical learning curves of one learner, per group.
-
-    Attributes
-    ----------
-    groups : list
-        Group labels, in sorted order.
-    sizes : ndarray of shape (G, S)
-        Training sizes per group.
-    errors : ndarray of shape (G, S, R)
-        Error of each repeat.
-    mean_error, std_error : ndarray of shape (G, S)
-        Mean over repeats, and its standard error (std / sqrt(R)).
-    """
-
-    groups: list[Any]
-    sizes: np.ndarray
-    errors: np.ndarray
-    mean_error: np.ndarray
-    std_error: np.ndarray
-
-    def fit(self, *, model: str = "power-law") -> dict[Any, LearningCurve]:
-        """Fit one learning curve per group to the repeat-level errors."""
-        out = {}
-        for i, g in enumerate(self.groups):
-            r = self.errors.shape[2]
-            out[g] = fit_learning_curve(
-                np.repeat(self.sizes[i], r), self.errors[i].ravel(), model=model, group=str(g)
-            )
-        return out
-
-    def plot(self, ax: Any = None) -> Any:
-        """Mean error versus size per group, with error bars; returns the Axes."""
-        from sciddm._core.plotting import get_ax
-
-        ax = get_ax(ax)
-        for i, g in enumerate(self.groups):
-            ax.errorbar(
-                self.sizes[i], self.mean_error[i], yerr=self.std_error[i], marker="o", label=str(g)
-            )
-        ax.set_xscale("log")
-        ax.set_xlabel("training samples of the group")
-        ax.set_ylabel("error")
-        ax.legend()
-        return ax
-
-
-def _scorer_to_error(metric: Any) -> tuple[Callable[..., float], Callable[[float], float]]:
-    from sklearn.metrics import get_scorer
-
-    if isinstance(metric, str):
-        scorer = get_scorer(metric)
-        if metric.startswith("neg_"):
-            return scorer, lambda s: -s
-        return scorer, lambda s: 1.0 - s
-    if callable(metric):
-        return metric, lambda s: 1.0 - s
-    raise ValueError(f"`metric` must be a scikit-learn scorer name or callable, got {metric!r}")
-
-
-def learning_curve_by_group(
-    estimator: Any,
-    X: Any,
-    y: Any,
-    groups: Any,
-    sizes: Sequence[float],
-    *,
-    metric: Any = "accuracy",
-    n_repeats: int = 5,
-    test_size: float = 0.25,
-    pooled: bool = False,
-    rng: SeedLike = None,
-) -> GroupLearningCurves:
-    """Measure the error of ``estimator`` per group versus the group's training size.
-
-    Parameters
-    ----------
-    estimator : scikit-learn estimator
-        Cloned for every fit.
-    X : array_like of shape (N, d)
-    y : array_like of shape (N,)
-    groups : array_like of shape (N,)
-        Group label of each row.
-    sizes : sequence of int or float
-        Training sizes; a float in (0, 1] is a fraction of the group's
-        training part (``(1 - test_size)`` of the group).
-    metric : str or callable, default "accuracy"
-        A scikit-learn scorer name (``"accuracy"``, ``"r2"``,
-        ``"neg_mean_squared_error"``, ...) or a scorer ``f(est, X, y)``.
-        The error is ``-score`` for ``neg_*`` names and ``1 - score`` otherwise.
-    n_repeats : int, default 5
-        Random train/test splits per group.
-    test_size : float, default 0.25
-        Fraction of each group held out for scoring in every repeat.
-    pooled : bool, default False
-        If True, each fit also uses the training parts of all *other*
-        groups in full, so the curve of group ``g`` varies ``n_g`` only.
-        If False, one model per group is trained on that group alone.
-    rng : numpy.random.Generator, int or None
-
-    Returns
-    -------
-    GroupLearningCurves
-
-    Raises
-    ------
-    ValueError
-        If a size exceeds a group's training part, naming the group.
-
-    Examples
-    --------
-    >>> from sklearn.datasets import load_breast_cancer
-    >>> from sklearn.naive_bayes import GaussianNB
-    >>> from sciddm.equitable import learning_curve_by_group
-    >>> X, y = load_breast_cancer(return_X_y=True)
-    >>> g = (X[:, 0] > 14).astype(int)        # small / large mean radius
-    >>> lc = learning_curve_by_group(GaussianNB(), X, y, g, [20, 60, 150], n_repeats=2, rng=0)
-    >>> lc.sizes.tolist()
-    [[20, 60, 150], [20, 60, 150]]
-    """
-    from sklearn.base import clone
-
-    gen = as_generator(rng)
-    n_repeats = check_int(n_repeats, "n_repeats", lo=1)
-    test_size = check_scalar(test_size, "test_size", lo=0, hi=1, closed="neither")
-    X_arr = np.asarray(X)
-    y_arr = np.asarray(y)
-    g_arr = np.asarray(groups)
-    if X_arr.ndim != 2:
-        raise ValueError(f"`X` must have 2 dimension(s), got shape {X_arr.shape}")
-    check_same_length("X", X_arr, "y", y_arr)
-    check_same_length("X", X_arr, "groups", g_arr)
-    if len(sizes) == 0:
-        raise ValueError("`sizes` must not be empty")
-    scorer, to_err = _scorer_to_error(metric)
-    labels = sorted(np.unique(g_arr).tolist())
-    idx = {g: np.flatnonzero(g_arr == g) for g in labels}
-    S = len(sizes)
-    size_tab = np.zeros((len(labels), S), dtype=int)
-    for i, g in enumerate(labels):
-        n_train = int(np.floor(idx[g].size * (1 - test_size)))
-        for j, s in enumerate(sizes):
-            m = int(round(s * n_train)) if isinstance(s, float) and 0 < s <= 1 else int(s)
-            if m < 1 or m > n_train:
-                raise ValueError(
-                    f"group {g!r}: size {s} needs {m} training samples but the group has "
-                    f"{n_train} after holding out `test_size`={test_size:g}"
-                )
-            size_tab[i, j] = m
-    errors = np.zeros((len(labels), S, n_repeats))
-    for r in range(n_repeats):
-        perms = {g: gen.permutation(idx[g]) for g in labels}
-        n_test = {g: idx[g].size - int(np.floor(idx[g].size * (1 - test_size))) for g in labels}
-        test = {g: perms[g][: n_test[g]] for g in labels}
-        train = {g: perms[g][n_test[g] :] for g in labels}
-        for i, g in enumerate(labels):
-            others = (
-                np.concatenate([train[h] for h in labels if h != g])
-                if pooled and len(labels) > 1
-                else np.empty(0, dtype=int)
-            )
-            for j in range(S):
-                rows = np.concatenate([train[g][: size_tab[i, j]], others])
-                est = clone(estimator).fit(X_arr[rows], y_arr[rows])
-                errors[i, j, r] = to_err(float(scorer(est, X_arr[test[g]], y_arr[test[g]])))
-    mean = errors.mean(axis=2)
-    std = errors.std(axis=2, ddof=1) / np.sqrt(n_repeats) if n_repeats > 1 else np.zeros_like(mean)
-    return GroupLearningCurves(
-        groups=labels, sizes=size_tab, errors=errors, mean_error=mean, std_error=std
-    )

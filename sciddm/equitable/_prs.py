@@ -57,7 +57,16 @@ class PRSData(Result):
     offset : ndarray of shape (G,)
         Mean of ``x' beta[g]`` in the first sample.
     block_size : int
+        SNPs per LD block.
     ld : float
+        Within-block correlation parameter of the latent Gaussians.
+
+    Examples
+    --------
+    >>> from sciddm.equitable import simulate_prs
+    >>> d = simulate_prs([100, 50], n_snps=20, n_causal=5, prevalence=0.1, rng=0)
+    >>> d.X.shape, d.binary, sorted(set(d.y.tolist()))
+    ((150, 20), True, [0.0, 1.0])
     """
 
     X: np.ndarray
@@ -79,7 +88,9 @@ class PRSData(Result):
 
 
 def _per_group(x: Any, name: str, G: int, *, lo: float, hi: float, closed: str) -> np.ndarray:
-    arr = np.atleast_1d(check_array(x, name, ndim=(0, 1)))
+    arr = np.atleast_1d(check_array(x, name, ndim=(0, 1), finite=False))
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"`{name}` must not contain NaN or inf")
     if arr.size == 1:
         arr = np.repeat(arr, G)
     if arr.size != G:
@@ -176,53 +187,30 @@ def simulate_prs(
     >>> bool((test.freq == d.freq).all())
     True
     """
+    P = _prs_iv(n_per_group, n_snps, n_causal, fst, h2, rho, block_size, ld, maf_range,
+                prevalence, architecture)  # fmt: skip
     gen = as_generator(rng)
-    sizes = np.atleast_1d(np.asarray(n_per_group))
-    if sizes.ndim != 1 or sizes.size == 0:
-        raise ValueError(f"`n_per_group` must be an int or a sequence of ints, got {n_per_group!r}")
-    sizes = np.array([check_int(s, "n_per_group", lo=2) for s in sizes])
-    G = sizes.size
-    n_snps = check_int(n_snps, "n_snps", lo=1)
-    n_causal = check_int(n_causal, "n_causal", lo=1, hi=n_snps)
-    fst_arr = _per_group(fst, "fst", G, lo=0, hi=1, closed="neither")
-    h2_arr = _per_group(h2, "h2", G, lo=0, hi=1, closed="both")
-    rho = check_scalar(rho, "rho", lo=0, hi=1)
-    block_size = check_int(block_size, "block_size", lo=1)
-    ld = check_scalar(ld, "ld", lo=0, hi=1, closed="left")
-    lo_f, hi_f = (check_scalar(v, "maf_range", lo=0, hi=1, closed="neither") for v in maf_range)
-    if not lo_f < hi_f:
-        raise ValueError(f"`maf_range` must be increasing, got {maf_range!r}")
-    if prevalence is not None:
-        prevalence = check_scalar(prevalence, "prevalence", lo=0, hi=1, closed="neither")
-
-    if architecture is not None:
-        if architecture.freq.shape[0] != G:
-            raise ValueError(
-                f"`n_per_group` has {G} groups but `architecture` has {architecture.freq.shape[0]}"
-            )
-        p_anc, freq = architecture.ancestral_freq, architecture.freq
-        causal, beta = architecture.causal, architecture.beta
-        h2_arr, n_snps = architecture.h2, architecture.freq.shape[1]
-        ld, block_size = architecture.ld, architecture.block_size
-    else:
-        p_anc = gen.uniform(lo_f, hi_f, size=n_snps)
-        freq = np.empty((G, n_snps))
-        for k in range(G):
-            f = fst_arr[k]
-            freq[k] = gen.beta(p_anc * (1 - f) / f, (1 - p_anc) * (1 - f) / f)
-        freq = np.clip(freq, 1e-4, 1 - 1e-4)
-        causal = np.sort(gen.choice(n_snps, size=n_causal, replace=False))
-        shared = gen.normal(size=n_causal)
-        beta = np.zeros((G, n_snps))
-        for k in range(G):
-            beta[k, causal] = np.sqrt(rho) * shared + np.sqrt(1 - rho) * gen.normal(size=n_causal)
-
+    if architecture is None:
+        arch = _architecture(P, gen)
+    else:  # reuse the populations: only new individuals are drawn
+        arch = {
+            "ancestral_freq": architecture.ancestral_freq,
+            "freq": architecture.freq,
+            "causal": architecture.causal,
+            "beta": architecture.beta,
+            "h2": architecture.h2,
+            "n_snps": architecture.freq.shape[1],
+            "block_size": architecture.block_size,
+            "ld": architecture.ld,
+            "threshold": architecture.threshold,
+        }
+    sizes, G = P["sizes"], P["G"]
+    n_snps, block_size, ld = arch["n_snps"], arch["block_size"], arch["ld"]
     # latent Gaussians with AR(1) correlation inside blocks (one Cholesky factor per block;
     # a shorter last block uses the leading part of the same factor)
     pos = np.arange(block_size)
     L = np.linalg.cholesky(ld ** np.abs(pos[:, None] - pos[None, :]) + 1e-12 * np.eye(block_size))
     n_blocks = -(-n_snps // block_size)
-
     scale = np.empty(G)
     offset = np.zeros(G) if architecture is None else architecture.offset.copy()
     Xs, gv, liab, grp = [], [], [], []
@@ -231,41 +219,34 @@ def simulate_prs(
         geno = np.zeros((n, n_snps))
         for _ in range(2):
             z = (gen.standard_normal((n, n_blocks, block_size)) @ L.T).reshape(n, -1)[:, :n_snps]
-            geno += special.ndtr(z) < freq[k]
-        g = geno @ beta[k]
+            geno += special.ndtr(z) < arch["freq"][k]
+        g = geno @ arch["beta"][k]
         if architecture is not None:
             scale[k] = architecture.scale[k]
             g = (g - architecture.offset[k]) * scale[k]
         else:
             sd = g.std()
-            scale[k] = np.sqrt(h2_arr[k]) / sd if sd > 0 else 0.0
+            scale[k] = np.sqrt(arch["h2"][k]) / sd if sd > 0 else 0.0
             offset[k] = g.mean()
             g = (g - offset[k]) * scale[k]
-        noise = gen.normal(scale=np.sqrt(1 - h2_arr[k]), size=n)
         Xs.append(geno)
         gv.append(g)
-        liab.append(g + noise)
+        liab.append(g + gen.normal(scale=np.sqrt(1 - arch["h2"][k]), size=n))
         grp.append(np.full(n, k))
     liability = np.concatenate(liab)
-    y = liability.copy()
-    if architecture is not None:
-        threshold = architecture.threshold
-    else:
-        threshold = np.nan if prevalence is None else float(special.ndtri(1 - prevalence))
+    threshold = arch["threshold"]
     binary = bool(np.isfinite(threshold))
-    if binary:
-        y = (liability > threshold).astype(float)
     return PRSData(
         X=np.concatenate(Xs),
-        y=y,
+        y=(liability > threshold).astype(float) if binary else liability.copy(),
         liability=liability,
         genetic_value=np.concatenate(gv),
         groups=np.concatenate(grp),
-        ancestral_freq=p_anc,
-        freq=freq,
-        beta=beta,
-        causal=causal,
-        h2=h2_arr,
+        ancestral_freq=arch["ancestral_freq"],
+        freq=arch["freq"],
+        beta=arch["beta"],
+        causal=arch["causal"],
+        h2=arch["h2"],
         binary=binary,
         scale=scale,
         threshold=threshold,
@@ -275,11 +256,101 @@ def simulate_prs(
     )
 
 
+def _prs_iv(
+    n_per_group: Any, n_snps: Any, n_causal: Any, fst: Any, h2: Any, rho: Any, block_size: Any,
+    ld: Any, maf_range: Any, prevalence: Any, architecture: Any,
+) -> dict[str, Any]:  # fmt: skip
+    """Validate :func:`simulate_prs`'s arguments into a dict of checked values."""
+    if isinstance(n_per_group, (str, bytes)):
+        raise ValueError(f"`n_per_group` must be an int or a sequence of ints, got {n_per_group!r}")
+    sizes = np.atleast_1d(np.asarray(n_per_group, dtype=object))
+    if sizes.ndim != 1 or sizes.size == 0:
+        raise ValueError(f"`n_per_group` must be an int or a sequence of ints, got {n_per_group!r}")
+    sizes = np.array([check_int(s, "n_per_group", lo=2, hi=10**7) for s in sizes])
+    G = sizes.size
+    n_snps = check_int(n_snps, "n_snps", lo=1, hi=10**6)
+    if architecture is not None:
+        if not isinstance(architecture, PRSData):
+            raise ValueError(f"`architecture` must be a PRSData, got {type(architecture).__name__}")
+        n_snps = architecture.freq.shape[1]
+        if architecture.freq.shape[0] != G:
+            raise ValueError(
+                f"`n_per_group` has {G} groups but `architecture` has {architecture.freq.shape[0]}"
+            )
+    if int(sizes.sum()) * n_snps > 2**28:
+        raise ValueError(
+            f"`n_per_group` asks for {int(sizes.sum())} x {n_snps} genotypes, beyond the 2 GiB "
+            "limit of one call; simulate in smaller batches with `architecture`"
+        )
+    if not (isinstance(maf_range, (tuple, list)) and len(maf_range) == 2):
+        raise ValueError(f"`maf_range` must be a pair (low, high), got {maf_range!r}")
+    lo_f, hi_f = (check_scalar(v, "maf_range", lo=0, hi=1, closed="neither") for v in maf_range)
+    if not lo_f < hi_f:
+        raise ValueError(f"`maf_range` must be increasing, got {maf_range!r}")
+    return {
+        "sizes": sizes,
+        "G": G,
+        "n_snps": n_snps,
+        "n_causal": check_int(n_causal, "n_causal", lo=1, hi=n_snps),
+        "fst": _per_group(fst, "fst", G, lo=0, hi=1, closed="neither"),
+        "h2": _per_group(h2, "h2", G, lo=0, hi=1, closed="both"),
+        "rho": check_scalar(rho, "rho", lo=0, hi=1),
+        "block_size": check_int(block_size, "block_size", lo=1, hi=10_000),
+        "ld": check_scalar(ld, "ld", lo=0, hi=1, closed="left"),
+        "maf": (lo_f, hi_f),
+        "prevalence": None
+        if prevalence is None
+        else check_scalar(prevalence, "prevalence", lo=0, hi=1, closed="neither"),
+    }
+
+
+def _architecture(P: dict[str, Any], gen: np.random.Generator) -> dict[str, Any]:
+    """Draw the populations: ancestral and population frequencies, causal effects."""
+    G, n_snps, n_causal = P["G"], P["n_snps"], P["n_causal"]
+    lo_f, hi_f = P["maf"]
+    p_anc = gen.uniform(float(lo_f), float(hi_f), size=n_snps)
+    freq = np.empty((G, n_snps))
+    for k in range(G):
+        f = P["fst"][k]
+        freq[k] = gen.beta(p_anc * (1 - f) / f, (1 - p_anc) * (1 - f) / f)
+    freq = np.clip(freq, 1e-4, 1 - 1e-4)
+    causal = np.sort(gen.choice(n_snps, size=n_causal, replace=False))
+    shared = gen.normal(size=n_causal)
+    beta = np.zeros((G, n_snps))
+    rho = P["rho"]
+    for k in range(G):
+        beta[k, causal] = np.sqrt(rho) * shared + np.sqrt(1 - rho) * gen.normal(size=n_causal)
+    prev = P["prevalence"]
+    return {
+        "ancestral_freq": p_anc,
+        "freq": freq,
+        "causal": causal,
+        "beta": beta,
+        "h2": P["h2"],
+        "n_snps": n_snps,
+        "block_size": P["block_size"],
+        "ld": P["ld"],
+        "threshold": np.nan if prev is None else float(special.ndtri(1 - prev)),
+    }
+
+
 def prs_estimator(method: str = "ridge", alpha: float = 10.0) -> Any:
-    """A scikit-learn ridge or lasso regressor for polygenic risk scores.
+    r"""A scikit-learn ridge or lasso regressor for polygenic risk scores.
 
     The PRS of an individual is the fitted linear predictor of the genotype
-    counts, ``x' beta_hat``. Lasso gets ``max_iter=5000``.
+    counts, :math:`x^\top\hat\beta`. Lasso gets ``max_iter=5000``.
+
+    Parameters
+    ----------
+    method : {"ridge", "lasso"}, default "ridge"
+        The penalty.
+    alpha : float, default 10.0
+        Penalty strength (positive).
+
+    Returns
+    -------
+    sklearn.linear_model.Ridge or sklearn.linear_model.Lasso
+        An unfitted regressor.
 
     Examples
     --------
@@ -307,6 +378,14 @@ class PRSEvaluation(Result):
         score with the liability.
     auc : ndarray
         Area under the ROC curve for a binary trait (NaN otherwise).
+
+    Examples
+    --------
+    >>> from sciddm.equitable import evaluate_prs, prs_estimator, simulate_prs
+    >>> d = simulate_prs([400, 400], n_snps=30, n_causal=5, h2=0.5, rng=2)
+    >>> ev = evaluate_prs(prs_estimator().fit(d.X, d.y), d)
+    >>> ev.groups.tolist(), ev.r2.shape, bool(np.isnan(ev.auc).all())
+    ([0, 1], (2,), True)
     """
 
     groups: np.ndarray
@@ -315,7 +394,21 @@ class PRSEvaluation(Result):
 
 
 def evaluate_prs(model: Any, data: PRSData, rows: Any = None) -> PRSEvaluation:
-    """Score a fitted PRS model on ``data`` (optionally only ``rows``), per group.
+    r"""Score a fitted PRS model on ``data`` (optionally only ``rows``), per group.
+
+    Parameters
+    ----------
+    model : fitted regressor
+        Anything with ``predict(X)``.
+    data : PRSData
+        The simulated data.
+    rows : array_like of int or bool, optional
+        Rows to score (indices or a boolean mask); all by default.
+
+    Returns
+    -------
+    PRSEvaluation
+        Out-of-sample :math:`R^2` (and the AUC for a binary trait) per group.
 
     Examples
     --------
@@ -330,7 +423,27 @@ def evaluate_prs(model: Any, data: PRSData, rows: Any = None) -> PRSEvaluation:
     """
     from sklearn.metrics import r2_score, roc_auc_score
 
-    sel = np.arange(data.y.size) if rows is None else np.arange(data.y.size)[np.asarray(rows)]
+    if not isinstance(data, PRSData):
+        raise ValueError(f"`data` must be a PRSData, got {type(data).__name__}")
+    if not hasattr(model, "predict"):
+        raise ValueError(f"`model` must be a fitted regressor with predict(), got {model!r}")
+    N = data.y.size
+    if rows is None:
+        sel = np.arange(N)
+    else:
+        r = check_array(rows, "rows", ndim=1, dtype=None)
+        if r.dtype == bool:
+            if r.size != N:
+                raise ValueError(f"`rows` as a mask must have length {N}, got {r.size}")
+            sel = np.flatnonzero(r)
+        elif r.dtype.kind in "iu" or (r.size == 0):
+            sel = r.astype(np.intp)
+            if sel.size and (sel.min() < -N or sel.max() >= N):
+                raise ValueError(f"`rows` must be indices in [0, {N - 1}]")
+        else:
+            raise ValueError(f"`rows` must be integer indices or a boolean mask, got {r.dtype}")
+        if sel.size == 0:
+            raise ValueError("`rows` selects no row")
     score = np.asarray(model.predict(data.X[sel]), dtype=float)
     labels = np.unique(data.groups[sel])
     r2 = np.full(labels.size, np.nan)

@@ -10,7 +10,7 @@ Detector
     removal / retention / ROC).
 Models (built on :mod:`sciddm.diffusion`)
     :class:`Recipe` (the paper's DDPM setup via ``Recipe.paper()``, or EDM),
-    :func:`train_sampler`, :func:`generate` (samples and x̂0 trajectories).
+    :func:`train_sampler`, :func:`generate` (samples and denoised-estimate trajectories).
 Analysis
     :func:`exact_denoiser` (the exact-score baseline), :func:`denoiser_along_segment`,
     :func:`plot_segment_profile`, :func:`recursive_training`, :func:`mode_coverage`.
@@ -25,6 +25,7 @@ from sciddm.hallucination._analysis import (
     SegmentProfile,
     denoiser_along_segment,
     exact_denoiser,
+    exact_score_sample,
     plot_segment_profile,
 )
 from sciddm.hallucination._data import (
@@ -43,7 +44,13 @@ from sciddm.hallucination._detector import (
     TrajectoryVarianceDetector,
     trajectory_variance,
 )
-from sciddm.hallucination._pipeline import Recipe, TrainedSampler, generate, train_sampler
+from sciddm.hallucination._pipeline import (
+    GenerationResult,
+    Recipe,
+    TrainedSampler,
+    generate,
+    train_sampler,
+)
 from sciddm.hallucination._recursive import RecursiveResult, mode_coverage, recursive_training
 from sciddm.hallucination._shapes import (
     SHAPES,
@@ -59,6 +66,7 @@ __all__ = [
     "IN_SUPPORT",
     "SHAPES",
     "DetectionReport",
+    "GenerationResult",
     "ModeMixture",
     "Recipe",
     "RecursiveResult",
@@ -71,6 +79,7 @@ __all__ = [
     "classify_shapes",
     "denoiser_along_segment",
     "exact_denoiser",
+    "exact_score_sample",
     "generate",
     "grid_2d",
     "mixture_1d",

@@ -1,22 +1,26 @@
-"""Multi-index sets, tensor-product bases and orthonormalised feature maps.
+r"""Multi-index sets, tensor-product bases and orthonormalised feature maps.
 
-A *basis* here is an L²(μ)-orthonormal feature map φ = (φ_1, …, φ_m) together
-with its measure μ. It evaluates φ(x) (``basis(x)``, shape ``(n, m)``) and the
-Christoffel function K_m(x) = Σ_j φ_j(x)², and draws i.i.d. points from the
-optimal density ρ = (K_m/m)·μ (``basis.sample_optimal_points``).
+A *basis* here is an :math:`L^2(\mu)`-orthonormal feature map
+:math:`\varphi = (\varphi_1, \dots, \varphi_m)` together with its measure
+:math:`\mu`. It evaluates :math:`\varphi(x)` (``basis(x)``, shape ``(n, m)``) and
+the Christoffel function :math:`K_m(x) = \sum_j \varphi_j(x)^2`, and draws
+i.i.d. points from the optimal density :math:`\rho = (K_m/m)\,\mu`
+(``basis.sample_optimal_points``).
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from sciddm._core.rng import SeedLike, as_generator
-from sciddm._core.validation import check_array, check_int
+from sciddm._core.validation import check_array, check_int, check_scalar
 
+from ._guards import CHUNK, check_size
 from ._measures import DiscreteMeasure, Measure, ProductMeasure
 from ._polynomials import Family, _family_iv
 
@@ -38,10 +42,27 @@ def _sorted(idx: list[tuple[int, ...]], d: int) -> np.ndarray:
     return arr.reshape(-1, d)
 
 
-def total_degree(d: int, p: int) -> np.ndarray:
-    """Multi-indices α ∈ N^d with |α|_1 ≤ p, sorted by total degree.
+def _check_count(entries: int, what: str) -> None:
+    """Refuse an index set of more than 2**24 entries (a basis that large is never usable)."""
+    if entries > 2**24:
+        raise ValueError(f"{what} has about {entries} entries, too many for a basis; lower `p`")
 
-    There are C(d + p, d) of them.
+
+def total_degree(d: int, p: int) -> np.ndarray:
+    r"""Multi-indices :math:`\alpha \in \mathbb N^d` with :math:`|\alpha|_1 \le p`.
+
+    Sorted by total degree; there are :math:`\binom{d + p}{d}` of them.
+
+    Parameters
+    ----------
+    d : int
+        Dimension, ``d >= 1``.
+    p : int
+        Largest total degree, ``p >= 0``.
+
+    Returns
+    -------
+    ndarray of int, shape (m, d)
 
     Examples
     --------
@@ -51,23 +72,32 @@ def total_degree(d: int, p: int) -> np.ndarray:
     >>> len(total_degree(5, 5))
     252
     """
-    d = check_int(d, "d", lo=1)
-    p = check_int(p, "p", lo=0)
+    d = check_int(d, "d", lo=1, hi=2**24)
+    p = check_int(p, "p", lo=0, hi=2**24)
+    _check_count(math.comb(d + p, min(d, p)) * d, f"total_degree({d}, {p})")
     out: list[tuple[int, ...]] = []
-
-    def rec(prefix: tuple[int, ...], left: int) -> None:
-        if len(prefix) == d:
-            out.append(prefix)
-            return
-        for v in range(left + 1):
-            rec(prefix + (v,), left - v)
-
-    rec((), p)
+    for k in range(p + 1):  # |alpha| = k <-> a multiset of k coordinates
+        for combo in itertools.combinations_with_replacement(range(d), k):
+            alpha = [0] * d
+            for i in combo:
+                alpha[i] += 1
+            out.append(tuple(alpha))
     return _sorted(out, d)
 
 
 def hyperbolic_cross(d: int, p: int) -> np.ndarray:
-    """Multi-indices with Π_i (α_i + 1) ≤ p + 1.
+    r"""Multi-indices with :math:`\prod_i (\alpha_i + 1) \le p + 1` (hyperbolic cross).
+
+    Parameters
+    ----------
+    d : int
+        Dimension, ``d >= 1``.
+    p : int
+        Order, ``p >= 0``.
+
+    Returns
+    -------
+    ndarray of int, shape (m, d)
 
     Examples
     --------
@@ -75,25 +105,36 @@ def hyperbolic_cross(d: int, p: int) -> np.ndarray:
     >>> hyperbolic_cross(2, 3).tolist()
     [[0, 0], [1, 0], [0, 1], [2, 0], [1, 1], [0, 2], [3, 0], [0, 3]]
     """
-    d = check_int(d, "d", lo=1)
-    p = check_int(p, "p", lo=0)
+    d = check_int(d, "d", lo=1, hi=2**24)
+    p = check_int(p, "p", lo=0, hi=2**24)
     out: list[tuple[int, ...]] = []
-
-    def rec(prefix: tuple[int, ...], prod: int) -> None:
+    stack: list[tuple[tuple[int, ...], int]] = [((), 1)]
+    while stack:  # depth-first, without recursion (d may be large)
+        prefix, prod = stack.pop()
         if len(prefix) == d:
             out.append(prefix)
-            return
+            _check_count(len(out) * d, f"hyperbolic_cross({d}, {p})")
+            continue
         v = 0
         while prod * (v + 1) <= p + 1:
-            rec(prefix + (v,), prod * (v + 1))
+            stack.append((prefix + (v,), prod * (v + 1)))
             v += 1
-
-    rec((), 1)
     return _sorted(out, d)
 
 
 def full_tensor(d: int, p: int) -> np.ndarray:
-    """Multi-indices with max_i α_i ≤ p ((p + 1)^d of them).
+    r"""Multi-indices with :math:`\max_i \alpha_i \le p` (:math:`(p + 1)^d` of them).
+
+    Parameters
+    ----------
+    d : int
+        Dimension, ``d >= 1``.
+    p : int
+        Largest degree per coordinate, ``p >= 0``.
+
+    Returns
+    -------
+    ndarray of int, shape ((p + 1)**d, d)
 
     Examples
     --------
@@ -101,15 +142,27 @@ def full_tensor(d: int, p: int) -> np.ndarray:
     >>> len(full_tensor(3, 2))
     27
     """
-    d = check_int(d, "d", lo=1)
-    p = check_int(p, "p", lo=0)
+    d = check_int(d, "d", lo=1, hi=2**24)
+    p = check_int(p, "p", lo=0, hi=2**24)
+    if d * math.log(p + 1) + math.log(d) > math.log(2**24):
+        raise ValueError(f"full_tensor({d}, {p}) has (p + 1)^d multi-indices, too many for a basis")
     return _sorted(list(itertools.product(range(p + 1), repeat=d)), d)
 
 
 def is_downward_closed(index_set: Any) -> bool:
-    """Whether α ∈ Λ and β ≤ α (componentwise) imply β ∈ Λ.
+    r"""Whether :math:`\alpha \in \Lambda` and :math:`\beta \le \alpha` (componentwise) imply :math:`\beta \in \Lambda`.
 
-    It suffices to check that α − e_i ∈ Λ for every α ∈ Λ and α_i > 0.
+    It suffices to check that :math:`\alpha - e_i \in \Lambda` for every
+    :math:`\alpha \in \Lambda` with :math:`\alpha_i > 0`.
+
+    Parameters
+    ----------
+    index_set : array_like of int, shape (m, d) or (m,)
+        Multi-indices.
+
+    Returns
+    -------
+    bool
 
     Examples
     --------
@@ -119,8 +172,14 @@ def is_downward_closed(index_set: Any) -> bool:
     >>> is_downward_closed([[0, 0], [1, 0], [0, 1], [1, 1]])
     True
     """
-    arr = np.asarray(index_set, dtype=int)
-    arr = arr.reshape(len(arr), -1)
+    arr = check_array(index_set, "index_set", ndim=(1, 2), dtype=None)
+    if arr.dtype.kind not in "iufb" or (arr.dtype.kind == "f" and not np.all(arr == np.round(arr))):
+        raise ValueError("`index_set` must hold integer multi-indices")
+    if np.any(np.abs(arr) > 2**24):
+        raise ValueError("`index_set` holds a degree above 2^24, beyond any usable basis")
+    arr = arr.astype(int)
+    if arr.ndim == 1:
+        arr = arr.reshape(-1, 1)
     members = {tuple(r) for r in arr.tolist()}
     for a in members:
         for i, v in enumerate(a):
@@ -130,67 +189,183 @@ def is_downward_closed(index_set: Any) -> bool:
 
 
 def check_downward_closed(index_set: Any, name: str = "index_set") -> np.ndarray:
-    """``index_set`` as an ``(m, d)`` int array; ValueError if it is not a
-    downward-closed set of distinct non-negative multi-indices."""
+    """Validate a downward-closed set of distinct non-negative multi-indices.
+
+    Parameters
+    ----------
+    index_set : array_like of int, shape (m, d) or (m,)
+        Multi-indices.
+    name : str, default "index_set"
+        Argument name used in error messages.
+
+    Returns
+    -------
+    ndarray of int, shape (m, d)
+
+    Raises
+    ------
+    ValueError
+        If the set is empty, holds a non-integer, negative or repeated
+        multi-index, or is not downward closed.
+
+    Examples
+    --------
+    >>> from sciddm.leastsquares import check_downward_closed
+    >>> check_downward_closed([0, 1, 2]).tolist()
+    [[0], [1], [2]]
+    >>> check_downward_closed([[0, 0], [1, 1]])
+    Traceback (most recent call last):
+    ...
+    ValueError: `index_set` must be downward closed (alpha in Lambda, beta <= alpha imply beta in Lambda)
+    """
     arr = check_array(index_set, name, ndim=(1, 2), dtype=None, min_rows=1)
     if arr.ndim == 1:
         arr = arr.reshape(-1, 1)
+    if arr.dtype.kind not in "iufb":
+        raise ValueError(f"`{name}` must hold integer multi-indices, got dtype {arr.dtype}")
     if arr.dtype.kind not in "iu" and not np.all(arr == np.round(arr)):
         raise ValueError(f"`{name}` must hold integer multi-indices")
+    if np.any(np.abs(arr) > 2**24):
+        raise ValueError(f"`{name}` holds a degree above 2^24, beyond any usable basis")
     arr = arr.astype(int)
     if np.any(arr < 0):
         raise ValueError(f"`{name}` must hold non-negative multi-indices")
     if len({tuple(r) for r in arr.tolist()}) != len(arr):
         raise ValueError(f"`{name}` holds a repeated multi-index")
     if not is_downward_closed(arr):
-        raise ValueError(f"`{name}` must be downward closed (α ∈ Λ, β ≤ α imply β ∈ Λ)")
+        raise ValueError(
+            f"`{name}` must be downward closed (alpha in Lambda, beta <= alpha imply beta in Lambda)"
+        )
     return arr
 
 
 class Basis:
-    """Base class: an L²(μ)-orthonormal feature map φ: X → R^m with its measure."""
+    r"""Base class: an :math:`L^2(\mu)`-orthonormal feature map :math:`\varphi: X \to \mathbb R^m` with its measure.
+
+    Subclasses: :class:`TensorBasis` (polynomial and trigonometric tensor
+    bases) and :class:`DiscreteBasis` (any feature map on a discrete measure).
+
+    Attributes
+    ----------
+    measure : Measure
+        The measure :math:`\mu`.
+    m : int
+        Number of features.
+    dim : int
+        Dimension of the points.
+
+    Examples
+    --------
+    >>> from sciddm.leastsquares import Basis, Legendre, TensorBasis, total_degree
+    >>> b = TensorBasis(Legendre(), total_degree(1, 3))
+    >>> isinstance(b, Basis), b.christoffel([[1.0]]).tolist()   # sum of 2k + 1
+    (True, [16.0])
+    """
 
     measure: Measure
     m: int
     dim: int
 
     def __call__(self, x: Any) -> np.ndarray:
-        """φ(x), shape ``(n, m)``; raises if a point is outside the support."""
+        """Features :math:`\varphi(x)` of points in the support.
+
+        Parameters
+        ----------
+        x : array_like of shape (n, dim)
+            Points (validated: a point outside the support raises ValueError).
+
+        Returns
+        -------
+        ndarray of shape (n, m)
+        """
         return self.features(self.measure.check_points(x))
 
     def features(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover
-        """φ(x) for validated points of shape ``(n, dim)``."""
+        """Features :math:`\varphi(x)` of already validated points.
+
+        Parameters
+        ----------
+        x : ndarray of shape (n, dim)
+            Points.
+
+        Returns
+        -------
+        ndarray of shape (n, m)
+        """
         raise NotImplementedError
 
     def christoffel(self, x: Any) -> np.ndarray:
-        """K_m(x) = Σ_j φ_j(x)², shape ``(n,)``; ∫ K_m dμ = m."""
+        """Christoffel function :math:`K_m(x) = \\sum_j \varphi_j(x)^2`, with :math:`\\int K_m\\,d\\mu = m`.
+
+        Parameters
+        ----------
+        x : array_like of shape (n, dim)
+            Points in the support.
+
+        Returns
+        -------
+        ndarray of shape (n,)
+        """
         P = self(x)
         return np.einsum("ij,ij->i", P, P)
 
     def weight(self, x: Any) -> np.ndarray:
-        """w(x) = m / K_m(x) = dμ/dρ."""
+        """Optimal weight :math:`w(x) = m / K_m(x) = d\\mu/d\rho`.
+
+        Parameters
+        ----------
+        x : array_like of shape (n, dim)
+            Points in the support.
+
+        Returns
+        -------
+        ndarray of shape (n,)
+        """
         return self.m / self.christoffel(x)
 
     def sample_optimal_points(
         self, n: int, *, rng: SeedLike = None
     ) -> np.ndarray:  # pragma: no cover
-        """``n`` i.i.d. points from ρ = (K_m/m)·μ, shape ``(n, dim)``."""
+        """Draw ``n`` i.i.d. points from the optimal density :math:`\rho = (K_m/m)\\,\\mu`.
+
+        Parameters
+        ----------
+        n : int
+            Number of points.
+        rng : numpy.random.Generator, int or None
+            Random source.
+
+        Returns
+        -------
+        ndarray of shape (n, dim)
+        """
         raise NotImplementedError
 
 
 class TensorBasis(Basis):
-    r"""Tensor-product orthonormal basis {Π_i p^{(i)}_{α_i}(x_i) : α ∈ Λ}.
+    r"""Tensor-product orthonormal basis :math:`\{\prod_i p^{(i)}_{\alpha_i}(x_i) : \alpha \in \Lambda\}`.
 
     Parameters
     ----------
     families : Family, str or sequence of them
-        One-dimensional families (:class:`Legendre`, :class:`Hermite`, …), one per
-        coordinate; a single family is repeated ``dim`` times.
+        One-dimensional families (:class:`Legendre`, :class:`Hermite`, ...), one
+        per coordinate; a single family is repeated ``dim`` times.
     index_set : array_like, shape (m, d)
         Multi-indices; must be downward closed (see :func:`total_degree`).
     dim : int, optional
         Number of coordinates when ``families`` is a single family (default from
         ``index_set``).
+
+    Attributes
+    ----------
+    families : list of Family
+        One family per coordinate.
+    index_set : ndarray of int, shape (m, dim)
+        The multi-index set :math:`\Lambda`.
+    m, dim : int
+        Number of features and dimension.
+    measure : ProductMeasure
+        Product of the families' measures.
 
     Notes
     -----
@@ -199,8 +374,11 @@ class TensorBasis(Basis):
     because it is what makes the polynomial space independent of the choice of
     the coordinates' origin and what the quasi-optimality theory assumes.
     Optimal sampling uses the mixture representation
-    ρ = (1/m) Σ_{α∈Λ} ⊗_i (p_{α_i}² dμ_i): pick α uniformly, then draw each
-    coordinate exactly from p_{α_i}² dμ_i.
+
+    .. math:: \rho = \frac1m \sum_{\alpha \in \Lambda} \bigotimes_i p_{\alpha_i}^2\,d\mu_i :
+
+    pick :math:`\alpha` uniformly, then draw each coordinate exactly from
+    :math:`p_{\alpha_i}^2\,d\mu_i`.
 
     References
     ----------
@@ -220,13 +398,22 @@ class TensorBasis(Basis):
     True
     """
 
-    def __init__(self, families: Any, index_set: Any, *, dim: int | None = None):
+    def __init__(self, families: Any, index_set: Any, *, dim: int | None = None) -> None:
         idx = check_downward_closed(index_set, "index_set")
         if isinstance(families, (Family, str)):
             d = idx.shape[1] if dim is None else check_int(dim, "dim", lo=1)
+            if d != idx.shape[1] and not (idx.shape[1] == 1 and dim is None):
+                raise ValueError(
+                    f"`index_set` must have {d} columns (`dim`), got shape {idx.shape}"
+                )
             fams = [_family_iv(families, "families")] * d
-        else:
+        elif isinstance(families, Sequence) and len(families) > 0:
             fams = [_family_iv(f, "families") for f in families]
+        else:
+            raise ValueError(
+                f"`families` must be a Family, a family name or a non-empty list of them, "
+                f"got {families!r}"
+            )
         if idx.shape[1] != len(fams):
             if idx.shape[1] == 1 and dim is None and len(fams) > 1:
                 raise ValueError(
@@ -247,7 +434,9 @@ class TensorBasis(Basis):
         # one-dimensional tables, transposed (degree x point), then the products
         # Π_i p_{α_i}(x_i) formed in cache-sized blocks of multi-indices
         tables = [
-            np.ascontiguousarray(fam(x[:, i], int(self._maxdeg[i])).T)
+            np.ascontiguousarray(
+                fam._eval(fam.measure.to_standard(x[:, i]), int(self._maxdeg[i])).T
+            )
             for i, fam in enumerate(self.families)
         ]
         out = np.empty((self.m, len(x)))
@@ -262,10 +451,24 @@ class TensorBasis(Basis):
     def sample_optimal_points(
         self, n: int, *, rng: SeedLike = None, budget: int | None = None
     ) -> np.ndarray:
-        """``n`` i.i.d. points from ρ = (K_m/m)·μ (exact mixture sampler).
+        """Draw ``n`` i.i.d. points from :math:`\rho = (K_m/m)\\,\\mu` (exact mixture sampler).
 
-        ``budget`` bounds the proposals of each coordinate's rejection sampler
-        (default ``1000 n + 10000``); exceeding it raises ProposalBudgetError.
+        Large ``n`` is drawn in chunks of 65536 points, so that Ctrl-C is
+        honoured between chunks.
+
+        Parameters
+        ----------
+        n : int
+            Number of points (within the 2 GiB memory guard).
+        rng : numpy.random.Generator, int or None
+            Random source.
+        budget : int, optional
+            Proposals of each coordinate's rejection sampler per chunk (default
+            ``1000 n + 10000``); exceeding it raises :class:`ProposalBudgetError`.
+
+        Returns
+        -------
+        ndarray of shape (n, dim)
 
         Examples
         --------
@@ -273,13 +476,16 @@ class TensorBasis(Basis):
         >>> TensorBasis(Hermite(), total_degree(3, 2)).sample_optimal_points(4, rng=0).shape
         (4, 3)
         """
-        n = check_int(n, "n", lo=0)
+        n = check_size(check_int(n, "n", lo=0), "n", per_item=self.m + self.dim + 1)
+        if budget is not None:
+            budget = check_int(budget, "budget", lo=1)
         g = as_generator(rng)
-        which = g.integers(self.m, size=n)
-        alphas = self.index_set[which]
         x = np.empty((n, self.dim))
-        for i, fam in enumerate(self.families):
-            x[:, i] = fam.sample_squared_many(alphas[:, i], rng=g, budget=budget)
+        for s in range(0, n, CHUNK):  # one chunk (and the same stream) for n <= CHUNK
+            k = min(CHUNK, n - s)
+            alphas = self.index_set[g.integers(self.m, size=k)]
+            for i, fam in enumerate(self.families):
+                x[s : s + k, i] = fam.sample_squared_many(alphas[:, i], rng=g, budget=budget)
         return x
 
 
@@ -291,9 +497,20 @@ class DiscreteBasis(Basis):
     features : callable
         Maps points ``(n, d)`` to features ``(n, m)``.
     measure : DiscreteMeasure
+        The measure :math:`\\mu = \\sum_i q_i \\delta_{x_i}`.
     check : bool, default True
-        Verify orthonormality on the nodes: Σ_i q_i φ(x_i)φ(x_i)ᵀ = I to 1e-8.
+        Verify orthonormality on the nodes,
+        :math:`\\sum_i q_i \varphi(x_i)\varphi(x_i)^\top = I` to 1e-8.
         Use :func:`orthonormalize` for a feature map that is not orthonormal.
+
+    Attributes
+    ----------
+    measure : DiscreteMeasure
+        The measure.
+    m, dim : int
+        Number of features and dimension.
+    node_features : ndarray of shape (N, m)
+        :math:`\varphi` at the nodes.
 
     Examples
     --------
@@ -307,7 +524,7 @@ class DiscreteBasis(Basis):
 
     def __init__(
         self, features: Callable[[np.ndarray], Any], measure: DiscreteMeasure, *, check: bool = True
-    ):
+    ) -> None:
         if not isinstance(measure, DiscreteMeasure):
             raise ValueError(f"`measure` must be a DiscreteMeasure, got {type(measure).__name__}")
         if not callable(features):
@@ -346,24 +563,49 @@ class DiscreteBasis(Basis):
         return self._eval(x, "features")
 
     def sample_optimal_points(self, n: int, *, rng: SeedLike = None) -> np.ndarray:
-        n = check_int(n, "n", lo=0)
         return self.measure.nodes[self.sample_optimal_nodes(n, rng=rng)]
 
     def optimal_probabilities(self) -> np.ndarray:
-        """ρ on the nodes: q_i K_m(x_i) / m."""
+        """The optimal density on the nodes, :math:`\rho_i = q_i K_m(x_i) / m`.
+
+        Returns
+        -------
+        ndarray of shape (N,)
+            Probabilities summing to 1.
+        """
         K = np.einsum("ij,ij->i", self.node_features, self.node_features)
         p = self.measure.weights * K / self.m
         return p / p.sum()
 
     def sample_optimal_nodes(self, n: int, *, rng: SeedLike = None) -> np.ndarray:
-        """Indices of ``n`` i.i.d. nodes drawn from ρ."""
-        return as_generator(rng).choice(
-            len(self.measure.nodes), size=n, p=self.optimal_probabilities()
-        )
+        """Indices of ``n`` i.i.d. nodes drawn from the optimal density :math:`\rho`.
+
+        Parameters
+        ----------
+        n : int
+            Number of draws (in chunks of 65536, so that Ctrl-C is honoured).
+        rng : numpy.random.Generator, int or None
+            Random source.
+
+        Returns
+        -------
+        ndarray of int, shape (n,)
+        """
+        n = check_size(check_int(n, "n", lo=0), "n", per_item=self.m + self.dim + 1)
+        g = as_generator(rng)
+        p = self.optimal_probabilities()
+        N = len(self.measure.nodes)
+        if n <= CHUNK:
+            return g.choice(N, size=n, p=p)
+        out = np.empty(n, dtype=np.intp)
+        for s in range(0, n, CHUNK):
+            k = min(CHUNK, n - s)
+            out[s : s + k] = g.choice(N, size=k, p=p)
+        return out
 
 
 class _Orthonormalized:
-    def __init__(self, features: Callable[[np.ndarray], Any], Rinv: np.ndarray):
+    def __init__(self, features: Callable[[np.ndarray], Any], Rinv: np.ndarray) -> None:
         self.features = features
         self.Rinv = Rinv
 
@@ -375,17 +617,19 @@ class _Orthonormalized:
 def orthonormalize(
     features: Callable[[np.ndarray], Any], measure: DiscreteMeasure, *, rtol: float = 1e-10
 ) -> DiscreteBasis:
-    r"""Orthonormalise any feature map in L²(μ) for a discrete measure μ.
+    r"""Orthonormalise any feature map in :math:`L^2(\mu)` for a discrete measure :math:`\mu`.
 
-    With F_ij = f_j(x_i) and Q = diag(√q) the thin QR factorisation QF = UR gives
-    φ(x) = f(x) R^{-1}, orthonormal in L²(μ) and spanning the same space. This
-    is the route for splines, wavelets or learned features.
+    With :math:`F_{ij} = f_j(x_i)` and :math:`Q = \operatorname{diag}(\sqrt q)`
+    the thin QR factorisation :math:`QF = UR` gives
+    :math:`\varphi(x) = f(x) R^{-1}`, orthonormal in :math:`L^2(\mu)` and spanning
+    the same space. This is the route for splines, wavelets or learned features.
 
     Parameters
     ----------
     features : callable
         Maps points ``(n, d)`` to ``(n, m)``.
     measure : DiscreteMeasure
+        The measure.
     rtol : float, default 1e-10
         Features whose R diagonal is below ``rtol * max|R_jj|`` are declared
         linearly dependent (ValueError).
@@ -408,7 +652,13 @@ def orthonormalize(
         raise ValueError(f"`measure` must be a DiscreteMeasure, got {type(measure).__name__}")
     if not callable(features):
         raise ValueError("`features` must be callable, mapping (n, d) points to (n, m) features")
-    F = np.asarray(features(measure.nodes), dtype=float)
+    rtol = check_scalar(rtol, "rtol", lo=0, hi=1, closed="left")
+    try:
+        F = np.asarray(features(measure.nodes), dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"`features` did not return a numeric array: {exc}") from exc
+    if F.ndim not in (1, 2) or F.shape[0] != len(measure.nodes) or F.size == 0:
+        raise ValueError(f"`features` must return an array of shape (n, m), got {F.shape}")
     F = F.reshape(len(measure.nodes), -1)
     if not np.all(np.isfinite(F)):
         raise ValueError("`features` returned NaN or inf on the nodes")

@@ -1,26 +1,29 @@
-"""Weighted least squares from a random design, as a function and as a
-scikit-learn regressor."""
+"""Weighted least squares from a random design, as a function.
+
+The scikit-learn regressor :class:`WeightedLeastSquares` lives in ``_regressor`` so that
+this function does not import scikit-learn; the name stays importable from here (lazily)
+for pickles written before the move.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sciddm._core.results import Result
 from sciddm._core.rng import SeedLike, as_generator
-from sciddm._core.validation import check_choice, check_int, check_scalar
+from sciddm._core.validation import check_array, check_choice, check_int, check_scalar
 
-from ._bases import Basis, TensorBasis, _basis_iv, total_degree
+from ._bases import Basis, _basis_iv
+from ._guards import MAX_ENTRIES
 from ._measures import DiscreteMeasure
-from ._polynomials import Hermite
 from ._samplers import (
     METHODS,
     Design,
+    _design_iv,
     sample_best_of,
     sample_conditioned,
     sample_design,
@@ -31,25 +34,41 @@ __all__ = ["LeastSquaresResult", "WeightedLeastSquares", "l2_errors", "weighted_
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class LeastSquaresResult(Result):
-    """Outcome of :func:`weighted_least_squares`.
+    r"""Outcome of :func:`weighted_least_squares`.
 
     Attributes
     ----------
     coefficients : ndarray, shape (m,)
-        â in f̂ = Σ_j â_j φ_j.
+        :math:`\hat a` in :math:`\hat f = \sum_j \hat a_j \varphi_j`.
     points, weights, values : ndarray
-        The design, its weights and the observed f(x_i).
+        The design, its weights and the observed :math:`f(x_i)`.
     gram_condition : float
-        Condition number of G = ΨᵀΨ/n.
+        Condition number of :math:`G = \Psi^\top\Psi/n`.
     gram_deviation : float
-        ‖G − I‖₂.
+        :math:`\|G - I\|_2`.
     n_proposals : int
         Proposals used by the sampler.
     method : str
+        The sampler.
     l2_error : float or None
-        ‖f − f̂‖_{L²(μ)} on the independent quadrature, when requested.
+        :math:`\|f - \hat f\|_{L^2(\mu)}` on the independent quadrature, when
+        requested.
     best_error : float or None
-        ‖f − P_m f‖_{L²(μ)} on the same quadrature (the best approximation error).
+        :math:`\|f - P_m f\|_{L^2(\mu)}` on the same quadrature (the best
+        approximation error).
+    basis : Basis
+        The basis of the fit.
+    error_ratio : float or None
+        :math:`\|f - \hat f\| / \|f - P_m f\|` (property).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sciddm.leastsquares import Legendre, TensorBasis, total_degree, weighted_least_squares
+    >>> b = TensorBasis(Legendre(), total_degree(1, 3))
+    >>> r = weighted_least_squares(lambda x: x[:, 0] ** 3, b, 20, rng=0)
+    >>> np.round(r.predict([[0.5]]), 10).tolist()   # x^3 lies in the span: exact
+    [0.125]
     """
 
     coefficients: np.ndarray
@@ -66,13 +85,23 @@ class LeastSquaresResult(Result):
 
     @property
     def error_ratio(self) -> float | None:
-        """‖f − f̂‖ / ‖f − P_m f‖ when both are known."""
+        r""":math:`\|f - \hat f\| / \|f - P_m f\|` when both are known."""
         if self.l2_error is None or not self.best_error:
             return None
         return self.l2_error / self.best_error
 
     def predict(self, x: Any) -> np.ndarray:
-        """f̂(x)."""
+        r"""The approximation :math:`\hat f(x)`.
+
+        Parameters
+        ----------
+        x : array_like of shape (n, d)
+            Points in the support of the measure.
+
+        Returns
+        -------
+        ndarray of shape (n,)
+        """
         return self.basis(x) @ self.coefficients
 
 
@@ -99,15 +128,59 @@ def _solve(F: np.ndarray, w: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, flo
     return coef, cond
 
 
+def _quadrature_iv(quadrature: Any, basis: Basis, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """A quadrature rule of ``basis.measure`` from an int or a ``(nodes, weights)`` pair."""
+    if isinstance(quadrature, (int, np.integer)) and not isinstance(quadrature, bool):
+        q = check_int(quadrature, name, lo=1)
+        if isinstance(basis.measure, DiscreteMeasure):
+            return basis.measure.quadrature()
+        if q**basis.dim * (basis.dim + basis.m + 1) > MAX_ENTRIES:
+            raise ValueError(
+                f"`{name}` = {q} gives a tensor rule of {q}^{basis.dim} nodes, beyond the 2 GiB "
+                "limit of one call; use fewer nodes per dimension"
+            )
+        return basis.measure.quadrature(q)
+    if isinstance(quadrature, tuple) and len(quadrature) == 2:
+        nodes = check_array(quadrature[0], f"{name}[0]", ndim=(1, 2), min_rows=1)
+        nodes = nodes.reshape(len(nodes), -1)
+        if nodes.shape[1] != basis.dim:
+            raise ValueError(
+                f"`{name}[0]` (the nodes) must have {basis.dim} column(s), got shape {nodes.shape}"
+            )
+        qw = check_array(quadrature[1], f"{name}[1]", ndim=1, shape=(len(nodes),))
+        if np.any(qw < 0):
+            raise ValueError(f"`{name}[1]` (the weights) must be non-negative")
+        return nodes, qw
+    raise ValueError(
+        f"`{name}` must be a positive int (Gauss points per dimension) or a pair "
+        f"(nodes, weights), got {quadrature!r}"
+    )
+
+
 def l2_errors(
     f: Callable[[np.ndarray], Any], basis: Basis, coefficients: Any, quadrature: Any = 20
 ) -> tuple[float, float]:
-    """‖f − f̂‖_{L²(μ)} and ‖f − P_m f‖_{L²(μ)} on a quadrature rule of μ.
+    r"""The errors :math:`\|f - \hat f\|_{L^2(\mu)}` and :math:`\|f - P_m f\|_{L^2(\mu)}` on a quadrature rule.
 
     Parameters
     ----------
-    quadrature : int or (nodes, weights)
-        Gauss points per dimension (a tensor rule) or an explicit rule.
+    f : callable
+        Maps points ``(n, d)`` to values ``(n,)``.
+    basis : Basis
+        The orthonormal basis (its measure :math:`\mu`).
+    coefficients : array_like of shape (m,)
+        :math:`\hat a`, so that :math:`\hat f = \sum_j \hat a_j \varphi_j`.
+    quadrature : int or (nodes, weights), default 20
+        Gauss points per dimension (a tensor rule of :math:`\mu`; a discrete
+        measure uses its own nodes) or an explicit rule.
+
+    Returns
+    -------
+    error : float
+        :math:`\|f - \hat f\|_{L^2(\mu)}`.
+    best : float
+        :math:`\|f - P_m f\|_{L^2(\mu)}`, with :math:`P_m` the
+        :math:`L^2(\mu)` projection computed on the same rule.
 
     Examples
     --------
@@ -118,14 +191,13 @@ def l2_errors(
     >>> bool(np.isclose(err, best) and np.isclose(err, np.sqrt(4 / 45)))
     True
     """
+    if not callable(f):
+        raise ValueError("`f` must be callable, mapping (n, d) points to (n,) values")
     basis = _basis_iv(basis)
-    if isinstance(quadrature, (int, np.integer)):
-        nodes, qw = basis.measure.quadrature(int(quadrature))
-    else:
-        nodes, qw = (np.asarray(a, float) for a in quadrature)
+    a = check_array(coefficients, "coefficients", ndim=1, shape=(basis.m,))
+    nodes, qw = _quadrature_iv(quadrature, basis, "quadrature")
     fx = _eval_f(f, nodes)
     Phi = basis.features(nodes)
-    a = np.asarray(coefficients, float)
     err = float(np.sqrt(max(qw @ (fx - Phi @ a) ** 2, 0.0)))
     proj = Phi.T @ (qw * fx)
     best = float(np.sqrt(max(qw @ (fx - Phi @ proj) ** 2, 0.0)))
@@ -144,30 +216,35 @@ def weighted_least_squares(
     error_quadrature: Any = None,
     max_proposals: int | None = None,
 ) -> LeastSquaresResult:
-    r"""Approximate f in span(φ) from n evaluations at a random design.
+    r"""Approximate :math:`f` in :math:`\operatorname{span}(\varphi)` from ``n`` evaluations at a random design.
 
-    â = argmin_a Σ_i w(x_i) (f(x_i) − φ(x_i)ᵀa)², i.e. â = argmin ‖Ψa − y‖₂ with
-    Ψ_ij = √w(x_i) φ_j(x_i) and y_i = √w(x_i) f(x_i).
+    .. math:: \hat a = \arg\min_a \sum_i w(x_i)\,(f(x_i) - \varphi(x_i)^\top a)^2
+              = \arg\min_a \|\Psi a - y\|_2,
+
+    with :math:`\Psi_{ij} = \sqrt{w(x_i)}\,\varphi_j(x_i)` and
+    :math:`y_i = \sqrt{w(x_i)}\,f(x_i)`.
 
     Parameters
     ----------
     f : callable
         Maps points ``(n, d)`` to values ``(n,)``; NaN or inf raise ValueError.
     basis : Basis
-        An L²(μ)-orthonormal basis (orthonormality is what makes w = m/K_m the
-        optimal weight and E[G] = I).
+        An :math:`L^2(\mu)`-orthonormal basis (orthonormality is what makes
+        :math:`w = m/K_m` the optimal weight and :math:`\mathbb E[G] = I`).
     n : int
-        Number of evaluations; n ≥ m (n = m for ``method="dpp"``, a multiple of m
-        for ``"repeated_dpp"``).
+        Number of evaluations; :math:`n \ge m` (:math:`n = m` for
+        ``method="dpp"``, a multiple of :math:`m` for ``"repeated_dpp"``).
     method : {"iid", "dpp", "volume", "generalized_volume", "repeated_dpp", "uniform"}
         See :func:`sample_design`.
     rng : numpy.random.Generator, int or None
+        Random source.
     delta : float, optional
-        Condition the design on ‖G − I‖₂ ≤ δ (:func:`sample_conditioned`).
+        Condition the design on :math:`\|G - I\|_2 \le \delta`
+        (:func:`sample_conditioned`).
     best_of : int, default 1
         Keep the best of this many designs (:func:`sample_best_of`).
     error_quadrature : int or (nodes, weights), optional
-        When given, the L²(μ) error and the best approximation error are
+        When given, the :math:`L^2(\mu)` error and the best approximation error are
         estimated on this quadrature (independent of the design).
     max_proposals : int, optional
         Proposal budget of the DPP-based samplers.
@@ -176,14 +253,24 @@ def weighted_least_squares(
     -------
     LeastSquaresResult
 
+    Raises
+    ------
+    ValueError
+        For a non-callable ``f``, ``n < m``, an ``n`` that does not suit
+        ``method``, a bad ``error_quadrature`` (each naming the argument), or
+        NaN/inf values of ``f``.
+
     Notes
     -----
-    With G = ΨᵀΨ/n, E[G] = I for the i.i.d. optimal, DPP, volume and
-    repeated-DPP designs (each point has marginal ρ and weight dμ/dρ); for
-    generalized volume sampling with a base ρ' ≠ ρ it is not. For volume
-    sampling â is unbiased and, for n = m, E‖f − f̂‖² = (m + 1)‖f − P_m f‖²
-    (Dereziński, Warmuth & Hsu); i.i.d. optimal sampling gives
-    E‖f − f̂‖² ≤ (1 + ε)‖f − P_m f‖² + … once n ≳ m log m (Cohen & Migliorati).
+    With :math:`G = \Psi^\top\Psi/n`, :math:`\mathbb E[G] = I` for the i.i.d.
+    optimal, DPP, volume and repeated-DPP designs (each point has marginal
+    :math:`\rho` and weight :math:`d\mu/d\rho`); for generalized volume sampling
+    with a base :math:`\rho' \ne \rho` it is not. For volume sampling
+    :math:`\hat a` is unbiased and, for :math:`n = m`,
+    :math:`\mathbb E\|f - \hat f\|^2 = (m + 1)\|f - P_m f\|^2` (Derezinski,
+    Warmuth & Hsu); i.i.d. optimal sampling gives
+    :math:`\mathbb E\|f - \hat f\|^2 \le (1 + \varepsilon)\|f - P_m f\|^2 + \dots`
+    once :math:`n \gtrsim m \log m` (Cohen & Migliorati).
 
     References
     ----------
@@ -209,11 +296,18 @@ def weighted_least_squares(
     n = check_int(n, "n", lo=1)
     if n < basis.m:
         raise ValueError(f"`n` must be >= m = {basis.m} for method={method!r}, got {n}")
-    best_of = check_int(best_of, "best_of", lo=1)
+    basis, n, method = _design_iv(basis, n, method)
+    best_of = check_int(best_of, "best_of", lo=1, hi=10**4)
+    if delta is not None:
+        delta = check_scalar(delta, "delta", lo=0, hi=1, closed="neither")
+    if max_proposals is not None:
+        max_proposals = check_int(max_proposals, "max_proposals", lo=1)
+    quad = None
+    if error_quadrature is not None:
+        quad = _quadrature_iv(error_quadrature, basis, "error_quadrature")
     g = as_generator(rng)
     design: Design
     if delta is not None:
-        delta = check_scalar(delta, "delta", lo=0, hi=1, closed="neither")
         design = sample_conditioned(basis, n, method=method, delta=delta, rng=g)
     elif best_of > 1:
         design = sample_best_of(basis, n, method=method, n_draws=best_of, rng=g)
@@ -222,10 +316,8 @@ def weighted_least_squares(
     y = _eval_f(f, design.points)
     coef, cond = _solve(design.features, design.weights, y)
     err = best = None
-    if error_quadrature is not None:
-        if isinstance(basis.measure, DiscreteMeasure) and isinstance(error_quadrature, int):
-            error_quadrature = basis.measure.quadrature()
-        err, best = l2_errors(f, basis, coef, error_quadrature)
+    if quad is not None:
+        err, best = l2_errors(f, basis, coef, quad)
     return LeastSquaresResult(
         coefficients=coef,
         points=design.points,
@@ -241,94 +333,11 @@ def weighted_least_squares(
     )
 
 
-class WeightedLeastSquares(RegressorMixin, BaseEstimator):
-    r"""Weighted least-squares regression on an orthonormal basis.
+if TYPE_CHECKING:
+    from ._regressor import WeightedLeastSquares
+else:
+    from sciddm._core.lazy import lazy_exports
 
-    Parameters
-    ----------
-    basis : Basis or None, default None
-        The feature map. ``None`` builds, at fit time, the Hermite basis of total
-        degree ``degree`` in ``n_features_in_`` variables (support R^d, so any
-        finite X is accepted).
-    degree : int, default 1
-        Total degree of the default basis.
-    weighting : {"christoffel", "none"}, default "christoffel"
-        ``"christoffel"`` weights sample i by w(x_i) = m/K_m(x_i), the optimal
-        weight for points drawn from ρ = K_m/m·μ (e.g. by
-        :func:`sample_optimal`, :func:`sample_projection_dpp`); ``"none"`` is
-        ordinary least squares. ``sample_weight`` multiplies these weights.
-
-    Attributes
-    ----------
-    coef_ : ndarray, shape (m,)
-    basis_ : Basis
-    gram_condition_ : float
-        Condition number of the weighted Gram matrix (inf when fewer than m
-        samples carry weight: the fit is then the minimum-norm solution, as in
-        :class:`sklearn.linear_model.LinearRegression`).
-    n_features_in_ : int
-
-    Notes
-    -----
-    Passes :func:`sklearn.utils.estimator_checks.parametrize_with_checks` with the
-    default basis. The theory (E[G] = I, quasi-optimality) assumes n ≥ m points
-    drawn by one of this module's samplers; :func:`weighted_least_squares` raises
-    for n < m, while the estimator, like scikit-learn's linear models, returns
-    the minimum-norm solution.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sciddm.leastsquares import (Legendre, TensorBasis, WeightedLeastSquares,
-    ...                                  sample_optimal, total_degree)
-    >>> basis = TensorBasis(Legendre(), total_degree(2, 4))
-    >>> X = sample_optimal(basis, 60, rng=0).points
-    >>> y = np.cos(X[:, 0]) * X[:, 1]
-    >>> model = WeightedLeastSquares(basis).fit(X, y)
-    >>> model.coef_.shape, round(model.score(X, y), 3) > 0.99
-    ((15,), True)
-    """
-
-    def __init__(
-        self, basis: Basis | None = None, *, degree: int = 1, weighting: str = "christoffel"
-    ):
-        self.basis = basis
-        self.degree = degree
-        self.weighting = weighting
-
-    def _features(self, X: np.ndarray) -> np.ndarray:
-        basis = self.basis_
-        return basis.features(basis.measure.check_points(X, "X"))
-
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> WeightedLeastSquares:
-        """Fit â = argmin Σ_i s_i w(x_i)(y_i − φ(x_i)ᵀa)²."""
-        X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
-        check_choice(self.weighting, "weighting", ("christoffel", "none"))
-        self.basis_: Basis
-        if self.basis is None:
-            deg = check_int(self.degree, "degree", lo=0)
-            self.basis_ = TensorBasis(Hermite(), total_degree(X.shape[1], deg))
-        else:
-            self.basis_ = _basis_iv(self.basis)
-            if self.basis_.dim != X.shape[1]:
-                raise ValueError(
-                    f"`X` has {X.shape[1]} features but the basis has dimension {self.basis_.dim}"
-                )
-        m = self.basis_.m
-        F = self._features(X)
-        w = m / np.einsum("ij,ij->i", F, F) if self.weighting == "christoffel" else np.ones(len(X))
-        if sample_weight is not None:
-            from sklearn.utils.validation import _check_sample_weight
-
-            sw = _check_sample_weight(sample_weight, X, dtype=np.float64)
-            if np.any(sw < 0):
-                raise ValueError("`sample_weight` must be non-negative")
-            w = w * sw
-        self.coef_, self.gram_condition_ = _solve(F, w, y)
-        return self
-
-    def predict(self, X: Any) -> np.ndarray:
-        """f̂(X) = φ(X) â."""
-        check_is_fitted(self, "coef_")
-        X = validate_data(self, X, reset=False, dtype=np.float64)
-        return self._features(X) @ self.coef_
+    __getattr__, __dir__ = lazy_exports(
+        __name__, {"._regressor": ("WeightedLeastSquares",)}, __all__
+    )

@@ -1,7 +1,7 @@
-"""Probability measures: intervals, Gaussian, Beta/Jacobi, Gamma, products, discrete.
+r"""Probability measures: intervals, Gaussian, Beta/Jacobi, Gamma, products, discrete.
 
 A measure knows its dimension, how to draw i.i.d. points, whether points lie in
-its support, and a Gauss quadrature rule used to estimate L²(μ) errors.
+its support, and a Gauss quadrature rule used to estimate :math:`L^2(\mu)` errors.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from scipy import special
 from sciddm._core.rng import SeedLike, as_generator
 from sciddm._core.validation import check_array, check_int, check_scalar
 
+from ._guards import MAX_ENTRIES, check_size
+
 __all__ = [
     "BetaMeasure",
     "DiscreteMeasure",
@@ -29,24 +31,93 @@ __all__ = [
 
 
 class Measure:
-    """Base class of the probability measures μ on X ⊂ R^d."""
+    r"""Base class of the probability measures :math:`\mu` on :math:`X \subset \mathbb R^d`.
+
+    Subclasses: :class:`UniformMeasure`, :class:`BetaMeasure`,
+    :class:`GaussianMeasure`, :class:`GammaMeasure` (one-dimensional),
+    :class:`ProductMeasure` and :class:`DiscreteMeasure`.
+
+    Attributes
+    ----------
+    dim : int
+        Dimension :math:`d` of the points.
+
+    Examples
+    --------
+    >>> from sciddm.leastsquares import Measure, UniformMeasure
+    >>> mu = UniformMeasure()
+    >>> isinstance(mu, Measure), mu.dim
+    (True, 1)
+    """
 
     dim: int = 1
 
     def sample(self, n: int, *, rng: SeedLike = None) -> np.ndarray:  # pragma: no cover
-        """Draw ``n`` i.i.d. points, shape ``(n, dim)``."""
+        """Draw ``n`` i.i.d. points.
+
+        Parameters
+        ----------
+        n : int
+            Number of points.
+        rng : numpy.random.Generator, int or None
+            Random source.
+
+        Returns
+        -------
+        ndarray of shape (n, dim)
+        """
         raise NotImplementedError
 
     def contains(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover
-        """Boolean mask of the rows of ``x`` (shape ``(n, dim)``) in the support."""
+        """Which rows of ``x`` lie in the support.
+
+        Parameters
+        ----------
+        x : ndarray of shape (n, dim)
+            Points.
+
+        Returns
+        -------
+        ndarray of bool, shape (n,)
+        """
         raise NotImplementedError
 
     def quadrature(self, q: int) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
-        """Nodes ``(Q, dim)`` and weights ``(Q,)`` (summing to 1) of a Gauss rule."""
+        """A Gauss quadrature rule of the measure.
+
+        Parameters
+        ----------
+        q : int
+            Nodes per dimension.
+
+        Returns
+        -------
+        nodes : ndarray of shape (Q, dim)
+        weights : ndarray of shape (Q,)
+            Non-negative, summing to 1.
+        """
         raise NotImplementedError
 
     def check_points(self, x: Any, name: str = "x") -> np.ndarray:
-        """``x`` as an ``(n, dim)`` float array, raising if a point is outside the support."""
+        """Validate points: an ``(n, dim)`` float array inside the support.
+
+        Parameters
+        ----------
+        x : array_like of shape (n, dim), or (n,) when ``dim == 1``
+            Points.
+        name : str, default "x"
+            Argument name used in error messages.
+
+        Returns
+        -------
+        ndarray of shape (n, dim)
+
+        Raises
+        ------
+        ValueError
+            If ``x`` has the wrong shape, holds NaN/inf, or a point is outside
+            the support (the first such row is named).
+        """
         arr = check_array(x, name, ndim=(1, 2))
         if arr.ndim == 1:
             arr = arr.reshape(-1, 1) if self.dim == 1 else arr.reshape(1, -1)
@@ -73,9 +144,31 @@ class _Measure1D(Measure):
     hi_t: float = math.inf
 
     def to_standard(self, x: np.ndarray) -> np.ndarray:
+        r"""The standard variable :math:`t = (x - \mathrm{shift}) / \mathrm{scale}`.
+
+        Parameters
+        ----------
+        x : array_like
+            Points in the original variable.
+
+        Returns
+        -------
+        ndarray
+        """
         return (np.asarray(x, float) - self.shift) / self.scale
 
     def from_standard(self, t: np.ndarray) -> np.ndarray:
+        r"""The original variable :math:`x = \mathrm{shift} + \mathrm{scale}\,t`.
+
+        Parameters
+        ----------
+        t : array_like
+            Points in the standard variable.
+
+        Returns
+        -------
+        ndarray
+        """
         return self.shift + self.scale * np.asarray(t, float)
 
     def contains(self, x: np.ndarray) -> np.ndarray:
@@ -89,11 +182,11 @@ class _Measure1D(Measure):
         raise NotImplementedError
 
     def sample(self, n: int, *, rng: SeedLike = None) -> np.ndarray:
-        n = check_int(n, "n", lo=0)
+        n = check_size(check_int(n, "n", lo=0), "n", per_item=1)
         return self.from_standard(self._std_sample(n, as_generator(rng))).reshape(n, 1)
 
     def quadrature(self, q: int) -> tuple[np.ndarray, np.ndarray]:
-        q = check_int(q, "q", lo=1)
+        q = check_int(q, "q", lo=1, hi=100_000)
         t, w = self._std_quadrature(q)
         return self.from_standard(t).reshape(-1, 1), w / w.sum()
 
@@ -101,10 +194,17 @@ class _Measure1D(Measure):
 class BetaMeasure(_Measure1D):
     r"""Beta (Jacobi) probability measure on ``[low, high]``.
 
-    In the standard variable t = (2x − low − high)/(high − low) ∈ [−1, 1] its
-    density is proportional to (1 − t)^α (1 + t)^β (the Jacobi weight), with
-    α, β > −1. ``alpha = beta = 0`` is the uniform measure, ``alpha = beta = -1/2``
-    the arcsine (Chebyshev) measure.
+    In the standard variable :math:`t = (2x - low - high)/(high - low) \in [-1, 1]`
+    its density is proportional to :math:`(1 - t)^\alpha (1 + t)^\beta` (the
+    Jacobi weight), with :math:`\alpha, \beta > -1`. ``alpha = beta = 0`` is the
+    uniform measure, ``alpha = beta = -1/2`` the arcsine (Chebyshev) measure.
+
+    Parameters
+    ----------
+    alpha, beta : float, default 0.0
+        Exponents, both in :math:`(-1, 10^4]`.
+    low, high : float, default -1.0, 1.0
+        The interval, ``low < high``.
 
     Examples
     --------
@@ -117,9 +217,11 @@ class BetaMeasure(_Measure1D):
 
     lo_t, hi_t = -1.0, 1.0
 
-    def __init__(self, alpha: float = 0.0, beta: float = 0.0, low: float = -1.0, high: float = 1.0):
-        self.alpha = check_scalar(alpha, "alpha", lo=-1, closed="neither")
-        self.beta = check_scalar(beta, "beta", lo=-1, closed="neither")
+    def __init__(
+        self, alpha: float = 0.0, beta: float = 0.0, low: float = -1.0, high: float = 1.0
+    ) -> None:
+        self.alpha = check_scalar(alpha, "alpha", lo=-1, hi=1e4, closed="right")
+        self.beta = check_scalar(beta, "beta", lo=-1, hi=1e4, closed="right")
         low = check_scalar(low, "low")
         high = check_scalar(high, "high")
         if not high > low:
@@ -139,7 +241,18 @@ class BetaMeasure(_Measure1D):
         return t, w
 
     def std_pdf(self, t: np.ndarray) -> np.ndarray:
-        """Density in the standard variable t ∈ [−1, 1]."""
+        r"""Density in the standard variable :math:`t \in [-1, 1]`.
+
+        Parameters
+        ----------
+        t : array_like
+            Points of the standard variable.
+
+        Returns
+        -------
+        ndarray
+            The density (0 outside :math:`(-1, 1)`).
+        """
         a, b = self.alpha, self.beta
         logc = (a + b + 1) * math.log(2.0) + special.betaln(a + 1, b + 1)
         t = np.asarray(t, float)
@@ -151,6 +264,11 @@ class BetaMeasure(_Measure1D):
 class UniformMeasure(BetaMeasure):
     """Uniform probability measure on ``[low, high]`` (``BetaMeasure(0, 0, low, high)``).
 
+    Parameters
+    ----------
+    low, high : float, default -1.0, 1.0
+        The interval, ``low < high``.
+
     Examples
     --------
     >>> from sciddm.leastsquares import UniformMeasure
@@ -158,7 +276,7 @@ class UniformMeasure(BetaMeasure):
     (3, 1)
     """
 
-    def __init__(self, low: float = -1.0, high: float = 1.0):
+    def __init__(self, low: float = -1.0, high: float = 1.0) -> None:
         super().__init__(0.0, 0.0, low, high)
 
     def __repr__(self) -> str:
@@ -166,7 +284,16 @@ class UniformMeasure(BetaMeasure):
 
 
 class GaussianMeasure(_Measure1D):
-    """Gaussian measure N(mean, std²) (standard variable t = (x − mean)/std).
+    r"""Gaussian measure :math:`N(\mathrm{mean}, \mathrm{std}^2)`.
+
+    The standard variable is :math:`t = (x - \mathrm{mean})/\mathrm{std}`.
+
+    Parameters
+    ----------
+    mean : float, default 0.0
+        Mean.
+    std : float, default 1.0
+        Standard deviation (positive).
 
     Examples
     --------
@@ -176,7 +303,7 @@ class GaussianMeasure(_Measure1D):
     (1.0, 4.0)
     """
 
-    def __init__(self, mean: float = 0.0, std: float = 1.0):
+    def __init__(self, mean: float = 0.0, std: float = 1.0) -> None:
         self.shift = check_scalar(mean, "mean")
         self.scale = check_scalar(std, "std", lo=0, closed="neither")
 
@@ -190,14 +317,32 @@ class GaussianMeasure(_Measure1D):
         return special.roots_hermitenorm(q)
 
     def std_pdf(self, t: np.ndarray) -> np.ndarray:
+        """Standard normal density at ``t``.
+
+        Parameters
+        ----------
+        t : array_like
+            Points of the standard variable.
+
+        Returns
+        -------
+        ndarray
+        """
         return np.exp(-0.5 * np.asarray(t, float) ** 2) / math.sqrt(2 * math.pi)
 
 
 class GammaMeasure(_Measure1D):
-    """Gamma measure with density t^α e^{−t} / Γ(α + 1) on t = x/scale ≥ 0 (α > −1).
+    r"""Gamma measure with density :math:`t^\alpha e^{-t} / \Gamma(\alpha + 1)`, :math:`t = x/\mathrm{scale} \ge 0`.
 
     ``alpha = 0`` is the exponential distribution; the matching basis is
     :class:`~sciddm.leastsquares.Laguerre`.
+
+    Parameters
+    ----------
+    alpha : float, default 0.0
+        Shape exponent, :math:`\alpha \in (-1, 10^4]`.
+    scale : float, default 1.0
+        Scale (positive).
 
     Examples
     --------
@@ -209,8 +354,8 @@ class GammaMeasure(_Measure1D):
 
     lo_t, hi_t = 0.0, math.inf
 
-    def __init__(self, alpha: float = 0.0, scale: float = 1.0):
-        self.alpha = check_scalar(alpha, "alpha", lo=-1, closed="neither")
+    def __init__(self, alpha: float = 0.0, scale: float = 1.0) -> None:
+        self.alpha = check_scalar(alpha, "alpha", lo=-1, hi=1e4, closed="right")
         self.shift = 0.0
         self.scale = check_scalar(scale, "scale", lo=0, closed="neither")
 
@@ -224,6 +369,17 @@ class GammaMeasure(_Measure1D):
         return special.roots_genlaguerre(q, self.alpha)
 
     def std_pdf(self, t: np.ndarray) -> np.ndarray:
+        r"""Gamma density at ``t`` (0 for :math:`t \le 0`).
+
+        Parameters
+        ----------
+        t : array_like
+            Points of the standard variable.
+
+        Returns
+        -------
+        ndarray
+        """
         t = np.asarray(t, float)
         with np.errstate(divide="ignore", invalid="ignore"):
             out = np.exp(self.alpha * np.log(t) - t - special.gammaln(self.alpha + 1))
@@ -231,7 +387,13 @@ class GammaMeasure(_Measure1D):
 
 
 class ProductMeasure(Measure):
-    """Product μ_1 ⊗ … ⊗ μ_d of one-dimensional measures.
+    r"""Product :math:`\mu_1 \otimes \dots \otimes \mu_d` of one-dimensional measures.
+
+    Parameters
+    ----------
+    factors : sequence of Measure
+        One-dimensional measures (:class:`UniformMeasure`, :class:`BetaMeasure`,
+        :class:`GaussianMeasure`, :class:`GammaMeasure`).
 
     Examples
     --------
@@ -241,7 +403,11 @@ class ProductMeasure(Measure):
     ((5, 2), (9, 2))
     """
 
-    def __init__(self, factors: Sequence[Measure]):
+    def __init__(self, factors: Sequence[Measure]) -> None:
+        if not isinstance(factors, Sequence):
+            raise ValueError(
+                f"`factors` must be a list of one-dimensional measures, got {factors!r}"
+            )
         factors = list(factors)
         if not factors or not all(isinstance(f, _Measure1D) for f in factors):
             raise ValueError("`factors` must be a non-empty list of one-dimensional measures")
@@ -252,7 +418,7 @@ class ProductMeasure(Measure):
         return f"ProductMeasure({self.factors!r})"
 
     def sample(self, n: int, *, rng: SeedLike = None) -> np.ndarray:
-        n = check_int(n, "n", lo=0)
+        n = check_size(check_int(n, "n", lo=0), "n", per_item=self.dim)
         g = as_generator(rng)
         return np.column_stack([f.sample(n, rng=g)[:, 0] for f in self.factors])
 
@@ -265,6 +431,11 @@ class ProductMeasure(Measure):
 
     def quadrature(self, q: int) -> tuple[np.ndarray, np.ndarray]:
         q = check_int(q, "q", lo=1)
+        if q**self.dim * (self.dim + 1) > MAX_ENTRIES:
+            raise ValueError(
+                f"`q` = {q} gives a tensor rule of {q}^{self.dim} nodes, beyond the 2 GiB limit "
+                "of one call; use fewer nodes per dimension"
+            )
         rules = [f.quadrature(q) for f in self.factors]
         grids = np.meshgrid(*[r[0][:, 0] for r in rules], indexing="ij")
         wgrids = np.meshgrid(*[r[1] for r in rules], indexing="ij")
@@ -274,7 +445,16 @@ class ProductMeasure(Measure):
 
 
 def uniform_box(low: Sequence[float], high: Sequence[float]) -> ProductMeasure:
-    """Uniform measure on the box ∏ [low_i, high_i].
+    r"""Uniform measure on the box :math:`\prod_i [low_i, high_i]`.
+
+    Parameters
+    ----------
+    low, high : sequence of float
+        Corners of the box, one entry per dimension, ``low < high``.
+
+    Returns
+    -------
+    ProductMeasure
 
     Examples
     --------
@@ -290,7 +470,7 @@ def uniform_box(low: Sequence[float], high: Sequence[float]) -> ProductMeasure:
 
 
 class DiscreteMeasure(Measure):
-    """Discrete probability measure Σ_i q_i δ_{x_i} on given nodes.
+    r"""Discrete probability measure :math:`\sum_i q_i \delta_{x_i}` on given nodes.
 
     Parameters
     ----------
@@ -306,7 +486,7 @@ class DiscreteMeasure(Measure):
     [1.0, 0.0, 0.0, 0.0]
     """
 
-    def __init__(self, nodes: Any, weights: Any = None):
+    def __init__(self, nodes: Any, weights: Any = None) -> None:
         x = check_array(nodes, "nodes", ndim=(1, 2), min_rows=1)
         self.nodes = x.reshape(-1, 1) if x.ndim == 1 else x
         n = len(self.nodes)
@@ -324,13 +504,24 @@ class DiscreteMeasure(Measure):
         return f"DiscreteMeasure(N={len(self.nodes)}, dim={self.dim})"
 
     def sample(self, n: int, *, rng: SeedLike = None) -> np.ndarray:
-        n = check_int(n, "n", lo=0)
+        n = check_size(check_int(n, "n", lo=0), "n", per_item=self.dim)
         idx = as_generator(rng).choice(len(self.nodes), size=n, p=self.weights)
         return self.nodes[idx]
 
     def node_index(self, x: np.ndarray) -> np.ndarray:
-        """Index of each row of ``x`` among the nodes (−1 when it is not a node,
-        up to a relative tolerance of 1e-12)."""
+        """Index of each row of ``x`` among the nodes.
+
+        Parameters
+        ----------
+        x : array_like of shape (n, dim)
+            Points.
+
+        Returns
+        -------
+        ndarray of int, shape (n,)
+            Node index, or -1 when the point is not a node (up to a relative
+            tolerance of 1e-12).
+        """
         from scipy.spatial import cKDTree
 
         x = np.asarray(x, float).reshape(-1, self.dim)
@@ -345,5 +536,16 @@ class DiscreteMeasure(Measure):
         return (idx >= 0) & (self.weights[np.maximum(idx, 0)] > 0)
 
     def quadrature(self, q: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """The nodes and weights themselves (exact for every integrand)."""
+        """The nodes and weights themselves (exact for every integrand).
+
+        Parameters
+        ----------
+        q : int, optional
+            Ignored (the rule is the measure itself).
+
+        Returns
+        -------
+        nodes : ndarray of shape (N, dim)
+        weights : ndarray of shape (N,)
+        """
         return self.nodes, self.weights

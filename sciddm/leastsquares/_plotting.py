@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from sciddm._core.plotting import get_ax
+from sciddm._core.validation import check_array
 
 from ._bases import Basis
 
@@ -15,15 +16,23 @@ __all__ = ["plot_design", "plot_error_curves"]
 
 
 def plot_design(design: Any, basis: Basis | None = None, *, ax: Any = None, **kw: Any) -> Any:
-    """Scatter a 2-D design (marker area ∝ weight), or, for 1-D points, a
-    histogram against the optimal density K_m/m·μ when ``basis`` is given.
+    r"""Plot a design: a scatter of 2-D points, or a histogram of 1-D points.
+
+    In 2-D the marker area is proportional to the weight; in 1-D the histogram
+    is drawn against the optimal density :math:`(K_m/m)\,\mu` when ``basis`` is
+    given.
 
     Parameters
     ----------
     design : Design or array_like of shape (n, d)
+        The points (and weights, for a :class:`Design`).
     basis : Basis, optional
         Needed for the density curve of a 1-D design.
     ax : matplotlib Axes, optional
+        Axes to draw on (a new figure by default).
+    **kw
+        Passed to :meth:`~matplotlib.axes.Axes.scatter` or
+        :meth:`~matplotlib.axes.Axes.hist` (``bins`` for the latter).
 
     Returns
     -------
@@ -37,8 +46,10 @@ def plot_design(design: Any, basis: Basis | None = None, *, ax: Any = None, **kw
     >>> ax.get_xlabel()
     '$x_1$'
     """
-    pts = np.asarray(getattr(design, "points", design), float)
+    pts = check_array(getattr(design, "points", design), "design", ndim=(1, 2), min_rows=1)
     pts = pts.reshape(len(pts), -1)
+    if pts.shape[1] > 2:
+        raise ValueError(f"`design` must hold 1-D or 2-D points, got shape {pts.shape}")
     ax = get_ax(ax)
     w = getattr(design, "weights", None)
     if pts.shape[1] == 1:
@@ -71,7 +82,22 @@ def plot_error_curves(
     ylabel: str = r"$\|f-\hat f\| / \|f-P_mf\|$",
     logy: bool = True,
 ) -> Any:
-    """Plot one curve per method: ``curves[name] = (x values, y values)``.
+    r"""Plot one curve per method, e.g. the error ratio against :math:`n/m`.
+
+    Parameters
+    ----------
+    curves : mapping
+        ``curves[name] = (x values, y values)``, one line per name.
+    ax : matplotlib Axes, optional
+        Axes to draw on (a new figure by default).
+    xlabel, ylabel : str
+        Axis labels.
+    logy : bool, default True
+        Logarithmic y axis.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
 
     Examples
     --------
@@ -80,9 +106,18 @@ def plot_error_curves(
     >>> [t.get_text() for t in ax.get_legend().get_texts()]
     ['iid']
     """
+    if not isinstance(curves, Mapping):
+        raise ValueError(f"`curves` must be a dict name -> (x, y), got {type(curves).__name__}")
+    data = {}
+    for name, xy in curves.items():
+        if not (isinstance(xy, (tuple, list)) and len(xy) == 2):
+            raise ValueError(f"`curves[{name!r}]` must be a pair (x values, y values)")
+        x = check_array(xy[0], f"curves[{name!r}][0]", ndim=1, finite=False)
+        y = check_array(xy[1], f"curves[{name!r}][1]", ndim=1, shape=(x.size,), finite=False)
+        data[name] = (x, y)
     ax = get_ax(ax)
-    for name, (x, y) in curves.items():
-        ax.plot(np.asarray(x, float), np.asarray(y, float), "o-", label=name, ms=4)
+    for name, (x, y) in data.items():
+        ax.plot(x, y, "o-", label=name, ms=4)
     if logy:
         ax.set_yscale("log")
     ax.set_xlabel(xlabel)

@@ -1,17 +1,20 @@
-"""One-dimensional orthonormal families and exact sampling from φ_k² dμ.
+r"""One-dimensional orthonormal families and exact sampling from :math:`p_k^2\,d\mu`.
 
-Every family is orthonormal in L²(μ) for its probability measure μ and is
-evaluated by its three-term recurrence (never a Vandermonde matrix):
+Every family is orthonormal in :math:`L^2(\mu)` for its probability measure
+:math:`\mu` and is evaluated by its three-term recurrence (never a Vandermonde
+matrix):
 
-    t p_k(t) = √b_{k+1} p_{k+1}(t) + a_k p_k(t) + √b_k p_{k−1}(t),   p_0 = 1.
+.. math:: t\,p_k(t) = \sqrt{b_{k+1}}\,p_{k+1}(t) + a_k\,p_k(t) + \sqrt{b_k}\,p_{k-1}(t),
+          \qquad p_0 = 1.
 
-``sample_squared(k, size, rng)`` draws exactly from the density p_k² dμ, the
-building block of the optimal (Christoffel) sampler: by rejection from the
-arcsine law with the Chow–Gatteschi–Wong envelope for Jacobi weights with
-|α|, |β| ≤ 1/2, by rejection from the uniform law (bound 2) for the
-trigonometric system, and otherwise by inverting a CDF computed to machine
-precision (closed form for Hermite, Gauss quadrature on [lo, x] for the other
-Jacobi weights and for Laguerre) with a safeguarded Newton iteration.
+``sample_squared(k, size, rng=...)`` draws exactly from the density
+:math:`p_k^2\,d\mu`, the building block of the optimal (Christoffel) sampler: by
+rejection from the arcsine law with the Chow-Gatteschi-Wong envelope for Jacobi
+weights with :math:`|\alpha|, |\beta| \le 1/2`, by rejection from the uniform law
+(bound 2) for the trigonometric system, and otherwise by inverting a CDF
+computed to machine precision (closed form for Hermite, Gauss quadrature on
+:math:`[lo, x]` for the other Jacobi weights and for Laguerre) with a
+safeguarded Newton iteration.
 """
 
 from __future__ import annotations
@@ -23,9 +26,14 @@ import numpy as np
 from scipy import special
 
 from sciddm._core.rng import SeedLike, as_generator
-from sciddm._core.validation import check_int
+from sciddm._core.validation import check_array, check_int
 
+from ._guards import check_size
 from ._measures import BetaMeasure, GammaMeasure, GaussianMeasure, UniformMeasure, _Measure1D
+from ._rejection import ProposalBudgetError, _inverse_cdf, _rejection, _rejection_many
+
+#: highest degree a family evaluates or samples (far beyond any least-squares basis)
+MAX_DEGREE = 10_000
 
 __all__ = [
     "Chebyshev",
@@ -39,25 +47,74 @@ __all__ = [
 ]
 
 
-class ProposalBudgetError(RuntimeError):
-    """A rejection sampler used more proposals than its budget allowed.
-
-    Raised instead of returning a point that was not accepted, so every point
-    a sampler returns is exact.
-    """
-
-
 class Family:
-    """A one-dimensional L²(μ)-orthonormal family p_0, p_1, … for a measure μ."""
+    r"""Base class: a one-dimensional :math:`L^2(\mu)`-orthonormal family :math:`p_0, p_1, \dots`.
+
+    A family knows its probability measure :math:`\mu` (``measure``), evaluates
+    :math:`p_0, \dots, p_K` by its three-term recurrence, and draws exactly from
+    :math:`p_k^2\,d\mu`. Subclasses: :class:`Legendre`, :class:`Chebyshev`,
+    :class:`Jacobi`, :class:`Hermite`, :class:`Laguerre`, :class:`Trigonometric`.
+
+    Attributes
+    ----------
+    measure : Measure
+        The one-dimensional probability measure :math:`\mu`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sciddm.leastsquares import Family, Hermite
+    >>> fam = Hermite()
+    >>> isinstance(fam, Family), fam(np.array([0.0, 1.0]), 2).shape
+    (True, (2, 3))
+    """
 
     measure: _Measure1D
 
     def recurrence(self, K: int) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
-        """Coefficients a_0..a_K and b_0..b_K (b_0 unused) of the recurrence."""
+        r"""Coefficients of the monic three-term recurrence.
+
+        Parameters
+        ----------
+        K : int
+            Highest degree needed.
+
+        Returns
+        -------
+        a, b : ndarray of shape (K + 2,)
+            :math:`a_0, \dots, a_{K+1}` and :math:`b_0, \dots, b_{K+1}`
+            (:math:`b_0` unused).
+        """
         raise NotImplementedError
 
     def eval_std(self, t: np.ndarray, K: int) -> np.ndarray:
-        """p_0..p_K at standard points t, shape ``(len(t), K + 1)``."""
+        r"""Values of :math:`p_0, \dots, p_K` at points of the standard variable.
+
+        Parameters
+        ----------
+        t : array_like
+            Points in the standard variable (e.g. :math:`[-1, 1]` for Jacobi).
+        K : int
+            Highest degree.
+
+        Returns
+        -------
+        ndarray of shape (len(t), K + 1)
+            Column ``k`` holds :math:`p_k(t)`.
+        """
+        t = check_array(t, "t", ndim=None, finite=False).ravel()
+        if not np.all(np.isfinite(t)):
+            raise ValueError("`t` must not contain NaN or inf")
+        K = check_int(K, "K", lo=0, hi=MAX_DEGREE)
+        check_size(t.size, "K", per_item=K + 1)
+        with np.errstate(over="ignore", invalid="ignore"):
+            P = self._eval(t, K)
+        if not np.all(np.isfinite(P)):
+            raise ValueError("`t` is too large: the polynomials overflow float64 there")
+        return P
+
+    def _eval(self, t: np.ndarray, K: int) -> np.ndarray:
+        """:meth:`eval_std` without validation (the samplers' inner loops)."""
         t = np.asarray(t, float).ravel()
         a, b = self.recurrence(K)
         sb = np.sqrt(b)
@@ -70,8 +127,29 @@ class Family:
         return P
 
     def __call__(self, x: Any, K: int) -> np.ndarray:
-        """p_0..p_K at points x (original variable), shape ``(len(x), K + 1)``."""
-        return self.eval_std(self.measure.to_standard(np.asarray(x, float).ravel()), K)
+        r"""Values of :math:`p_0, \dots, p_K` at points ``x`` (original variable).
+
+        Parameters
+        ----------
+        x : array_like
+            Points.
+        K : int
+            Highest degree.
+
+        Returns
+        -------
+        ndarray of shape (len(x), K + 1)
+        """
+        x = check_array(x, "x", ndim=None, finite=False).ravel()
+        if not np.all(np.isfinite(x)):
+            raise ValueError("`x` must not contain NaN or inf")
+        K = check_int(K, "K", lo=0, hi=MAX_DEGREE)
+        check_size(x.size, "K", per_item=K + 1)
+        with np.errstate(over="ignore", invalid="ignore"):
+            P = self._eval(self.measure.to_standard(x), K)
+        if not np.all(np.isfinite(P)):
+            raise ValueError("`x` is too large: the polynomials overflow float64 there")
+        return P
 
     # -- exact sampling from p_k^2 dmu ---------------------------------------------------
     def _std_cdf(self, k: int, t: np.ndarray) -> np.ndarray:  # pragma: no cover
@@ -81,23 +159,58 @@ class Family:
         raise NotImplementedError
 
     def _std_density(self, k: int, t: np.ndarray) -> np.ndarray:
-        p = self.eval_std(t, k)[:, k]
+        p = self._eval(t, k)[:, k]
         return p * p * self.measure.std_pdf(t)  # type: ignore[attr-defined]
 
-    def _std_sample_squared(self, k: int, size: int, g: np.random.Generator, budget: int):
+    def _std_sample_squared(
+        self, k: int, size: int, g: np.random.Generator, budget: int
+    ) -> np.ndarray:
         u = g.random(size)
         lo, hi = self._std_bracket(k)
         return _inverse_cdf(
             lambda t, i: self._std_cdf(k, t), lambda t, i: self._std_density(k, t), u, lo, hi
         )
 
-    def sample_squared_many(self, ks: Any, *, rng: SeedLike = None, budget: int | None = None):
-        """One point from p_{k_i}² dμ for each degree in ``ks`` (independent draws).
+    def sample_squared_many(
+        self, ks: Any, *, rng: SeedLike = None, budget: int | None = None
+    ) -> np.ndarray:
+        r"""One point from :math:`p_{k_i}^2\,d\mu` for each degree :math:`k_i` in ``ks``.
 
-        The points are in the order of ``ks``; rejection samplers treat all
-        degrees in one vectorised loop.
+        The draws are independent and in the order of ``ks``; rejection
+        samplers treat all degrees in one vectorised loop.
+
+        Parameters
+        ----------
+        ks : array_like of int
+            Degrees (non-negative).
+        rng : numpy.random.Generator, int or None
+            Random source.
+        budget : int, optional
+            Proposal budget of a rejection sampler (default ``1000 len(ks) + 10000``).
+
+        Returns
+        -------
+        ndarray of shape (len(ks),)
+            The points, in the original variable.
+
+        Raises
+        ------
+        ProposalBudgetError
+            When a rejection sampler exceeds ``budget``.
+
+        Examples
+        --------
+        >>> from sciddm.leastsquares import Legendre
+        >>> Legendre().sample_squared_many([0, 3, 3], rng=0).shape
+        (3,)
         """
-        ks = np.asarray(ks, dtype=int).ravel()
+        ks = check_array(ks, "ks", ndim=(0, 1), dtype=None).ravel()
+        if ks.dtype.kind not in "iuf" or (ks.dtype.kind == "f" and not np.all(ks == np.round(ks))):
+            raise ValueError("`ks` must hold integer degrees")
+        ks = ks.astype(int)
+        if np.any(ks < 0) or np.any(ks > MAX_DEGREE):
+            raise ValueError(f"`ks` must hold degrees in [0, {MAX_DEGREE}], got {ks.tolist()[:5]}")
+        check_size(ks.size, "ks", per_item=1)
         g = as_generator(rng)
         budget = 1000 * ks.size + 10_000 if budget is None else check_int(budget, "budget", lo=1)
         out = np.empty(ks.size)
@@ -115,22 +228,40 @@ class Family:
             out[sel] = self._std_sample_squared(int(k), sel.size, g, budget)
         return out
 
-    def sample_squared(self, k: int, size: int, *, rng: SeedLike = None, budget: int | None = None):
-        """Draw ``size`` i.i.d. points from the density p_k(x)² dμ(x).
+    def sample_squared(
+        self, k: int, size: int, *, rng: SeedLike = None, budget: int | None = None
+    ) -> np.ndarray:
+        r"""Draw ``size`` i.i.d. points from the density :math:`p_k(x)^2\,d\mu(x)`.
 
         Parameters
         ----------
         k : int
             Degree.
         size : int
+            Number of points.
         rng : numpy.random.Generator, int or None
+            Random source.
         budget : int, optional
             Maximal number of proposals of a rejection sampler
             (default ``1000 * size + 10_000``); exceeding it raises
             :class:`ProposalBudgetError`.
+
+        Returns
+        -------
+        ndarray of shape (size,)
+            The points, in the original variable.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sciddm.leastsquares import Hermite
+        >>> x = Hermite().sample_squared(2, 20000, rng=0)
+        >>> bool(abs(np.mean(x**2) - 5) < 0.2)   # E[x^2] = 2k + 1 under h_k^2 dN(0, 1)
+        True
         """
-        k = check_int(k, "k", lo=0)
+        k = check_int(k, "k", lo=0, hi=MAX_DEGREE)
         size = check_int(size, "size", lo=0)
+        check_size(size, "size", per_item=1)
         g = as_generator(rng)
         budget = 1000 * size + 10_000 if budget is None else check_int(budget, "budget", lo=1)
         if size == 0:
@@ -141,114 +272,45 @@ class Family:
         return self.measure.from_standard(t)
 
 
-def _inverse_cdf(
-    cdf, pdf, u: np.ndarray, lo: float, hi: float, *, t0: Any = None, maxiter: int = 200
-):
-    """Solve F(t) = u for every u by Newton's method safeguarded by bisection
-    (starting from ``t0``, by default the middle of the bracket)."""
-    lo_a = np.full(u.shape, lo, float)
-    hi_a = np.full(u.shape, hi, float)
-    t = 0.5 * (lo_a + hi_a) if t0 is None else np.clip(np.asarray(t0, float), lo, hi)
-    active = np.ones(u.shape, bool)
-    for _ in range(maxiter):
-        idx = np.flatnonzero(active)
-        if idx.size == 0:
-            break
-        ti = t[idx]
-        F = cdf(ti, idx) - u[idx]
-        hit = np.abs(F) <= 1e-15  # t_i solves F(t) = u to rounding: keep it
-        active[idx[hit]] = False
-        idx, ti, F = idx[~hit], ti[~hit], F[~hit]
-        if idx.size == 0:
-            break
-        f = pdf(ti, idx)
-        below = F < 0
-        lo_a[idx[below]] = ti[below]
-        hi_a[idx[~below]] = ti[~below]
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            tn = ti - F / f
-        lo_i, hi_i = lo_a[idx], hi_a[idx]
-        bad = ~np.isfinite(tn) | (tn <= lo_i) | (tn >= hi_i)
-        tn = np.where(bad, 0.5 * (lo_i + hi_i), tn)
-        t[idx] = tn
-        tol = 4 * np.finfo(float).eps * np.maximum(1.0, np.abs(tn))
-        done = (~bad & (np.abs(tn - ti) <= tol)) | (hi_i - lo_i <= tol)
-        active[idx[done]] = False
-    if np.any(active):  # pragma: no cover - bisection always shrinks the bracket
-        raise RuntimeError("inverse-CDF iteration did not converge")
-    return t
-
-
-def _rejection(propose, ratio, bound: float, size: int, g: np.random.Generator, budget: int):
-    """Rejection sampling: accept a proposal t when U * bound < ratio(t)."""
-    out: list[np.ndarray] = []
-    got, used = 0, 0
-    while got < size:
-        batch = int(min(budget - used, max(16, math.ceil(1.3 * (size - got) * bound) + 8)))
-        if batch <= 0:
-            raise ProposalBudgetError(
-                f"rejection sampler used its budget of {budget} proposals with "
-                f"{got}/{size} points accepted; increase `budget`"
-            )
-        t = propose(batch)
-        r = ratio(t)
-        if np.any(r > bound * (1 + 1e-9)):
-            raise RuntimeError("rejection envelope violated; refusing to return inexact points")
-        acc = t[g.random(batch) * bound < r]
-        used += batch
-        out.append(acc)
-        got += acc.size
-    return np.concatenate(out)[:size]
-
-
-def _rejection_many(
-    propose, ratio, bound: np.ndarray, g: np.random.Generator, budget: int, tries: int = 3
-):
-    """Rejection sampling of one point per target i: accept t when U·bound_i < ratio(t, i).
-
-    Each round proposes ``tries`` candidates per pending target and keeps the
-    first accepted one (later candidates are discarded unexamined in effect).
-    """
-    n = bound.size
-    out = np.empty(n)
-    todo = np.arange(n)
-    used = 0
-    while todo.size:
-        if used + todo.size * tries > budget:
-            raise ProposalBudgetError(
-                f"rejection sampler used its budget of {budget} proposals with "
-                f"{n - todo.size}/{n} points accepted; increase `budget`"
-            )
-        rep = np.repeat(todo, tries)
-        t = propose(rep.size)
-        r = ratio(t, rep)
-        b = bound[rep]
-        if np.any(r > b * (1 + 1e-9)):
-            raise RuntimeError("rejection envelope violated; refusing to return inexact points")
-        used += rep.size
-        acc = (g.random(rep.size) * b < r).reshape(todo.size, tries)
-        hit = acc.any(axis=1)
-        first = np.argmax(acc, axis=1)
-        tt = t.reshape(todo.size, tries)
-        out[todo[hit]] = tt[hit, first[hit]]
-        todo = todo[~hit]
-    return out
-
-
 class Jacobi(Family):
-    r"""Orthonormal Jacobi polynomials for :class:`BetaMeasure` (α, β) on [low, high].
+    r"""Orthonormal Jacobi polynomials for :class:`BetaMeasure` :math:`(\alpha, \beta)`.
+
+    Parameters
+    ----------
+    alpha, beta : float, default 0.0
+        Exponents of the Jacobi weight :math:`(1-t)^\alpha (1+t)^\beta`, both
+        :math:`> -1`.
+    low, high : float, default -1.0, 1.0
+        The interval.
+
+    Attributes
+    ----------
+    measure : BetaMeasure
+        The orthogonality measure.
+    alpha, beta : float
+        The exponents.
 
     Notes
     -----
-    Monic recurrence coefficients (Gautschi 2004, Table 1.1):
-    a_n = (β² − α²)/((2n+α+β)(2n+α+β+2)), a_0 = (β − α)/(α + β + 2),
-    b_n = 4n(n+α)(n+β)(n+α+β)/((2n+α+β)²(2n+α+β+1)(2n+α+β−1)),
-    b_1 = 4(1+α)(1+β)/((2+α+β)²(3+α+β)).
+    Monic recurrence coefficients (Gautschi 2004, Table 1.1), with
+    :math:`s = 2n + \alpha + \beta`:
 
-    For |α|, |β| ≤ 1/2, p_k² dμ is sampled by rejection from the arcsine law with
-    the bound π(1−t)^{α+1/2}(1+t)^{β+1/2} p̃_k(t)² ≤ 2Γ(k+α+β+1)Γ(k+q+1) /
-    (k!(k+(α+β+1)/2)^{2q}Γ(k+min(α,β)+1)), q = max(α, β), of Chow, Gatteschi and
-    Wong (1994) as given by Gautschi (2009); this is the bound DPPy uses.
+    .. math::
+        a_n = \frac{\beta^2 - \alpha^2}{s(s + 2)}, \quad
+        a_0 = \frac{\beta - \alpha}{\alpha + \beta + 2}, \quad
+        b_n = \frac{4n(n+\alpha)(n+\beta)(n+\alpha+\beta)}{s^2(s+1)(s-1)}, \quad
+        b_1 = \frac{4(1+\alpha)(1+\beta)}{(2+\alpha+\beta)^2(3+\alpha+\beta)}.
+
+    For :math:`|\alpha|, |\beta| \le 1/2`, :math:`p_k^2\,d\mu` is sampled by
+    rejection from the arcsine law with the bound of Chow, Gatteschi and Wong
+    (1994) as given by Gautschi (2009), with :math:`q = \max(\alpha, \beta)`,
+
+    .. math::
+        \pi (1-t)^{\alpha+1/2}(1+t)^{\beta+1/2}\,\tilde p_k(t)^2 \le
+        \frac{2\,\Gamma(k+\alpha+\beta+1)\,\Gamma(k+q+1)}
+             {k!\,(k+(\alpha+\beta+1)/2)^{2q}\,\Gamma(k+\min(\alpha,\beta)+1)},
+
+    the bound DPPy uses.
 
     References
     ----------
@@ -269,7 +331,9 @@ class Jacobi(Family):
     True
     """
 
-    def __init__(self, alpha: float = 0.0, beta: float = 0.0, low: float = -1.0, high: float = 1.0):
+    def __init__(
+        self, alpha: float = 0.0, beta: float = 0.0, low: float = -1.0, high: float = 1.0
+    ) -> None:
         self.measure: BetaMeasure = BetaMeasure(alpha, beta, low, high)
         self.alpha, self.beta = self.measure.alpha, self.measure.beta
 
@@ -303,13 +367,15 @@ class Jacobi(Family):
         )
         return float(math.exp(logc))
 
-    def _std_sample_squared(self, k: int, size: int, g: np.random.Generator, budget: int):
+    def _std_sample_squared(
+        self, k: int, size: int, g: np.random.Generator, budget: int
+    ) -> np.ndarray:
         al, be = self.alpha, self.beta
         if abs(al) <= 0.5 and abs(be) <= 0.5:
             bound = self._cgw_bound(k)
 
             def ratio(t: np.ndarray) -> np.ndarray:
-                p = self.eval_std(t, k)[:, k]
+                p = self._eval(t, k)[:, k]
                 return math.pi * p * p * self.measure.std_pdf(t) * np.sqrt((1 - t) * (1 + t))
 
             return _rejection(
@@ -320,21 +386,8 @@ class Jacobi(Family):
     def _std_many(self, ks: np.ndarray, g: np.random.Generator, budget: int) -> np.ndarray:
         if not (abs(self.alpha) <= 0.5 and abs(self.beta) <= 0.5):
             return super()._std_many(ks, g, budget)
-        K = int(ks.max())
-        bounds = np.array([self._cgw_bound(k) if k > 0 else 1.0 for k in range(K + 1)])
-
+        bounds, inv_h = self._rejection_tables(int(ks.max()))
         al, be = self.alpha, self.beta
-        kr = np.arange(1, K + 1)
-        # squared norms of scipy's P_k^{(alpha, beta)} under the normalised measure
-        log_h = (
-            special.gammaln(kr + al + 1)
-            + special.gammaln(kr + be + 1)
-            - np.log(2 * kr + al + be + 1)
-            - special.gammaln(kr + al + be + 1)
-            - special.gammaln(kr + 1)
-            - special.betaln(al + 1, be + 1)
-        )
-        inv_h = np.concatenate([[1.0], np.exp(-log_h)])
 
         def ratio(t: np.ndarray, idx: np.ndarray) -> np.ndarray:
             # scipy evaluates P_k^{(alpha, beta)} by its three-term recurrence in C
@@ -347,6 +400,29 @@ class Jacobi(Family):
         return _rejection_many(
             lambda n: np.cos(math.pi * g.random(n)), ratio, bounds[ks], g, budget
         )
+
+    def _rejection_tables(self, K: int) -> tuple[np.ndarray, np.ndarray]:
+        """Envelope bounds and inverse squared norms of degrees 0..K (cached per K: the
+        i.i.d. sampler asks for the same tables at every call)."""
+        cache = self.__dict__.setdefault("_tables", {})
+        if K in cache:
+            return cache[K]
+        bounds = np.array([self._cgw_bound(k) if k > 0 else 1.0 for k in range(K + 1)])
+        al, be = self.alpha, self.beta
+        kr = np.arange(1, K + 1)
+        # squared norms of scipy's P_k^{(alpha, beta)} under the normalised measure
+        log_h = (
+            special.gammaln(kr + al + 1)
+            + special.gammaln(kr + be + 1)
+            - np.log(2 * kr + al + be + 1)
+            - special.gammaln(kr + al + be + 1)
+            - special.gammaln(kr + 1)
+            - special.betaln(al + 1, be + 1)
+        )
+        inv_h = np.concatenate([[1.0], np.exp(-log_h)])
+        if len(cache) < 64:
+            cache[K] = (bounds, inv_h)
+        return bounds, inv_h
 
     def _std_bracket(self, k: int) -> tuple[float, float]:
         return -1.0, 1.0
@@ -366,7 +442,7 @@ class Jacobi(Family):
         s, w = special.roots_jacobi(k + 30, 0.0, be)
         h = (x + 1) / 2
         tt = -1 + h[:, None] * (1 + s[None, :])
-        p = self.eval_std(sign * tt.ravel(), k)[:, k].reshape(tt.shape)
+        p = self._eval(sign * tt.ravel(), k)[:, k].reshape(tt.shape)
         logc = (al + be + 1) * math.log(2.0) + special.betaln(al + 1, be + 1)
         with np.errstate(divide="ignore"):
             pref = np.exp((be + 1) * np.log(h) - logc)
@@ -374,7 +450,15 @@ class Jacobi(Family):
 
 
 class Legendre(Jacobi):
-    """Orthonormal Legendre polynomials for the uniform measure on [low, high].
+    r"""Orthonormal Legendre polynomials for the uniform measure on :math:`[low, high]`.
+
+    :math:`p_k = \sqrt{2k+1}\,P_k` in the standard variable, with :math:`P_k`
+    the classical Legendre polynomial.
+
+    Parameters
+    ----------
+    low, high : float, default -1.0, 1.0
+        The interval.
 
     Examples
     --------
@@ -384,7 +468,7 @@ class Legendre(Jacobi):
     [[1.0, 1.732051, 2.236068]]
     """
 
-    def __init__(self, low: float = -1.0, high: float = 1.0):
+    def __init__(self, low: float = -1.0, high: float = 1.0) -> None:
         super().__init__(0.0, 0.0, low, high)
         self.measure = UniformMeasure(low, high)
 
@@ -393,9 +477,14 @@ class Legendre(Jacobi):
 
 
 class Chebyshev(Jacobi):
-    """Orthonormal Chebyshev polynomials (first kind) for the arcsine measure.
+    r"""Orthonormal Chebyshev polynomials (first kind) for the arcsine measure.
 
-    p_0 = 1 and p_k(cos θ) = √2 cos(kθ).
+    :math:`p_0 = 1` and :math:`p_k(\cos\theta) = \sqrt 2 \cos(k\theta)`.
+
+    Parameters
+    ----------
+    low, high : float, default -1.0, 1.0
+        The interval.
 
     Examples
     --------
@@ -406,7 +495,7 @@ class Chebyshev(Jacobi):
     True
     """
 
-    def __init__(self, low: float = -1.0, high: float = 1.0):
+    def __init__(self, low: float = -1.0, high: float = 1.0) -> None:
         super().__init__(-0.5, -0.5, low, high)
 
     def __repr__(self) -> str:
@@ -416,15 +505,29 @@ class Chebyshev(Jacobi):
 class Hermite(Family):
     r"""Orthonormal (probabilists') Hermite polynomials for :class:`GaussianMeasure`.
 
+    Parameters
+    ----------
+    mean : float, default 0.0
+        Mean of the Gaussian measure.
+    std : float, default 1.0
+        Standard deviation (positive).
+
+    Attributes
+    ----------
+    measure : GaussianMeasure
+        The orthogonality measure.
+
     Notes
     -----
-    Recurrence a_k = 0, b_k = k. The CDF of h_k² dN(0,1) has the closed form
+    Recurrence :math:`a_k = 0`, :math:`b_k = k`. The CDF of :math:`h_k^2\,dN(0, 1)`
+    has the closed form
 
-    .. math:: G_k(t) = Φ(t) − φ(t) Σ_{j=1}^{k} h_j(t) h_{j−1}(t)/√j,
+    .. math:: G_k(t) = \Phi(t) - \varphi(t) \sum_{j=1}^{k} \frac{h_j(t)\,h_{j-1}(t)}{\sqrt j},
 
-    which follows from d/dt[ψ_j ψ_{j−1}] = √j (ψ_{j−1}² − ψ_j²) for the Hermite
-    functions ψ_j = h_j √φ; it has no cancellation, and is inverted by Newton's
-    method (using G_k(t) = 1 − G_k(−t) for t > 0).
+    which follows from :math:`\frac{d}{dt}[\psi_j \psi_{j-1}] = \sqrt j\,
+    (\psi_{j-1}^2 - \psi_j^2)` for the Hermite functions
+    :math:`\psi_j = h_j \sqrt{\varphi}`; it has no cancellation, and is inverted
+    by Newton's method (using :math:`G_k(t) = 1 - G_k(-t)` for :math:`t > 0`).
 
     Examples
     --------
@@ -434,7 +537,7 @@ class Hermite(Family):
     [[1.0, 2.0, 2.12132]]
     """
 
-    def __init__(self, mean: float = 0.0, std: float = 1.0):
+    def __init__(self, mean: float = 0.0, std: float = 1.0) -> None:
         self.measure: GaussianMeasure = GaussianMeasure(mean, std)
 
     def __repr__(self) -> str:
@@ -465,7 +568,7 @@ class Hermite(Family):
     def _cdf_mixed(self, kk: np.ndarray, t: np.ndarray) -> np.ndarray:
         s = -np.abs(t)
         K = int(kk.max())
-        P = self.eval_std(s, K)
+        P = self._eval(s, K)
         terms = P[:, 1:] * P[:, :-1] / np.sqrt(np.arange(1, K + 1))
         csum = np.concatenate([np.zeros((s.size, 1)), np.cumsum(terms, axis=1)], axis=1)
         corr = csum[np.arange(s.size), kk]
@@ -474,14 +577,14 @@ class Hermite(Family):
         return np.where(t <= 0, G, 1.0 - G)
 
     def _density_mixed(self, kk: np.ndarray, t: np.ndarray) -> np.ndarray:
-        P = self.eval_std(t, int(kk.max()))
+        P = self._eval(t, int(kk.max()))
         p = P[np.arange(t.size), kk]
         return p * p * self.measure.std_pdf(t)
 
     def _std_cdf(self, k: int, t: np.ndarray) -> np.ndarray:
         t = np.asarray(t, float)
         s = -np.abs(t)
-        P = self.eval_std(s, k)
+        P = self._eval(s, k)
         j = np.arange(1, k + 1)
         corr = (P[:, 1:] * P[:, :-1] / np.sqrt(j)).sum(axis=1)
         G = special.ndtr(s) - np.exp(-0.5 * s * s) / math.sqrt(2 * math.pi) * corr
@@ -490,13 +593,29 @@ class Hermite(Family):
 
 
 class Laguerre(Family):
-    r"""Orthonormal (generalised) Laguerre polynomials for :class:`GammaMeasure` (α).
+    r"""Orthonormal (generalised) Laguerre polynomials for :class:`GammaMeasure` :math:`(\alpha)`.
+
+    Parameters
+    ----------
+    alpha : float, default 0.0
+        Exponent of the weight :math:`t^\alpha e^{-t}`, :math:`> -1`.
+    scale : float, default 1.0
+        Scale of the variable (positive).
+
+    Attributes
+    ----------
+    measure : GammaMeasure
+        The orthogonality measure.
+    alpha : float
+        The exponent.
 
     Notes
     -----
-    Monic recurrence a_k = 2k + α + 1, b_k = k(k + α). The CDF of p_k² dμ is
-    computed by Gauss–Jacobi quadrature on [0, x] (weight s^α) for x below
-    2k + α + 1 and by Gauss–Laguerre quadrature of the upper tail beyond it.
+    Monic recurrence :math:`a_k = 2k + \alpha + 1`, :math:`b_k = k(k + \alpha)`.
+    The CDF of :math:`p_k^2\,d\mu` is computed by Gauss-Jacobi quadrature on
+    :math:`[0, x]` (weight :math:`s^\alpha`) for :math:`x` below
+    :math:`2k + \alpha + 1` and by Gauss-Laguerre quadrature of the upper tail
+    beyond it.
 
     Examples
     --------
@@ -509,7 +628,7 @@ class Laguerre(Family):
     True
     """
 
-    def __init__(self, alpha: float = 0.0, scale: float = 1.0):
+    def __init__(self, alpha: float = 0.0, scale: float = 1.0) -> None:
         self.measure: GammaMeasure = GammaMeasure(alpha, scale)
         self.alpha = self.measure.alpha
 
@@ -534,7 +653,7 @@ class Laguerre(Family):
         if x.size:
             s, w = special.roots_jacobi(2 * k + 40, 0.0, al)
             tt = x[:, None] * (1 + s[None, :]) / 2
-            p = self.eval_std(tt.ravel(), k)[:, k].reshape(tt.shape)
+            p = self._eval(tt.ravel(), k)[:, k].reshape(tt.shape)
             with np.errstate(divide="ignore"):
                 pref = np.exp((al + 1) * np.log(x / 2) - lg)
             out[left] = pref * ((p * p * np.exp(-tt)) @ w)
@@ -542,18 +661,29 @@ class Laguerre(Family):
         if x.size:
             u, w = special.roots_laguerre(2 * k + 40)
             tt = x[:, None] + u[None, :]
-            p = self.eval_std(tt.ravel(), k)[:, k].reshape(tt.shape)
+            p = self._eval(tt.ravel(), k)[:, k].reshape(tt.shape)
             tail = np.exp(-x - lg) * ((p * p * tt**al) @ w)
             out[~left] = 1.0 - tail
         return np.clip(out, 0.0, 1.0)
 
 
 class Trigonometric(Family):
-    r"""Orthonormal trigonometric system on [low, high] with the uniform measure.
+    r"""Orthonormal trigonometric system on :math:`[low, high]` with the uniform measure.
 
-    With u = (x − low)/(high − low): p_0 = 1, p_{2j−1} = √2 cos(2πju),
-    p_{2j} = √2 sin(2πju). Since p_k² ≤ 2, p_k² dμ is sampled by rejection from μ
-    with bound 2.
+    With :math:`u = (x - low)/(high - low)`: :math:`p_0 = 1`,
+    :math:`p_{2j-1} = \sqrt 2 \cos(2\pi j u)`, :math:`p_{2j} = \sqrt 2 \sin(2\pi j u)`.
+    Since :math:`p_k^2 \le 2`, :math:`p_k^2\,d\mu` is sampled by rejection from
+    :math:`\mu` with bound 2.
+
+    Parameters
+    ----------
+    low, high : float, default 0.0, 1.0
+        The period interval.
+
+    Attributes
+    ----------
+    measure : UniformMeasure
+        The orthogonality measure.
 
     Examples
     --------
@@ -566,13 +696,13 @@ class Trigonometric(Family):
     True
     """
 
-    def __init__(self, low: float = 0.0, high: float = 1.0):
+    def __init__(self, low: float = 0.0, high: float = 1.0) -> None:
         self.measure: UniformMeasure = UniformMeasure(low, high)
 
     def __repr__(self) -> str:
         return f"Trigonometric(low={self.measure.low:g}, high={self.measure.high:g})"
 
-    def eval_std(self, t: np.ndarray, K: int) -> np.ndarray:
+    def _eval(self, t: np.ndarray, K: int) -> np.ndarray:
         u = (np.asarray(t, float).ravel() + 1) / 2
         P = np.empty((u.size, K + 1))
         P[:, 0] = 1.0
@@ -583,9 +713,11 @@ class Trigonometric(Family):
         P[:, 2::2] = s[:, : K // 2]
         return P
 
-    def _std_sample_squared(self, k: int, size: int, g: np.random.Generator, budget: int):
+    def _std_sample_squared(
+        self, k: int, size: int, g: np.random.Generator, budget: int
+    ) -> np.ndarray:
         def ratio(t: np.ndarray) -> np.ndarray:
-            p = self.eval_std(t, k)[:, k]
+            p = self._eval(t, k)[:, k]
             return p * p
 
         return _rejection(lambda n: 2 * g.random(n) - 1, ratio, 2.0, size, g, budget)
@@ -593,7 +725,7 @@ class Trigonometric(Family):
     def _std_many(self, ks: np.ndarray, g: np.random.Generator, budget: int) -> np.ndarray:
         def ratio(t: np.ndarray, idx: np.ndarray) -> np.ndarray:
             kk = ks[idx]
-            P = self.eval_std(t, int(kk.max()))
+            P = self._eval(t, int(kk.max()))
             p = P[np.arange(t.size), kk]
             return p * p
 

@@ -1,29 +1,29 @@
-"""Exact samplers for weighted least squares: i.i.d. optimal, projection DPP,
+r"""Exact samplers for weighted least squares: i.i.d. optimal, projection DPP,
 volume-rescaled, generalized volume, repeated DPP, conditioned and best-of-M.
 
-Every sampler returns a :class:`Design`: the points, the weights w = dμ/dρ'
-of the density ρ' each point's marginal was drawn from (w = m/K_m for the
-optimal density ρ = (K_m/m)·μ), the number of proposals it used, and (on
-access) the deviation ‖G − I‖₂ of the empirical Gram matrix G = ΨᵀΨ/n,
-Ψ_ij = √w_i φ_j(x_i).
+Every sampler returns a :class:`Design`: the points, the weights
+:math:`w = d\mu/d\rho'` of the density :math:`\rho'` each point's marginal was
+drawn from (:math:`w = m/K_m` for the optimal density :math:`\rho = (K_m/m)\,\mu`),
+the number of proposals it used, and (on access) the deviation
+:math:`\|G - I\|_2` of the empirical Gram matrix :math:`G = \Psi^\top\Psi/n`,
+:math:`\Psi_{ij} = \sqrt{w_i}\,\varphi_j(x_i)`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-import math
 from typing import Any
 
 import numpy as np
-from scipy.linalg import solve_triangular as _solve_triangular
-from scipy.linalg.blas import dger as _dger
 
 from sciddm._core.results import Result
 from sciddm._core.rng import SeedLike, as_generator
-from sciddm._core.validation import check_choice, check_int, check_scalar
+from sciddm._core.validation import check_array, check_choice, check_int, check_scalar
 
 from ._bases import Basis, DiscreteBasis, _basis_iv
+from ._dpp import dpp_points
+from ._guards import check_size
 from ._polynomials import ProposalBudgetError
 
 __all__ = [
@@ -39,32 +39,42 @@ __all__ = [
     "sample_volume",
 ]
 
-_SWITCH = 0.8  # fraction of m after which residuals use the complement basis
-_SWITCH_MIN_M = 64  # smaller spaces stay with the accepted-span basis throughout
-
 METHODS = ("iid", "dpp", "volume", "generalized_volume", "repeated_dpp", "uniform")
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class Design(Result):
-    """A random design for weighted least squares.
+    r"""A random design for weighted least squares (the result of every sampler).
 
     Attributes
     ----------
     points : ndarray, shape (n, d)
+        The points :math:`x_i`.
     weights : ndarray, shape (n,)
-        w(x_i) = dμ/dρ'(x_i) for the density ρ' of the point's marginal
-        (m/K_m(x_i) for the optimal density).
+        :math:`w(x_i) = d\mu/d\rho'(x_i)` for the density :math:`\rho'` of the
+        point's marginal (:math:`m/K_m(x_i)` for the optimal density).
     features : ndarray, shape (n, m)
-        φ(x_i).
+        :math:`\varphi(x_i)`.
     method : str
+        The sampler (``"iid"``, ``"dpp"``, ``"volume"``, ...).
     n_proposals : int
         Proposals examined by the accept/reject steps (equals n for i.i.d.
-        sampling; m·H_m on average for the projection DPP's rejection chain
-        rule; m for a discrete measure). Proposals drawn in a batch but never
-        examined are not counted.
+        sampling; :math:`m H_m` on average for the projection DPP's rejection
+        chain rule; m for a discrete measure). Proposals drawn in a batch but
+        never examined are not counted.
     node_indices : ndarray or None
         Indices of the points among the nodes of a discrete measure.
+    n : int
+        Number of points (property).
+    gram_deviation : float
+        :math:`\|G - I\|_2` (property, computed on first access).
+
+    Examples
+    --------
+    >>> from sciddm.leastsquares import Legendre, TensorBasis, sample_optimal, total_degree
+    >>> d = sample_optimal(TensorBasis(Legendre(), total_degree(1, 3)), 200, rng=0)
+    >>> d.n, d.gram().shape, bool(d.gram_deviation < 0.5)
+    (200, (4, 4), True)
     """
 
     points: np.ndarray
@@ -76,22 +86,40 @@ class Design(Result):
 
     @property
     def n(self) -> int:
+        """Number of points."""
         return len(self.points)
 
     @functools.cached_property
     def gram_deviation(self) -> float:
-        """‖G − I‖₂ (computed on first access)."""
+        r""":math:`\|G - I\|_2` (computed on first access)."""
         G = self.gram()
         lam = np.linalg.eigvalsh(G)
         return float(max(abs(lam[0] - 1.0), abs(lam[-1] - 1.0)))
 
     def gram(self) -> np.ndarray:
-        """G = ΨᵀΨ / n."""
+        """The empirical Gram matrix :math:`G = \\Psi^\top\\Psi / n` (:func:`gram_matrix`).
+
+        Returns
+        -------
+        ndarray of shape (m, m)
+        """
         return gram_matrix(self.features, self.weights)
 
 
-def gram_matrix(features: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Empirical Gram matrix G = (1/n) Σ_i w_i φ(x_i)φ(x_i)ᵀ.
+def gram_matrix(features: Any, weights: Any) -> np.ndarray:
+    r"""Empirical Gram matrix :math:`G = \frac1n \sum_i w_i \varphi(x_i)\varphi(x_i)^\top`.
+
+    Parameters
+    ----------
+    features : array_like of shape (n, m)
+        :math:`\varphi(x_i)`, one row per point.
+    weights : array_like of shape (n,)
+        :math:`w_i`.
+
+    Returns
+    -------
+    ndarray of shape (m, m)
+        :math:`G`; :math:`\mathbb E[G] = I` for the designs of this module.
 
     Examples
     --------
@@ -100,9 +128,13 @@ def gram_matrix(features: np.ndarray, weights: np.ndarray) -> np.ndarray:
     >>> gram_matrix(np.eye(2), np.array([2.0, 2.0])).tolist()
     [[1.0, 0.0], [0.0, 1.0]]
     """
-    F = np.asarray(features, float)
-    w = np.asarray(weights, float)
-    return (F.T * w) @ F / len(F)
+    F = check_array(features, "features", ndim=2, min_rows=1)
+    w = check_array(weights, "weights", ndim=1, shape=(F.shape[0],))
+    with np.errstate(over="ignore", invalid="ignore"):
+        G = (F.T * w) @ F / len(F)
+    if not np.all(np.isfinite(G)):
+        raise ValueError("`features` and `weights` overflow float64 in the Gram matrix; rescale")
+    return G
 
 
 def _design(
@@ -136,27 +168,44 @@ def _iid(basis: Basis, n: int, g: np.random.Generator) -> tuple[np.ndarray, np.n
     return x, basis.features(x), None
 
 
+def _check_n(basis: Basis, n: Any, name: str = "n", lo: int = 1) -> int:
+    """``n`` as an int >= ``lo`` whose design (points, features, weight) fits the guard."""
+    return check_size(check_int(n, name, lo=lo), name, per_item=basis.m + basis.dim + 1)
+
+
 def sample_optimal(basis: Basis, n: int, *, rng: SeedLike = None) -> Design:
-    r"""``n`` i.i.d. points from the optimal density ρ = (K_m/m)·μ.
+    r"""Draw ``n`` i.i.d. points from the optimal density :math:`\rho = (K_m/m)\,\mu`.
 
     Parameters
     ----------
     basis : Basis
-        An L²(μ)-orthonormal basis (:class:`TensorBasis`, :class:`DiscreteBasis`).
+        An :math:`L^2(\mu)`-orthonormal basis (:class:`TensorBasis`,
+        :class:`DiscreteBasis`).
     n : int
-        Number of points, n ≥ 1.
+        Number of points, :math:`n \ge 1`. A design must fit in 2 GiB
+        (:math:`n(m + d + 1)` float64 numbers); larger ``n`` raises at once.
+        Points are drawn in chunks of 65536, so Ctrl-C is honoured.
     rng : numpy.random.Generator, int or None
+        Random source.
 
     Returns
     -------
     Design
-        Weights w = m/K_m; ``n_proposals = n``.
+        Weights :math:`w = m/K_m`; ``n_proposals = n``.
+
+    Raises
+    ------
+    ValueError
+        If ``n`` is not a positive integer or the design would not fit the
+        memory guard (the message gives the largest ``n`` that fits).
 
     Notes
     -----
-    ρ is a mixture, ρ = (1/m) Σ_j φ_j² dμ; for a tensor basis each component is a
-    product of one-dimensional densities p_k² dμ_i, each sampled exactly. With
-    n ≥ c m log(m/ε), P(‖G − I‖₂ > 1/2) ≤ ε (matrix Chernoff).
+    :math:`\rho` is a mixture, :math:`\rho = \frac1m \sum_j \varphi_j^2\,d\mu`;
+    for a tensor basis each component is a product of one-dimensional densities
+    :math:`p_k^2\,d\mu_i`, each sampled exactly. With
+    :math:`n \ge c\, m \log(m/\varepsilon)`,
+    :math:`P(\|G - I\|_2 > 1/2) \le \varepsilon` (matrix Chernoff).
 
     References
     ----------
@@ -171,188 +220,9 @@ def sample_optimal(basis: Basis, n: int, *, rng: SeedLike = None) -> Design:
     ((40, 2), 40)
     """
     basis = _basis_iv(basis)
-    n = check_int(n, "n", lo=1)
+    n = _check_n(basis, n)
     x, F, idx = _iid(basis, n, as_generator(rng))
     return _design(basis, x, F, _optimal_weights(basis, F), "iid", n, idx)
-
-
-def _orth_residual(Qt: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """v − QQᵀv for Q = Qtᵀ (rows of Qt orthonormal), two passes of classical
-    Gram–Schmidt (CGS2)."""
-    r = v - (Qt @ v) @ Qt
-    return r - (Qt @ r) @ Qt
-
-
-def _dpp_discrete(basis: DiscreteBasis, g: np.random.Generator) -> tuple[np.ndarray, int]:
-    F = basis.node_features
-    q = basis.measure.weights
-    m = basis.m
-    r2 = np.einsum("ij,ij->i", F, F)
-    Qt = np.empty((m, m))
-    chosen = np.empty(m, dtype=int)
-    for k in range(m):
-        p = q * np.maximum(r2, 0.0)
-        p[chosen[:k]] = 0.0
-        i = int(g.choice(len(p), p=p / p.sum()))
-        chosen[k] = i
-        v = _orth_residual(Qt[:k], F[i])
-        Qt[k] = v / np.linalg.norm(v)
-        r2 -= (F @ Qt[k]) ** 2
-    return chosen, m
-
-
-def _complement_basis(Qt: np.ndarray, m: int) -> np.ndarray:
-    """Rows: an orthonormal basis of the orthogonal complement of the rows of Qt."""
-    k = Qt.shape[0]
-    A = np.random.default_rng(12345).standard_normal((m, m - k))  # any full-rank sketch works
-    for _ in range(2):
-        A -= Qt.T @ (Qt @ A)
-        A = np.linalg.qr(A)[0]
-    return np.ascontiguousarray(A.T)
-
-
-def _flush(Qt: np.ndarray, k0: int, pend: list[tuple[np.ndarray, np.ndarray, float]]) -> int:
-    """Write the pending accepted directions as explicit rows k0.. of Qt (BLAS-3).
-
-    Pending direction j is q_j = (φ_j − Σ_{l<k0+j} c_jl q_l) / ν_j, so the block
-    Q_P solves L Q_P = Φ_P − C_old Q_old with L lower triangular (diagonal ν).
-    """
-    p = len(pend)
-    if p == 0:
-        return k0
-    Phi = np.array([e[0] for e in pend])
-    C_old = np.array([e[1][:k0] for e in pend])
-    L = np.zeros((p, p))
-    for j, (_, c, nv) in enumerate(pend):
-        L[j, :j] = c[k0 : k0 + j]
-        L[j, j] = nv
-    V = Phi - C_old @ Qt[:k0] if k0 else Phi
-    QP = _solve_triangular(L, V, lower=True)
-    if np.max(np.abs(QP @ QP.T - np.eye(p))) > 1e-10:  # pragma: no cover - rare cancellation
-        for _ in range(2):
-            QP -= (QP @ Qt[:k0].T) @ Qt[:k0]
-            Qf, R = np.linalg.qr(QP.T)
-            QP = (Qf * np.sign(np.diag(R))).T
-    Qt[k0 : k0 + p] = QP
-    pend.clear()
-    return k0 + p
-
-
-def _dpp_continuous(
-    basis: Basis, g: np.random.Generator, budget: int, batch: int | None
-) -> tuple[np.ndarray, np.ndarray, int]:
-    m = basis.m
-    # k < switch: rows of Qt span the accepted features (residual = K - |Qt phi|^2);
-    # new directions are kept implicit (coefficients only) and written as explicit
-    # rows in blocks, with one matrix-matrix product, when a new batch is drawn.
-    # k >= switch: rows of Zt span the complement (residual = |Zt phi|^2).
-    switch = int(_SWITCH * m) if m >= _SWITCH_MIN_M else m
-    Qt = np.empty((m, m))
-    k0 = 0
-    pend: list[tuple[np.ndarray, np.ndarray, float]] = []
-    Zt: np.ndarray | None = None
-    xs = np.empty((m, basis.dim))
-    Fs = np.empty((m, m))
-    k = 0
-    used = 0
-    examined = 0
-    px = np.empty((0, basis.dim))
-    pF = np.empty((0, m))
-    pK = np.empty(0)
-    pr2 = np.empty(0)
-    pY = np.empty((0, 0))
-    pC = np.empty((0, m))  # coefficients of pool rows on the directions q_0..q_{k-1}
-    while k < m:
-        if k == switch and Zt is None:
-            k0 = _flush(Qt, k0, pend)
-            Zt = _complement_basis(Qt[:k], m)
-            pY = pF @ Zt.T
-            pr2 = np.einsum("ij,ij->i", pY, pY)
-        if pF.shape[0] == 0:
-            if batch is None:
-                s = min(m - k, 32)
-                expect = sum(m / (m - k - i) for i in range(s))
-                B = int(min(2048, max(16, math.ceil(1.1 * expect))))
-            else:
-                B = batch
-            if used + B > budget:
-                B = budget - used
-                if B <= 0:
-                    raise ProposalBudgetError(
-                        f"projection DPP used its budget of {budget} proposals with {k}/{m} "
-                        "points accepted; increase `max_proposals`"
-                    )
-            px = basis.sample_optimal_points(B, rng=g)
-            pF = basis.features(px)
-            pK = np.einsum("ij,ij->i", pF, pF)
-            if Zt is not None:
-                pY = pF @ Zt.T
-                pr2 = np.einsum("ij,ij->i", pY, pY)
-            else:
-                k0 = _flush(Qt, k0, pend)
-                pC = np.empty((B, m))
-                if k:
-                    pC[:, :k] = pF @ Qt[:k].T
-                    pr2 = pK - np.einsum("ij,ij->i", pC[:, :k], pC[:, :k])
-                else:
-                    pr2 = pK.copy()
-            used += B
-        u = g.random(pF.shape[0])
-        acc = u * pK < pr2
-        if not acc.any():
-            examined += pF.shape[0]
-            px, pF, pK, pr2, pY, pC = px[:0], pF[:0], pK[:0], pr2[:0], pY[:0], pC[:0]
-            continue
-        i = int(np.argmax(acc))
-        examined += i + 1
-        xs[k] = px[i]
-        Fs[k] = pF[i]
-        if Zt is None:
-            c = pC[i, :k].copy()
-            nv = math.sqrt(pr2[i])
-            pend.append((pF[i].copy(), c, nv))
-            phi = pF[i]
-            px, pF, pK, pr2, pC = px[i + 1 :], pF[i + 1 :], pK[i + 1 :], pr2[i + 1 :], pC[i + 1 :]
-            if pF.shape[0]:
-                col = (pF @ phi - pC[:, :k] @ c) / nv
-                pC[:, k] = col
-                pr2 = pr2 - col * col
-            k += 1
-        else:
-            # Householder H maps the accepted residual direction c to ±e_1; the
-            # rows 2.. of H Zt span the complement of the enlarged span.
-            c = pY[i] / np.sqrt(pr2[i])
-            sgn = -1.0 if c[0] > 0 else 1.0
-            h = c.copy()
-            h[0] -= sgn
-            h /= np.linalg.norm(h)
-            # in-place rank-one update Zt <- (I - 2 h h^T) Zt (BLAS dger on the
-            # Fortran-ordered transpose), then drop the row spanned by the new point
-            _dger(-2.0, h @ Zt, h, a=Zt.T, overwrite_a=True)
-            Zt = Zt[1:]
-            k += 1
-            px, pF, pK, pY = px[i + 1 :], pF[i + 1 :], pK[i + 1 :], pY[i + 1 :]
-            if pF.shape[0]:
-                pY = pY - np.outer(pY @ (2.0 * h), h)
-                pY = pY[:, 1:]
-                pr2 = np.einsum("ij,ij->i", pY, pY)
-            else:
-                pr2 = pr2[:0]
-    return xs, Fs, examined
-
-
-def _default_budget(m: int) -> int:
-    return int(50 * m * (math.log(m) + 1) + 10_000)
-
-
-def _dpp_points(basis: Basis, g: np.random.Generator, max_proposals: int | None, batch: int | None):
-    """Unpermuted chain-rule draw: points, features, proposals, node indices."""
-    if isinstance(basis, DiscreteBasis):
-        idx, used = _dpp_discrete(basis, g)
-        return basis.measure.nodes[idx], basis.node_features[idx], used, idx
-    budget = _default_budget(basis.m) if max_proposals is None else max_proposals
-    x, F, used = _dpp_continuous(basis, g, budget, batch)
-    return x, F, used, None
 
 
 def sample_projection_dpp(
@@ -362,19 +232,22 @@ def sample_projection_dpp(
     max_proposals: int | None = None,
     batch_size: int | None = None,
 ) -> Design:
-    r"""Exact sample of the projection DPP with kernel K(x, y) = Σ_j φ_j(x)φ_j(y).
+    r"""Exact sample of the projection DPP with kernel :math:`K(x, y) = \sum_j \varphi_j(x)\varphi_j(y)`.
 
-    m = ``basis.m`` points with joint density det(φ_j(x_i))² / m! w.r.t. μ^{⊗m}.
+    :math:`m` = ``basis.m`` points with joint density
+    :math:`\det(\varphi_j(x_i))^2 / m!` with respect to :math:`\mu^{\otimes m}`.
 
     Parameters
     ----------
     basis : Basis
+        An :math:`L^2(\mu)`-orthonormal basis.
     rng : numpy.random.Generator, int or None
+        Random source.
     max_proposals : int, optional
         Proposal budget of the rejection chain rule (continuous measures); by
-        default 50 m (log m + 1) + 10⁴, about 50 times the expected m·H_m.
-        Exceeding it raises :class:`ProposalBudgetError`, never returns a point
-        that was not accepted.
+        default :math:`50 m (\log m + 1) + 10^4`, about 50 times the expected
+        :math:`m H_m`. Exceeding it raises :class:`ProposalBudgetError`, never
+        returns a point that was not accepted.
     batch_size : int, optional
         Proposals drawn per batch (default: adapted to the expected number of
         proposals of the next 32 acceptances).
@@ -382,39 +255,50 @@ def sample_projection_dpp(
     Returns
     -------
     Design
-        Points in uniformly random order (so each has marginal ρ = K_m/m·μ),
-        weights m/K_m, ``n_proposals``.
+        Points in uniformly random order (so each has marginal
+        :math:`\rho = (K_m/m)\,\mu`), weights :math:`m/K_m`, ``n_proposals``.
+
+    Raises
+    ------
+    ProposalBudgetError
+        When ``max_proposals`` proposals do not complete the chain.
 
     Notes
     -----
-    Chain rule (Hough et al. 2006, Alg. 18): given accepted points with
-    feature span Q (orthonormal columns, k of them), the next point has density
-    ‖(I − QQᵀ)φ(x)‖² / (m − k) dμ. It is drawn by rejection from ρ: propose
-    x ~ ρ and accept with probability ‖(I − QQᵀ)φ(x)‖²/‖φ(x)‖² ≤ 1; the expected
-    number of proposals is Σ_k m/(m − k) = m·H_m.
+    Chain rule (Hough et al. 2006, Alg. 18): given accepted points whose
+    features span :math:`Q` (orthonormal columns, :math:`k` of them), the next
+    point has density :math:`\|(I - QQ^\top)\varphi(x)\|^2 / (m - k)\,d\mu`. It
+    is drawn by rejection from :math:`\rho`: propose :math:`x \sim \rho` and
+    accept with probability
+    :math:`\|(I - QQ^\top)\varphi(x)\|^2/\|\varphi(x)\|^2 \le 1`; the expected
+    number of proposals is :math:`\sum_k m/(m - k) = m H_m`.
 
-    Implementation: proposals are drawn in batches and projected on the k
-    accepted directions with one matrix–matrix product (BLAS-3); after an
-    acceptance the remaining proposals of the batch are updated by one projection
-    onto the new direction (O(m) each), never by a re-factorisation, and
-    unexamined proposals stay valid because they are i.i.d. and independent of
-    the past. The new direction is kept implicitly (its coefficients) and written
-    out, block by block, with one matrix–matrix product when the next batch is
-    drawn. For m ≥ 64, once k = 0.8 m directions are accepted, one orthonormal
-    basis Z of their complement is computed (a single sketch-and-QR), residuals
-    become ‖Zᵀφ(x)‖² (a projection onto m − k < k vectors, without cancellation)
-    and each acceptance updates Z by one Householder reflection. The
-    chain-rule flop count drops from about m³(H_m − 1) to about 2m³.
-    For a discrete measure the residual density on the nodes is sampled
-    directly (m steps, no rejection).
+    Implementation: proposals are drawn in batches and projected on the
+    :math:`k` accepted directions with one matrix-matrix product (BLAS-3);
+    after an acceptance the remaining proposals of the batch are updated by one
+    projection onto the new direction (:math:`O(m)` each), never by a
+    re-factorisation, and unexamined proposals stay valid because they are
+    i.i.d. and independent of the past. The new direction is kept implicitly
+    (its coefficients) and written out, block by block, with one matrix-matrix
+    product when the next batch is drawn. For :math:`m \ge 64`, once
+    :math:`k = 0.8 m` directions are accepted, one orthonormal basis :math:`Z`
+    of their complement is computed (a single sketch-and-QR), residuals become
+    :math:`\|Z^\top\varphi(x)\|^2` (a projection onto :math:`m - k < k`
+    vectors, without cancellation) and each acceptance updates :math:`Z` by one
+    Householder reflection. The chain-rule flop count drops from about
+    :math:`m^3(H_m - 1)` to about :math:`2m^3`. For a discrete measure the
+    residual density on the nodes is sampled directly (:math:`m` steps, no
+    rejection).
 
     References
     ----------
-    .. [1] J. B. Hough, M. Krishnapur, Y. Peres, B. Virág, "Determinantal processes
+    .. [1] J. B. Hough, M. Krishnapur, Y. Peres, B. Virag, "Determinantal processes
        and independence", Probab. Surveys 3 (2006), Alg. 18.
     .. [2] G. Gautier, R. Bardenet, M. Valko, "On two ways to use determinantal point
        processes for Monte Carlo integration", NeurIPS 2019.
-    .. [3] A. Nouy, B. Michel, arXiv:2312.14057, §3.
+    .. [3] A. Nouy, B. Michel, "Weighted least-squares approximation with
+       determinantal point processes and generalized volume sampling",
+       arXiv:2312.14057, Sec. 3.
 
     Examples
     --------
@@ -429,7 +313,7 @@ def sample_projection_dpp(
     if batch_size is not None:
         batch_size = check_int(batch_size, "batch_size", lo=1)
     g = as_generator(rng)
-    x, F, used, idx = _dpp_points(basis, g, max_proposals, batch_size)
+    x, F, used, idx = dpp_points(basis, g, max_proposals, batch_size)
     perm = g.permutation(basis.m)
     idx = None if idx is None else idx[perm]
     return _design(basis, x[perm], F[perm], _optimal_weights(basis, F[perm]), "dpp", used, idx)
@@ -445,8 +329,10 @@ def _base_iv(basis: Basis, base: Any) -> Any:
     raise ValueError(f"`base` must be 'optimal', 'measure' or a Basis, got {base!r}")
 
 
-def _base_draw(basis: Basis, base: Any, n: int, g: np.random.Generator):
-    """n i.i.d. points from ρ', their φ features and weights dμ/dρ'."""
+def _base_draw(
+    basis: Basis, base: Any, n: int, g: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """n i.i.d. points from rho', their phi features and weights d mu / d rho'."""
     if base == "optimal":
         x, F, idx = _iid(basis, n, g)
         return x, F, _optimal_weights(basis, F), idx
@@ -468,45 +354,55 @@ def sample_generalized_volume(
     rng: SeedLike = None,
     max_proposals: int | None = None,
 ) -> Design:
-    r"""Generalized volume-rescaled sampling of n ≥ m points for a base density ρ'.
+    r"""Generalized volume-rescaled sampling of :math:`n \ge m` points for a base density :math:`\rho'`.
 
-    Density on X^n w.r.t. ρ'^{⊗n}: det(Ψᵀ Ψ) (n − m)!/n!, with
-    Ψ_ij = √w'(x_i) φ_j(x_i) and w' = dμ/dρ'.
+    The density on :math:`X^n` with respect to :math:`\rho'^{\otimes n}` is
+    :math:`\det(\Psi^\top\Psi)\,(n - m)!/n!`, with
+    :math:`\Psi_{ij} = \sqrt{w'(x_i)}\,\varphi_j(x_i)` and :math:`w' = d\mu/d\rho'`.
 
     Parameters
     ----------
     basis : Basis
+        An :math:`L^2(\mu)`-orthonormal basis.
     n : int
-        Number of points, n ≥ m.
+        Number of points, :math:`n \ge m` (within the 2 GiB memory guard).
     base : {"optimal", "measure"} or Basis, default "optimal"
-        ρ': the optimal density K_m/m·μ (plain volume-rescaled sampling), μ
-        itself, or the optimal density K_M/M·μ of another basis (e.g. a larger
-        space V_M ⊃ V_m) on the same measure.
+        :math:`\rho'`: the optimal density :math:`(K_m/m)\,\mu` (plain
+        volume-rescaled sampling), :math:`\mu` itself, or the optimal density
+        :math:`(K_M/M)\,\mu` of another basis (e.g. a larger space
+        :math:`V_M \supset V_m`) on the same measure.
     rng : numpy.random.Generator, int or None
+        Random source.
     max_proposals : int, optional
         Budget of the projection-DPP part (see :func:`sample_projection_dpp`).
 
     Returns
     -------
     Design
-        Weights are w' = dμ/dρ' at every point.
+        Weights are :math:`w' = d\mu/d\rho'` at every point.
 
     Notes
     -----
-    By Cauchy–Binet, det(ΨᵀΨ) = Σ_{|S|=m} det(Ψ_S)², and
-    det(Ψ_S)² Π_{i∈S} ρ'(x_i) = det(Φ_S)² Π_{i∈S} μ(x_i), which does not
-    depend on ρ'. So the law is a uniform mixture over the positions S of a
-    projection DPP (m points) and n − m i.i.d. points from ρ': sample those and
-    permute uniformly. E det(ΨᵀΨ) = n!/(n − m)! for every ρ'.
+    By Cauchy-Binet, :math:`\det(\Psi^\top\Psi) = \sum_{|S|=m} \det(\Psi_S)^2`, and
 
-    The text of Nouy & Michel (arXiv:2312.14057, §4–5) could not be consulted
-    when this was written; this is the natural generalisation of volume-rescaled
-    sampling (Dereziński et al.) to any base density ρ' ≪ μ, which reduces to
-    :func:`sample_volume` for ρ' = ρ. See ``theory/14_generalized_volume_sampling.md``.
+    .. math:: \det(\Psi_S)^2 \prod_{i \in S} \rho'(x_i)
+              = \det(\Phi_S)^2 \prod_{i \in S} \mu(x_i),
+
+    which does not depend on :math:`\rho'`. So the law is a uniform mixture over
+    the positions :math:`S` of a projection DPP (:math:`m` points) and
+    :math:`n - m` i.i.d. points from :math:`\rho'`: sample those and permute
+    uniformly. :math:`\mathbb E \det(\Psi^\top\Psi) = n!/(n - m)!` for every
+    :math:`\rho'`.
+
+    The text of Nouy & Michel (arXiv:2312.14057, Sec. 4-5) could not be
+    consulted when this was written; this is the natural generalisation of
+    volume-rescaled sampling (Derezinski et al.) to any base density
+    :math:`\rho' \ll \mu`, which reduces to :func:`sample_volume` for
+    :math:`\rho' = \rho`. See ``theory/14_generalized_volume_sampling.md``.
 
     References
     ----------
-    .. [1] M. Dereziński, M. K. Warmuth, D. Hsu, "Unbiased estimators for random
+    .. [1] M. Derezinski, M. K. Warmuth, D. Hsu, "Unbiased estimators for random
        design regression", JMLR 23 (2022).
     .. [2] A. Nouy, B. Michel, arXiv:2312.14057.
 
@@ -519,12 +415,12 @@ def sample_generalized_volume(
     ((6, 1), [1.0])
     """
     basis = _basis_iv(basis)
-    n = check_int(n, "n", lo=basis.m)
+    n = _check_n(basis, n, lo=basis.m)
     base = _base_iv(basis, base)
     if max_proposals is not None:
         max_proposals = check_int(max_proposals, "max_proposals", lo=1)
     g = as_generator(rng)
-    x1, F1, used, idx1 = _dpp_points(basis, g, max_proposals, None)
+    x1, F1, used, idx1 = dpp_points(basis, g, max_proposals, None)
     if isinstance(base, str) and base == "optimal":
         w1 = _optimal_weights(basis, F1)
     elif isinstance(base, str):
@@ -546,18 +442,36 @@ def sample_generalized_volume(
 def sample_volume(
     basis: Basis, n: int, *, rng: SeedLike = None, max_proposals: int | None = None
 ) -> Design:
-    r"""Volume-rescaled sampling of n ≥ m points from the optimal density ρ.
+    r"""Volume-rescaled sampling of :math:`n \ge m` points from the optimal density :math:`\rho`.
 
-    Density det(ΨᵀΨ)(n − m)!/n! w.r.t. ρ^{⊗n}; sampled exactly as a projection
-    DPP of size m plus n − m i.i.d. points from ρ, uniformly permuted. The
-    weighted least-squares estimator is then unbiased and, for n = m,
-    E‖f − f̂‖² = (m + 1)‖f − P_m f‖².
+    The density :math:`\det(\Psi^\top\Psi)\,(n - m)!/n!` with respect to
+    :math:`\rho^{\otimes n}` is sampled exactly as a projection DPP of size
+    :math:`m` plus :math:`n - m` i.i.d. points from :math:`\rho`, uniformly
+    permuted. The weighted least-squares estimator is then unbiased and, for
+    :math:`n = m`,
+    :math:`\mathbb E\|f - \hat f\|^2 = (m + 1)\|f - P_m f\|^2`.
+
+    Parameters
+    ----------
+    basis : Basis
+        An :math:`L^2(\mu)`-orthonormal basis.
+    n : int
+        Number of points, :math:`n \ge m`.
+    rng : numpy.random.Generator, int or None
+        Random source.
+    max_proposals : int, optional
+        Budget of the projection-DPP part (see :func:`sample_projection_dpp`).
+
+    Returns
+    -------
+    Design
+        Weights :math:`m/K_m`; ``method="volume"``.
 
     References
     ----------
-    .. [1] M. Dereziński, M. K. Warmuth, D. Hsu, "Unbiased estimators for random
+    .. [1] M. Derezinski, M. K. Warmuth, D. Hsu, "Unbiased estimators for random
        design regression", JMLR 23 (2022), Thm 2.
-    .. [2] A. Nouy, B. Michel, arXiv:2312.14057, §4.
+    .. [2] A. Nouy, B. Michel, arXiv:2312.14057, Sec. 4.
 
     Examples
     --------
@@ -571,7 +485,31 @@ def sample_volume(
 def sample_repeated_dpp(
     basis: Basis, r: int, *, rng: SeedLike = None, max_proposals: int | None = None
 ) -> Design:
-    """r independent projection DPPs, n = r·m points (Nouy & Michel, §5).
+    r"""Draw ``r`` independent projection DPPs: :math:`n = r m` points.
+
+    Each point has marginal :math:`\rho = (K_m/m)\,\mu` and weight :math:`m/K_m`,
+    so :math:`\mathbb E[G] = I`; the repetitions keep the DPP's repulsion within
+    each block (Nouy & Michel, Sec. 5).
+
+    Parameters
+    ----------
+    basis : Basis
+        An :math:`L^2(\mu)`-orthonormal basis.
+    r : int
+        Number of repetitions, ``r >= 1``.
+    rng : numpy.random.Generator, int or None
+        Random source.
+    max_proposals : int, optional
+        Budget of each projection DPP (see :func:`sample_projection_dpp`).
+
+    Returns
+    -------
+    Design
+        ``method="repeated_dpp"``; ``n_proposals`` sums the repetitions'.
+
+    References
+    ----------
+    .. [1] A. Nouy, B. Michel, arXiv:2312.14057, Sec. 5.
 
     Examples
     --------
@@ -581,6 +519,9 @@ def sample_repeated_dpp(
     """
     basis = _basis_iv(basis)
     r = check_int(r, "r", lo=1)
+    check_size(r * basis.m, "r", per_item=basis.m + basis.dim + 1)
+    if max_proposals is not None:
+        max_proposals = check_int(max_proposals, "max_proposals", lo=1)
     g = as_generator(rng)
     parts = [sample_projection_dpp(basis, rng=g, max_proposals=max_proposals) for _ in range(r)]
     idx = None
@@ -602,6 +543,21 @@ def _uniform(basis: Basis, n: int, g: np.random.Generator) -> Design:
     return _design(basis, x, F, w, "uniform", n, idx)
 
 
+def _design_iv(basis: Any, n: Any, method: Any) -> tuple[Basis, int, str]:
+    """Validate ``(basis, n, method)`` of :func:`sample_design` and its callers."""
+    basis = _basis_iv(basis)
+    method = check_choice(method, "method", METHODS)
+    n = _check_n(basis, n)
+    m = basis.m
+    if method in ("volume", "generalized_volume", "repeated_dpp") and n < m:
+        raise ValueError(f"`n` must be >= m = {m} for method={method!r}, got {n}")
+    if method == "dpp" and n != m:
+        raise ValueError(f"`n` must equal m = {m} for method='dpp', got {n}")
+    if method == "repeated_dpp" and n % m:
+        raise ValueError(f"`n` must be a multiple of m = {m} for method='repeated_dpp', got {n}")
+    return basis, n, method
+
+
 def sample_design(
     basis: Basis,
     n: int,
@@ -610,12 +566,28 @@ def sample_design(
     rng: SeedLike = None,
     max_proposals: int | None = None,
 ) -> Design:
-    """Dispatch to a sampler by name.
+    r"""Draw a design of ``n`` points with the sampler named by ``method``.
 
-    ``method`` is one of ``"iid"`` (optimal i.i.d.), ``"dpp"`` (n = m),
-    ``"volume"`` (n ≥ m), ``"generalized_volume"`` (n ≥ m, base μ),
-    ``"repeated_dpp"`` (n a multiple of m) and ``"uniform"`` (i.i.d. from μ,
-    weights 1: the plain least-squares baseline).
+    Parameters
+    ----------
+    basis : Basis
+        An :math:`L^2(\mu)`-orthonormal basis.
+    n : int
+        Number of points (see ``method`` for the constraints).
+    method : {"iid", "dpp", "volume", "generalized_volume", "repeated_dpp", "uniform"}
+        ``"iid"`` (optimal i.i.d., :func:`sample_optimal`), ``"dpp"``
+        (:math:`n = m`), ``"volume"`` (:math:`n \ge m`), ``"generalized_volume"``
+        (:math:`n \ge m`, base :math:`\mu`), ``"repeated_dpp"`` (:math:`n` a
+        multiple of :math:`m`) and ``"uniform"`` (i.i.d. from :math:`\mu`,
+        weights 1: the plain least-squares baseline).
+    rng : numpy.random.Generator, int or None
+        Random source.
+    max_proposals : int, optional
+        Budget of the DPP-based samplers.
+
+    Returns
+    -------
+    Design
 
     Examples
     --------
@@ -628,20 +600,16 @@ def sample_design(
     ...
     ValueError: `n` must equal m = 3 for method='dpp', got 4
     """
-    basis = _basis_iv(basis)
-    method = check_choice(method, "method", METHODS)
-    n = check_int(n, "n", lo=1)
+    basis, n, method = _design_iv(basis, n, method)
+    if max_proposals is not None:
+        max_proposals = check_int(max_proposals, "max_proposals", lo=1)
     g = as_generator(rng)
     m = basis.m
-    if method in ("volume", "generalized_volume", "repeated_dpp") and n < m:
-        raise ValueError(f"`n` must be >= m = {m} for method={method!r}, got {n}")
     if method == "iid":
         return sample_optimal(basis, n, rng=g)
     if method == "uniform":
         return _uniform(basis, n, g)
     if method == "dpp":
-        if n != m:
-            raise ValueError(f"`n` must equal m = {m} for method='dpp', got {n}")
         return sample_projection_dpp(basis, rng=g, max_proposals=max_proposals)
     if method == "volume":
         return sample_volume(basis, n, rng=g, max_proposals=max_proposals)
@@ -649,8 +617,6 @@ def sample_design(
         return sample_generalized_volume(
             basis, n, base="measure", rng=g, max_proposals=max_proposals
         )
-    if n % m:
-        raise ValueError(f"`n` must be a multiple of m = {m} for method='repeated_dpp', got {n}")
     return sample_repeated_dpp(basis, n // m, rng=g, max_proposals=max_proposals)
 
 
@@ -663,23 +629,42 @@ def sample_conditioned(
     max_draws: int = 1000,
     rng: SeedLike = None,
 ) -> Design:
-    r"""Redraw a design until ‖G − I‖₂ ≤ δ (conditioned sampling).
+    r"""Redraw a design until :math:`\|G - I\|_2 \le \delta` (conditioned sampling).
 
     The result is an exact draw of ``method``'s design conditioned on the event
-    ‖G − I‖₂ ≤ δ; ``n_proposals`` sums the proposals of all draws.
+    :math:`\|G - I\|_2 \le \delta`; ``n_proposals`` sums the proposals of all
+    draws.
 
     Parameters
     ----------
-    basis, n, method
-        As in :func:`sample_design`.
+    basis : Basis
+        An :math:`L^2(\mu)`-orthonormal basis.
+    n : int
+        Number of points (as in :func:`sample_design`).
+    method : str, default "iid"
+        Sampler (as in :func:`sample_design`).
     delta : float in (0, 1), default 0.5
+        Largest accepted :math:`\|G - I\|_2`.
     max_draws : int, default 1000
         More draws raise :class:`ProposalBudgetError`.
+    rng : numpy.random.Generator, int or None
+        Random source.
+
+    Returns
+    -------
+    Design
+        ``method="conditioned_<method>"``.
+
+    Raises
+    ------
+    ProposalBudgetError
+        When no design of ``max_draws`` meets the condition.
 
     References
     ----------
-    .. [1] A. Cohen, G. Migliorati (2017), §2 (conditioned estimator);
-       A. Nouy, B. Michel, arXiv:2312.14057, §2.
+    .. [1] A. Cohen, G. Migliorati, "Optimal weighted least-squares methods",
+       SMAI J. Comput. Math. 3 (2017), Sec. 2 (conditioned estimator).
+    .. [2] A. Nouy, B. Michel, arXiv:2312.14057, Sec. 2.
 
     Examples
     --------
@@ -688,8 +673,9 @@ def sample_conditioned(
     >>> d.gram_deviation <= 0.5
     True
     """
+    basis, n, method = _design_iv(basis, n, method)
     delta = check_scalar(delta, "delta", lo=0, hi=1, closed="neither")
-    max_draws = check_int(max_draws, "max_draws", lo=1)
+    max_draws = check_int(max_draws, "max_draws", lo=1, hi=10**6)
     g = as_generator(rng)
     total = 0
     for _ in range(max_draws):
@@ -705,7 +691,25 @@ def sample_conditioned(
 def sample_best_of(
     basis: Basis, n: int, *, method: str = "iid", n_draws: int = 10, rng: SeedLike = None
 ) -> Design:
-    """The design with the smallest ‖G − I‖₂ among ``n_draws`` independent draws.
+    r"""The design with the smallest :math:`\|G - I\|_2` among ``n_draws`` independent draws.
+
+    Parameters
+    ----------
+    basis : Basis
+        An :math:`L^2(\mu)`-orthonormal basis.
+    n : int
+        Number of points (as in :func:`sample_design`).
+    method : str, default "iid"
+        Sampler (as in :func:`sample_design`).
+    n_draws : int, default 10
+        Independent draws compared.
+    rng : numpy.random.Generator, int or None
+        Random source.
+
+    Returns
+    -------
+    Design
+        ``method="best_of_<n_draws>_<method>"``; ``n_proposals`` sums all draws.
 
     Examples
     --------
@@ -715,12 +719,15 @@ def sample_best_of(
     >>> d.method
     'best_of_5_iid'
     """
-    n_draws = check_int(n_draws, "n_draws", lo=1)
+    basis, n, method = _design_iv(basis, n, method)
+    n_draws = check_int(n_draws, "n_draws", lo=1, hi=10**4)
     g = as_generator(rng)
-    draws = [sample_design(basis, n, method=method, rng=g) for _ in range(n_draws)]
-    best = min(draws, key=lambda d: d.gram_deviation)
-    return dataclasses.replace(
-        best,
-        n_proposals=sum(d.n_proposals for d in draws),
-        method=f"best_of_{n_draws}_{best.method}",
-    )
+    best: Design | None = None
+    total = 0
+    for _ in range(n_draws):  # keep only the best draw in memory
+        d = sample_design(basis, n, method=method, rng=g)
+        total += d.n_proposals
+        if best is None or d.gram_deviation < best.gram_deviation:
+            best = d
+    assert best is not None
+    return dataclasses.replace(best, n_proposals=total, method=f"best_of_{n_draws}_{best.method}")

@@ -373,17 +373,19 @@ def register(
     return deco
 
 
-#: The experiment modules, one per family (discrete has four); imported only here.
+#: The experiment modules, one per family (discrete has five); imported only here.
 EXPERIMENT_MODULES = (
     "leastsquares",
     "sensitivity",
     "diffusion",
+    "diffusion_search",
     "hallucination",
     "equitable",
     "ambient",
     "discrete_training",
     "discrete_sampling",
     "discrete_guidance",
+    "discrete_molecules",
     "discrete_lsd",
     "chem",
     "dna",

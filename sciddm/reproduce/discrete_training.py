@@ -71,8 +71,8 @@ def _run(ctx: Context, data: str, label: str) -> None:
 
 
 _NCI_QUICK: dict[str, Any] = dict(
-    limit=None, max_length=40, model="tiny", steps=500, batch_size=64, lr=1e-3,
-    warmup_steps=50, eval_every=250, eval_max=512, val_fraction=0.05,
+    limit=None, max_length=40, model="tiny", steps=150, batch_size=64, lr=2e-3,
+    warmup_steps=20, eval_every=75, eval_max=256, val_fraction=0.05,
 )  # fmt: skip
 _MOSES_FULL: dict[str, Any] = dict(
     max_length=60, model="small", steps=50_000, batch_size=512, lr=3e-4,
@@ -98,8 +98,8 @@ def train_smiles(ctx: Context) -> None:
     "discrete.train.dna",
     description="Train a tiny MDLM on the yeast ARS1 150-bp library; bits/token vs unigram",
     quick=dict(
-        limit=20_000, model="tiny", steps=300, batch_size=32, lr=1e-3, warmup_steps=30,
-        eval_every=150, eval_max=256, val_fraction=0.05,
+        limit=5_000, model="tiny", steps=60, batch_size=32, lr=2e-3, warmup_steps=10,
+        eval_every=30, eval_max=128, val_fraction=0.05,
     ),
     full=dict(
         limit=None, model="small", steps=20_000, batch_size=256, lr=3e-4, warmup_steps=1_000,

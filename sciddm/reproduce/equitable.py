@@ -15,17 +15,24 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
-from sciddm.equitable._adaptive import AdaptiveCollector, PoolSource, group_errors
-from sciddm.equitable._allocate import OBJECTIVES, allocate, evaluate_objective
-from sciddm.equitable._baselines import equal_allocation, proportional_allocation
-from sciddm.equitable._curves import learning_curve_by_group
-from sciddm.equitable._prs import simulate_prs
+from sciddm.equitable import (
+    AdaptiveCollector,
+    PoolSource,
+    allocate,
+    equal_allocation,
+    evaluate_objective,
+    group_errors,
+    learning_curve_by_group,
+    proportional_allocation,
+    simulate_prs,
+)
 from sciddm.reproduce import Context, mean_ci, register, run_sweep
 
 logger = logging.getLogger(__name__)
 
 SOURCE = "Cai et al., FAccT 2022 (arXiv:2202.01327), Sec. 5: adaptive vs. static sampling"
 STRATEGIES = ("adaptive", "equal", "proportional", "oracle")
+OBJECTIVES = ("utilitarian", "maxmin", "disparity-cap")
 
 
 class FastRidge(RegressorMixin, BaseEstimator):
@@ -99,7 +106,7 @@ def _prs_setup(p: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]:
         est, arch.X, arch.y, arch.groups, list(np.geomspace(25, 2800, 9).round().astype(int)),
         metric=r2_scorer, n_repeats=p["truth_repeats"], test_size=0.25, rng=rng,
     )  # fmt: skip
-    return {"arch": arch, "estimator": est, "metric": r2_scorer, "truth": lc.fit()}
+    return {"arch": arch, "estimator": est, "metric": r2_scorer, "truth": lc.fit_curves()}
 
 
 def _digits_groups() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -120,7 +127,7 @@ def _digits_setup(p: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]
         n_repeats=p["truth_repeats"], test_size=0.25, rng=rng,
     )  # fmt: skip
     return {"X": X, "y": y, "g": g, "estimator": est, "metric": accuracy_scorer,
-            "truth": lc.fit()}  # fmt: skip
+            "truth": lc.fit_curves()}  # fmt: skip
 
 
 def _draw(dataset: str, setup: dict[str, Any], p: dict[str, Any], rng: np.random.Generator):
@@ -163,7 +170,7 @@ def _one_seed(dataset, seed, rng, setup, p, shares, costs, budget, caps):
         "proportional": proportional_allocation(costs, budget, shares).n,
     }
     static_err = {k: _static_errors(n, pool, test, est, metric, rng) for k, n in static.items()}
-    for obj in OBJECTIVES:
+    for obj in p.get("objectives", OBJECTIVES):
         kw = {"objective": obj, "weights": shares, "cap": caps[obj]}
         # the oracle knows the curves but, like adaptive, keeps at least the pilot per group
         orc = allocate(truth, costs, budget, lower=np.full(3, p["pilot"]), upper=avail, **kw).n
@@ -196,11 +203,14 @@ def _figure(results: dict[str, Any]) -> Any:
     import matplotlib.pyplot as plt
     from matplotlib.ticker import NullFormatter
 
-    fig, axes = plt.subplots(len(results), 3, figsize=(12, 3.4 * len(results)), squeeze=False)
+    objs = next(iter(results.values()))["objectives"]
+    fig, axes = plt.subplots(
+        len(results), len(objs), figsize=(4 * len(objs), 3.4 * len(results)), squeeze=False
+    )
     for row, (name, r) in enumerate(results.items()):
         truth, costs, shares, caps = r["truth"], r["costs"], r["shares"], r["caps"]
         budgets = np.geomspace(0.25, 2.0, 12) * r["budget"]
-        for col, obj in enumerate(OBJECTIVES):
+        for col, obj in enumerate(objs):
             ax = axes[row, col]
             orc = np.array([
                 allocate(truth, costs, b, objective=obj, weights=shares, cap=caps[obj]).predicted_error
@@ -228,6 +238,55 @@ def _figure(results: dict[str, Any]) -> Any:
     return fig
 
 
+def _dataset_claims(
+    ctx: Context, dataset: str, sweep: Any, shares: np.ndarray, caps: dict[str, float | None],
+    p: dict[str, Any],
+) -> None:  # fmt: skip
+    """Objective values with paired-bootstrap CIs, and the claims, for one data set."""
+    rows = []
+    n_boot = p.get("bootstrap", 2000)
+    boot_idx = ctx.rng.integers(0, p["seeds"], size=(n_boot, p["seeds"]))
+    for obj in p.get("objectives", OBJECTIVES):
+        # objective of the expected per-group errors, estimated by the seed means;
+        # CIs by a paired bootstrap over seeds
+        E = {s: np.array(sweep.column(f"{obj}/{s}/err"), float) for s in STRATEGIES}
+
+        def value(err: np.ndarray, obj: str = obj) -> float:
+            return evaluate_objective(err, objective=obj, weights=shares, cap=caps[obj])
+
+        val = {s: value(E[s].mean(0)) for s in STRATEGIES}
+        boot = {s: np.array([value(E[s][i].mean(0)) for i in boot_idx]) for s in STRATEGIES}
+        for s in STRATEGIES:
+            lo, hi = np.percentile(boot[s], [2.5, 97.5])
+            rows.append({"dataset": dataset, "objective": obj, "strategy": s,
+                         "value": round(val[s], 4), "ci_lo": round(lo, 4),
+                         "ci_hi": round(hi, 4), "seeds": p["seeds"],
+                         "n_mean": np.round(np.mean(sweep.column(f"{obj}/adaptive_n"), 0)).tolist()
+                         if s == "adaptive" else ""})  # fmt: skip
+        for base in ("equal", "proportional"):
+            d = val[base] - val["adaptive"]
+            lo, hi = np.percentile(boot[base] - boot["adaptive"], [2.5, 97.5])
+            ctx.claim(
+                f"{dataset}, {obj}: adaptive beats {base} sampling (improvement of the "
+                f"objective > 0; 95% paired-bootstrap CI over {p['seeds']} seeds)",
+                source=SOURCE, measured=d, expected=0.0, op=">=", holds=lo > 0, ci=(lo, hi),
+            )  # fmt: skip
+        best = "equal" if val["equal"] <= val["proportional"] else "proportional"
+        denom = val[best] - val["oracle"]
+        bd = boot[best] - boot["oracle"]
+        ratio = (val["adaptive"] - val["oracle"]) / denom if denom > 0 else np.inf
+        ok = bd > 0
+        rb = (boot["adaptive"][ok] - boot["oracle"][ok]) / bd[ok]
+        lo, hi = np.percentile(rb, [2.5, 97.5]) if rb.size else (np.nan, np.nan)
+        ctx.claim(
+            f"{dataset}, {obj}: adaptive approaches the oracle (regret ratio "
+            f"(adaptive - oracle) / ({best} - oracle) < 1, 95% CI upper end)",
+            source=SOURCE, measured=ratio, expected=1.0, op="<=", holds=bool(hi < 1),
+            ci=(lo, hi),
+        )  # fmt: skip
+    ctx.table(f"{dataset}: objective value (lower is better), mean and 95% CI", rows)
+
+
 @register(
     "equitable.adaptive-vs-baselines",
     description="Adaptive collection vs equal / proportional / oracle allocation, 3 objectives, "
@@ -238,13 +297,14 @@ def _figure(results: dict[str, Any]) -> Any:
     full={"seeds": 200, "truth_repeats": 20, "rounds": 8, "repeats": 3, "prs_pilot": 60,
           "digits_pilot": 25, "prs_pool": 1500, "prs_test": 1500, "digits_test": 150,
           "n_snps": 20, "n_causal": 10, "alpha": 10.0, "prs_budget": 1000, "digits_budget": 300},
+    demo={"seeds": 40, "datasets": ["prs"], "objectives": ["utilitarian"], "bootstrap": 1000},
 )  # fmt: skip
 def adaptive_vs_baselines(ctx: Context) -> None:
     p = ctx.params
     shares = np.array([0.8, 0.15, 0.05])
     costs = np.array([1.0, 1.0, 2.0])
     results: dict[str, Any] = {}
-    for dataset in ("prs", "digits"):
+    for dataset in p.get("datasets", ("prs", "digits")):
         if dataset == "prs":
             sp = {"pool": p["prs_pool"], "test": p["prs_test"], "pilot": p["prs_pilot"], **p}
             setup = _prs_setup(p, ctx.rng)
@@ -265,49 +325,9 @@ def adaptive_vs_baselines(ctx: Context) -> None:
             rng=ctx.rng, n_jobs=ctx.n_jobs, progress=ctx.progress, desc=f"equitable {dataset}",
         )  # fmt: skip
         results[dataset] = {"truth": truth, "costs": costs, "shares": shares, "caps": caps,
-                            "budget": budget, "sweep": sweep}  # fmt: skip
-        rows = []
-        n_boot = p.get("bootstrap", 2000)
-        boot_idx = ctx.rng.integers(0, p["seeds"], size=(n_boot, p["seeds"]))
-        for obj in OBJECTIVES:
-            # objective of the expected per-group errors, estimated by the seed means;
-            # CIs by a paired bootstrap over seeds
-            E = {s: np.array(sweep.column(f"{obj}/{s}/err"), float) for s in STRATEGIES}
-
-            def value(err: np.ndarray, obj: str = obj, caps: dict = caps) -> float:
-                return evaluate_objective(err, objective=obj, weights=shares, cap=caps[obj])
-
-            val = {s: value(E[s].mean(0)) for s in STRATEGIES}
-            boot = {s: np.array([value(E[s][i].mean(0)) for i in boot_idx]) for s in STRATEGIES}
-            for s in STRATEGIES:
-                lo, hi = np.percentile(boot[s], [2.5, 97.5])
-                rows.append({"dataset": dataset, "objective": obj, "strategy": s,
-                             "value": round(val[s], 4), "ci_lo": round(lo, 4),
-                             "ci_hi": round(hi, 4), "seeds": p["seeds"],
-                             "n_mean": np.round(np.mean(sweep.column(f"{obj}/adaptive_n"), 0)).tolist()
-                             if s == "adaptive" else ""})  # fmt: skip
-            for base in ("equal", "proportional"):
-                d = val[base] - val["adaptive"]
-                lo, hi = np.percentile(boot[base] - boot["adaptive"], [2.5, 97.5])
-                ctx.claim(
-                    f"{dataset}, {obj}: adaptive beats {base} sampling (improvement of the "
-                    f"objective > 0; 95% paired-bootstrap CI over {p['seeds']} seeds)",
-                    source=SOURCE, measured=d, expected=0.0, op=">=", holds=lo > 0, ci=(lo, hi),
-                )  # fmt: skip
-            best = "equal" if val["equal"] <= val["proportional"] else "proportional"
-            denom = val[best] - val["oracle"]
-            bd = boot[best] - boot["oracle"]
-            ratio = (val["adaptive"] - val["oracle"]) / denom if denom > 0 else np.inf
-            ok = bd > 0
-            rb = (boot["adaptive"][ok] - boot["oracle"][ok]) / bd[ok]
-            lo, hi = np.percentile(rb, [2.5, 97.5]) if rb.size else (np.nan, np.nan)
-            ctx.claim(
-                f"{dataset}, {obj}: adaptive approaches the oracle (regret ratio "
-                f"(adaptive - oracle) / ({best} - oracle) < 1, 95% CI upper end)",
-                source=SOURCE, measured=ratio, expected=1.0, op="<=", holds=bool(hi < 1),
-                ci=(lo, hi),
-            )  # fmt: skip
-        ctx.table(f"{dataset}: objective value (lower is better), mean and 95% CI", rows)
+                            "budget": budget, "sweep": sweep,
+                            "objectives": list(p.get("objectives", OBJECTIVES))}  # fmt: skip
+        _dataset_claims(ctx, dataset, sweep, shares, caps, p)
     ctx.figure(_figure(results), "per_group_error_vs_budget")
     ctx.note(
         "Objective values are computed from the expected per-group test errors (1 - R^2 for "

@@ -12,18 +12,20 @@ from typing import Any
 import numpy as np
 
 from sciddm.reproduce import Context, register, run_sweep
-from sciddm.sensitivity._instances import (
+from sciddm.sensitivity import (
     diabetes_design,
+    embedding_distortion,
     gaussian_matrix,
     heavy_tailed_matrix,
     heavy_tailed_regression,
     hypercube_matrix,
+    leverage_scores,
+    lewis_weights,
+    lp_regression,
+    lp_sensitivities,
+    row_scores,
+    sample_rows,
 )
-from sciddm.sensitivity._leverage import leverage_scores
-from sciddm.sensitivity._lewis import lewis_weights
-from sciddm.sensitivity._regression import _irls, _lp_l1, embedding_distortion
-from sciddm.sensitivity._sampling import row_scores, sample_rows
-from sciddm.sensitivity._sensitivity import lp_sensitivities
 
 SOURCE = "Woodruff & Yasuda, Sharper Bounds for lp Sensitivity Sampling, ICML 2023"
 METHODS = ("uniform", "leverage", "root-leverage", "lewis", "sensitivity")
@@ -39,10 +41,8 @@ def _objective(A: np.ndarray, b: np.ndarray, x: np.ndarray, p: float) -> float:
     return float(np.sum(np.abs(A @ x - b) ** p))
 
 
-def _solve(A: np.ndarray, b: np.ndarray, p: float, w: np.ndarray | None = None) -> np.ndarray:
-    if p == 1.0:
-        return _lp_l1(A, b, w)
-    return _irls(A, b, p, w=w, tol=1e-13, max_iter=200)[0]
+def _solve(A: np.ndarray, b: np.ndarray, p: float) -> np.ndarray:
+    return lp_regression(A, b, p, tol=1e-13, max_iter=200).coef
 
 
 def _curve_cell(
@@ -96,29 +96,11 @@ class _Cell:
         "ps": [1.0, 1.5, 3.0],
         "instances": ["heavy-tailed", "gaussian", "diabetes"],
     },
+    demo={"n": 300, "sizes": [30, 75, 150], "ps": [1.0, 3.0], "instances": ["heavy-tailed"]},
 )
 def distortion_vs_size(ctx: Context) -> None:
     P = ctx.params
-    data: dict[str, Any] = {}
-    for inst in P["instances"]:
-        if inst == "heavy-tailed":
-            A, b = heavy_tailed_regression(P["n"], P["d"], df=1.5, rng=ctx.rng)
-        elif inst == "gaussian":
-            A = gaussian_matrix(P["n"], P["d"], rng=ctx.rng)
-            b = A @ ctx.rng.standard_normal(P["d"]) + ctx.rng.standard_t(1.0, size=P["n"])
-        else:
-            A, b = diabetes_design()
-            A = A / np.linalg.norm(A, axis=0)
-            b = b / np.linalg.norm(b)
-        M = np.column_stack([A, b])
-        scores = {}
-        opt = {}
-        for p in P["ps"]:
-            sens = lp_sensitivities(M, p)
-            for m in METHODS:
-                scores[(p, m)] = sens if m == "sensitivity" else row_scores(M, p, m)
-            opt[p] = _objective(A, b, _solve(A, b, p), p)
-        data[inst] = {"A": A, "b": b, "scores": scores, "opt": opt}
+    data = {inst: _instance_data(inst, P, ctx.rng) for inst in P["instances"]}
     grid = {
         "instance": list(P["instances"]),
         "p": list(P["ps"]),
@@ -127,26 +109,58 @@ def distortion_vs_size(ctx: Context) -> None:
         "rep": list(range(P["reps"])),
     }
     res = run_sweep(_Cell(data), grid, rng=ctx.rng, n_jobs=ctx.n_jobs, progress=ctx.progress)
-    rows = []
     med: dict[tuple[str, float, str, int], tuple[float, float]] = {}
     for key in {(r["instance"], r["p"], r["method"], r["size"]) for r in res.records}:
         recs = [r for r in res.records if (r["instance"], r["p"], r["method"], r["size"]) == key]
-        dm = float(np.median([r["distortion"] for r in recs]))
-        em = float(np.median([r["regression_error"] for r in recs]))
-        med[key] = (dm, em)
-    for key in sorted(med):
-        rows.append(
-            {
-                "instance": key[0],
-                "p": key[1],
-                "method": key[2],
-                "size": key[3],
-                "median distortion": round(med[key][0], 4),
-                "median regression error": float(f"{med[key][1]:.3g}"),
-            }
+        med[key] = (
+            float(np.median([r["distortion"] for r in recs])),
+            float(np.median([r["regression_error"] for r in recs])),
         )
-    ctx.table("median distortion and relative regression error (over reps)", rows)
-    # headline: heavy-tailed rows at p = 1, the largest size
+    ctx.table(
+        "median distortion and relative regression error (over reps)",
+        [{"instance": k[0], "p": k[1], "method": k[2], "size": k[3],
+          "median distortion": round(med[k][0], 4),
+          "median regression error": float(f"{med[k][1]:.3g}")} for k in sorted(med)],
+    )  # fmt: skip
+    _distortion_claims(ctx, med, P)
+    try:
+        ctx.figure(_distortion_figure(med, P), "distortion")
+    except ImportError:  # pragma: no cover
+        pass
+    ctx.note(
+        "Distortions for p != 2 are certified lower bounds (random directions, sensitivity "
+        "maximisers, L-BFGS refinement), so they can only underestimate the true distortion; "
+        f"all methods are evaluated with the same estimator. Medians over {P['reps']} "
+        "repetitions; the claims compare medians with no extra margin."
+    )
+
+
+def _instance_data(inst: str, P: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]:
+    """The matrix ``[A, b]`` of one instance, its scores per (p, method) and optima."""
+    if inst == "heavy-tailed":
+        A, b = heavy_tailed_regression(P["n"], P["d"], df=1.5, rng=rng)
+    elif inst == "gaussian":
+        A = gaussian_matrix(P["n"], P["d"], rng=rng)
+        b = A @ rng.standard_normal(P["d"]) + rng.standard_t(1.0, size=P["n"])
+    else:
+        A, b = diabetes_design()
+        A = A / np.linalg.norm(A, axis=0)
+        b = b / np.linalg.norm(b)
+    M = np.column_stack([A, b])
+    scores = {}
+    opt = {}
+    for p in P["ps"]:
+        sens = lp_sensitivities(M, p)
+        for m in METHODS:
+            scores[(p, m)] = sens if m == "sensitivity" else row_scores(M, p, m)
+        opt[p] = _objective(A, b, _solve(A, b, p), p)
+    return {"A": A, "b": b, "scores": scores, "opt": opt}
+
+
+def _distortion_claims(
+    ctx: Context, med: dict[tuple[str, float, str, int], tuple[float, float]], P: dict[str, Any]
+) -> None:
+    """Headline claims: the first instance (heavy-tailed rows) at the largest size."""
     inst = P["instances"][0]
     k = max(P["sizes"])
     for p in P["ps"]:
@@ -170,26 +184,24 @@ def distortion_vs_size(ctx: Context) -> None:
             expected=uni,
             op="<=",
         )
-    try:
-        import matplotlib.pyplot as plt
 
-        fig, axes = plt.subplots(1, len(P["ps"]), figsize=(4 * len(P["ps"]), 3.4), squeeze=False)
-        for ax, p in zip(axes[0], P["ps"]):
-            for m in METHODS:
-                ys = [med[(inst, p, m, s)][0] for s in P["sizes"]]
-                ax.plot(P["sizes"], ys, "o-", label=m)
-            ax.set(xscale="log", yscale="log", xlabel="sample size", title=f"{inst}, p={p:g}")
-        axes[0][0].set_ylabel("median distortion")
-        axes[0][0].legend(fontsize=7)
-        fig.tight_layout()
-        ctx.figure(fig, "distortion")
-    except ImportError:  # pragma: no cover
-        pass
-    ctx.note(
-        "Distortions for p != 2 are certified lower bounds (random directions, sensitivity "
-        "maximisers, L-BFGS refinement), so they can only underestimate the true distortion; "
-        "all methods are evaluated with the same estimator."
-    )
+
+def _distortion_figure(
+    med: dict[tuple[str, float, str, int], tuple[float, float]], P: dict[str, Any]
+) -> Any:
+    import matplotlib.pyplot as plt
+
+    inst = P["instances"][0]
+    fig, axes = plt.subplots(1, len(P["ps"]), figsize=(4 * len(P["ps"]), 3.4), squeeze=False)
+    for ax, p in zip(axes[0], P["ps"]):
+        for m in METHODS:
+            ys = [med[(inst, p, m, s)][0] for s in P["sizes"]]
+            ax.plot(P["sizes"], ys, "o-", label=m)
+        ax.set(xscale="log", yscale="log", xlabel="sample size", title=f"{inst}, p={p:g}")
+    axes[0][0].set_ylabel("median distortion")
+    axes[0][0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
 
 
 @register(
@@ -251,7 +263,10 @@ def reference_p1(ctx: Context) -> None:
     )
 
 
-def _needed_size(M, p, scores, target, sizes, reps, rng) -> float:
+def _needed_size(
+    M: np.ndarray, p: float, scores: np.ndarray, target: float, sizes: list[int], reps: int,
+    rng: np.random.Generator,
+) -> float:  # fmt: skip
     for k in sizes:
         ds = [
             _light_distortion(M, sample_rows(M, p, scores=scores, size=k, rng=rng), p, rng)
@@ -382,7 +397,7 @@ def hypercube(ctx: Context) -> None:
 def lewis_convergence(ctx: Context) -> None:
     import warnings
 
-    from sciddm._core.validation import ConvergenceWarning
+    from sklearn.exceptions import ConvergenceWarning
 
     P = ctx.params
     A = (
@@ -397,7 +412,7 @@ def lewis_convergence(ctx: Context) -> None:
         for k in (4, 8):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
-                wk = lewis_weights(A, p, max_iter=k)
+                wk = lewis_weights(A, p, method="damped", max_iter=k)
             errs.append(float(np.max(np.abs(np.log(wk / ref)))))
         rate = (errs[1] / errs[0]) ** (1 / 4) if errs[0] > 0 else 0.0
         theory = abs(p - 2) / (p + 2)

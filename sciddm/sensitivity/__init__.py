@@ -6,25 +6,7 @@ regression and subspace embeddings they enable (Woodruff & Yasuda, ICML 2023;
 Cohen & Peng, STOC 2015; Drineas et al., JMLR 2012).
 """
 
-from ._estimator import SampledLpRegressor
-from ._instances import (
-    diabetes_design,
-    gaussian_matrix,
-    heavy_tailed_matrix,
-    heavy_tailed_regression,
-    hypercube_matrix,
-    stacked_identities,
-)
-from ._leverage import leverage_scores, root_leverage_scores
-from ._lewis import lewis_weights
-from ._regression import (
-    DistortionResult,
-    LpRegressionResult,
-    embedding_distortion,
-    lp_regression,
-)
-from ._sampling import RowSample, row_scores, sample_rows
-from ._sensitivity import lp_sensitivities, total_sensitivity
+from typing import TYPE_CHECKING
 
 __all__ = [
     "DistortionResult",
@@ -47,3 +29,52 @@ __all__ = [
     "stacked_identities",
     "total_sensitivity",
 ]
+
+if TYPE_CHECKING:
+    from ._estimator import SampledLpRegressor
+    from ._instances import (
+        diabetes_design,
+        gaussian_matrix,
+        heavy_tailed_matrix,
+        heavy_tailed_regression,
+        hypercube_matrix,
+        stacked_identities,
+    )
+    from ._leverage import leverage_scores, root_leverage_scores
+    from ._lewis import lewis_weights
+    from ._regression import (
+        DistortionResult,
+        LpRegressionResult,
+        embedding_distortion,
+        lp_regression,
+    )
+    from ._sampling import RowSample, row_scores, sample_rows
+    from ._sensitivity import lp_sensitivities, total_sensitivity
+else:
+    from sciddm._core.lazy import lazy_exports
+
+    __getattr__, __dir__ = lazy_exports(
+        __name__,
+        {
+            "._estimator": ("SampledLpRegressor",),
+            "._instances": (
+                "diabetes_design",
+                "gaussian_matrix",
+                "heavy_tailed_matrix",
+                "heavy_tailed_regression",
+                "hypercube_matrix",
+                "stacked_identities",
+            ),
+            "._leverage": ("leverage_scores", "root_leverage_scores"),
+            "._lewis": ("lewis_weights",),
+            "._regression": (
+                "DistortionResult",
+                "LpRegressionResult",
+                "embedding_distortion",
+                "lp_regression",
+            ),
+            "._sampling": ("RowSample", "row_scores", "sample_rows"),
+            "._sensitivity": ("lp_sensitivities", "total_sensitivity"),
+        },
+        __all__,
+    )

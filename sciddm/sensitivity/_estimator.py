@@ -8,10 +8,28 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._regression import _irls, _lp_l1
+from sciddm._core.validation import check_choice, check_int, check_scalar
+
+from ._linalg import P_MAX
+from ._regression import _check_sample_rank, _irls, _lp_l1
 from ._sampling import SCORE_METHODS, sample_rows
 
 __all__ = ["SampledLpRegressor"]
+
+
+_NO_Y = object()
+
+
+def _validate(est: Any, X: Any, y: Any = _NO_Y, **kw: Any) -> Any:
+    """scikit-learn's ``validate_data`` with messages that name the argument (`X`, `y`)."""
+    try:
+        if y is _NO_Y:
+            return validate_data(est, X, **kw)
+        return validate_data(est, X, y, **kw)
+    except (TypeError, ValueError) as exc:
+        which = "`X`" if y is _NO_Y else "`X` or `y`"
+        cls = TypeError if isinstance(exc, TypeError) else ValueError
+        raise cls(f"invalid {which}: {exc}") from exc
 
 
 class SampledLpRegressor(RegressorMixin, BaseEstimator):
@@ -19,30 +37,39 @@ class SampledLpRegressor(RegressorMixin, BaseEstimator):
 
     ``fit`` samples rows of :math:`[X, 1, y]` with the chosen scores (Lewis
     weights by default), rescales them by :math:`q_i^{-1/p}` and minimises
-    the rescaled :math:`\sum_i |x_i^\top\beta + \beta_0 - y_i|^p` on the
-    sample: a coreset regression whose cost is independent of ``n`` once the
-    scores are known.
+    the rescaled objective on the sample,
+
+    .. math:: \min_{\beta, \beta_0} \sum_{i \in S} q_i^{-1}
+              |x_i^\top\beta + \beta_0 - y_i|^p ,
+
+    a coreset regression whose cost is independent of ``n`` once the scores
+    are known.
 
     Parameters
     ----------
     p : float, default 1.0
-        Exponent, ``p >= 1``.
+        Exponent, ``1 <= p <= 100``.
     sample_size : int or None, default None
-        Expected number of sampled rows; ``None`` uses every row (exact
-        :math:`\ell_p` regression).
+        Expected number of sampled rows; ``None`` (or a value of at least
+        ``n``) uses every row (exact :math:`\ell_p` regression). It must be at
+        least the number of coefficients (features plus the intercept).
     sampling : str, default "lewis"
         ``"uniform"``, ``"leverage"``, ``"root-leverage"``, ``"lewis"``,
-        ``"sensitivity"`` or ``"mixed"``.
+        ``"sensitivity"`` or ``"mixed"`` (see :func:`row_scores`).
     fit_intercept : bool, default True
+        Fit :math:`\beta_0` (a column of ones is appended to ``X``).
     max_iter : int, default 200
         IRLS iterations (``p != 1``).
-    random_state : int, numpy.random.Generator or None
-        Randomness of the sample.
+    random_state : int, numpy.random.Generator, numpy.random.RandomState or None
+        Randomness of the sample (scikit-learn's name for the random source
+        of an estimator).
 
     Attributes
     ----------
-    coef_ : (n_features,) ndarray
+    coef_ : ndarray of shape (n_features,)
+        Fitted coefficients :math:`\beta`.
     intercept_ : float
+        Fitted :math:`\beta_0` (0 without an intercept).
     sample_indices_ : ndarray of int
         Rows used by the fit.
     sample_weights_ : ndarray
@@ -50,6 +77,25 @@ class SampledLpRegressor(RegressorMixin, BaseEstimator):
     n_iter_ : int
         IRLS iterations (1 for the linear program at ``p = 1``).
     n_features_in_ : int
+        Number of features seen in ``fit``.
+
+    Raises
+    ------
+    ValueError
+        From ``fit``: ``p < 1``, an unknown ``sampling``, a ``sample_size``
+        below the number of coefficients, or a sample whose rows do not span
+        the columns of ``[X, 1]`` (increase ``sample_size``).
+
+    See Also
+    --------
+    lp_regression : the same fit as a function, with exact methods.
+    sample_rows : the row sample.
+
+    References
+    ----------
+    .. [1] M. B. Cohen, R. Peng, "lp row sampling by Lewis weights", STOC 2015.
+    .. [2] D. P. Woodruff, T. Yasuda, "Sharper bounds for lp sensitivity
+       sampling", ICML 2023.
 
     Examples
     --------
@@ -66,6 +112,7 @@ class SampledLpRegressor(RegressorMixin, BaseEstimator):
     def __init__(
         self,
         p: float = 1.0,
+        *,
         sample_size: int | None = None,
         sampling: str = "lewis",
         fit_intercept: bool = True,
@@ -79,31 +126,55 @@ class SampledLpRegressor(RegressorMixin, BaseEstimator):
         self.max_iter = max_iter
         self.random_state = random_state
 
-    def fit(self, X: Any, y: Any) -> SampledLpRegressor:
-        """Sample rows and fit the coefficients on them."""
-        X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
-        p = float(self.p)
-        if not p >= 1:
-            raise ValueError(f"`p` must be in [1, inf), got {self.p!r}")
-        if self.sampling not in SCORE_METHODS:
-            raise ValueError(f"`sampling` must be one of {SCORE_METHODS}, got {self.sampling!r}")
-        n = X.shape[0]
-        A = np.column_stack([X, np.ones(n)]) if self.fit_intercept else X
-        y = np.asarray(y, dtype=np.float64)
+    def _fit_iv(self, n_coef: int) -> tuple[float, int | None, int, Any]:
+        p = check_scalar(self.p, "p", lo=1, hi=P_MAX)
+        check_choice(self.sampling, "sampling", SCORE_METHODS)
+        max_iter = check_int(self.max_iter, "max_iter", lo=1)
+        k = None
+        if self.sample_size is not None:
+            k = check_int(self.sample_size, "sample_size", lo=1)
+            if k < n_coef:
+                raise ValueError(
+                    f"`sample_size` must be >= {n_coef} (the number of coefficients, features "
+                    f"plus intercept) for a determined subproblem, got {k}"
+                )
         rs = self.random_state
         if isinstance(rs, np.random.RandomState):
             rs = int(rs.randint(0, 2**31 - 1))
-        if self.sample_size is None or int(self.sample_size) >= n:
+        return p, k, max_iter, rs
+
+    def fit(self, X: Any, y: Any) -> SampledLpRegressor:
+        """Sample rows and fit the coefficients on them.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            Training design.
+        y : array_like of shape (n_samples,)
+            Targets.
+
+        Returns
+        -------
+        SampledLpRegressor
+            The fitted estimator (``self``).
+        """
+        X, y = _validate(self, X, y, y_numeric=True, dtype=np.float64)
+        n = X.shape[0]
+        A = np.column_stack([X, np.ones(n)]) if self.fit_intercept else X
+        p, k, max_iter, rs = self._fit_iv(A.shape[1])
+        y = np.asarray(y, dtype=np.float64)
+        if k is None or k >= n:
             idx, w = np.arange(n), np.ones(n)
         else:
             Ab = np.column_stack([A, y])
-            smp = sample_rows(Ab, p, method=self.sampling, size=int(self.sample_size), rng=rs)
+            smp = sample_rows(Ab, p, method=self.sampling, size=k, rng=rs)
             idx, w = smp.indices, smp.sample_weights
+            _check_sample_rank(A[idx], A, "sample_size")
         As, bs = A[idx], y[idx]
         if p == 1.0:
             coef, it = _lp_l1(As, bs, w), 0
         else:
-            coef, it, _ = _irls(As, bs, p, w=w, tol=1e-12, max_iter=int(self.max_iter))
+            coef, it, _ = _irls(As, bs, p, w=w, tol=1e-12, max_iter=max_iter)
         if self.fit_intercept:
             self.coef_, self.intercept_ = coef[:-1], float(coef[-1])
         else:
@@ -114,7 +185,18 @@ class SampledLpRegressor(RegressorMixin, BaseEstimator):
         return self
 
     def predict(self, X: Any) -> np.ndarray:
-        """Linear predictions ``X @ coef_ + intercept_``."""
+        """Linear predictions ``X @ coef_ + intercept_``.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            Points to predict at.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Predictions.
+        """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64)
+        X = _validate(self, X, reset=False, dtype=np.float64)
         return X @ self.coef_ + self.intercept_

@@ -9,6 +9,17 @@ import numpy as np
 from sciddm._core.rng import SeedLike, as_generator
 from sciddm._core.validation import check_int, check_scalar
 
+#: float64 entries one call may allocate (2 GiB)
+_MAX_ENTRIES = 2**28
+
+
+def _guard(entries: int, names: str) -> None:
+    if entries > _MAX_ENTRIES:
+        raise ValueError(
+            f"{names} ask for a matrix of {entries:.3g} entries, beyond the 2 GiB limit of one call"
+        )
+
+
 __all__ = [
     "diabetes_design",
     "gaussian_matrix",
@@ -22,6 +33,17 @@ __all__ = [
 def gaussian_matrix(n: int, d: int, *, rng: SeedLike = None) -> np.ndarray:
     """An ``n x d`` matrix of i.i.d. standard normal entries (all scores near ``d/n``).
 
+    Parameters
+    ----------
+    n, d : int
+        Shape (positive).
+    rng : numpy.random.Generator, int or None
+        Random source.
+
+    Returns
+    -------
+    ndarray of shape (n, d)
+
     Examples
     --------
     >>> from sciddm.sensitivity import gaussian_matrix
@@ -30,6 +52,7 @@ def gaussian_matrix(n: int, d: int, *, rng: SeedLike = None) -> np.ndarray:
     """
     n = check_int(n, "n", lo=1)
     d = check_int(d, "d", lo=1)
+    _guard(n * d, "`n` and `d`")
     return as_generator(rng).standard_normal((n, d))
 
 
@@ -40,6 +63,19 @@ def heavy_tailed_matrix(n: int, d: int, *, df: float = 1.5, rng: SeedLike = None
     :math:`g_i \sim N(0, I_d)`; small ``df`` gives very non-uniform
     sensitivities (uniform sampling fails, score sampling does not).
 
+    Parameters
+    ----------
+    n, d : int
+        Shape (positive).
+    df : float, default 1.5
+        Degrees of freedom of the row scales (positive).
+    rng : numpy.random.Generator, int or None
+        Random source.
+
+    Returns
+    -------
+    ndarray of shape (n, d)
+
     Examples
     --------
     >>> from sciddm.sensitivity import heavy_tailed_matrix
@@ -49,6 +85,7 @@ def heavy_tailed_matrix(n: int, d: int, *, df: float = 1.5, rng: SeedLike = None
     n = check_int(n, "n", lo=1)
     d = check_int(d, "d", lo=1)
     df = check_scalar(df, "df", lo=0, closed="neither")
+    _guard(n * d, "`n` and `d`")
     g = as_generator(rng)
     scale = np.abs(g.standard_t(df, size=n))
     return g.standard_normal((n, d)) * scale[:, None]
@@ -64,6 +101,22 @@ def heavy_tailed_regression(
     freedom (Cauchy by default), where :math:`\ell_1` regression beats least
     squares.
 
+    Parameters
+    ----------
+    n, d : int
+        Shape of ``A`` (positive).
+    df : float, default 1.5
+        Degrees of freedom of the row scales.
+    noise_df : float, default 1.0
+        Degrees of freedom of the noise (1: Cauchy).
+    rng : numpy.random.Generator, int or None
+        Random source.
+
+    Returns
+    -------
+    A : ndarray of shape (n, d)
+    b : ndarray of shape (n,)
+
     Examples
     --------
     >>> from sciddm.sensitivity import heavy_tailed_regression
@@ -71,15 +124,29 @@ def heavy_tailed_regression(
     >>> A.shape, b.shape
     ((50, 3), (50,))
     """
+    n = check_int(n, "n", lo=1)
+    d = check_int(d, "d", lo=1)
+    df = check_scalar(df, "df", lo=0, closed="neither")
+    noise_df = check_scalar(noise_df, "noise_df", lo=0, closed="neither")
     g = as_generator(rng)
     A = heavy_tailed_matrix(n, d, df=df, rng=g)
-    noise_df = check_scalar(noise_df, "noise_df", lo=0, closed="neither")
     x = g.standard_normal(A.shape[1])
     return A, A @ x + g.standard_t(noise_df, size=A.shape[0])
 
 
 def stacked_identities(k: int, d: int) -> np.ndarray:
     r"""``k`` copies of :math:`I_d` stacked: every score equals ``1/k``, :math:`\mathfrak S = d`.
+
+    Parameters
+    ----------
+    k : int
+        Number of copies (positive).
+    d : int
+        Dimension (positive).
+
+    Returns
+    -------
+    ndarray of shape (k d, d)
 
     Examples
     --------
@@ -92,6 +159,7 @@ def stacked_identities(k: int, d: int) -> np.ndarray:
     """
     k = check_int(k, "k", lo=1)
     d = check_int(d, "d", lo=1)
+    _guard(k * d * d, "`k` and `d`")
     return np.tile(np.eye(d), (k, 1))
 
 
@@ -101,6 +169,15 @@ def hypercube_matrix(d: int) -> np.ndarray:
     At ``p = 1`` its sensitivities are all :math:`\binom{d}{d/2}^{-1}` (``d``
     even), so :math:`\mathfrak S_1 = 2^d/\binom{d}{d/2} \approx \sqrt{\pi d/2}`,
     while its Lewis weights and leverage scores are :math:`d/2^d`.
+
+    Parameters
+    ----------
+    d : int
+        Dimension, ``1 <= d <= 20``.
+
+    Returns
+    -------
+    ndarray of shape (2**d, d)
 
     Examples
     --------
@@ -118,8 +195,17 @@ def hypercube_matrix(d: int) -> np.ndarray:
 def diabetes_design(*, intercept: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """scikit-learn's diabetes data (442 x 10, shipped with scikit-learn).
 
-    Returns the design (with a leading column of ones if ``intercept``) and
-    the response.
+    Parameters
+    ----------
+    intercept : bool, default True
+        Prepend a column of ones.
+
+    Returns
+    -------
+    A : ndarray of shape (442, 10 + intercept)
+        The design.
+    b : ndarray of shape (442,)
+        The response.
 
     Examples
     --------

@@ -12,6 +12,7 @@ from sciddm._core.rng import SeedLike, as_generator
 from sciddm._core.validation import check_choice, check_int, check_scalar
 
 from ._linalg import (
+    P_MAX,
     SKETCHES,
     _check_block_size,
     as_matrix,
@@ -193,7 +194,7 @@ def root_leverage_scores(A: Any, p: float, *, block_size: int | None = None) -> 
     ----------
     A : (n, d) array_like, numpy.memmap or scipy.sparse matrix
     p : float
-        The :math:`\ell_p` exponent, :math:`p \ge 1`.
+        The :math:`\ell_p` exponent, :math:`1 \le p \le 100`.
     block_size : int, optional
         Rows per block.
 
@@ -223,7 +224,7 @@ def root_leverage_scores(A: Any, p: float, *, block_size: int | None = None) -> 
     array([0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5])
     """
     A = as_matrix(A, "A")
-    p = check_scalar(p, "p", lo=1)
+    p = check_scalar(p, "p", lo=1, hi=P_MAX)
     tau = leverage_scores(A, block_size=block_size)
     out = tau ** (p / 2)
     if p > 2:

@@ -21,6 +21,7 @@ from sciddm._core.rng import SeedLike, as_generator
 from sciddm._core.validation import check_choice, check_int
 
 __all__ = [
+    "P_MAX",
     "Factor",
     "as_matrix",
     "default_block_size",
@@ -31,6 +32,10 @@ __all__ = [
     "sketch_matrix",
 ]
 
+#: largest exponent p accepted (|x|^p overflows float64 for ordinary data beyond it)
+P_MAX = 100.0
+#: float64 entries of the work buffer of the row passes (1 MiB: it stays in cache)
+CHUNK_ENTRIES = 1 << 17
 _EPS = np.finfo(np.float64).eps
 #: relative pivot below which a column of the sketch counts as dependent
 _RCOND = 1e-12
@@ -171,21 +176,35 @@ def gram(
     ``D = diag(row_scale)`` and ``M = right`` (identity if None). Raises a
     ValueError naming ``A`` when an entry is NaN or inf.
     """
-    G: np.ndarray | None = None
+    d = A.shape[1] if cols is None else len(cols)
+    G = np.zeros((d, d) if right is None else (right.shape[1], right.shape[1]))
+    cb = max(64, CHUNK_ENTRIES // max(d, 1))
+    buf = np.empty((min(cb, A.shape[0]), d))
     for start, stop, blk in iter_blocks(A, block_size, cols):
-        B = _scaled(blk, None if row_scale is None else row_scale[start:stop])
-        if sp.issparse(B):
+        rs = None if row_scale is None else row_scale[start:stop]
+        if sp.issparse(blk):
+            B = _scaled(blk, rs)
             if right is None:
-                Gb = np.asarray((B.T @ B).toarray())
+                G += np.asarray((B.T @ B).toarray())
             else:
                 Y = np.asarray(B @ right)
-                Gb = Y.T @ Y
-        else:
+                G += Y.T @ Y
+            continue
+        if rs is None and right is None:
+            G += blk.T @ blk  # one syrk over the block, no copy
+            continue
+        for r0 in range(0, stop - start, cb):  # scaled copies in a cache-sized buffer
+            r1 = min(stop - start, r0 + cb)
+            Bc = buf[: r1 - r0]
+            if rs is None:
+                np.copyto(Bc, blk[r0:r1])
+            else:
+                np.multiply(blk[r0:r1], rs[r0:r1, None], out=Bc)
             if right is not None:
-                B = B @ right
-            Gb = B.T @ B
-        G = Gb if G is None else G + Gb
-    assert G is not None
+                Y = Bc @ right
+                G += Y.T @ Y
+            else:
+                G += Bc.T @ Bc
     if not np.all(np.isfinite(G)):
         _locate_bad(A, block_size, name)
     return G
@@ -210,25 +229,26 @@ def row_norms_sq(
     square = Rinv.shape[0] == Rinv.shape[1]
     trmm = sla.get_blas_funcs("trmm", (Rinv,)) if (upper and square) else None
     RinvF = np.asfortranarray(Rinv)
-    buf: np.ndarray | None = None
+    d = A.shape[1] if cols is None else len(cols)
+    cb = max(64, CHUNK_ENTRIES // max(d, 1))  # rows of a cache-sized work buffer
+    buf = np.empty((min(cb, n), d))
     for start, stop, blk in iter_blocks(A, block_size, cols):
-        B = _scaled(blk, None if row_scale is None else row_scale[start:stop])
-        if sp.issparse(B):
-            Y = np.asarray(B @ Rinv)
+        rs = None if row_scale is None else row_scale[start:stop]
+        if sp.issparse(blk) or trmm is None:  # a general product: one gemm per block
+            Y = np.asarray(_scaled(blk, rs) @ Rinv)
             out[start:stop] = np.einsum("ij,ij->i", Y, Y)
-        elif trmm is not None:
-            # Rinv^T B^T computed in place in one reused Fortran buffer (no allocation
-            # per block); its transpose is C-ordered, so the row norms are contiguous
-            if buf is None:
-                buf = np.empty((Rinv.shape[0], min(block_size, n)), order="F")
-            Bt = buf[:, : stop - start]
-            np.copyto(Bt, B.T)
-            Yt = trmm(1.0, RinvF, Bt, side=0, lower=0, trans_a=1, overwrite_b=1)
-            Y = Yt.T
-            out[start:stop] = np.einsum("ij,ij->i", Y, Y)
-        else:
-            Y = B @ Rinv
-            out[start:stop] = np.einsum("ij,ij->i", Y, Y)
+            continue
+        for r0 in range(0, stop - start, cb):
+            r1 = min(stop - start, r0 + cb)
+            # the chunk (scaled) is copied once into a reused C-ordered buffer whose
+            # transpose is Fortran-ordered: trmm computes R^{-T} Y^T there in place
+            Y = buf[: r1 - r0]
+            if rs is None:
+                np.copyto(Y, blk[r0:r1])
+            else:
+                np.multiply(blk[r0:r1], rs[r0:r1, None], out=Y)
+            Y = trmm(1.0, RinvF, Y.T, side=0, lower=0, trans_a=1, overwrite_b=1).T
+            out[start + r0 : start + r1] = np.einsum("ij,ij->i", Y, Y)
     return out
 
 

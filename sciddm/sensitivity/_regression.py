@@ -8,7 +8,6 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import linprog, minimize
 
 from sciddm._core.results import Result
 from sciddm._core.rng import SeedLike, as_generator
@@ -21,7 +20,7 @@ from sciddm._core.validation import (
 )
 
 from ._leverage import _densify
-from ._linalg import as_matrix, default_block_size, factor
+from ._linalg import P_MAX, as_matrix, default_block_size, factor
 from ._sampling import SCORE_METHODS, RowSample, sample_rows
 from ._sensitivity import _exact
 
@@ -53,6 +52,15 @@ class LpRegressionResult(Result):
     p : float
     sample : RowSample or None
         The row sample of ``method="sketch"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sciddm.sensitivity import lp_regression
+    >>> A = np.column_stack([np.ones(5), np.arange(5.0)])
+    >>> res = lp_regression(A, np.array([0.0, 1.0, 2.0, 3.0, 9.0]), p=1)
+    >>> np.round(res.coef, 8).tolist(), res.method, round(res.objective, 8)
+    ([0.0, 1.0], 'lp', 5.0)
     """
 
     coef: np.ndarray
@@ -74,6 +82,8 @@ def _lp_l1(A: np.ndarray, b: np.ndarray, w: np.ndarray | None = None) -> np.ndar
     n, d = A.shape
     ww = np.ones(n) if w is None else w
     bounds = np.column_stack([-ww, ww])
+    from scipy.optimize import linprog  # lazily: scipy.optimize costs ~4 numpy imports
+
     res = linprog(
         -b,
         A_eq=A.T,
@@ -146,18 +156,62 @@ def _irls(
     return x, it, converged
 
 
+def _check_sample_rank(As: np.ndarray, A: Any, knob: str) -> None:
+    """Raise when the sampled rows ``As`` span less than the columns of ``A`` do.
+
+    A rank-deficient subproblem has many minimisers, and any one of them would be
+    returned as if it were the answer; ``knob`` is the argument to increase.
+    """
+    d = A.shape[1]
+    r_s = int(np.linalg.matrix_rank(As)) if As.shape[0] else 0
+    if r_s >= d:
+        return
+    r_a = factor(A, block_size=default_block_size(d), rng=0).rank
+    if r_s < r_a:
+        raise ValueError(
+            f"the sample of {As.shape[0]} rows has rank {r_s} < rank(A) = {r_a}, so the "
+            f"sampled problem has no unique solution; increase `{knob}`"
+        )
+
+
 def _regression_iv(
-    A: Any, b: Any, p: float, method: str
-) -> tuple[np.ndarray, np.ndarray, float, str]:
+    A: Any, b: Any, p: float, method: str, solver: str, sample_size: Any, sampling: str,
+    tol: float, max_iter: int,
+) -> tuple[Any, np.ndarray, float, str, str, int, float, int]:  # fmt: skip
+    """Validate :func:`lp_regression`'s arguments; resolve ``"auto"`` and the sample size."""
     A = as_matrix(A, "A")
-    p = check_scalar(p, "p", lo=1)
+    p = check_scalar(p, "p", lo=1, hi=P_MAX)
     method = check_choice(method, "method", ("auto", "irls", "lp", "sketch"))
+    solver = check_choice(solver, "solver", ("auto", "irls", "lp"))
+    check_choice(sampling, "sampling", SCORE_METHODS)
+    tol = check_scalar(tol, "tol", lo=0)
+    max_iter = check_int(max_iter, "max_iter", lo=1)
     b = check_array(b, "b", ndim=1)
-    if b.shape[0] != A.shape[0]:
-        raise ValueError(f"`b` must have length {A.shape[0]} (rows of `A`), got {b.shape[0]}")
+    n, d = A.shape
+    if b.shape[0] != n:
+        raise ValueError(f"`b` must have length {n} (rows of `A`), got {b.shape[0]}")
     if method == "lp" and p != 1.0:
         raise ValueError(f"method='lp' needs `p` = 1, got {p:g}")
-    return A, b, p, method
+    if method == "auto":
+        method = "lp" if p == 1.0 else "irls"
+    k = 0
+    if method == "sketch":
+        if solver == "lp" and p != 1.0:
+            raise ValueError(f"solver='lp' needs `p` = 1, got {p:g}")
+        solver = "lp" if (solver == "lp" or (solver == "auto" and p == 1.0)) else "irls"
+        k = (
+            min(n, 50 * (d + 1))
+            if sample_size is None
+            else check_int(sample_size, "sample_size", lo=1)
+        )
+        if k > n:
+            raise ValueError(f"`sample_size` must be <= n = {n}, got {k}")
+        if k < d:
+            raise ValueError(
+                f"`sample_size` must be >= d = {d} (the columns of `A`) for a determined "
+                f"sampled problem, got {k}"
+            )
+    return A, b, p, method, solver, k, tol, max_iter
 
 
 def lp_regression(
@@ -170,7 +224,7 @@ def lp_regression(
     sample_size: int | None = None,
     sampling: str = "lewis",
     tol: float = 1e-15,
-    max_iter: int = 200,
+    max_iter: int = 1000,
     rng: SeedLike = None,
 ) -> LpRegressionResult:
     r"""Solve :math:`\min_x \|Ax - b\|_p` exactly or on a sampled subproblem.
@@ -180,7 +234,7 @@ def lp_regression(
     A : (n, d) array_like, numpy.memmap or scipy.sparse matrix
     b : (n,) array_like
     p : float
-        Exponent, ``p >= 1``.
+        Exponent, ``1 <= p <= 100``.
     method : {"auto", "irls", "lp", "sketch"}, default "auto"
         ``"lp"``: the exact linear program at ``p = 1`` (HiGHS, through its
         dual with ``n`` bounded variables and ``d`` equalities); ``"irls"``:
@@ -197,8 +251,10 @@ def lp_regression(
         Scores for ``"sketch"`` (see :func:`row_scores`).
     tol : float, default 1e-15
         IRLS stops when the relative decrease of the objective is below it.
-    max_iter : int, default 200
-        IRLS iteration cap (a ConvergenceWarning names it).
+    max_iter : int, default 1000
+        IRLS iteration cap (a ConvergenceWarning names it). Near-zero residuals of
+        high-leverage rows make IRLS converge linearly for 1 < p < 2, hence the
+        generous cap; each iteration is one small weighted least-squares solve.
     rng : numpy.random.Generator, int or None
         Randomness of the sample.
 
@@ -236,34 +292,21 @@ def lp_regression(
     >>> np.round(res.coef, 8), round(res.residual_norm, 8)
     (array([0., 1.]), 36.0)
     """
-    A, b, p, method = _regression_iv(A, b, p, method)
-    solver = check_choice(solver, "solver", ("auto", "irls", "lp"))
-    sampling = check_choice(sampling, "sampling", SCORE_METHODS)
-    tol = check_scalar(tol, "tol", lo=0)
-    max_iter = check_int(max_iter, "max_iter", lo=1)
-    n, d = A.shape
-    if method == "auto":
-        method = "lp" if p == 1.0 else "irls"
+    A, b, p, method, solver, k, tol, max_iter = _regression_iv(
+        A, b, p, method, solver, sample_size, sampling, tol, max_iter
+    )
     sample = None
+    Ad = None
     if method == "sketch":
-        k = (
-            min(n, 50 * (d + 1))
-            if sample_size is None
-            else check_int(sample_size, "sample_size", lo=1)
-        )
-        if k > n:
-            raise ValueError(f"`sample_size` must be <= n = {n}, got {k}")
-        Ab = sp.hstack([A, sp.csr_matrix(b[:, None])]).tocsr() if sp.issparse(A) else None
-        if Ab is None:
+        if sp.issparse(A):
+            Ab = sp.hstack([A, sp.csr_matrix(b[:, None])]).tocsr()
+        else:
             Ab = np.column_stack([np.asarray(A, dtype=np.float64), b])
         sample = sample_rows(Ab, p, method=sampling, size=k, rng=as_generator(rng))
         As = _densify(sample.apply(A))
         bs = sample.apply(b)
-        sub = "lp" if (solver == "lp" or (solver == "auto" and p == 1.0)) else "irls"
-        if sub == "lp" and p != 1.0:
-            raise ValueError(f"solver='lp' needs `p` = 1, got {p:g}")
-        Ad = None
-        if sub == "lp":
+        _check_sample_rank(As, A, "sample_size")
+        if solver == "lp":
             x, it, conv = _lp_l1(As, bs), 0, True
         else:
             x, it, conv = _irls(As, bs, p, w=None, tol=tol, max_iter=max_iter)
@@ -306,6 +349,15 @@ class DistortionResult(Result):
         True for ``p = 2``.
     n_evaluated : int
         Directions evaluated (before local optimisation).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sciddm.sensitivity import embedding_distortion
+    >>> A = np.random.default_rng(0).standard_normal((50, 2))
+    >>> r = embedding_distortion(A, (np.arange(50), np.full(50, 2.0 ** 0.5)), p=2)
+    >>> round(r.distortion, 10), r.exact   # every ratio is 2
+    (1.0, True)
     """
 
     distortion: float
@@ -321,12 +373,13 @@ def _as_sample(sample: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
         if sample.probabilities.size != n:
             raise ValueError(f"`sample` was drawn from {sample.probabilities.size} rows, not {n}")
         return sample.indices, sample.weights
-    try:
-        idx, w = sample
-    except (TypeError, ValueError) as exc:
-        raise ValueError("`sample` must be a RowSample or a pair (indices, weights)") from exc
-    idx = np.asarray(idx, dtype=np.intp)
-    w = check_array(w, "weights", ndim=1)
+    if not (isinstance(sample, (tuple, list)) and len(sample) == 2):
+        raise ValueError("`sample` must be a RowSample or a pair (indices, weights)")
+    idx = check_array(sample[0], "sample", ndim=1, dtype=None)
+    if idx.size and idx.dtype.kind not in "iu":
+        raise ValueError(f"`sample` indices must be integers, got dtype {idx.dtype}")
+    idx = idx.astype(np.intp)
+    w = check_array(sample[1], "sample", ndim=1)
     if idx.shape != w.shape:
         raise ValueError("`sample` indices and weights must have the same length")
     if idx.size and (idx.min() < 0 or idx.max() >= n):
@@ -352,7 +405,7 @@ def embedding_distortion(
     sample : RowSample or (indices, weights)
         The sampling-and-rescaling matrix ``S``.
     p : float
-        Exponent, ``p >= 1``.
+        Exponent, ``1 <= p <= 100``.
     n_directions : int, default 200
         Random Gaussian directions in an orthonormal basis of range(A).
     n_local : int, default 4
@@ -388,10 +441,10 @@ def embedding_distortion(
     3.0
     """
     A = as_matrix(A, "A")
-    p = check_scalar(p, "p", lo=1)
-    n_directions = check_int(n_directions, "n_directions", lo=1)
-    n_local = check_int(n_local, "n_local", lo=0)
-    n_maximisers = check_int(n_maximisers, "n_maximisers", lo=0)
+    p = check_scalar(p, "p", lo=1, hi=P_MAX)
+    n_directions = check_int(n_directions, "n_directions", lo=1, hi=10**5)
+    n_local = check_int(n_local, "n_local", lo=0, hi=1000)
+    n_maximisers = check_int(n_maximisers, "n_maximisers", lo=0, hi=10**4)
     n = A.shape[0]
     idx, w = _as_sample(sample, n)
     g = as_generator(rng)
@@ -418,12 +471,31 @@ def embedding_distortion(
         return DistortionResult(
             float(dev[k]), float(lam.min()), float(lam.max()), back(V[:, k]), True, r
         )
+    Z = _candidates(U, idx, w, p, n_directions, n_maximisers, g)
+    rho = _ratios(SU, U, Z, p)
+    hi = (float(rho.max()), Z[:, int(np.argmax(rho))])
+    lo = (float(rho.min()), Z[:, int(np.argmin(rho))])
+    hi, lo = _refine(SU, U, Z, rho, p, n_local, hi, lo)
+    if hi[0] - 1.0 >= 1.0 - lo[0]:
+        dist, zbest = hi[0] - 1.0, hi[1]
+    else:
+        dist, zbest = 1.0 - lo[0], lo[1]
+    return DistortionResult(float(dist), lo[0], hi[0], back(zbest), False, Z.shape[1])
 
-    def ratio(Z: np.ndarray) -> np.ndarray:
-        num = np.sum(np.abs(SU @ Z) ** p, axis=0)
-        den = np.sum(np.abs(U @ Z) ** p, axis=0)
-        return num / den
 
+def _ratios(SU: np.ndarray, U: np.ndarray, Z: np.ndarray, p: float) -> np.ndarray:
+    """``||SU z||_p^p / ||U z||_p^p`` for every column ``z`` of ``Z``."""
+    num = np.sum(np.abs(SU @ Z) ** p, axis=0)
+    den = np.sum(np.abs(U @ Z) ** p, axis=0)
+    return num / den
+
+
+def _candidates(
+    U: np.ndarray, idx: np.ndarray, w: np.ndarray, p: float, n_directions: int,
+    n_maximisers: int, g: np.random.Generator,
+) -> np.ndarray:  # fmt: skip
+    """Candidate directions (columns): Gaussian, coordinate, and sensitivity maximisers."""
+    n, r = U.shape
     cands = [g.standard_normal((r, n_directions)), np.eye(r)]
     if n_maximisers:
         lev = np.einsum("ij,ij->i", U, U)
@@ -437,11 +509,18 @@ def embedding_distortion(
             _, X = _exact(U, p, rows)
             cands.append(X.T)
     Z = np.concatenate(cands, axis=1)
-    Z = Z[:, np.linalg.norm(U @ Z, axis=0) > 0]
-    rho = ratio(Z)
-    best_hi, best_lo = (float(rho.max()), Z[:, int(np.argmax(rho))])
-    best_lo_val, best_lo_z = float(rho.min()), Z[:, int(np.argmin(rho))]
-    n_eval = Z.shape[1]
+    return Z[:, np.linalg.norm(U @ Z, axis=0) > 0]
+
+
+_Best = tuple[float, np.ndarray]
+
+
+def _refine(
+    SU: np.ndarray, U: np.ndarray, Z: np.ndarray, rho: np.ndarray, p: float, n_local: int,
+    hi: _Best, lo: _Best,
+) -> tuple[_Best, _Best]:  # fmt: skip
+    """L-BFGS on log of the ratio from the ``n_local`` best candidates of each side."""
+    from scipy.optimize import minimize  # lazily, as in _lp_l1
 
     def neg_log_ratio(z: np.ndarray, sign: float) -> tuple[float, np.ndarray]:
         a, bb = SU @ z, U @ z
@@ -464,14 +543,10 @@ def embedding_distortion(
                 options={"maxiter": 200},
             )
             z = res.x
-            val = float(ratio(z[:, None])[0])
+            val = float(_ratios(SU, U, z[:, None], p)[0])
             if np.isfinite(val):
-                if val > best_hi:
-                    best_hi, best_lo = val, z
-                if val < best_lo_val:
-                    best_lo_val, best_lo_z = val, z
-    if best_hi - 1.0 >= 1.0 - best_lo_val:
-        dist, zbest = best_hi - 1.0, best_lo
-    else:
-        dist, zbest = 1.0 - best_lo_val, best_lo_z
-    return DistortionResult(float(dist), best_lo_val, best_hi, back(zbest), False, n_eval)
+                if val > hi[0]:
+                    hi = (val, z)
+                if val < lo[0]:
+                    lo = (val, z)
+    return hi, lo

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from typing import Any
 
 import numpy as np
-from scipy.optimize import linprog
 
+from sciddm._core.rng import UNSET
 from sciddm._core.validation import check_array, check_choice, check_scalar
 
 from ._leverage import _densify, leverage_scores
 from ._lewis import lewis_weights
-from ._linalg import as_matrix, default_block_size, factor
+from ._linalg import P_MAX, as_matrix, default_block_size, factor
 
 __all__ = ["lp_sensitivities", "total_sensitivity"]
 
@@ -42,6 +43,8 @@ def _l1_sensitivity(U: np.ndarray, i: int) -> tuple[float, np.ndarray]:
 
     ``min{||Ux||_1 : u_i^T x = 1} = max{lam : U^T y = lam u_i, |y| <= 1}``.
     """
+    from scipy.optimize import linprog  # lazily: scipy.optimize costs ~4 numpy imports
+
     n, r = U.shape
     c = np.zeros(n + 1)
     c[-1] = -1.0
@@ -147,11 +150,23 @@ def _exact(U: np.ndarray, p: float, rows: np.ndarray) -> tuple[np.ndarray, np.nd
     return np.minimum(sig, 1.0), X
 
 
-def _sens_iv(A: Any, p: float, method: str) -> tuple[Any, float, str]:
+def _sens_iv(
+    A: Any, p: float, method: str, rows: Any = None
+) -> tuple[Any, float, str, np.ndarray | None]:
     A = as_matrix(A, "A")
-    p = check_scalar(p, "p", lo=1)
+    p = check_scalar(p, "p", lo=1, hi=P_MAX)
     method = check_choice(method, "method", METHODS)
-    return A, p, method
+    if rows is None:
+        return A, p, method, None
+    if method != "exact":
+        raise ValueError("`rows` is only supported with method='exact'")
+    idx = check_array(rows, "rows", ndim=1, dtype=None)
+    if idx.dtype.kind not in "iu":
+        raise ValueError(f"`rows` must hold integers, got dtype {idx.dtype}")
+    n = A.shape[0]
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        raise ValueError(f"`rows` must be in [0, {n - 1}]")
+    return A, p, method, np.asarray(idx, dtype=np.intp)
 
 
 def lp_sensitivities(
@@ -160,7 +175,7 @@ def lp_sensitivities(
     *,
     method: str = "exact",
     rows: Any = None,
-    rng: Any = None,
+    rng: Any = UNSET,
 ) -> np.ndarray:
     r"""The :math:`\ell_p` sensitivities of the rows of ``A``, or upper bounds.
 
@@ -171,7 +186,7 @@ def lp_sensitivities(
     ----------
     A : (n, d) array_like, numpy.memmap or scipy.sparse matrix
     p : float
-        Exponent, ``p >= 1`` (for ``p < 1`` the program is not convex).
+        Exponent, ``1 <= p <= 100`` (for ``p < 1`` the program is not convex).
     method : {"exact", "lewis", "root-leverage"}, default "exact"
         ``"exact"``: one convex program per row, in an orthonormal basis of
         range(A): the dual linear program
@@ -184,8 +199,9 @@ def lp_sensitivities(
         :math:`n^{p/2-1}` for ``p > 2``).
     rows : array_like of int, optional
         Only these rows (``method="exact"``).
-    rng : ignored
-        Accepted for a uniform signature with the sampling functions.
+    rng : deprecated
+        Ignored: the sensitivities are deterministic. Passing it warns
+        (``DeprecationWarning``); it will be removed in the next release.
 
     Returns
     -------
@@ -221,21 +237,18 @@ def lp_sensitivities(
     >>> np.round(lp_sensitivities(v, p=3), 6)
     array([0.027778, 0.222222, 0.75    ])
     """
-    A, p, method = _sens_iv(A, p, method)
+    if rng is not UNSET:
+        warnings.warn(
+            "`rng` is ignored by lp_sensitivities() (the sensitivities are deterministic) and "
+            "will be removed in the next release; do not pass it",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+    A, p, method, idx = _sens_iv(A, p, method, rows)
     n, d = A.shape
     if method == "exact":
-        if rows is None:
-            idx = np.arange(n)
-        else:
-            idx = check_array(rows, "rows", ndim=1, dtype=None)
-            if idx.dtype.kind not in "iu":
-                raise ValueError(f"`rows` must hold integers, got dtype {idx.dtype}")
-            if idx.size and (idx.min() < 0 or idx.max() >= n):
-                raise ValueError(f"`rows` must be in [0, {n - 1}]")
         U = _orthonormal_basis(A)
-        return _exact(U, p, np.asarray(idx, dtype=np.intp))[0]
-    if rows is not None:
-        raise ValueError("`rows` is only supported with method='exact'")
+        return _exact(U, p, np.arange(n) if idx is None else idx)[0]
     if method == "root-leverage":
         tau = leverage_scores(A)
         s = tau ** (p / 2)
@@ -256,7 +269,7 @@ def total_sensitivity(A: Any, p: float, *, method: str = "exact") -> float:
     ----------
     A : (n, d) array_like or scipy.sparse matrix
     p : float
-        Exponent, ``p >= 1``.
+        Exponent, ``1 <= p <= 100``.
     method : {"exact", "lewis", "root-leverage"}, default "exact"
         ``"exact"`` sums the exact sensitivities; the others sum the upper
         bounds of :func:`lp_sensitivities` (so they are upper bounds on
@@ -287,5 +300,5 @@ def total_sensitivity(A: Any, p: float, *, method: str = "exact") -> float:
     >>> round(total_sensitivity(H, p=1), 8)   # 2^4 / C(4, 2) = 8/3
     2.66666667
     """
-    A, p, method = _sens_iv(A, p, method)
+    A, p, method, _ = _sens_iv(A, p, method)
     return float(np.sum(lp_sensitivities(A, p, method=method)))

@@ -45,8 +45,16 @@ def test_check_array_and_finite():
         check_array([[1, 2], [np.inf, 0]], "A")
     with pytest.raises(ValueError, match="at least 1 row"):
         check_array(np.zeros((0, 3)), "A", min_rows=1)
-    with pytest.raises(ValueError, match="could not be converted"):
+    with pytest.raises(TypeError, match="`x` must be a real numeric array, got text"):
         check_array(["a", "b"], "x")
+    with pytest.raises(TypeError, match="`x` must be a real numeric array, got text"):
+        check_array(["0.5"], "x")
+    with pytest.raises(TypeError, match="`z` must be a real numeric array, got complex"):
+        check_array([1 + 2j], "z")
+    with pytest.raises(ValueError, match="could not be converted"):
+        check_array([[1.0], [1.0, 2.0]], "x")
+    with pytest.raises(ValueError, match="`s` must not contain NaN or inf; found nan"):
+        check_array(float("nan"), "s", ndim=0)
 
 
 def test_check_choice_probs_psd_length():

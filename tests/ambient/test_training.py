@@ -14,8 +14,7 @@ def test_ambient_training_learns_clean_denoiser_from_noisy_data():
     rng = np.random.default_rng(0)
     x = 0.3 + np.sqrt(0.5) * rng.standard_normal((4000, 1))
     ds = corrupt(x, 1.0, rng=1)
-    torch.manual_seed(0)
-    net = MLPDenoiser(1, hidden=32, depth=1)
+    net = MLPDenoiser(1, hidden=32, depth=1, rng=0)
     res = train_denoiser(
         net,
         ds.as_tensors(),
@@ -49,21 +48,28 @@ def test_ambient_sigmas_and_sampling():
         (40000, 1),
         0.3,
         steps=30,
-        generator=torch.Generator().manual_seed(1),
+        rng=1,
         dtype=torch.float64,
     )
-    assert abs(float(out.var()) - 1 / 1.09) < 0.03  # SE of the variance 0.0065: > 4.5 SE
-    a = ambient_sample(g, (5, 1), 0.3, steps=5, generator=torch.Generator().manual_seed(1))
-    b = ambient_sample(g, (5, 1), 0.3, steps=5, generator=torch.Generator().manual_seed(1))
-    assert torch.equal(a, b)
+    assert out.nfe == 59 and out.sigmas[-2] == pytest.approx(0.3)
+    # SE of the variance 0.0065: the tolerance is > 4.5 SE
+    assert abs(float(out.samples.var()) - 1 / 1.09) < 0.03
+    a = ambient_sample(g, (5, 1), 0.3, steps=5, rng=torch.Generator().manual_seed(1))
+    b = ambient_sample(g, (5, 1), 0.3, steps=5, rng=torch.Generator().manual_seed(1))
+    assert torch.equal(a.samples, b.samples)
+    with pytest.warns(DeprecationWarning, match="`generator`"):
+        c = ambient_sample(g, (5, 1), 0.3, steps=5, generator=torch.Generator().manual_seed(1))
+    assert torch.equal(a.samples, c.samples)
+    with pytest.raises(ValueError, match=r"`steps` must be an integer in \[1, "):
+        ambient_sample(g, (5, 1), 0.3, steps=0)
 
 
 def test_ambient_sigmas_bad_input():
     with pytest.raises(ValueError, match="`sigma_n` must be non-negative"):
         ambient_sigmas(5, [-0.1, 0.2])
-    with pytest.raises(ValueError, match="`n` must be an integer >= 1"):
+    with pytest.raises(ValueError, match=r"`n` must be an integer in \[1, "):
         ambient_sigmas(0, 0.2)
-    with pytest.raises(ValueError, match="`sigma_max` must be in"):
+    with pytest.raises(ValueError, match="`sigma_max` \\(1\\) must exceed"):
         ambient_sigmas(5, 2.0, sigma_max=1.0)
     with pytest.raises(ValueError, match="`sigma_n` must not contain NaN"):
         ambient_sigmas(5, [np.nan])

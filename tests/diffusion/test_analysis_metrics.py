@@ -2,6 +2,8 @@ import numpy as np
 import pytest
 import torch
 from scipy import linalg, stats
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sciddm.diffusion import (
     ClassifierFeatures,
@@ -57,15 +59,37 @@ def test_classifier_features_on_digits():
     from sklearn.datasets import load_digits
 
     X, y = load_digits(return_X_y=True)
-    f = ClassifierFeatures(epochs=150, rng=0).fit(X[:1000] / 16, y[:1000])
+    before = torch.random.get_rng_state()
+    f = ClassifierFeatures(epochs=150, random_state=0).fit(X[:1000] / 16, y[:1000])
+    assert torch.equal(torch.random.get_rng_state(), before)
     acc = np.mean(f.predict(X[1000:] / 16) == y[1000:])
     assert acc > 0.85
     np.testing.assert_array_equal(
         f(X[:5] / 16),
-        ClassifierFeatures(epochs=150, rng=0).fit(X[:1000] / 16, y[:1000])(X[:5] / 16),
+        ClassifierFeatures(epochs=150, random_state=0).fit(X[:1000] / 16, y[:1000])(X[:5] / 16),
     )
-    with pytest.raises(ValueError, match="fitted"):
+    with pytest.raises(NotFittedError):
         ClassifierFeatures().transform(X)
+    with pytest.warns(DeprecationWarning, match="`rng` is deprecated"):
+        old = ClassifierFeatures(epochs=3, rng=0).fit(X[:100] / 16, y[:100])
+    new = ClassifierFeatures(epochs=3, random_state=0).fit(X[:100] / 16, y[:100])
+    np.testing.assert_array_equal(old.transform(X[:3] / 16), new.transform(X[:3] / 16))
+
+
+def test_feature_maps_flatten_images_and_keep_their_arguments():
+    X = np.random.default_rng(0).normal(size=(30, 1, 2, 3))
+    f = PCAFeatures(50).fit(X)
+    assert f.n_components == 50 and f.components_.shape == (6, 6) and f.n_features_in_ == 6
+    assert f(X).shape == (30, 6)
+    with pytest.raises(NotFittedError):
+        PCAFeatures().transform(X)
+
+
+@parametrize_with_checks(
+    [PCAFeatures(2), ClassifierFeatures(hidden=4, n_features=3, epochs=3, random_state=0)]
+)
+def test_feature_maps_are_sklearn_transformers(estimator, check):
+    check(estimator)
 
 
 def test_explained_variance_extremes():

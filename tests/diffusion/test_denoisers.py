@@ -142,7 +142,7 @@ def test_teleport_is_pf_ode():
     np.testing.assert_array_equal(teleport(x, g, 80.0, 5.0), g.pf_ode(x, 80.0, 5.0))
     with pytest.raises(ValueError, match="`sigma_skip`"):
         teleport(x, g, 80.0, 90.0)
-    with pytest.raises(ValueError, match="`gaussian`"):
+    with pytest.raises(TypeError, match="`gaussian`"):
         teleport(x, object(), 80.0, 5.0)
 
 
@@ -231,3 +231,33 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     assert proc.returncode == 0, proc.stderr
     peak_mb = float(proc.stdout.strip().splitlines()[-1])
     assert peak_mb < 2048, peak_mb
+
+
+def test_closed_forms_at_sigma_zero_and_bad_sigma():
+    data = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 2.0]])
+    E = EmpiricalDenoiser(data)
+    x = torch.tensor([[0.1, 0.2], [0.9, -0.1], [0.2, 1.5], [5.0, 5.0]], dtype=torch.float64)
+    out = E(x, torch.zeros(4))
+    torch.testing.assert_close(out, torch.as_tensor(data[[0, 1, 2, 2]]))  # nearest points
+    np.testing.assert_array_equal(E.max_weight(x.numpy(), 0.0), np.ones(4))
+    # the limit: at a tiny sigma the weights already sit on the nearest point
+    torch.testing.assert_close(E(x, torch.full((4,), 1e-3)), out)
+    g = GaussianDenoiser([1.0, 0.0], ([[1.0], [0.0]], [2.0]))  # rank 1: zero variance in y
+    torch.testing.assert_close(
+        g(x, torch.zeros(4)), torch.stack([x[:, 0], torch.zeros(4, dtype=x.dtype)], 1)
+    )
+    gm = GaussianMixtureDenoiser([[0.0, 0.0], [3.0, 0.0]], np.stack([np.eye(2)] * 2))
+    torch.testing.assert_close(gm(x, torch.zeros(4)), x)  # full rank: D(x, 0) = x
+    for den in (E, g, gm):
+        with pytest.raises(ValueError, match="`sigma` must be non-negative"):
+            den(x, torch.full((4,), -0.1))
+        with pytest.raises(ValueError, match="`sigma` must be finite"):
+            den(x, float("nan"))
+        with pytest.raises(ValueError, match="`x` must not contain NaN"):
+            den(x * float("nan"), 1.0)
+    for den in (g, gm):
+        with pytest.raises(ValueError, match="`sigma` must be positive for the score"):
+            den.score(x, 0.0)
+    lowrank = GaussianMixtureDenoiser([[0.0, 0.0]], ([[[1.0], [0.0]]], [[1.0]]))
+    with pytest.raises(ValueError, match="`sigma` = 0 needs full-rank"):
+        lowrank(x, 0.0)

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 import torch
 
+from sciddm._core.io import CheckpointError, load_checkpoint, save_checkpoint
 from sciddm.diffusion import (
     DDPMLoss,
     EDMLoss,
@@ -79,16 +80,14 @@ def test_train_recovers_gaussian_denoiser():
 def test_resume_equals_uninterrupted(tmp_path):
     X = np.random.default_rng(2).normal(size=(300, 3))
     kw = dict(batch_size=16, lr=1e-3, ema=0.9, rng=5)
-    torch.manual_seed(0)
-    full = train_denoiser(MLPDenoiser(3, hidden=16), X, steps=12, **kw)
-    torch.manual_seed(0)
+    full = train_denoiser(MLPDenoiser(3, hidden=16, rng=0), X, steps=12, **kw)
     ck = tmp_path / "ck.pt"
-    train_denoiser(MLPDenoiser(3, hidden=16), X, steps=6, checkpoint=ck, **kw)
+    train_denoiser(MLPDenoiser(3, hidden=16, rng=0), X, steps=6, checkpoint=ck, **kw)
     assert ck.exists()
-    state = torch.load(ck, weights_only=True)
+    state = load_checkpoint(ck, kind="denoiser checkpoint")
     assert state["step"] == 6
-    torch.manual_seed(123)  # a different init is overwritten by the checkpoint
-    res = train_denoiser(MLPDenoiser(3, hidden=16), X, steps=12, checkpoint=ck, **kw)
+    # a different init is overwritten by the checkpoint
+    res = train_denoiser(MLPDenoiser(3, hidden=16, rng=123), X, steps=12, checkpoint=ck, **kw)
     assert res.resumed_from == 6 and res.steps == 12
     np.testing.assert_array_equal(res.losses, full.losses)
     for a, b in zip(res.ema.parameters(), full.ema.parameters()):
@@ -100,7 +99,7 @@ def test_custom_loss_gets_tuple_batch():
     sig = np.abs(np.random.default_rng(1).normal(size=100))
     seen = []
 
-    def loss(net, batch, generator):
+    def loss(net, batch, rng):
         seen.append(batch)
         yy, ss = batch
         return ((net(yy, ss + 0.1) - yy) ** 2).mean()
@@ -149,8 +148,14 @@ def test_train_bad_input():
         train_denoiser(net, X, steps=1, ema=1.0)
     with pytest.raises(ValueError, match="`batch_size`"):
         train_denoiser(net, X, steps=1, batch_size=0)
-    with pytest.raises(ValueError, match="`net`"):
+    with pytest.raises(TypeError, match="`net`"):
         train_denoiser(lambda x, s: x, X, steps=1)
+    with pytest.raises(TypeError, match="`rng`"):
+        train_denoiser(net, X, steps=1, rng="0")
+    with pytest.raises(ValueError, match="`nonfinite`"):
+        train_denoiser(net, X, steps=1, nonfinite="ignore")
+    with pytest.raises(TypeError, match="`loss` must return a scalar tensor"):
+        train_denoiser(net, X, steps=1, loss=lambda n, b, r: 1.0)
 
 
 @pytest.mark.gpu
@@ -162,7 +167,7 @@ def test_training_and_sampling_on_cuda(dtype):
     net = MLPDenoiser(2, hidden=16).to(dtype)
     res = train_denoiser(net, X, steps=5, batch_size=32, device="cuda", rng=0)
     x = 80 * torch.randn(4, 2, device="cuda", dtype=dtype)
-    out = sample_heun(res.model, x, karras_sigmas(5))
+    out = sample_heun(res.model, x, karras_sigmas(5)).samples
     assert out.device.type == "cuda" and out.dtype == dtype
 
 
@@ -173,3 +178,113 @@ def test_unet_shapes_28x28_and_preconditioning_limit():
         assert net(x, torch.ones(2)).shape == (2, 1, 28, 28)
         # sigma -> 0: c_skip -> 1 and c_out -> 0, so D(x, sigma) -> x
         torch.testing.assert_close(net(x, torch.full((2,), 1e-6)), x, rtol=0, atol=1e-4)
+
+
+def _weights(module):
+    return torch.cat([p.detach().reshape(-1) for p in module.state_dict().values()])
+
+
+def test_same_rng_gives_bit_identical_weights_without_global_seeding():
+    X = np.random.default_rng(0).normal(size=(200, 2))
+    before = torch.random.get_rng_state()
+    runs = [
+        train_denoiser(MLPDenoiser(2, hidden=16, rng=0), X, steps=15, batch_size=32, rng=0)
+        for _ in range(2)
+    ]
+    assert torch.equal(torch.random.get_rng_state(), before)  # torch's global stream untouched
+    assert torch.equal(_weights(runs[0].net), _weights(runs[1].net))
+    assert torch.equal(_weights(runs[0].ema), _weights(runs[1].ema))
+    np.testing.assert_array_equal(runs[0].losses, runs[1].losses)
+    other = train_denoiser(MLPDenoiser(2, hidden=16, rng=0), X, steps=15, batch_size=32, rng=1)
+    assert not torch.equal(_weights(runs[0].net), _weights(other.net))
+    assert runs[0].wall_time > 0 and runs[0].n_skipped == 0
+
+
+@pytest.mark.parametrize(
+    "cls,kw", [(MLPDenoiser, {"dim": 3}), (EpsMLP, {"dim": 3}), (UNetDenoiser, {"base": 4})]
+)
+def test_networks_take_rng_for_their_initial_weights(cls, kw):
+    before = torch.random.get_rng_state()
+    a, b, c = cls(**kw, rng=7), cls(**kw, rng=7), cls(**kw, rng=np.random.default_rng(8))
+    assert torch.equal(torch.random.get_rng_state(), before)
+    assert torch.equal(_weights(a), _weights(b)) and not torch.equal(_weights(a), _weights(c))
+    with pytest.raises(TypeError, match="`rng`"):
+        cls(**kw, rng=1.5)
+
+
+def test_train_rng_accepts_numpy_and_torch_generators():
+    X = np.random.default_rng(0).normal(size=(50, 2))
+    for rng in (np.random.default_rng(3), torch.Generator().manual_seed(3), None):
+        res = train_denoiser(MLPDenoiser(2, hidden=4, rng=0), X, steps=2, batch_size=8, rng=rng)
+        assert np.all(np.isfinite(res.losses))
+
+
+def test_generator_keyword_is_deprecated():
+    X = np.random.default_rng(0).normal(size=(50, 2))
+    with pytest.warns(DeprecationWarning, match="`generator` is deprecated"):
+        train_denoiser(
+            MLPDenoiser(2, hidden=4, rng=0),
+            X,
+            steps=2,
+            batch_size=8,
+            rng=0,
+            generator=torch.Generator().manual_seed(0),
+        )
+
+
+def test_divergence_stops_early_and_keeps_the_last_finite_checkpoint(tmp_path):
+    X = np.random.default_rng(0).normal(size=(256, 2))
+    ck = tmp_path / "ck.pt"
+    with pytest.raises(FloatingPointError) as err:
+        train_denoiser(
+            MLPDenoiser(2, hidden=32, rng=0),
+            X,
+            steps=200,
+            batch_size=64,
+            lr=1e6,
+            rng=0,
+            checkpoint=ck,
+            checkpoint_every=1,
+        )
+    msg = str(err.value)
+    step = int(msg.split(" at step ")[1].split(".")[0])
+    assert step <= 10, msg
+    assert "`lr` (now 1e+06)" in msg and "`grad_clip`" in msg and str(ck) in msg
+    state = load_checkpoint(ck, kind="denoiser checkpoint")
+    assert state["step"] == step - 1
+    assert all(torch.isfinite(v).all() for v in state["net"].values())
+    assert np.all(np.isfinite(state["losses"].numpy())) and len(state["losses"]) == step - 1
+
+
+def test_nonfinite_skip_mode_skips_bad_steps():
+    X = np.random.default_rng(0).normal(size=(64, 2))
+    calls = []
+
+    def flaky(net, batch, rng):
+        calls.append(1)
+        value = ((net(batch, torch.ones(batch.shape[0])) - batch) ** 2).mean()
+        return value * float("nan") if len(calls) in (2, 3) else value
+
+    net = MLPDenoiser(2, hidden=8, rng=0)
+    res = train_denoiser(net, X, steps=6, batch_size=8, loss=flaky, rng=0, nonfinite="skip")
+    assert res.n_skipped == 2 and np.isnan(res.losses[1:3]).all()
+    assert np.isfinite(res.losses[[0, 3, 4, 5]]).all() and torch.isfinite(_weights(res.net)).all()
+    with pytest.raises(FloatingPointError, match="at step 2"):
+        calls.clear()
+        train_denoiser(MLPDenoiser(2, hidden=8, rng=0), X, steps=6, batch_size=8, loss=flaky, rng=0)
+
+
+def test_foreign_or_mismatched_checkpoint_is_refused(tmp_path):
+    X = np.random.default_rng(0).normal(size=(64, 2))
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match="is not a readable sciddm denoiser checkpoint"):
+        train_denoiser(MLPDenoiser(2, hidden=4, rng=0), X, steps=2, checkpoint=bad)
+    other = tmp_path / "other.pt"
+    save_checkpoint({"step": 1}, other, kind="discrete model")
+    with pytest.raises(CheckpointError, match="'discrete model' file"):
+        train_denoiser(MLPDenoiser(2, hidden=4, rng=0), X, steps=2, checkpoint=other)
+    ck = tmp_path / "ck.pt"
+    train_denoiser(MLPDenoiser(2, hidden=4, rng=0), X, steps=2, batch_size=8, checkpoint=ck)
+    with pytest.raises(ValueError, match="does not fit this network"):
+        train_denoiser(MLPDenoiser(2, hidden=8, rng=0), X, steps=4, batch_size=8, checkpoint=ck)

@@ -247,3 +247,23 @@ def test_sampled_x0_and_multinomial_are_reproducible_per_seed():
             ess_threshold=1.0, steps=4, seeds=[3])  # fmt: skip
     np.testing.assert_array_equal(c.tokens[3:], d.tokens)
     assert (c.n_resamples > 0).any()
+
+
+def test_guidance_runs_on_a_real_mdlm():
+    # MDLM lists [MASK] among its forbidden ids; partly masked states must still be accepted
+    from sciddm.discrete import MDLM, DnaTokenizer, MDLMConfig
+
+    m = MDLM(MDLMConfig.preset("tiny", vocab_size=5, length=6, d_model=16, n_heads=2),
+             tokenizer=DnaTokenizer(length=6), rng=0)  # fmt: skip
+
+    def gc(seqs):
+        return np.array([s.count("G") + s.count("C") for s in seqs], dtype=float)
+
+    for res in (
+        svdd(m, gc, 3, M=4, steps=4, seeds=range(3)),
+        smc(m, gc, 3, K=4, alpha=0.5, steps=4, seeds=range(3)),
+        best_of_n(m, gc, 3, N=4, seeds=range(3)),
+    ):
+        assert res.tokens.shape == (3, 6) and (res.tokens < 4).all()
+        assert all(set(s) <= set("ACGT") for s in res.texts)
+        np.testing.assert_allclose(res.rewards, gc(res.texts))

@@ -153,11 +153,14 @@ def test_forbidden_ids_tokenizer_and_noise_removal():
 def test_bad_inputs_raise_before_the_model_is_called():
     m = Counting()
     cases = [
-        (dict(n=0), r"`n` must be an integer >= 1, got 0"),
-        (dict(n=-3), r"`n` must be an integer >= 1"),
+        (dict(n=0), r"`n` must be an integer in \[1, 67108864\], got 0"),
+        (dict(n=-3), r"`n` must be an integer in \[1, "),
         (dict(k=9, method="fhs-parallel"), r"`k` must be an integer in \[1, 8\], got 9"),
         (dict(k=2, method="fhs"), "use 'fhs-parallel'"),
-        (dict(steps=0, method="ancestral"), r"`steps` must be an integer >= 1, got 0"),
+        (
+            dict(steps=0, method="ancestral"),
+            r"`steps` must be an integer in \[1, 10000000\], got 0",
+        ),
         (dict(steps=0, method="fhs"), r"`steps` must be an integer >= 1"),
         (dict(method="euler"), "`method` must be one of"),
         (dict(precision="bf16"), "`precision` must be one of"),

@@ -228,3 +228,89 @@ def test_binding_cap_may_level_down():
     res = allocate(curves, [1, 1], 100, objective="disparity-cap", cap=0.01, upper=[100, 10])
     assert np.ptp(_err(curves, res.n_continuous)) <= 0.01 + 1e-7
     assert res.cost < 100
+
+
+def _brute_unequal(curves, w, c, B, lo, hi):
+    """Best utilitarian value over every integer allocation in the box with c @ n <= B."""
+    axes = [np.arange(lo[i], hi[i] + 1) for i in range(len(curves))]
+    N = np.stack([g.ravel() for g in np.meshgrid(*axes, indexing="ij")], axis=1)
+    N = N[N @ c <= B + 1e-9]
+    vals = sum(w[i] * power_law(N[:, i], **curves[i]) for i in range(len(curves)))
+    return float(vals.min())
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_integer_utilitarian_is_exactly_optimal_with_unequal_costs(seed):
+    """Regression (issue 17): with unequal costs the integer allocation was only a local
+    optimum of single-sample moves; it is now the exact optimum (brute force over every
+    integer allocation of 2 to 4 groups)."""
+    rng = np.random.default_rng(2024 + seed)
+    G = int(rng.integers(2, 5))
+    curves = [dict(a=float(rng.uniform(0.2, 5)), b=float(rng.uniform(0.1, 1.5)),
+                   e=float(rng.uniform(0, 0.3))) for _ in range(G)]  # fmt: skip
+    w = rng.dirichlet(np.ones(G))
+    c = rng.choice([1.0, 1.5, 2.0, 3.0, 4.5, 7.0], size=G)
+    lo = rng.integers(1, 4, size=G)
+    B = float(c @ lo) + float(rng.uniform(5, {2: 120, 3: 60, 4: 30}[G]))
+    hi = lo + np.floor((B - c @ lo) / c).astype(int)
+    res = allocate(curves, c, B, weights=w, lower=lo)
+    assert res.cost <= B + 1e-9 and np.all(res.n >= lo)
+    assert res.value == pytest.approx(_brute_unequal(curves, w, c, B, lo, hi), rel=1e-12, abs=0)
+
+
+def test_integer_utilitarian_beats_single_sample_moves():
+    """A sweep of budgets on one 3-group instance with unequal costs: the old rounding
+    (single-sample moves from the floored continuous optimum) missed the optimum at
+    some of these budgets; every answer must now equal the brute-force optimum."""
+    curves = [dict(a=3.0, b=0.5, e=0.0), dict(a=9.0, b=0.5, e=0.0), dict(a=1.0, b=0.5, e=0.0)]
+    w = np.array([0.3, 0.5, 0.2])
+    c = np.array([2.0, 1.0, 3.0])
+    for B in range(60, 200):
+        res = allocate(curves, c, float(B), weights=w)
+        best = _brute_unequal(curves, w, c, B, [1, 1, 1], [B // 2, B, B // 3])
+        assert res.value == pytest.approx(best, rel=1e-12, abs=0)
+
+
+@pytest.mark.parametrize("seed", range(15))
+def test_fast_greedy_equals_one_at_a_time_greedy(seed):
+    """The power-law fast path jumps to a threshold state and finishes one step at a
+    time; it must return exactly the allocation of the plain greedy loop."""
+    from sciddm.equitable._integer import greedy_steps
+
+    rng = np.random.default_rng(500 + seed)
+    G = int(rng.integers(1, 5))
+    curves = [dict(a=float(rng.uniform(0.1, 5)), b=float(rng.uniform(0.05, 2)),
+                   e=float(rng.uniform(0, 0.3))) for _ in range(G)]  # fmt: skip
+    if seed % 5 == 0 and G > 1:
+        curves[1] = dict(curves[0])  # identical groups: ties broken by index
+    w = rng.dirichlet(np.ones(G))
+    c = rng.choice([1.0, 2.0, 2.5, 3.0, 10.0], size=G)
+    lo = rng.integers(1, 5, size=G)
+    hi = np.where(rng.random(G) < 0.3, lo + rng.integers(0, 50, size=G), np.inf)
+    B = float(c @ lo) + float(rng.uniform(0, 3000))
+    res = greedy_allocate(curves, c, B, weights=w / w.sum(), lower=lo, upper=hi)
+    wn = w / w.sum()
+
+    def gain(j, k):
+        kk = k.astype(float)
+        a, b = curves[j]["a"], curves[j]["b"]
+        return wn[j] * a * kk ** (-b) * -np.expm1(-b * np.log1p(1.0 / kk)) / c[j]
+
+    ref = greedy_steps(lo.astype(np.int64).copy(), gain, c, B, hi)
+    np.testing.assert_array_equal(res.n, ref)
+
+
+def test_greedy_with_a_huge_budget_is_fast_and_general_curves_are_guarded():
+    """Regression (issue 17): greedy_allocate(curves, costs, 1e6) took a step per sample."""
+    import time
+
+    curves = [dict(a=1.0, b=0.5, e=0.0), dict(a=2.0, b=0.7, e=0.1)]
+    t0 = time.perf_counter()
+    res = greedy_allocate(curves, [1.0, 3.0], 1e9)
+    assert time.perf_counter() - t0 < 5.0
+    assert 1e9 - 3 < res.cost <= 1e9
+    # the greedy's gains are equal at the end: within one step of the Lagrange condition
+    g = [0.5 * 1.0 * 0.5 * res.n[0] ** -1.5 / 1.0, 0.5 * 2.0 * 0.7 * res.n[1] ** -1.7 / 3.0]
+    assert g[0] == pytest.approx(g[1], rel=1e-3)
+    with pytest.raises(ValueError, match=r"`budget` affords about .* pass power-law curves"):
+        greedy_allocate([lambda n: 1.0 / n, lambda n: 2.0 / n], [1, 1], 1e9)

@@ -56,14 +56,26 @@ def test_prediction_uncertainty_delta_method_matches_monte_carlo():
     preds, stds = [], []
     for _ in range(100):
         c = fit_learning_curve(n, power_law(n, 2.0, 0.5, 0.1) + rng.normal(0, 0.01, n.size))
-        m, s = c.predict([5000.0], return_std=True)
+        m, s = c.predict([5000.0]), c.predict_std([5000.0])
         preds.append(m[0])
         stds.append(s[0])
     assert 0.75 < np.std(preds, ddof=1) / np.mean(stds) < 1.3
     lo, hi = c.predict_interval([5000.0])
-    m, s_obs = c.predict([5000.0], return_std=True, observation=True)
+    m, s_obs = c.predict([5000.0]), c.predict_std([5000.0], observation=True)
     assert lo[0] < m[0] < hi[0]
     assert s_obs[0] > s[0]
+
+
+def test_return_std_is_deprecated_but_still_works():
+    """Regression (issue 16): predict changed its return type with a flag."""
+    c = fit_learning_curve(SIZES, power_law(SIZES, 2.0, 0.5, 0.1) + 0.001 * np.cos(SIZES))
+    assert isinstance(c.predict([100.0, 200.0]), np.ndarray)
+    with pytest.warns(DeprecationWarning, match="use predict\\(n\\) and predict_std"):
+        m, s = c.predict([100.0, 200.0], return_std=True, observation=True)
+    np.testing.assert_array_equal(m, c.predict([100.0, 200.0]))
+    np.testing.assert_array_equal(s, c.predict_std([100.0, 200.0], observation=True))
+    with pytest.raises(ValueError, match="`n` must be positive"):
+        c.predict_std([0.0])
 
 
 def test_derivative_matches_finite_difference():
@@ -121,7 +133,7 @@ def test_learning_curve_by_group_measures_the_right_curves():
     # theory for OLS with d=5: E[1 - R^2] -> noise share, 1/56 and 16/71
     assert lc.mean_error[0, -1] == pytest.approx(1 / 56, abs=0.02)
     assert lc.mean_error[1, -1] == pytest.approx(16 / 71, abs=0.06)
-    curves = lc.fit()
+    curves = lc.fit_curves()
     assert set(curves) == {0, 1}
     assert curves[1].e > curves[0].e
 
@@ -137,7 +149,7 @@ def test_learning_curve_by_group_pooled_and_errors():
     assert lc.errors.shape == (2, 3, 2)
     with pytest.raises(ValueError, match="group 'a': size 100"):
         learning_curve_by_group(GaussianNB(), X, y, g, [100], rng=0)
-    with pytest.raises(ValueError, match="`sizes` must not be empty"):
+    with pytest.raises(ValueError, match="`sizes` must be a non-empty sequence"):
         learning_curve_by_group(GaussianNB(), X, y, g, [], rng=0)
 
 
@@ -166,3 +178,37 @@ def test_shared_exponent_fit():
         fit_learning_curves({"C": ([10, 10], [0.3, 0.2])})
     with pytest.raises(ValueError, match="non-empty dict"):
         fit_learning_curves({})
+
+
+def test_group_curves_fit_is_deprecated_for_fit_curves():
+    """Regression (issue 16): a frozen result's `fit` returned a dict."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 3))
+    g = np.repeat([0, 1], 200)
+    y = X @ [1.0, 2.0, 3.0] + rng.normal(size=400)
+    lc = learning_curve_by_group(Ridge(1e-3), X, y, g, [10, 30, 100], metric="r2",
+                                 n_repeats=2, rng=1)  # fmt: skip
+    with pytest.warns(DeprecationWarning, match="use fit_curves"):
+        old = lc.fit(model="monotone")
+    new = lc.fit_curves(model="monotone")
+    assert old.keys() == new.keys() == {0, 1}
+    np.testing.assert_array_equal(old[0].err, new[0].err)
+    shared = lc.fit_curves(shared_exponent=True)
+    assert shared[0].b == shared[1].b
+
+
+def test_learning_curve_by_group_accepts_sparse_X_and_checks_sizes():
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    g = np.repeat([0, 1], 100)
+    y = X @ [1.0, 2.0, 3.0] + rng.normal(size=200)
+    dense = learning_curve_by_group(Ridge(1.0), X, y, g, [10, 30], metric="r2", rng=1)
+    sparse = learning_curve_by_group(Ridge(1.0), sp.csr_matrix(X), y, g, [10, 30],
+                                     metric="r2", rng=1)  # fmt: skip
+    np.testing.assert_allclose(sparse.errors, dense.errors, rtol=1e-8)
+    with pytest.raises(ValueError, match="`sizes` must"):
+        learning_curve_by_group(Ridge(1.0), X, y, g, [10, -3], metric="r2", rng=1)
+    with pytest.raises(ValueError, match="`sizes` must"):
+        learning_curve_by_group(Ridge(1.0), X, y, g, [10, float("nan")], metric="r2", rng=1)

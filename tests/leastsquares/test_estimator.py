@@ -110,3 +110,51 @@ def test_plots_return_axes():
     assert ax.get_ylabel() == "density" and len(ax.lines) == 1
     ax = plot_error_curves({"a": ([1, 2], [2.0, 1.5]), "b": ([1, 2], [3.0, 1.2])})
     assert len(ax.lines) == 2
+
+
+def test_error_quadrature_errors_name_the_argument():
+    """Regression (issue 17): `error_quadrature=0` was reported as a bad `q`."""
+    basis = TensorBasis(Legendre(), total_degree(2, 2))
+
+    def f(x):
+        return x[:, 0]
+
+    for bad, msg in [
+        (0, r"`error_quadrature` must be an integer >= 1, got 0"),
+        (2.5, r"`error_quadrature` must be a positive int .* or a pair"),
+        ((np.zeros((3, 1)), np.ones(3)), r"`error_quadrature\[0\]` \(the nodes\) must have 2"),
+        ((np.zeros((3, 2)), np.ones(2)), r"`error_quadrature\[1\]` must have shape \(3\)"),
+        (10**6, r"`error_quadrature` = 1000000 gives a tensor rule"),
+    ]:
+        with pytest.raises(ValueError, match=msg):
+            weighted_least_squares(f, basis, 20, rng=0, error_quadrature=bad)
+    with pytest.raises(ValueError, match=r"`quadrature` must be an integer >= 1"):
+        l2_errors(f, basis, np.zeros(basis.m), quadrature=0)
+    with pytest.raises(ValueError, match=r"`coefficients` must have shape \(6\)"):
+        l2_errors(f, basis, np.zeros(3))
+
+
+def test_sample_weight_is_checked_without_private_sklearn_helpers():
+    basis = TensorBasis(Legendre(), total_degree(1, 2))
+    X = np.linspace(-0.9, 0.9, 12)[:, None]
+    y = X[:, 0] ** 2
+    est = WeightedLeastSquares(basis)
+    with pytest.raises(ValueError, match="`sample_weight` must be non-negative"):
+        est.fit(X, y, sample_weight=-np.ones(12))
+    with pytest.raises(ValueError, match=r"`sample_weight` must have shape \(12\)"):
+        est.fit(X, y, sample_weight=np.ones(3))
+    with pytest.raises(ValueError, match="`sample_weight` must not be all zero"):
+        est.fit(X, y, sample_weight=0.0)
+    a = est.fit(X, y, sample_weight=2.0).coef_
+    np.testing.assert_allclose(a, est.fit(X, y).coef_, atol=1e-12)
+
+
+def test_sparse_input_is_refused_with_the_fix():
+    import scipy.sparse as sp
+
+    from sciddm.leastsquares import gram_matrix
+
+    with pytest.raises(TypeError, match=r"`features` is a sparse matrix.*toarray"):
+        gram_matrix(sp.eye(3, format="csr"), np.ones(3))
+    with pytest.raises(TypeError, match=r"`nodes` is a sparse matrix"):
+        DiscreteMeasure(sp.eye(3, format="csr"))

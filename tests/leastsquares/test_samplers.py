@@ -236,7 +236,7 @@ def test_sampler_bad_input():
 def test_continuous_dpp_pair_statistic(mode, monkeypatch):
     # second-order check of the joint law (repulsion), for both residual representations
     # of the chain rule: E sum_{i != j} (x_i - x_j)^2 = int int (x - y)^2 (K(x,x)K(y,y) - K(x,y)^2)
-    import sciddm.leastsquares._samplers as S
+    import sciddm.leastsquares._dpp as S
 
     if mode == "complement":
         monkeypatch.setattr(S, "_SWITCH_MIN_M", 1)
@@ -280,3 +280,56 @@ def test_continuous_dpp_pair_statistic_large_m():
         vals.append(float(((x[:, None, :] - x[None, :, :]) ** 2).sum()))
     mean, lo, hi = mean_ci(vals, level=1 - ALPHA)
     assert lo <= expected <= hi, (mean, expected)
+
+
+def test_huge_sizes_are_refused_at_once():
+    """Regression (issue 17): sample_optimal(basis, 10**9) sat in C code for a minute."""
+    import time
+
+    basis = TensorBasis(Legendre(), total_degree(2, 3))
+    t0 = time.perf_counter()
+    with pytest.raises(ValueError, match=r"`n` = 1000000000 asks for .* at most \d+ fit"):
+        sample_optimal(basis, 10**9, rng=0)
+    with pytest.raises(ValueError, match=r"`n` = 1000000000 asks for"):
+        basis.sample_optimal_points(10**9, rng=0)
+    with pytest.raises(ValueError, match=r"`r` = \d+ asks for"):
+        sample_repeated_dpp(basis, 10**8, rng=0)
+    with pytest.raises(ValueError, match=r"`size` = 1000000000 asks for"):
+        Legendre().sample_squared(3, 10**9, rng=0)
+    with pytest.raises(ValueError, match=r"`q` = 100000 gives a tensor rule"):
+        basis.measure.quadrature(10**5)
+    assert time.perf_counter() - t0 < 5.0  # refused before any sampling
+
+
+def test_chunked_draw_is_exact_and_matches_the_law():
+    """Above one chunk (65536 points) the sampler loops over chunks; the points still
+    follow rho: E_rho[x^2] = int x^2 K_m(x)/m dmu (Legendre, m = 3 on [-1, 1])."""
+    basis = TensorBasis(Legendre(), total_degree(1, 2))
+    x = basis.sample_optimal_points(70_000, rng=0)[:, 0]
+    t, w = special.roots_legendre(20)
+    K = (basis.features(t[:, None]) ** 2).sum(axis=1)
+    expected = float((w / 2) @ (t**2 * K / basis.m))
+    se = np.std(x**2) / np.sqrt(x.size)
+    assert abs(np.mean(x**2) - expected) < 4 * se  # false-alarm rate ~6e-5
+
+
+def test_chain_rule_runs_on_one_blas_thread_and_restores_the_setting():
+    """Issue 20: the chain rule (a sequence of small products) runs under a one-thread
+    BLAS limit; the caller's setting is restored afterwards."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    basis = TensorBasis(Legendre(), total_degree(2, 11))  # m = 78 >= 64: the limit applies
+    seen = []
+    orig = basis.features
+
+    def spy(x):
+        seen.append({p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"})
+        return orig(x)
+
+    basis.features = spy
+    with threadpool_limits(limits=2, user_api="blas"):
+        d = sample_projection_dpp(basis, rng=0)
+        after = {p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"}
+    assert d.points.shape == (78, 2)
+    assert seen and all(s == {1} for s in seen)
+    assert after == {2} or after == {1}  # restored (a one-core BLAS reports 1)

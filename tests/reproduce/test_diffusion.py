@@ -14,7 +14,16 @@ TINY_EXPLAIN = {
     "n_eval": 40,
     "n_gen": 10,
 }
-TINY_TELEPORT = {"hidden": 16, "depth": 1, "steps": 20, "batch": 32, "n": 60, "N": 18, "ks": [0, 4]}
+TINY_TELEPORT = {
+    "hidden": 16,
+    "depth": 1,
+    "steps": 20,
+    "batch": 32,
+    "n": 60,
+    "N": 18,
+    "ks": [0, 4],
+    "clf_epochs": 5,
+}
 
 
 def test_gaussian_explains_runs_tiny():
@@ -37,3 +46,11 @@ def test_teleport_runs_tiny():
 def test_teleport_claim_quick():
     run = run_experiment("diffusion.teleport", mode="quick", raise_errors=True)
     assert all(c.holds for c in run.claims), [c.to_dict() for c in run.claims]
+
+
+def test_teleport_is_in_the_demo_with_smaller_sizes():
+    from sciddm.reproduce import get_registry
+
+    exp = get_registry()["diffusion.teleport"]
+    demo, quick = exp.params("demo"), exp.params("quick")
+    assert exp.demo is not None and demo["steps"] < quick["steps"] and demo["n"] < quick["n"]

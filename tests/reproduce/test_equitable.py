@@ -33,3 +33,14 @@ def test_experiment_runs_at_tiny_size():
         "digits: objective value (lower is better), mean and 95% CI",
     }
     assert "per_group_error_vs_budget" in run.figures
+
+
+def test_demo_runs_one_dataset_and_objective(tmp_path):
+    exp = get_registry()["equitable.adaptive-vs-baselines"]
+    assert exp.in_demo and exp.params("demo")["objectives"] == ["utilitarian"]
+    tiny = {"seeds": 2, "truth_repeats": 2, "rounds": 2, "repeats": 1, "prs_pool": 400,
+            "prs_test": 200, "prs_budget": 300, "bootstrap": 50, "datasets": ["prs"],
+            "objectives": ["utilitarian"]}  # fmt: skip
+    run = run_experiment(exp, mode="quick", params=tiny, figure_dir=tmp_path, raise_errors=True)
+    assert run.status == "ok" and len(run.claims) == 3
+    assert "per_group_error_vs_budget" in run.figures

@@ -40,3 +40,11 @@ def test_small_runs(name, params, tmp_path):
     assert run.status == "ok" and run.claims
     if name != "sensitivity.distortion-vs-size":  # exact statements: they must hold
         assert all(c.holds for c in run.claims)
+
+
+def test_demo_is_registered_with_a_figure():
+    reg = get_registry()
+    exp = reg["sensitivity.distortion-vs-size"]
+    assert exp.in_demo
+    params = exp.params("demo")
+    assert params["instances"] == ["heavy-tailed"] and len(params["ps"]) == 2

@@ -37,7 +37,23 @@ def test_full_data_equals_exact_regression():
 
 
 def test_bad_p():
-    with pytest.raises(ValueError, match=r"`p` must be in \[1, inf\)"):
+    with pytest.raises(ValueError, match=r"`p` must be in \[1, 100\]"):
         SampledLpRegressor(p=0.5).fit(np.ones((5, 1)), np.ones(5))
     with pytest.raises(ValueError, match="`sampling` must be one of"):
         SampledLpRegressor(sampling="x").fit(np.ones((5, 1)), np.ones(5))
+
+
+def test_sample_size_errors_name_the_argument():
+    X = np.random.default_rng(0).standard_normal((50, 3))
+    y = X.sum(axis=1)
+    with pytest.raises(ValueError, match=r"`sample_size` must be an integer >= 1, got 0"):
+        SampledLpRegressor(sample_size=0).fit(X, y)
+    with pytest.raises(ValueError, match=r"`sample_size` must be >= 4 \(the number of coef"):
+        SampledLpRegressor(sample_size=3).fit(X, y)
+    with pytest.raises(ValueError, match=r"`max_iter` must be an integer >= 1"):
+        SampledLpRegressor(p=1.5, max_iter=0).fit(X, y)
+
+
+def test_constructor_arguments_after_p_are_keyword_only():
+    with pytest.raises(TypeError):
+        SampledLpRegressor(1.0, 30)  # type: ignore[misc]

@@ -77,7 +77,7 @@ def test_sketched_constant_factor(A):
 
 
 def test_bad_input(A):
-    with pytest.raises(ValueError, match=r"`p` must be in \(0, inf\)"):
+    with pytest.raises(ValueError, match=r"`p` must be in \(0, 100\]"):
         lewis_weights(A, 0.0)
     with pytest.raises(ValueError, match="`method` must be one of"):
         lewis_weights(A, 1.0, method="newton")

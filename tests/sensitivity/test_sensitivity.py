@@ -110,9 +110,9 @@ def test_rows_argument_and_zero_row():
 
 def test_bad_input():
     A = np.eye(3)
-    with pytest.raises(ValueError, match=r"`p` must be in \[1, inf\), got 0.5"):
+    with pytest.raises(ValueError, match=r"`p` must be in \[1, 100\], got 0.5"):
         lp_sensitivities(A, 0.5)
-    with pytest.raises(ValueError, match=r"`p` must be in \[1, inf\)"):
+    with pytest.raises(ValueError, match=r"`p` must be in \[1, 100\]"):
         total_sensitivity(A, 0.9)
     with pytest.raises(ValueError, match="`method` must be one of"):
         lp_sensitivities(A, 1, method="sketch")
@@ -124,3 +124,11 @@ def test_bad_input():
         lp_sensitivities(A, 1, method="lewis", rows=[0])
     with pytest.raises(ValueError, match="`A` must be non-empty"):
         lp_sensitivities(np.zeros((0, 2)), 1)
+
+
+def test_rng_is_deprecated_and_ignored():
+    """Regression (issue 16): `rng` was accepted and silently ignored."""
+    A = np.random.default_rng(0).standard_normal((30, 2))
+    with pytest.warns(DeprecationWarning, match="`rng` is ignored by lp_sensitivities"):
+        s = lp_sensitivities(A, 1.0, rng=0)
+    np.testing.assert_array_equal(s, lp_sensitivities(A, 1.0))

@@ -58,7 +58,7 @@ def test_linear_minimiser_of_ambient_loss():
     x0 = mu + math.sqrt(s2) * torch.randn(n, 1, generator=g, dtype=torch.float64)
     y = x0 + sn * torch.randn(n, 1, generator=g, dtype=torch.float64)
     sig_n = torch.full((n,), sn, dtype=torch.float64)
-    a, b = _fit_linear(lambda D, gen: ambient_loss(D, y, sig_n, sigma_t=st, generator=gen))
+    a, b = _fit_linear(lambda D, gen: ambient_loss(D, y, sig_n, sigma_t=st, rng=gen))
     assert abs(a - 0.5814) < 0.01
     assert abs(b - 0.2930) < 0.015
 

@@ -21,7 +21,7 @@ def _setup():
 def heun_errors(ns=(18, 40, 100, 1000)):
     g, x = _setup()
     exact = g.pf_ode(x, 80.0, 0.0)
-    return {n: float((sample_heun(g, x, karras_sigmas(n)) - exact).abs().max()) for n in ns}
+    return {n: float((sample_heun(g, x, karras_sigmas(n)).samples - exact).abs().max()) for n in ns}
 
 
 def test_heun_error_rate():

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from sciddm.hallucination import mixture_1d, outside_mass
 
@@ -63,12 +64,17 @@ def test_exact_score_sampler_does_not_hallucinate():
     means, s = data.means[:, 0], data.std
     rng = np.random.default_rng(0)
     n = 20_000
-    x_T = 80.0 * rng.standard_normal(n)
+    # the exact marginal at sigma_max: the data law convolved with N(0, 80^2)
+    x_T = data.sample(n, rng=rng)[:, 0] + 80.0 * rng.standard_normal(n)
     out = _heun_pf_ode(lambda x, t: exact_denoiser(x, t, means, s), x_T, _karras(200))
     # expected count beyond 5 std: 20000 * 5.73e-7 ~ 0.01 (plus ODE error): none
     assert np.sum(data.classify(out[:, None]) == 2) == 0
     # and the samples are spread like the data: 3 std covers 99.73 %
     assert np.mean(data.classify(out[:, None]) == 0) > 0.99
+    # the PF-ODE transports the marginal, so the mode shares are the data's weights:
+    # chi-squared goodness of fit at false-alarm rate 1e-3
+    counts = np.bincount(data.nearest_mode(out[:, None]), minlength=3)
+    assert stats.chisquare(counts, n * data.weights).pvalue > 1e-3
 
 
 @pytest.mark.parametrize("h", [0.02, 0.05, 0.1])

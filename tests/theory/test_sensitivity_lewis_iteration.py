@@ -52,3 +52,27 @@ def test_undamped_iteration_fails_at_p_ge_4(A, p):
     with pytest.warns(ConvergenceWarning):
         w = lewis_weights(A, p, method="fixed-point", max_iter=300)
     assert not np.isclose(w.sum(), 5, rtol=1e-3)
+
+
+@pytest.mark.parametrize("p", [1.0, 6.0, 20.0])
+def test_anderson_reaches_the_fixed_point_faster(A, p, monkeypatch):
+    """Item 5: the accelerated default ("auto") and the plain damped iteration agree, and
+    the accelerated one needs fewer weighted leverage computations."""
+    import sciddm.sensitivity._lewis as LW
+
+    calls = {"n": 0}
+    orig = LW._weighted_leverage
+
+    def counting(*args, **kw):
+        calls["n"] += 1
+        return orig(*args, **kw)
+
+    monkeypatch.setattr(LW, "_weighted_leverage", counting)
+    w_auto = lewis_weights(A, p, tol=1e-10)
+    n_auto = calls["n"]
+    calls["n"] = 0
+    monkeypatch.setattr(LW, "_fused_pass", lambda *a, **k: None)  # count damped steps too
+    w_damped = lewis_weights(A, p, method="damped", tol=1e-10, max_iter=2000)
+    n_damped = calls["n"]
+    assert np.max(np.abs(np.log(w_auto / w_damped))) < 1e-7
+    assert n_auto < n_damped

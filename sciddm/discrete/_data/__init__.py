@@ -1,6 +1,7 @@
-"""Data for masked diffusion: tokenizers (SMILES, DNA), cleaned sequence sets, splits and datasets."""
+"""Data for masked diffusion: tokenizers (SMILES, SELFIES, DNA), cleaned sequence sets, splits and datasets."""
 
 from sciddm.discrete._data._datasets import Split, TokenDataset, train_val_split
+from sciddm.discrete._data._selfies import SelfiesTokenizer
 from sciddm.discrete._data._sequences import (
     SequenceData,
     load_ars_sequences,
@@ -20,6 +21,7 @@ from sciddm.discrete._data._tokenizers import (
 
 __all__ = [
     "DnaTokenizer",
+    "SelfiesTokenizer",
     "SequenceData",
     "SmilesTokenizer",
     "Split",

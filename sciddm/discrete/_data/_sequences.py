@@ -48,13 +48,23 @@ class SequenceData(Result):
     Attributes
     ----------
     sequences : list of str
+        The cleaned sequences.
     kind : {"smiles", "dna"}
+        What they are.
     values : numpy.ndarray or None
         A per-sequence measurement when the source has one (ARS:
         log-enrichment), aligned with ``sequences``.
     n_read, n_invalid, n_duplicates, n_too_long : int
         Sequences read, and removed as invalid, duplicate or too long.
     source : str
+        Where the sequences came from.
+
+    Examples
+    --------
+    >>> from sciddm.discrete import prepare_dna
+    >>> d = prepare_dna(["ACGT", "acgt", "AXGT"], invalid="skip")
+    >>> d.sequences, d.n_read, d.n_duplicates, d.n_invalid
+    (['ACGT'], 3, 1, 1)
     """
 
     sequences: list[str]
@@ -167,6 +177,7 @@ def prepare_smiles(
     Parameters
     ----------
     smiles : sequence of str
+        The SMILES strings.
     canonicalize : bool, default True
         Replace each SMILES by RDKit's canonical form (needs RDKit, extra
         ``chem``), so that one molecule has one string.
@@ -287,14 +298,24 @@ def prepare_dna(
     Parameters
     ----------
     sequences : sequence of str
+        DNA strings (any case).
     values : sequence of float, optional
-        Per-sequence measurements carried along (first occurrence kept).
+        Finite per-sequence measurements carried along (first occurrence kept).
     dedup : bool, default True
+        Drop repeated sequences.
     invalid : {"error", "skip"}, default "error"
         Sequences with a character other than A, C, G, T (and N when
         ``allow_n``) raise ValueError naming it, or are dropped and counted.
     allow_n : bool, default False
+        Accept ``N`` (unknown base).
     max_length : int, optional
+        Drop longer sequences.
+    source : str, default "memory"
+        Name recorded in the result.
+
+    Returns
+    -------
+    SequenceData
 
     Examples
     --------
@@ -538,7 +559,25 @@ def read_sequence_file(path: str | os.PathLike[str], *, column: str | None = Non
     Text and ``.smi`` files: the first whitespace-separated field of each
     non-empty line not starting with ``#``. CSV files: the column named
     ``column``, else one called ``smiles``/``sequence`` (any case), else the
-    first.
+    first. The file must be UTF-8 text: a bad byte or a short CSV row raises
+    ValueError naming the file and the line.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file.
+    column : str, optional
+        CSV column to read.
+
+    Returns
+    -------
+    list of str
+        The sequences, in file order.
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no such file.
 
     Examples
     --------
@@ -653,6 +692,13 @@ def load_sequences(
         Invalid entries are dropped and counted, or raise ValueError.
     canonicalize : bool, optional
         SMILES only; default True except for MOSES (already canonical).
+    dedup : bool, default True
+        Drop repeated sequences.
+
+    Returns
+    -------
+    SequenceData
+        The cleaned sequences; with a file, error messages name its lines.
 
     Examples
     --------
@@ -702,6 +748,11 @@ def load_sequences(
         )
     where: Callable[[int], str] = _at_index
     if isinstance(source, (str, os.PathLike)):
+        if not Path(source).exists():
+            raise ValueError(
+                f"no sequence file at {str(source)!r}, and `source` is not a dataset name "
+                "(nci, moses, moses:test, ars)"
+            )
         raw, lines = read_sequence_lines(source)
         name = str(source)
         where = lambda i: f"line {lines[i]} of {name!r}"  # noqa: E731

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from sciddm._core.validation import check_choice, check_int
+
+if TYPE_CHECKING:
+    from sciddm.discrete._data._selfies import SelfiesTokenizer
 
 __all__ = [
     "SMILES_REGEX",
@@ -183,6 +186,8 @@ class _Tokenizer:
             length = self.length
         if length is None:
             length = max((len(e) for e in encoded), default=0)
+            if length == 0:
+                raise ValueError("`texts` must hold at least one non-empty sequence")
         length = check_int(length, "length", lo=1)
         out = np.empty((len(encoded), length), dtype=np.int64)
         for r, e in enumerate(encoded):
@@ -398,17 +403,18 @@ class DnaTokenizer(_Tokenizer):
         return cls(length=d.get("length"), n_policy=d.get("n_policy", "error"))
 
 
-def tokenizer_from_dict(d: dict[str, Any]) -> SmilesTokenizer | DnaTokenizer:
+def tokenizer_from_dict(d: dict[str, Any]) -> SmilesTokenizer | DnaTokenizer | SelfiesTokenizer:
     """Rebuild a tokenizer saved with ``to_dict()``.
 
     Parameters
     ----------
     d : dict
-        ``tokenizer.to_dict()`` of a :class:`SmilesTokenizer` or :class:`DnaTokenizer`.
+        ``tokenizer.to_dict()`` of a :class:`SmilesTokenizer`, a
+        :class:`~sciddm.discrete.SelfiesTokenizer` or a :class:`DnaTokenizer`.
 
     Returns
     -------
-    SmilesTokenizer or DnaTokenizer
+    SmilesTokenizer, SelfiesTokenizer or DnaTokenizer
 
     Examples
     --------
@@ -424,6 +430,12 @@ def tokenizer_from_dict(d: dict[str, Any]) -> SmilesTokenizer | DnaTokenizer:
             return SmilesTokenizer.from_dict(d)
         if kind == "dna":
             return DnaTokenizer.from_dict(d)
+        if kind == "selfies":
+            from sciddm.discrete._data._selfies import SelfiesTokenizer
+
+            return SelfiesTokenizer.from_dict(d)
     except KeyError as exc:
         raise ValueError(f"`d` lacks the key {exc} of a {kind} tokenizer") from None
-    raise ValueError(f"`d` has unknown tokenizer kind {kind!r}; expected 'smiles' or 'dna'")
+    raise ValueError(
+        f"`d` has unknown tokenizer kind {kind!r}; expected 'smiles', 'selfies' or 'dna'"
+    )

@@ -52,6 +52,7 @@ class GuidanceResult(Result):
     Attributes
     ----------
     tokens : ndarray of int64, shape (n, L)
+        The returned samples.
     texts : list of str or None
         Decoded by ``model.tokenizer`` when the model has one.
     rewards : ndarray of float64, shape (n,)
@@ -71,12 +72,22 @@ class GuidanceResult(Result):
     seeds : ndarray of int64, shape (n,)
         ``method(..., seeds=[seeds[i]])`` reproduces row ``i``.
     method : str
+        "best-of-n", "pretrained", "svdd-pm", "svdd-mc" or "smc".
     params : dict
         The method's knobs (M, alpha, K, N, steps, ...).
     ess : ndarray (n, steps + 1) or None
         SMC: effective sample size of each population after each step's reweighting.
     n_resamples : ndarray (n,) or None
         SMC: resampling events per population.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sciddm.discrete import FunctionModel, best_of_n
+    >>> m = FunctionModel(lambda x: torch.zeros(*x.shape, 3), vocab_size=3, mask_id=2, length=4)
+    >>> res = best_of_n(m, lambda x: x.sum(1), 2, N=4, seeds=[0, 1])
+    >>> res.method, res.total_reward_calls, res.tokens.shape
+    ('best-of-n', 8, (2, 4))
     """
 
     tokens: np.ndarray
@@ -295,7 +306,7 @@ def guidance_setup(
     defaults to the model's; the reward is wrapped in a :class:`RewardFn`.
     """
     info = model_info(model)
-    n = check_int(n, "n", lo=1, hi=2**31 - 1)
+    n = check_int(n, "n", lo=1, hi=2**26)
     if length is None:
         length = info.length
     if length is None:

@@ -40,11 +40,11 @@ class ValueModel(nn.Module):
     Parameters
     ----------
     vocab_size : int
-        Number of token ids, [MASK] included (>= 2).
+        Number of token ids, [MASK] included (2 to 2**24).
     length : int
-        Longest sequence length (>= 1).
+        Longest sequence length (1 to 2**20).
     width : int, default 64
-        Channels of every layer (>= 1).
+        Channels of every layer (1 to 8192).
     time_conditioned : bool, default True
         Without it the model sees only ``x_t`` (its mask fraction tells the time).
     rng : None, int, numpy.random.Generator or torch.Generator
@@ -82,9 +82,9 @@ class ValueModel(nn.Module):
         rng: RNGLike = None,
     ) -> None:
         super().__init__()
-        vocab_size = check_int(vocab_size, "vocab_size", lo=2)
-        length = check_int(length, "length", lo=1)
-        width = check_int(width, "width", lo=1)
+        vocab_size = check_int(vocab_size, "vocab_size", lo=2, hi=2**24)
+        length = check_int(length, "length", lo=1, hi=2**20)
+        width = check_int(width, "width", lo=1, hi=8192)
         check_rng(rng, torch_ok=True)
         self.config = {
             "vocab_size": vocab_size,
@@ -239,6 +239,15 @@ class ValueFit(Result):
     n_skipped : int
         Optimiser steps skipped for a non-finite loss or gradient
         (``on_nonfinite="skip"``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sciddm.discrete import FunctionModel, train_value_model
+    >>> m = FunctionModel(lambda x: torch.zeros(*x.shape, 3), vocab_size=3, mask_id=2, length=4)
+    >>> fit = train_value_model(m, lambda x: x.sum(1), n_trajectories=16, epochs=2, width=4, rng=0)
+    >>> fit.losses.shape, fit.reward_calls, fit.n_skipped
+    ((2,), 16, 0)
     """
 
     model: Any
@@ -348,7 +357,7 @@ def _value_iv(
     batch_size = check_int(batch_size, "batch_size", lo=1)
     lr = check_scalar(lr, "lr", lo=0.0, closed="neither")
     val_fraction = check_scalar(val_fraction, "val_fraction", lo=0.0, hi=1.0, closed="left")
-    width = check_int(width, "width", lo=1)
+    width = check_int(width, "width", lo=1, hi=8192)
     check_choice(on_nonfinite, "on_nonfinite", ("error", "skip"))
     if out is not None:
         check_path(out, "out")

@@ -303,6 +303,8 @@ def categorical(
         (exact up to a relative 2**-53). ``"float32"``: Gumbel-max with float32
         uniforms as in MDLM, which under-samples categories whose weight is
         below about 2**-24 times that of the winner.
+    generator : optional
+        Deprecated spelling of ``rng``.
 
     Returns
     -------

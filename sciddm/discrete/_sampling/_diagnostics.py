@@ -60,7 +60,7 @@ def unigram_distribution(
     tokens : array_like of int
         Token ids, any shape.
     vocab_size : int
-        Number of ids (>= 1); every id must be below it.
+        Number of ids (1 to 2**24); every id must be below it.
     exclude : sequence of int, default ()
         Ids left out (e.g. PAD); their frequency is 0.
 
@@ -75,7 +75,7 @@ def unigram_distribution(
     >>> unigram_distribution([[0, 1, 1, 2]], 4).tolist()
     [0.25, 0.5, 0.25, 0.0]
     """
-    vocab_size = check_int(vocab_size, "vocab_size", lo=1)
+    vocab_size = check_int(vocab_size, "vocab_size", lo=1, hi=2**24)
     t = token_array(tokens, "tokens").ravel()
     excl = _exclude_iv(exclude, vocab_size)
     if t.size and (t.min() < 0 or t.max() >= vocab_size):

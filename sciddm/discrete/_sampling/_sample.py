@@ -45,7 +45,7 @@ logger = logging.getLogger(__name__)
 
 METHODS = ("ancestral", "cached", "fhs", "fhs-parallel")
 #: Upper guards of ``n`` and ``steps`` (beyond them a run would not end in practice).
-MAX_SAMPLES = 2**31 - 1
+MAX_SAMPLES = 2**26
 MAX_STEPS = 10_000_000
 
 # --------------------------------------------------------------------------- sample()
@@ -58,6 +58,7 @@ class SampleResult(Result):
     Attributes
     ----------
     tokens : ndarray of int64, shape (n, L)
+        The samples (no [MASK] or forbidden id).
     texts : list of str or None
         ``model.tokenizer.decode_batch(tokens)`` when the model has a tokenizer.
     nfe : ndarray of int64, shape (n,)
@@ -71,7 +72,17 @@ class SampleResult(Result):
     unmask_times : ndarray of float64, shape (n, L)
         Time at which each position was unmasked (the step's ``s`` for the
         ancestral samplers, the first-hitting time for FHS).
-    method, steps, k, precision : as requested.
+    method, steps, k, precision
+        As requested (``steps`` None for the first-hitting samplers).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sciddm.discrete import FunctionModel, sample
+    >>> m = FunctionModel(lambda x: torch.zeros(*x.shape, 3), vocab_size=3, mask_id=2, length=4)
+    >>> r = sample(m, 2, seeds=[0, 1])
+    >>> r.tokens.shape, r.n_calls, r.mean_nfe
+    ((2, 4), 4, 4.0)
     """
 
     tokens: np.ndarray
@@ -245,10 +256,15 @@ def sample(
     t_min : float, default 1e-5
         Last time of the ancestral grid (MDLM's ``eps``).
     progress : bool, default False
+        Show a progress bar.
+    generator : optional
+        Deprecated spelling of ``rng``.
 
     Returns
     -------
     SampleResult
+        The tokens (and decoded texts), per-sample seeds and unmasking times,
+        and the cost (network evaluations, calls, wall time).
 
     Notes
     -----

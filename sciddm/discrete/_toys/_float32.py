@@ -64,7 +64,11 @@ def float32_win_probability(r: Any) -> np.ndarray:
     >>> bool(p[0] < 0.5 * 1e-8), float(p[1])     # a rare token loses most of its chances
     (True, 0.5)
     """
-    r = check_array(r, "r", ndim=(0, 1)).reshape(-1)
+    try:
+        r = np.atleast_1d(np.asarray(r, dtype=np.float64))
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"`r` must be a number or a 1-D array of numbers: {exc}") from None
+    r = check_array(r, "r", ndim=1)
     if (r < 0).any():
         raise ValueError(f"`r` must be >= 0, got {float(r.min())}")
     out = r / (1 + r)

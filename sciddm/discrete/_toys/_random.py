@@ -22,11 +22,11 @@ class RandomDenoiser(torch.nn.Module):
     Parameters
     ----------
     vocab_size : int
-        Number of ids, [MASK] (the last one) included (>= 2).
+        Number of ids, [MASK] (the last one) included (2 to 2**24).
     length : int
-        Longest sequence length (>= 1).
+        Longest sequence length (1 to 2**20).
     width : int, default 64
-        Hidden width :math:`d` (>= 1).
+        Hidden width :math:`d` (1 to 8192).
     rng : None, int, numpy.random.Generator or torch.Generator
         Random source of the weights (``None``: torch's default generator);
         the same ``rng`` gives the same weights.
@@ -61,9 +61,9 @@ class RandomDenoiser(torch.nn.Module):
         super().__init__()
         rng = renamed_rng(rng, seed, "seed", func="RandomDenoiser")
         check_rng(rng, torch_ok=True)
-        vocab_size = check_int(vocab_size, "vocab_size", lo=2)
-        length = check_int(length, "length", lo=1)
-        width = check_int(width, "width", lo=1)
+        vocab_size = check_int(vocab_size, "vocab_size", lo=2, hi=2**24)
+        length = check_int(length, "length", lo=1, hi=2**20)
+        width = check_int(width, "width", lo=1, hi=8192)
         self.vocab_size, self.mask_id, self.length = vocab_size, vocab_size - 1, length
         self.time_conditioned = False
         with torch_init(rng):

@@ -23,6 +23,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "device": ("auto", "cpu", "cuda"),
     "precision": ("auto", "fp32", "bf16"),
     "on_nonfinite": ("error", "skip"),
+    "tokenizer": ("auto", "smiles", "selfies"),
 }
 
 #: One line per field of :class:`TrainConfig`: what it does and its allowed values
@@ -67,6 +68,8 @@ FIELD_HELP: dict[str, str] = {
     "progress": "show a progress bar",
     "on_nonfinite": "a non-finite loss or gradient: stop with an error (the checkpoint on "
     "disk stays the last finite one) or skip that step",
+    "tokenizer": "auto: atom-level SMILES for molecules, bases for DNA; selfies: SELFIES "
+    "symbols (molecules only; every sample decodes to a valid molecule)",
 }
 
 
@@ -145,6 +148,12 @@ class TrainConfig:
         ``FloatingPointError`` naming the step and the knobs to turn (``lr``,
         ``grad_clip``), leaving the last checkpoint on disk untouched; or
         that step is skipped (no update) and recorded in ``skipped_steps``.
+    tokenizer : {"auto", "smiles", "selfies"}, default "auto"
+        ``auto``: :class:`~sciddm.discrete.SmilesTokenizer` for molecules,
+        :class:`~sciddm.discrete.DnaTokenizer` for DNA; ``selfies``:
+        :class:`~sciddm.discrete.SelfiesTokenizer` (molecules only; the
+        context length counts SELFIES symbols, ``max_length`` SMILES tokens;
+        molecules SELFIES cannot encode follow ``invalid``).
 
     Examples
     --------
@@ -192,6 +201,7 @@ class TrainConfig:
     compile: bool = False
     progress: bool = False
     on_nonfinite: str = "error"
+    tokenizer: str = "auto"
 
     def __post_init__(self) -> None:
         self._data_iv()

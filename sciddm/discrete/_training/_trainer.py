@@ -18,12 +18,14 @@ import torch
 from sciddm._core.progress import progress_bar
 from sciddm.discrete._data import (
     DnaTokenizer,
+    SelfiesTokenizer,
     SmilesTokenizer,
     TokenDataset,
     load_sequences,
     split_smiles,
     train_val_split,
 )
+from sciddm.discrete._data._selfies import selfies_training_data
 from sciddm.discrete._model import MDLM, MDLMConfig
 from sciddm.discrete._nelbo import (
     evaluate_nelbo,
@@ -151,7 +153,17 @@ class Trainer(Checkpoints):
                 f"{data.n_too_long} too long); at least 2 are needed"
             )
         self.data_info = data
-        if data.kind == "dna":
+        selfies_tok: SelfiesTokenizer | None = None
+        if cfg.tokenizer == "selfies":
+            selfies_tok, data, lengths = selfies_training_data(
+                data, length=cfg.length, invalid=cfg.invalid
+            )
+            self.data_info = data
+        elif cfg.tokenizer == "smiles" and data.kind != "smiles":
+            raise ValueError(
+                f"`tokenizer`='smiles' needs SMILES data, but the data is {data.kind!r}"
+            )
+        elif data.kind == "dna":
             lengths = [len(s) for s in data.sequences]
         else:
             lengths = [len(split_smiles(s)) for s in data.sequences]
@@ -162,8 +174,10 @@ class Trainer(Checkpoints):
                 f"sequence {i} has {lengths[i]} tokens, longer than the context `length` = {L}; "
                 "drop long sequences with `max_length` or raise `length`"
             )
-        if data.kind == "dna":
-            self.tokenizer: Any = DnaTokenizer(length=L)
+        if selfies_tok is not None:
+            self.tokenizer: Any = selfies_tok
+        elif data.kind == "dna":
+            self.tokenizer = DnaTokenizer(length=L)
         else:
             self.tokenizer = SmilesTokenizer.from_smiles(data.sequences, length=L)
         split = train_val_split(data.sequences, val_fraction=cfg.val_fraction, rng=cfg.seed)
