@@ -34,7 +34,9 @@ def _n_ref(text: str) -> int | None:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 2 or 'all', got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"must be an integer >= 2 or 'all', got {text!r}"
+        ) from None
     if value < 2:
         raise argparse.ArgumentTypeError(f"must be an integer >= 2 or 'all', got {text!r}")
     return value

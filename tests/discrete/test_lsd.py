@@ -10,8 +10,10 @@ from sciddm.discrete import (
     best_of_n,
     distill_sampler,
     sample,
+    smc,
+    svdd,
 )
-from sciddm.discrete.toys import exact_law, lsd_law, toy_problem
+from sciddm.discrete.toys import exact_law, lsd_law, toy_problem, toy_reward
 from sciddm.reproduce import chisquare_gof, total_variation
 
 # one toy problem and one distillation per configuration, shared by the tests below
@@ -241,3 +243,57 @@ def test_teacher_samples_as_the_reference(prob):
     assert total_variation(lsd_law(prob, res.sampler), teacher) < 0.75 * plain
     again = distill_sampler(prob.model(), 2, data=pool, rng=1, **_FIT)
     assert np.array_equal(res.sampler.logit_scales, again.sampler.logit_scales)
+
+
+# ---------------------------------------------------------------- guided decoding (issue 21)
+
+_LEARNED = LSDSampler([1.0, 0.4, 1e-5], [0.5, 3.0], name="learned")
+
+
+def _reward(prob):
+    return toy_reward(prob, np.arange(prob.n_tokens**prob.length, dtype=float) % 5)
+
+
+@pytest.mark.parametrize("guide", ["svdd", "smc"])
+def test_guided_decoding_with_the_identity_sampler_is_the_ancestral_one(prob, guide):
+    fn, kw = (svdd, {"M": 3, "alpha": 0.2}) if guide == "svdd" else (smc, {"K": 4, "alpha": 0.5})
+    a = fn(prob.model(), _reward(prob), 64, sampler=LSDSampler.identity(3), seeds=range(64), **kw)
+    b = fn(prob.model(), _reward(prob), 64, steps=3, seeds=range(64), **kw)
+    assert np.array_equal(a.tokens, b.tokens) and np.array_equal(a.nfe, b.nfe)
+    assert a.params["sampler"] == "lsd" and b.params["sampler"] is None
+
+
+@pytest.mark.parametrize("guide", ["svdd", "smc"])
+def test_one_candidate_guided_decoding_follows_the_learned_law(prob, guide):
+    # M = 1 candidate (SVDD), or flat weights (SMC, alpha = 1e9: no resampling, a uniform
+    # pick among independent particles): no selection, the learned chain's law
+    n = 8000
+    kw = {"M": 1} if guide == "svdd" else {"K": 2, "alpha": 1e9}
+    fn = svdd if guide == "svdd" else smc
+    res = fn(prob.model(), _reward(prob), n, sampler=_LEARNED, seeds=np.arange(n), **kw)
+    counts = prob.counts(res.tokens)
+    assert chisquare_gof(counts, lsd_law(prob, _LEARNED)) > 1e-3
+    # power: the plain 2-step ancestral law is rejected by the same samples
+    assert chisquare_gof(counts, exact_law(prob, "ancestral", steps=2)) < 1e-6
+    assert res.nfe.max() <= (2 + 1) * kw.get("K", 1)
+
+
+def test_guided_decoding_selects_within_the_learned_chain(prob):
+    # more candidates raise the mean reward over the learned sampler's own samples
+    n = 2000
+    rew = _reward(prob)
+    base = svdd(prob.model(), rew, n, M=1, sampler=_LEARNED, seeds=np.arange(n))
+    best = svdd(prob.model(), rew, n, M=8, sampler=_LEARNED, seeds=np.arange(n))
+    assert best.rewards.mean() > base.rewards.mean() + 0.5
+    assert best.params["steps"] == 2
+
+
+@pytest.mark.parametrize("guide", ["svdd", "smc"])
+def test_guided_decoding_sampler_validation(prob, guide):
+    fn = svdd if guide == "svdd" else smc
+    with pytest.raises(TypeError, match="`sampler`"):
+        fn(prob.model(), _reward(prob), 2, sampler="lsd", seeds=range(2))
+    with pytest.raises(ValueError, match="`steps`"):
+        fn(prob.model(), _reward(prob), 2, sampler=_LEARNED, steps=5, seeds=range(2))
+    with pytest.raises(ValueError, match="`schedule`"):
+        fn(prob.model(), _reward(prob), 2, sampler=_LEARNED, schedule=object(), seeds=range(2))
