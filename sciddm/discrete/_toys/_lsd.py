@@ -86,8 +86,10 @@ def lsd_law(prob: ToyProblem, sampler: LSDSampler) -> np.ndarray:
     sch = sampler.schedule
     for k in range(len(grid) - 1):
         t, s = grid[k], grid[k + 1]
+        if t == 0.0:  # t_min = 0: the last learned step unmasked everything
+            break
         beta = float(sampler.logit_scales[k]) if k < sampler.steps else 1.0
-        stay = float((1 - sch.alpha(s)) / (1 - sch.alpha(t)))
+        stay = 0.0 if s == 0.0 else float((1 - sch.alpha(s)) / (1 - sch.alpha(t)))
         dist = dist @ _step_matrix(prob, digits, beta, stay)
     law: np.ndarray = dist[prob.clean_ids]
     return law
