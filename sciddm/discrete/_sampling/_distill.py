@@ -550,10 +550,11 @@ def distill_sampler(
     :math:`\mathrm{MMD}^2` between the student's and the teacher's
     denoiser features (module docstring). A pointwise divergence between the
     two trajectories' predictions (LSD's relaxed objective) regresses the
-    coefficients towards flatter predictions here, because independent
-    student and teacher states at a time are not paired (theory note 77
-    shows it on a toy problem); the distributional version is minimised by
-    a student whose output law is the teacher's.
+    coefficients towards flatter predictions here (observed on the toy
+    problems), because independent student and teacher states at a time are
+    not paired; the distributional version is minimised by a student whose
+    output law is the teacher's (the kernel is strictly positive definite,
+    theory note 77).
 
     Gradient. :math:`\nabla \mathbb E[\mathcal L] = \mathbb E[\sum_k
     (G_k - b_k) \nabla \log q_k]`, with :math:`q_k` the probability of the
