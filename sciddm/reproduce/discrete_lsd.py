@@ -292,13 +292,21 @@ def _compare(
                     gaps[a].append(_gap_closed(d_plain[a], d[a], floor[a]))
             rows.append(row)
     ctx.table(f"{label}: K-step samplers against the teacher (distances to a teacher set)", rows)
+    caveat = (
+        " [quick: a tiny model and a short distillation, indicative only; the goal is judged "
+        "at --full]"
+        if ctx.quick
+        else ""
+    )
     for a, vals in gaps.items():
+        ok = [v for v in vals if np.isfinite(v)]
         ctx.claim(
             f"{label}: LSD+ closes at least half the K-step ancestral sampler's gap to the "
-            f"teacher in {a} (mean over K = {', '.join(map(str, p['steps']))}; floor: a second "
-            "teacher set)",
+            f"teacher in {a} (mean over K = {', '.join(map(str, p['steps']))} where the gap "
+            f"exceeds the floor, here {len(ok)} of {len(vals)}; floor: a second teacher set)"
+            + caveat,
             source=SOURCE + "; issue 21 goal",
-            measured=float(np.mean(vals)),
+            measured=float(np.mean(ok)) if ok else float("nan"),
             expected=0.5,
             op=">=",
         )
@@ -325,8 +333,8 @@ _SMILES_FULL = dict(data="moses", max_length=60, model="small", steps=50_000, ba
     "discrete.lsd.smiles",
     description="LSD+ on a small SMILES MDLM at K = 4, 8, 16 steps: validity, uniqueness and "
     "distances to the 1000-step teacher's samples against K-step ancestral",
-    quick={"train": _SMILES_QUICK, "teacher_steps": 1000, "n_teacher": 512, "n_eval": 512,
-           "steps": (4, 8, 16), "iterations": 30, "batch": 32},
+    quick={"train": _SMILES_QUICK, "teacher_steps": 1000, "n_teacher": 1024, "n_eval": 1024,
+           "steps": (4, 8, 16), "iterations": 60, "batch": 32},
     full={"train": _SMILES_FULL, "teacher_steps": 1000, "n_teacher": 8192, "n_eval": 10_000,
           "steps": (4, 8, 16), "iterations": 400, "batch": 128},
     requires=("rdkit",),
@@ -372,9 +380,9 @@ _DNA_FULL = dict(data="ars", limit=None, model="small", steps=20_000, batch_size
     "discrete.lsd.dna",
     description="LSD+ on a small ARS1 DNA MDLM at K = 4, 8, 16 steps: 3-mer and oracle measures "
     "and distances to the teacher's samples against K-step ancestral",
-    quick={"train": _DNA_QUICK, "teacher_steps": None, "n_teacher": 256, "n_eval": 256,
-           "steps": (4, 8, 16), "iterations": 20, "batch": 16,
-           "oracle": dict(n_train=3000, n_test=1000, epochs=2, channels=16)},
+    quick={"train": _DNA_QUICK, "teacher_steps": None, "n_teacher": 64, "n_eval": 64,
+           "steps": (4, 8, 16), "iterations": 10, "batch": 8,
+           "oracle": None},  # the ARS oracle (two CNNs) is trained at --full only
     full={"train": _DNA_FULL, "teacher_steps": 1000, "n_teacher": 4096, "n_eval": 4096,
           "steps": (4, 8, 16), "iterations": 400, "batch": 128,
           "oracle": dict(n_train=None, n_test=20_000, epochs=5, channels=64)},
@@ -387,19 +395,24 @@ def dna(ctx: Context) -> None:
     t0 = time.perf_counter()
     model = _trained(tuple(sorted(p["train"].items())), int(ctx.rng.integers(2**31)), ctx.device)
     lib = read_ars()
-    oracle = train_ars_oracles(rng=ctx.rng, data=lib, **p["oracle"]).evaluation
+    oracle = None
+    if p["oracle"] is not None:
+        oracle = train_ars_oracles(rng=ctx.rng, data=lib, **p["oracle"]).evaluation
     t_train = time.perf_counter() - t0
     data_ref = lib.sequences[:5000]
 
     def quality(res: Any, ref: Any) -> dict[str, Any]:
-        rep = sequence_report(res.texts, data_ref, rewards={"oracle": oracle.predict}, rng=0)
+        rewards = None if oracle is None else {"oracle": oracle.predict}
+        rep = sequence_report(res.texts, data_ref, rewards=rewards, rng=0)
         rep_t = sequence_report(res.texts, ref.texts, rng=0)
-        return {
+        out: dict[str, Any] = {
             "3-mer corr (data)": round(rep.kmer_correlation, 4),
             "3-mer corr (teacher)": round(rep_t.kmer_correlation, 4),
-            "oracle median": round(rep.rewards["oracle"]["q50"], 3),
             "diversity": round(rep.hamming_diversity, 3),
         }
+        if oracle is not None:
+            out["oracle median"] = round(rep.rewards["oracle"]["q50"], 3)
+        return out
 
     _compare(
         ctx,
@@ -407,5 +420,6 @@ def dna(ctx: Context) -> None:
         quality,
         "ARS DNA",
         f"Model: {p['train']['model']} MDLM, {p['train']['steps']} steps on ARS1 "
-        f"(model and oracle in {t_train:.0f} s); oracle = held-out ARS oracle (evaluation split). ",
+        f"(trained in {t_train:.0f} s); oracle = held-out ARS oracle (evaluation split), "
+        "at --full only. ",
     )
