@@ -21,7 +21,9 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP)
 	$(BIN)/sciddm reproduce --demo
 
-test: $(STAMP) lint
+# docs-fast (about a minute) builds the site without executing the tutorials, so that a
+# broken docstring, reference or page fails `make test`.
+test: $(STAMP) lint docs-fast
 	MPLBACKEND=Agg $(BIN)/python -m pytest -q -n 2 $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -39,8 +41,13 @@ notebooks: $(STAMP)
 	  $(BIN)/jupytext --to ipynb --output notebooks/$$(basename $${f%.py}).ipynb $$f; \
 	done
 
+# DOCS_GENERATED: what the docs build writes into docs/ (docs/.gitignore lists the same).
+DOCS_GENERATED := docs/_build docs/api docs/tutorials docs/theory docs/reproducing \
+                  docs/_static/gallery
+
 clean:
-	rm -rf $(VENV) results notebooks .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) results notebooks .pytest_cache .ruff_cache .mypy_cache .hypothesis
+	rm -rf $(DOCS_GENERATED)
 
 # The documentation (docs/): Sphinx, offline, warnings as errors.
 # `make docs`: runs `sciddm reproduce --demo` for its claims table, executes every

@@ -261,6 +261,11 @@ def _versions() -> str:
     return ", ".join(parts)
 
 
+def _cell(text: str) -> str:
+    """A table cell's text with its pipes escaped (``|V| = 1024`` must not split the row)."""
+    return text.replace("|", "\\|")
+
+
 def markdown(outcomes: list[Outcome], quick: bool, header: dict[str, str]) -> str:
     """The table (one row per ratio), then the benchmarks without rows and why."""
     lines = [
@@ -274,7 +279,10 @@ def markdown(outcomes: list[Outcome], quick: bool, header: dict[str, str]) -> st
         "|---|---|---:|---|",
     ]
     for o in outcomes:
-        lines += [f"| {r.bench} | {r.compared} | {r.ratio} | {r.settings} |" for r in o.rows]
+        lines += [
+            "| " + " | ".join(_cell(c) for c in (r.bench, r.compared, r.ratio, r.settings)) + " |"
+            for r in o.rows
+        ]
     notes = [f"- {o.bench}: {o.note}" for o in outcomes if o.note]
     if notes:
         lines += ["", "Not in the table:", "", *notes]

@@ -9,9 +9,9 @@ Usage::
    target page; no page may load a script, stylesheet, image or font from the
    network (no CDN).
 2. **Pages** (headless Chromium driven over its DevTools protocol on a pipe,
-   standard library only): the landing page, one tutorial, one theory note and
-   three API pages are served from a localhost HTTP server, with every other
-   host unresolvable. On each page: MathJax has rendered every equation (each
+   standard library only): the landing page, two tutorials, one theory note,
+   four API pages and the reproducing page are served from a localhost HTTP
+   server, with every other host unresolvable. On each page: MathJax has rendered every equation (each
    ``.math`` element holds an ``mjx-container``, and the visible text holds no
    raw ``\\frac``-like TeX, ``$$`` or ``:math:``), every image has loaded
    (``naturalWidth > 0``), no request left localhost, and the console holds no
@@ -46,6 +46,7 @@ from urllib.parse import unquote, urlsplit
 PAGES = (
     ("landing", "index.html"),
     ("tutorial", "tutorials/03_gaussian_score.html"),
+    ("tutorial-schedules", "tutorials/10_searched_schedules.html"),
     ("theory", "theory/22_lp_sensitivities.html"),
     ("api-lewis-weights", "api/generated/sciddm.sensitivity.lewis_weights.html"),
     ("api-noisy-gaussian-mixture", "api/generated/sciddm.ambient.NoisyGaussianMixture.html"),
@@ -56,7 +57,7 @@ PAGES = (
 #: Pages that must show at least one rendered equation.
 MATH_PAGES = {name for name, _ in PAGES if name != "reproducing"}
 #: Pages that must show at least one image (a figure of the page itself).
-FIGURE_PAGES = {"landing", "tutorial"}
+FIGURE_PAGES = {"landing", "tutorial", "tutorial-schedules"}
 
 FLAGS = (
     "--headless",

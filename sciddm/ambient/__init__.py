@@ -4,10 +4,10 @@ A scientist holds samples ``y_i = x_i + sigma_i eps_i`` with known noise levels
 ``sigma_i`` (0 for the few clean ones). This subpackage provides
 
 - the data model: :class:`NoisyDataset`, :func:`corrupt`, :func:`make_clean_noisy`,
-  :func:`paper_scenarios` (the four training sets of Daras et al., 2025);
+  :func:`paper_scenarios` (the four training sets of Daras et al., 2025 [1]_);
 - the ambient (double-Tweedie) diffusion loss :func:`ambient_loss` /
   :class:`AmbientLoss` for ``sciddm.diffusion``'s training loop, and sampling above
-  the data's smallest noise level, :func:`ambient_sample`;
+  the data's smallest noise level, :func:`ambient_sample` [2]_;
 - estimation with known per-sample noise: :func:`heteroscedastic_gaussian_mle`,
   :func:`clipped_covariance`, :class:`NoisyGaussianMixture` (EM);
 - the worth of a noisy sample: :func:`gaussian_fisher_value`,

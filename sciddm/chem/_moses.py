@@ -166,7 +166,7 @@ def moses_table_rows(
     -------
     list of dict of str -> str
         One dict per row, keys ``"model"`` then :data:`MOSES_COLUMNS`; baselines show
-        "mean ± std", missing values "-".
+        ``"mean ± std"``, missing values "-".
 
     Raises
     ------

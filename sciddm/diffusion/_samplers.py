@@ -52,7 +52,7 @@ __all__ = [
 ]
 
 
-def randn_like(x: torch.Tensor, rng: RNGLike = None, *, generator: Any = UNSET) -> torch.Tensor:
+def randn_like(x: torch.Tensor, *, rng: RNGLike = None, generator: Any = UNSET) -> torch.Tensor:
     """Standard normal noise shaped like ``x``, on its device and in its dtype.
 
     Parameters
@@ -76,9 +76,9 @@ def randn_like(x: torch.Tensor, rng: RNGLike = None, *, generator: Any = UNSET) 
     >>> import torch
     >>> from sciddm.diffusion import randn_like, seeded_noise
     >>> _, gens = seeded_noise([1, 2], (3,))
-    >>> randn_like(torch.zeros(2, 3), gens).shape
+    >>> randn_like(torch.zeros(2, 3), rng=gens).shape
     torch.Size([2, 3])
-    >>> bool(torch.equal(randn_like(torch.zeros(2), 5), randn_like(torch.zeros(2), 5)))
+    >>> bool(torch.equal(randn_like(torch.zeros(2), rng=5), randn_like(torch.zeros(2), rng=5)))
     True
     """
     rng = renamed_rng(rng, generator, "generator", func="randn_like")

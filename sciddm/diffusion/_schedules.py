@@ -533,7 +533,7 @@ def t_to_sigma(t: Any, alphas_cumprod: Any) -> Any:
 
 
 def ddpm_timestep_sigmas(n: int, alphas_cumprod: Any) -> np.ndarray:
-    """``n`` noise levels of a DDPM model at evenly spaced timesteps ``T-1 .. 0``, then 0.
+    """``n`` noise levels of a DDPM model at evenly spaced timesteps from ``T - 1`` to 0, then 0.
 
     The ladder k-diffusion's ``get_sigmas`` gives for a discrete model.
 

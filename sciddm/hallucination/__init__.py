@@ -1,5 +1,7 @@
 """Mode interpolation and the trajectory-variance hallucination detector (Aithal et al.).
 
+The methods of Aithal et al. [1]_, with exact references to check them against.
+
 Datasets and exact classifiers
     :func:`mixture_1d`, :func:`grid_2d` (a :class:`ModeMixture` with ``sample`` and
     ``classify``), :func:`outside_mass`, :func:`simple_shapes`,

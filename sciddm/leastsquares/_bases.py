@@ -490,17 +490,17 @@ class TensorBasis(Basis):
 
 
 class DiscreteBasis(Basis):
-    """An orthonormal feature map on a :class:`DiscreteMeasure`.
+    r"""An orthonormal feature map on a :class:`DiscreteMeasure`.
 
     Parameters
     ----------
     features : callable
         Maps points ``(n, d)`` to features ``(n, m)``.
     measure : DiscreteMeasure
-        The measure :math:`\\mu = \\sum_i q_i \\delta_{x_i}`.
+        The measure :math:`\mu = \sum_i q_i \delta_{x_i}`.
     check : bool, default True
         Verify orthonormality on the nodes,
-        :math:`\\sum_i q_i \varphi(x_i)\varphi(x_i)^\top = I` to 1e-8.
+        :math:`\sum_i q_i \varphi(x_i)\varphi(x_i)^\top = I` to 1e-8.
         Use :func:`orthonormalize` for a feature map that is not orthonormal.
 
     Attributes

@@ -65,6 +65,38 @@ class Claim(Result):
     ``"<="``, ``measured >= expected - tolerance`` for ``">="``,
     ``|measured - expected| <= tolerance`` for ``"~="`` and
     ``expected[0] <= measured <= expected[1]`` for ``"in"``; a NaN never holds.
+    Claims are made by :meth:`Context.claim`, not built by hand.
+
+    Attributes
+    ----------
+    experiment : str
+        The name of the experiment that made the claim.
+    claim : str
+        The statement, in words.
+    source : str
+        The paper and theorem/figure/table it comes from.
+    measured : float
+        The measured number.
+    expected : float or list of two floats
+        The number or the ``[lo, hi]`` range it is held to.
+    op : {"<=", ">=", "~=", "in"}
+        How ``measured`` is compared with ``expected``.
+    tolerance : float
+        Slack of the comparison.
+    holds : bool
+        Whether the claim holds.
+    ci : list of two floats or None
+        Confidence interval of ``measured``, when the experiment gave one.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sciddm.reproduce import Context
+    >>> ctx = Context("doc.claim", "quick", {}, np.random.default_rng(0), seed=0)
+    >>> c = ctx.claim("the error is about 2", source="a theorem", measured=1.95,
+    ...               expected=2.0, op="~=", tolerance=0.1)
+    >>> c.holds, c.to_dict()["op"]
+    (True, '~=')
     """
 
     experiment: str
@@ -117,6 +149,30 @@ class Context:
         Whether to show progress bars.
     figure_dir : pathlib.Path or None
         Where :meth:`figure` saves; ``None`` keeps figures in memory.
+    claims : list of Claim
+        The claims recorded so far by :meth:`claim`.
+    figures : dict
+        Figure name to saved path (or the figure itself, without ``figure_dir``),
+        filled by :meth:`figure`.
+    tables : list of (title, rows)
+        Filled by :meth:`table`.
+    notes : list of str
+        Filled by :meth:`note`.
+
+    Examples
+    --------
+    An experiment is a function of a context; :func:`run_experiment` builds the
+    context, but one can be made by hand to try an experiment out:
+
+    >>> import numpy as np
+    >>> from sciddm.reproduce import Context
+    >>> ctx = Context("doc.mean", "quick", {"n": 400}, np.random.default_rng(0), seed=0)
+    >>> x = ctx.rng.normal(size=ctx.params["n"])
+    >>> c = ctx.claim("the sample mean is near 0", source="law of large numbers",
+    ...               measured=abs(x.mean()), expected=3 / 400**0.5)
+    >>> ctx.note("n = 400 standard normal draws.")
+    >>> ctx.quick, c.holds, len(ctx.claims), ctx.notes
+    (True, True, 1, ['n = 400 standard normal draws.'])
     """
 
     name: str
@@ -232,7 +288,36 @@ class Context:
 
 @dataclasses.dataclass(frozen=True)
 class Experiment:
-    """A registered reproduction."""
+    """A registered reproduction.
+
+    Made by :func:`register`; :func:`get_registry` lists them. One can also be built
+    directly and handed to :func:`run_experiment` without registering it.
+
+    Parameters
+    ----------
+    name : str
+        ``"<family>.<short-name>"``.
+    description : str
+        One sentence: what is reproduced.
+    func : callable
+        ``func(ctx)``, with ``ctx`` a :class:`Context`.
+    quick, full : dict
+        The parameters (``ctx.params``) in ``--quick`` and ``--full`` mode.
+    requires : tuple of str, default ()
+        Importable modules without which the experiment is skipped.
+    demo : dict or None, default None
+        Updates of the quick parameters for ``--demo`` mode; ``None``: not in the
+        demo set.
+
+    Examples
+    --------
+    >>> from sciddm.reproduce import Experiment
+    >>> exp = Experiment("doc.sizes", "A toy.", lambda ctx: None,
+    ...                  quick={"n": 100, "reps": 3}, full={"n": 10_000, "reps": 30},
+    ...                  demo={"reps": 1})
+    >>> exp.family, exp.in_demo, exp.params("demo"), exp.params("full")
+    ('doc', True, {'n': 100, 'reps': 1}, {'n': 10000, 'reps': 30})
+    """
 
     name: str
     description: str
@@ -299,6 +384,17 @@ class ExperimentRun(Result):
     sciddm_version : str
         Together with ``mode``, ``seed``, ``device`` and ``params`` this
         decides whether ``sciddm reproduce --resume`` may reuse the record.
+
+    Examples
+    --------
+    >>> from sciddm.reproduce import Experiment, ExperimentRun, run_experiment
+    >>> def boom(ctx):
+    ...     raise RuntimeError("out of memory")
+    >>> run = run_experiment(Experiment("doc.boom", "Raises.", boom, {}, {}))
+    >>> run.status, run.error
+    ('error', 'RuntimeError: out of memory')
+    >>> ExperimentRun.from_dict(run.to_dict()).status  # the JSON record round-trips
+    'error'
     """
 
     name: str
@@ -354,6 +450,33 @@ def register(
     requires : sequence of str
         Importable modules (e.g. ``"rdkit"``) without which the experiment is
         skipped.
+
+    Returns
+    -------
+    callable
+        The decorator; it registers ``func`` (replacing an experiment of the same
+        name) and returns ``func`` unchanged.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` has no dot.
+
+    Examples
+    --------
+    >>> from sciddm.reproduce import Context, get_registry, register, run_experiment
+    >>> @register("mine.mean", description="The mean of N(0, 1) is within 3/sqrt(n) of 0.",
+    ...           quick={"n": 1_000}, full={"n": 1_000_000}, demo={"n": 100})
+    ... def mean(ctx: Context) -> None:
+    ...     n = ctx.params["n"]
+    ...     x = ctx.rng.normal(size=n)
+    ...     ctx.claim("the sample mean is near 0", source="law of large numbers",
+    ...               measured=abs(x.mean()), expected=3 / n**0.5)
+    >>> get_registry(load=False)["mine.mean"].in_demo
+    True
+    >>> run = run_experiment("mine.mean", mode="demo")
+    >>> run.status, run.params, [c.holds for c in run.claims]
+    ('ok', {'n': 100}, [True])
     """
     if "." not in name:
         raise ValueError(f"`name` must look like '<family>.<experiment>', got {name!r}")
@@ -401,11 +524,29 @@ def load_builtin_experiments() -> None:
 def get_registry(load: bool = True) -> dict[str, Experiment]:
     """All registered experiments, sorted by name.
 
-    With ``load=True`` the built-in experiment modules of
-    :data:`EXPERIMENT_MODULES` and the user's experiment modules (named in
-    the ``SCIDDM_EXPERIMENTS`` environment variable or in the
-    ``sciddm.experiments`` entry-point group) are imported first, which
-    registers them.
+    Parameters
+    ----------
+    load : bool, default True
+        Import first the built-in experiment modules of
+        :data:`EXPERIMENT_MODULES` and the user's experiment modules (named in
+        the ``SCIDDM_EXPERIMENTS`` environment variable or in the
+        ``sciddm.experiments`` entry-point group), which registers them;
+        ``False`` returns only what is registered already.
+
+    Returns
+    -------
+    dict of str to Experiment
+        A new dict, name to experiment, sorted by name.
+
+    Examples
+    --------
+    ``get_registry()`` imports every experiment module (a few seconds); what is
+    registered already comes without importing anything:
+
+    >>> from sciddm.reproduce import get_registry
+    >>> reg = get_registry(load=False)
+    >>> list(reg) == sorted(reg) and all(name == e.name for name, e in reg.items())
+    True
     """
     if load:
         from sciddm.reproduce._catalog import import_plugins
@@ -546,6 +687,26 @@ def run_experiment(
     ExperimentRun
         Status ``"error"`` if the experiment raised (unless ``raise_errors``),
         ``"skipped"`` if an optional dependency is missing.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a registered experiment, or ``mode`` is not a mode.
+
+    Examples
+    --------
+    >>> from sciddm.reproduce import Experiment, run_experiment
+    >>> def mean(ctx):
+    ...     n = ctx.params["n"]
+    ...     x = ctx.rng.normal(size=n)
+    ...     ctx.claim("the sample mean is near 0", source="law of large numbers",
+    ...               measured=abs(x.mean()), expected=3 / n**0.5)
+    >>> exp = Experiment("doc.mean", "A toy.", mean, quick={"n": 1_000}, full={"n": 10**6})
+    >>> run = run_experiment(exp, mode="quick", seed=1, params={"n": 500})
+    >>> run.status, run.params, run.claims[0].holds
+    ('ok', {'n': 500}, True)
+    >>> run_experiment(exp, seed=1).claims[0] == run_experiment(exp, seed=1).claims[0]
+    True
     """
     if isinstance(name, Experiment):
         exp = name

@@ -24,6 +24,17 @@ __all__ = ["format_number", "markdown_table", "write_report"]
 def format_number(x: Any) -> str:
     """Numbers to 4 significant digits; everything else via ``str``.
 
+    Parameters
+    ----------
+    x : object
+        A number (Python or NumPy), a bool (``"yes"``/``"no"``), a list or tuple
+        (formatted item by item) or anything else.
+
+    Returns
+    -------
+    str
+        Integers in full, floats with ``"{:.4g}"``, NaN as ``"nan"``.
+
     Examples
     --------
     >>> from sciddm.reproduce import format_number
@@ -52,6 +63,19 @@ def format_number(x: Any) -> str:
 
 def markdown_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None) -> str:
     """A GitHub-flavoured markdown table of ``rows`` (dicts).
+
+    Parameters
+    ----------
+    rows : sequence of dict
+        One dict per row; cells are formatted by :func:`format_number`, a missing
+        key gives an empty cell, ``|`` and newlines are escaped.
+    columns : sequence of str, optional
+        The columns, in order (default: the keys of the first row).
+
+    Returns
+    -------
+    str
+        The table (``"_(empty)_"`` when ``rows`` is empty).
 
     Examples
     --------
@@ -203,6 +227,23 @@ def write_report(
     -------
     pathlib.Path
         The path of ``report.md``. Every file is written atomically.
+
+    Examples
+    --------
+    >>> import json, tempfile
+    >>> from pathlib import Path
+    >>> from sciddm.reproduce import Experiment, run_experiment, write_report
+    >>> def half(ctx):
+    ...     ctx.claim("1/2 is at most 0.6", source="arithmetic", measured=0.5, expected=0.6)
+    >>> run = run_experiment(Experiment("doc.half", "A one-claim toy.", half, {}, {}))
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     path = write_report(out, [run], {"mode": "quick", "seed": 0}, environment={})
+    ...     names = sorted(p.name for p in Path(out).iterdir())
+    ...     records = json.loads((Path(out) / "claims.json").read_text())
+    >>> path.name, names
+    ('report.md', ['claims.json', 'report.html', 'report.md'])
+    >>> records[0]["claim"], records[0]["holds"]
+    ('1/2 is at most 0.6', True)
     """
     from sciddm.reproduce._env import collect_environment
     from sciddm.reproduce._html import render_html

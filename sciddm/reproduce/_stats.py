@@ -11,7 +11,23 @@ __all__ = ["chisquare_gof", "mean_ci", "total_variation"]
 
 
 def mean_ci(x: Any, level: float = 0.95) -> tuple[float, float, float]:
-    """Mean and Student-t confidence interval ``(mean, lo, hi)`` of ``x``.
+    r"""Mean and Student-t confidence interval ``(mean, lo, hi)`` of ``x``.
+
+    The interval is :math:`\bar x \pm t_{n-1,\,(1+\text{level})/2}\, s/\sqrt{n}`, with
+    :math:`s` the sample standard deviation (``ddof=1``) of the finite entries.
+
+    Parameters
+    ----------
+    x : array_like
+        The values (flattened); NaN and infinite entries are dropped.
+    level : float, default 0.95
+        Coverage of the interval, in (0, 1).
+
+    Returns
+    -------
+    mean, lo, hi : float
+        The mean and the interval's ends; all NaN when no entry is finite, ``lo`` and
+        ``hi`` NaN when only one is.
 
     Examples
     --------
@@ -36,6 +52,27 @@ def chisquare_gof(counts: Any, probs: Any, *, min_expected: float = 5.0) -> floa
 
     Cells whose expected count is below ``min_expected`` are pooled into one,
     so the chi-squared approximation holds.
+
+    Parameters
+    ----------
+    counts : array_like
+        Observed count of each cell.
+    probs : array_like
+        Probability of each cell under the null hypothesis (normalised here), same
+        shape as ``counts``.
+    min_expected : float, default 5.0
+        Cells expected to hold fewer counts are pooled.
+
+    Returns
+    -------
+    float
+        The p-value; 0.0 when a cell of probability 0 was observed, 1.0 when fewer
+        than two cells remain after pooling.
+
+    Raises
+    ------
+    ValueError
+        If ``counts`` and ``probs`` differ in shape.
 
     Examples
     --------
@@ -69,5 +106,24 @@ def chisquare_gof(counts: Any, probs: Any, *, min_expected: float = 5.0) -> floa
 
 
 def total_variation(p: Any, q: Any) -> float:
-    """Total-variation distance ``0.5 * sum |p - q|`` of two probability vectors."""
+    r"""Total-variation distance of two probability vectors.
+
+    .. math:: \operatorname{TV}(p, q) = \tfrac12 \sum_i |p_i - q_i| .
+
+    Parameters
+    ----------
+    p, q : array_like
+        Probability vectors of the same shape (not renormalised).
+
+    Returns
+    -------
+    float
+        The distance, in [0, 1] for probability vectors.
+
+    Examples
+    --------
+    >>> from sciddm.reproduce import total_variation
+    >>> total_variation([0.5, 0.5, 0.0], [0.25, 0.25, 0.5])
+    0.5
+    """
     return 0.5 * float(np.abs(np.asarray(p, float) - np.asarray(q, float)).sum())

@@ -29,8 +29,25 @@ __all__ = ["SweepResult", "expand_grid", "run_sweep"]
 def expand_grid(
     grid: Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Any]],
 ) -> list[dict[str, Any]]:
-    """The cells of ``grid``: a dict of value lists (Cartesian product, in
-    row-major order of the keys) or an explicit list of dicts.
+    """The cells of ``grid``, a dict of value lists or an explicit list of dicts.
+
+    Parameters
+    ----------
+    grid : dict of sequences, or sequence of dicts
+        A dict ``{name: values}`` gives the Cartesian product of the values, in
+        row-major order of the keys (the last key varies fastest); a sequence of
+        dicts is taken as the list of cells.
+
+    Returns
+    -------
+    list of dict
+        One dict of parameter values per cell.
+
+    Raises
+    ------
+    ValueError
+        If a value of the dict is not a sequence (a string counts as one value), or
+        an item of the sequence is not a mapping.
 
     Examples
     --------
@@ -62,6 +79,17 @@ class SweepResult(Result):
         (a dict output is merged; anything else is stored under ``"value"``).
     params : tuple of str
         The parameter names of the grid.
+
+    Examples
+    --------
+    >>> from sciddm.reproduce import run_sweep
+    >>> def draw(size, rep, rng):
+    ...     return {"mean": float(rng.normal(size=size).mean())}
+    >>> res = run_sweep(draw, {"size": [10, 1000], "rep": range(3)}, rng=0)
+    >>> res.params, len(res.records), res.column("size").tolist()
+    (('size', 'rep'), 6, [10, 10, 10, 1000, 1000, 1000])
+    >>> [(row["size"], row["n"]) for row in res.summarize("mean", by=["size"])]
+    [(10, 3), (1000, 3)]
     """
 
     records: list[dict[str, Any]]

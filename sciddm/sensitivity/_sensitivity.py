@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from sciddm._core.rng import UNSET
+from sciddm._core.rng import UNSET, check_rng
 from sciddm._core.validation import check_array, check_choice, check_scalar
 
 from ._leverage import _densify, leverage_scores
@@ -238,6 +238,7 @@ def lp_sensitivities(
     array([0.027778, 0.222222, 0.75    ])
     """
     if rng is not UNSET:
+        check_rng(rng)  # still the random-source contract: a bad value is a TypeError
         warnings.warn(
             "`rng` is ignored by lp_sensitivities() (the sensitivities are deterministic) and "
             "will be removed in the next release; do not pass it",

@@ -362,7 +362,10 @@ CASES: dict[str, Case] = {
 
 
 def test_covered_is_the_public_api():
-    assert frozenset(CASES) == COVERED
+    from tests.diffusion.test_search_properties import COVERED as SEARCH_COVERED
+
+    assert frozenset(CASES) | SEARCH_COVERED == COVERED
+    assert not frozenset(CASES) & SEARCH_COVERED
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
