@@ -79,6 +79,7 @@ from sciddm.discrete._training import TrainConfig, TrainResult, train
 from sciddm.discrete._data import SelfiesTokenizer  # isort: skip
 from sciddm.discrete._moses import MosesBenchmark, moses_benchmark  # isort: skip
 from sciddm.discrete._training._presets import TRAIN_PRESETS  # isort: skip
+from sciddm.discrete._sampling import DistillResult, LSDSampler, distill_sampler  # isort: skip
 
 __all__: list[str] = [
     "DEFAULT_EPS",
@@ -149,3 +150,5 @@ __all__ += [  # molecules at benchmark quality (issue 19)
     "SelfiesTokenizer",
     "moses_benchmark",
 ]
+
+__all__ += ["DistillResult", "LSDSampler", "distill_sampler"]  # LSD / LSD+ (issue 21)

@@ -66,3 +66,8 @@ __all__ = [
     "toy_problem",
     "toy_reward",
 ]
+
+# the exact law of a learned sampler (LSD / LSD+, issue 21)
+from sciddm.discrete._toys import lsd_law
+
+__all__ += ["lsd_law"]

@@ -496,7 +496,7 @@ def register(
     return deco
 
 
-#: The experiment modules, one per family (discrete has three); imported only here.
+#: The experiment modules, one per family (discrete has five); imported only here.
 EXPERIMENT_MODULES = (
     "leastsquares",
     "sensitivity",
@@ -509,6 +509,7 @@ EXPERIMENT_MODULES = (
     "discrete_sampling",
     "discrete_guidance",
     "discrete_molecules",
+    "discrete_lsd",
     "chem",
     "dna",
 )

@@ -17,7 +17,7 @@ from sciddm.discrete._guidance._common import (
     guidance_setup,
 )
 from sciddm.discrete._protocol import Denoiser
-from sciddm.discrete._sampling import METHODS, sample
+from sciddm.discrete._sampling import METHODS, LSDSampler, sample
 
 __all__ = ["best_of_n"]
 
@@ -29,7 +29,7 @@ def best_of_n(
     *,
     N: int,
     length: int | None = None,
-    method: str = "fhs",
+    method: str | LSDSampler = "fhs",
     steps: int | None = None,
     seeds: Sequence[int] | np.ndarray | None = None,
     rng: RNGLike = None,
@@ -54,8 +54,9 @@ def best_of_n(
         Candidates per returned sample (>= 1; ``N = 1`` is the pretrained model).
     length : int, optional
         Sequence length; defaults to ``model.length``.
-    method : {"fhs", "ancestral", "cached", "fhs-parallel"}, default "fhs"
-        Sampler of the candidates (see :func:`~sciddm.discrete.sample`).
+    method : {"fhs", "ancestral", "cached", "fhs-parallel"} or LSDSampler, default "fhs"
+        Sampler of the candidates (see :func:`~sciddm.discrete.sample`; a
+        learned :class:`~sciddm.discrete.LSDSampler` brings its own steps).
     steps : int, optional
         Steps of an ancestral ``method`` (default ``length``).
     seeds : sequence of int, optional
@@ -119,7 +120,8 @@ def best_of_n(
         progress=progress,
     )
     N = check_int(N, "N", lo=1, hi=1_000_000)
-    check_choice(method, "method", METHODS)
+    if not isinstance(method, LSDSampler):  # a learned sampler is checked by sample()
+        check_choice(method, "method", METHODS)
     inner = np.concatenate([child_seeds(s, N) for s in st.seeds])
     res = sample(
         model,
@@ -146,5 +148,5 @@ def best_of_n(
         },
         n_calls=res.n_calls,
         method="best-of-n" if N > 1 else "pretrained",
-        params={"N": N, "sampler": method, "steps": res.steps},
+        params={"N": N, "sampler": res.method, "steps": res.steps},
     )

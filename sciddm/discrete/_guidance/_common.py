@@ -20,7 +20,8 @@ from sciddm.discrete._protocol import (
     resolve_device,
     resolve_schedule,
 )
-from sciddm.discrete._sampling import denoiser_probs, seeds_iv
+from sciddm.discrete._sampling import LSDSampler, denoiser_probs, seeds_iv
+from sciddm.discrete._sampling._lsd import lsd_steps_iv
 
 __all__ = [
     "GuidanceResult",
@@ -34,6 +35,9 @@ __all__ = [
     "chain_iv",
     "grid",
     "guidance_setup",
+    "learned_chain",
+    "learned_steps_iv",
+    "sharpen",
     "reward_name",
 ]
 
@@ -277,6 +281,41 @@ class Setup:
             **cat,
             **fields,
         )
+
+
+def learned_steps_iv(sampler: Any, steps: Any, schedule: Any, precision: Any) -> Any:
+    """``steps`` for :func:`guidance_setup`: the learned sampler's ``K`` when one is given."""
+    if sampler is None:
+        return steps
+    if not isinstance(sampler, LSDSampler):
+        raise TypeError(
+            "`sampler` must be None or an LSDSampler (from distill_sampler), "
+            f"got {type(sampler).__name__}"
+        )
+    return lsd_steps_iv(sampler, steps, precision, schedule)
+
+
+def learned_chain(
+    sampler: LSDSampler | None, steps: int, t_min: float, sch: Any
+) -> tuple[list[float], list[float], Any]:
+    """The time grid (then 0), the logit scale of every step (1 for the last) and the schedule.
+
+    The ancestral chain of :func:`grid` when ``sampler`` is None, else the
+    learned sampler's grid, scales and schedule (the chain of
+    ``sample(method=sampler)``).
+    """
+    if sampler is None:
+        return grid(steps, t_min), [1.0] * (steps + 1), sch
+    g = [*(float(t) for t in sampler.times), 0.0]
+    return g, [*(float(b) for b in sampler.logit_scales), 1.0], sampler.schedule
+
+
+def sharpen(p: torch.Tensor, beta: float) -> torch.Tensor:
+    r"""``p`` raised to ``beta`` and renormalised over the last axis (:math:`p^\beta/\sum p^\beta`)."""
+    if beta == 1.0:
+        return p
+    pb = p.pow(beta)
+    return pb / pb.sum(-1, keepdim=True)
 
 
 def grid(steps: int, t_min: float) -> list[float]:

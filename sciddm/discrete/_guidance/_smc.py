@@ -20,11 +20,19 @@ from sciddm.discrete._guidance._common import (
     ValueFunction,
     chain_iv,
     child_seeds,
-    grid,
     guidance_setup,
+    learned_chain,
+    learned_steps_iv,
+    sharpen,
 )
 from sciddm.discrete._protocol import Denoiser
-from sciddm.discrete._sampling import RowGenerator, categorical, predict_x0, transition_probs
+from sciddm.discrete._sampling import (
+    LSDSampler,
+    RowGenerator,
+    categorical,
+    predict_x0,
+    transition_probs,
+)
 
 __all__ = ["smc"]
 
@@ -68,6 +76,7 @@ def smc(
     t_min: float = 1e-5,
     schedule: Any = None,
     precision: str = "float64",
+    sampler: LSDSampler | None = None,
     seeds: Sequence[int] | np.ndarray | None = None,
     rng: RNGLike = None,
     device: Any = None,
@@ -113,6 +122,15 @@ def smc(
         Log-linear by default.
     precision : {"float64", "float32"}, default "float64"
         Categorical draws (see :func:`~sciddm.discrete.categorical`).
+    sampler : LSDSampler, optional
+        A learned few-step sampler (:func:`~sciddm.discrete.distill_sampler`)
+        whose chain replaces the ancestral one as the proposal: its time grid
+        (``steps``, ``t_min`` and ``schedule`` are then taken from it;
+        ``steps`` may only repeat its ``K``, ``schedule`` must be None,
+        ``precision`` "float64") and, at step :math:`k`, the prediction
+        :math:`p_\theta^{\beta_k}/\sum p_\theta^{\beta_k}` with its learned logit
+        scale. The values still use the model's own :math:`p_\theta`; the
+        target is the learned chain's law tilted by the reward.
     seeds : sequence of int, optional
         One seed per population (data, not a random source): output ``i``
         depends only on ``seeds[i]``.
@@ -169,6 +187,7 @@ def smc(
     >>> bool(res.rewards.mean() > 3)
     True
     """
+    steps = learned_steps_iv(sampler, steps, schedule, precision)
     st = guidance_setup(
         model,
         reward,
@@ -187,7 +206,7 @@ def smc(
     run = _SmcRun(st, K=K, alpha=alpha, x0=x0, precision=precision)
     run.value_fn = ValueFn(value_model) if value_model is not None else None
     run.resample, run.ess_threshold = resample, ess_threshold
-    g = grid(st.steps, t_min)
+    g, run.betas, sch = learned_chain(sampler, st.steps, t_min, sch)
     parts: dict[str, list[torch.Tensor]] = {}
     for chunk in st.chunks():
         for k, val in run.batch(chunk, g, sch).items():
@@ -202,6 +221,7 @@ def smc(
             "resample": resample,
             "ess_threshold": ess_threshold,
             "steps": st.steps,
+            "sampler": None if sampler is None else sampler.name,
         },
     )
 
@@ -213,6 +233,7 @@ class _SmcRun:
         self.st, self.K, self.alpha, self.x0, self.precision = st, K, alpha, x0, precision
         self.counter = NetworkCounter()
         self.value_fn: ValueFn | None = None
+        self.betas: list[float] = []  # logit scale of every step (1: the pretrained step)
         self.resample, self.ess_threshold = "systematic", 0.5
 
     def batch(self, chunk: np.ndarray, g: list[float], sch: Any) -> dict[str, torch.Tensor]:
@@ -231,7 +252,7 @@ class _SmcRun:
         self.cur_v = self.values(g[0])
         self.logw = torch.zeros(b, K, dtype=torch.float64, device=dev)
         for i in progress_bar(range(len(g) - 1), enabled=st.progress, desc="smc"):
-            ess[:, i] = self.step(g[i], g[i + 1], sch)
+            ess[:, i] = self.step(g[i], g[i + 1], sch, self.betas[i])
         pick = categorical(torch.softmax(self.logw, dim=1), rng=self.ggen)
         flat = pick + torch.arange(b, device=dev) * K
         return {
@@ -244,11 +265,11 @@ class _SmcRun:
             "n_resamples": self.n_res,
         }
 
-    def step(self, t: float, s: float, sch: Any) -> torch.Tensor:
+    def step(self, t: float, s: float, sch: Any, beta: float = 1.0) -> torch.Tensor:
         """Move every particle by the pretrained step, reweight, resample; return the ESS."""
         st, K, mid = self.st, self.K, self.st.info.mask_id
         b = self.logw.shape[0]
-        q = transition_probs(self.p, self.x, t, s, mask_id=mid, schedule=sch)
+        q = transition_probs(sharpen(self.p, beta), self.x, t, s, mask_id=mid, schedule=sch)
         self.x = categorical(q, rng=self.pgen, precision=self.precision)
         if s != 0.0:
             self.p, used = self.counter.probs(st.model, self.x, s, mid, st.info.vocab_size)

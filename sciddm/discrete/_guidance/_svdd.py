@@ -20,11 +20,19 @@ from sciddm.discrete._guidance._common import (
     ValueFunction,
     chain_iv,
     child_seeds,
-    grid,
     guidance_setup,
+    learned_chain,
+    learned_steps_iv,
+    sharpen,
 )
 from sciddm.discrete._protocol import Denoiser
-from sciddm.discrete._sampling import RowGenerator, categorical, predict_x0, transition_probs
+from sciddm.discrete._sampling import (
+    LSDSampler,
+    RowGenerator,
+    categorical,
+    predict_x0,
+    transition_probs,
+)
 
 __all__ = ["svdd"]
 
@@ -55,6 +63,7 @@ def svdd(
     t_min: float = 1e-5,
     schedule: Any = None,
     precision: str = "float64",
+    sampler: LSDSampler | None = None,
     seeds: Sequence[int] | np.ndarray | None = None,
     rng: RNGLike = None,
     device: Any = None,
@@ -103,6 +112,15 @@ def svdd(
         Log-linear by default.
     precision : {"float64", "float32"}, default "float64"
         Categorical draws (see :func:`~sciddm.discrete.categorical`).
+    sampler : LSDSampler, optional
+        A learned few-step sampler (:func:`~sciddm.discrete.distill_sampler`)
+        whose chain replaces the ancestral one as the proposal: its time grid
+        (``steps``, ``t_min`` and ``schedule`` are then taken from it;
+        ``steps`` may only repeat its ``K``, ``schedule`` must be None,
+        ``precision`` "float64") and, at step :math:`k`, the prediction
+        :math:`p_\theta^{\beta_k}/\sum p_\theta^{\beta_k}` with its learned logit
+        scale. The values still use the model's own :math:`p_\theta`; the
+        target is the learned chain's law tilted by the reward.
     seeds : sequence of int, optional
         One seed per sample (data, not a random source): output ``i``
         depends only on ``seeds[i]``.
@@ -169,6 +187,7 @@ def svdd(
     >>> bool(res.rewards.mean() > 4)
     True
     """
+    steps = learned_steps_iv(sampler, steps, schedule, precision)
     st = guidance_setup(
         model,
         reward,
@@ -186,7 +205,7 @@ def svdd(
     M, variant, x0 = _svdd_iv(M, variant, value_model, x0)
     run = _SvddRun(st, M=M, alpha=alpha, variant=variant, x0=x0, precision=precision)
     run.value_fn = ValueFn(value_model) if variant == "mc" else None
-    g = grid(st.steps, t_min)
+    g, run.betas, sch = learned_chain(sampler, st.steps, t_min, sch)
     parts: dict[str, list[torch.Tensor]] = {}
     for chunk in st.chunks():
         out = run.batch(chunk, g, sch)
@@ -196,7 +215,14 @@ def svdd(
         parts,
         n_calls=run.counter.calls,
         method=f"svdd-{variant}",
-        params={"M": M, "alpha": alpha, "variant": variant, "x0": x0, "steps": st.steps},
+        params={
+            "M": M,
+            "alpha": alpha,
+            "variant": variant,
+            "x0": x0,
+            "steps": st.steps,
+            "sampler": None if sampler is None else sampler.name,
+        },
     )
 
 
@@ -210,6 +236,7 @@ class _SvddRun:
         self.precision = precision
         self.counter = NetworkCounter()
         self.value_fn: ValueFn | None = None
+        self.betas: list[float] = []  # logit scale of every step (1: the pretrained step)
 
     def batch(self, chunk: np.ndarray, g: list[float], sch: Any) -> dict[str, torch.Tensor]:
         st, dev = self.st, self.st.device
@@ -224,7 +251,7 @@ class _SvddRun:
         self.exact = torch.zeros(b, dtype=torch.bool, device=dev)  # val == reward(x)
         steps = progress_bar(range(len(g) - 1), enabled=st.progress, desc=f"svdd-{self.variant}")
         for i in steps:
-            self.step(g[i], g[i + 1], sch)
+            self.step(g[i], g[i + 1], sch, self.betas[i])
         need = ~self.exact
         if bool(need.any()):
             self.val[need] = st.reward(self.x[need])
@@ -237,12 +264,12 @@ class _SvddRun:
             "value_calls": self.vc,
         }
 
-    def step(self, t: float, s: float, sch: Any) -> None:
+    def step(self, t: float, s: float, sch: Any, beta: float = 1.0) -> None:
         """Propose ``M`` candidates per row from ``q(x_s | x_t)``, value them, pick one."""
         st, M, x = self.st, self.M, self.x
         b, length, v, mid = x.shape[0], st.length, st.info.vocab_size, st.info.mask_id
         active = (x == mid).any(-1)
-        q = transition_probs(self.p, x, t, s, mask_id=mid, schedule=sch)
+        q = transition_probs(sharpen(self.p, beta), x, t, s, mask_id=mid, schedule=sch)
         cand = categorical(
             q[:, None].expand(b, M, length, v), rng=self.gen, precision=self.precision
         )  # (b, M, L)

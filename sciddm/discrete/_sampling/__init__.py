@@ -52,3 +52,9 @@ __all__ = [
     "transition_probs",
     "unigram_distribution",
 ]
+
+# learned few-step samplers (LSD / LSD+)
+from sciddm.discrete._sampling._distill import DistillResult, distill_sampler
+from sciddm.discrete._sampling._lsd import LSDSampler
+
+__all__ += ["DistillResult", "LSDSampler", "distill_sampler"]

@@ -37,6 +37,7 @@ from sciddm._core.validation import check_choice, check_int, check_scalar
 from sciddm.discrete._protocol import ModelInfo, model_info, resolve_device, resolve_schedule
 from sciddm.discrete._sampling._categorical import RowGenerator, draw_seeds
 from sciddm.discrete._sampling._chains import DTYPES, run_ancestral, run_fhs
+from sciddm.discrete._sampling._lsd import LSDSampler, lsd_steps_iv, run_lsd
 
 __all__ = ["METHODS", "SampleResult", "sample", "seeds_iv"]
 
@@ -128,7 +129,7 @@ def _sample_iv(
     model: Any,
     n: Any,
     length: Any,
-    method: str,
+    method: str | LSDSampler,
     steps: Any,
     k: Any,
     precision: str,
@@ -137,9 +138,12 @@ def _sample_iv(
     batch_size: Any,
     noise_removal: str,
     t_min: Any,
+    schedule: Any = None,
 ) -> tuple[ModelInfo, int, int, int | None, int, np.ndarray, int]:
     n = check_int(n, "n", lo=1, hi=MAX_SAMPLES)
-    check_choice(method, "method", METHODS)
+    lsd = isinstance(method, LSDSampler)  # a learned sampler (distill_sampler)
+    if not lsd:
+        check_choice(method, "method", METHODS)
     check_choice(precision, "precision", tuple(DTYPES))
     check_choice(noise_removal, "noise_removal", ("sample", "argmax"))
     check_scalar(t_min, "t_min", lo=0.0, hi=1.0, closed="left")
@@ -154,7 +158,9 @@ def _sample_iv(
     k = check_int(k, "k", lo=1, hi=length)
     if method == "fhs" and k != 1:
         raise ValueError(f"`k` must be 1 for method='fhs' (use 'fhs-parallel'), got {k}")
-    if method in ("ancestral", "cached"):
+    if isinstance(method, LSDSampler):
+        steps = lsd_steps_iv(method, steps, precision, schedule)
+    elif method in ("ancestral", "cached"):
         steps = length if steps is None else check_int(steps, "steps", lo=1, hi=MAX_STEPS)
     elif steps is not None:
         check_int(steps, "steps", lo=1)
@@ -174,7 +180,7 @@ def sample(
     n: int,
     *,
     length: int | None = None,
-    method: str = "fhs",
+    method: str | LSDSampler = "fhs",
     steps: int | None = None,
     k: int = 1,
     precision: str = "float64",
@@ -215,6 +221,12 @@ def sample(
         * ``"fhs-parallel"``: ``k`` positions per call, each drawn independently
           from the same ``p_theta`` (``ceil(L/k)`` calls; an approximation for
           ``k > 1``: it ignores the dependence between tokens unmasked together).
+        * an :class:`~sciddm.discrete.LSDSampler` (from
+          :func:`~sciddm.discrete.distill_sampler`): the ancestral chain on the
+          sampler's learned grid with its per-step logit scales; its ``K``
+          steps (``steps`` must be None or ``K``), float64 draws, and its own
+          schedule and ``t_min`` (``schedule`` must be None; ``t_min`` is
+          not used).
     steps : int, optional
         Steps of the ancestral samplers (default ``L``); ignored by FHS.
     k : int, default 1
@@ -315,6 +327,7 @@ def sample(
         batch_size,
         noise_removal,
         t_min,
+        schedule,
     )
     sch = resolve_schedule(schedule)
     dev = resolve_device(model, device)
@@ -325,7 +338,11 @@ def sample(
         chunk = seed_arr[start : start + bs]
         gen = RowGenerator(chunk, device=dev)
         x = torch.full((len(chunk), length), info.mask_id, dtype=torch.long, device=dev)
-        if method in ("ancestral", "cached"):
+        if isinstance(method, LSDSampler):
+            x, nfe, c, tm = run_lsd(
+                model, info, x, gen, method, noise_removal=noise_removal, progress=progress
+            )
+        elif method in ("ancestral", "cached"):
             assert steps is not None
             x, nfe, c, tm = run_ancestral(
                 model,
@@ -365,7 +382,7 @@ def sample(
         wall_time=wall,
         seeds=seed_arr,
         unmask_times=torch.cat(tms).numpy(),
-        method=method,
+        method=method if isinstance(method, str) else method.name,
         steps=steps,
         k=k,
         precision=precision,

@@ -28,3 +28,8 @@ __all__ = [
     "toy_problem",
     "toy_reward",
 ]
+
+# the exact law of a learned sampler (LSD / LSD+, issue 21)
+from sciddm.discrete._toys._lsd import lsd_law
+
+__all__ += ["lsd_law"]
