@@ -413,6 +413,15 @@ def _discrete() -> dict[str, Callable[[Any], Any]]:
         "ValueModel": lambda r: Q.ValueModel(5, 4, width=4, rng=r),
         "best_of_n": lambda r: Q.best_of_n(m(), _reward, 2, N=2, length=4, rng=r),
         "categorical": lambda r: Q.categorical(probs, rng=r),
+        "distill_sampler": lambda r: Q.distill_sampler(
+            toy_problem(length=2, n_tokens=2, rng=0).model(),
+            2,
+            teacher_steps=10,
+            iterations=2,
+            batch_size=4,
+            n_teacher=8,
+            rng=r,
+        ),  # fmt: skip
         "evaluate_nelbo": lambda r: Q.evaluate_nelbo(
             m(), torch.zeros(4, 4, dtype=torch.long), rng=r
         ),
@@ -680,7 +689,8 @@ TORCH_GENERATOR = frozenset(
     | {
         f"sciddm.discrete.{n}"
         for n in (
-            "MDLM", "ValueModel", "best_of_n", "categorical", "evaluate_nelbo", "nelbo",
+            "MDLM", "ValueModel", "best_of_n", "categorical", "distill_sampler",
+            "evaluate_nelbo", "nelbo",
             "predict_x0", "sample", "sample_training_noise", "sample_transition", "smc", "svdd",
             "toys.RandomDenoiser", "train", "train_value_model",
         )
