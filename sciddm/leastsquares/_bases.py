@@ -472,15 +472,17 @@ class TensorBasis(Basis):
             cached = self._runs_cache = (order, runs)
         return cached
 
-    def _grouped_features(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _grouped_features(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Features with columns in the lexicographic order of the multi-indices.
 
-        Returns ``(F, order)`` with ``F[:, j] = features(x)[:, order[j]]`` (the
-        transpose of a C-ordered array, like :meth:`features`): each run of
-        :meth:`_runs` is one broadcast product of a row of the first ``d - 1``
-        tables with a block of rows of the last one, written contiguously (no
-        gather). For samplers whose law does not depend on the order of the
-        features (the projection DPP).
+        Returns ``(F, order, K)`` with ``F[:, j] = features(x)[:, order[j]]`` (the
+        transpose of a C-ordered array, like :meth:`features`) and
+        ``K = (F**2).sum(1)``: each run of :meth:`_runs` is one broadcast product
+        of a row of the first ``d - 1`` tables with a block of rows of the last
+        one, written contiguously (no gather), and adds ``prefix**2`` times a
+        difference of cumulative sums of the squared last table to ``K``. For
+        samplers whose law does not depend on the order of the features (the
+        projection DPP).
         """
         order, runs = self._runs()
         tables = [
@@ -490,16 +492,23 @@ class TensorBasis(Basis):
             for i, fam in enumerate(self.families)
         ]
         last = tables[-1]
+        cum = np.zeros((last.shape[0] + 1, len(x)))
+        np.cumsum(last * last, axis=0, out=cum[1:])
         out = np.empty((self.m, len(x)))
+        K = np.zeros(len(x))
         for a, b, d0, prefix in runs:
+            blk = last[d0 : d0 + b - a]
+            sq = cum[d0 + b - a] - cum[d0]
             if not prefix:
-                out[a:b] = last[d0 : d0 + b - a]
+                out[a:b] = blk
+                K += sq
                 continue
             pre = tables[0][prefix[0]]
             for i in range(1, len(prefix)):
                 pre = pre * tables[i][prefix[i]]
-            np.multiply(pre, last[d0 : d0 + b - a], out=out[a:b])
-        return out.T, order
+            np.multiply(pre, blk, out=out[a:b])
+            K += pre * pre * sq
+        return out.T, order, K
 
     def sample_optimal_points(
         self, n: int, *, rng: SeedLike = None, budget: int | None = None

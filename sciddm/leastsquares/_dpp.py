@@ -14,7 +14,6 @@ import math
 
 import numpy as np
 from scipy.linalg import solve_triangular as _solve_triangular
-from scipy.linalg.blas import dger as _dger
 
 from ._bases import Basis, DiscreteBasis, TensorBasis
 from ._polynomials import ProposalBudgetError
@@ -119,10 +118,12 @@ class _ChainRule:
         self.k0 = 0  # rows of Qt written out
         self.pend: list[tuple[np.ndarray, float]] = []  # accepted rows [phi | c] and norms
         self.Zt: np.ndarray | None = None
+        self.refl: list[np.ndarray] = []  # pending reflections of Zt (phase 2)
         self.xs = np.empty((m, basis.dim))
         self.Fs = np.empty((m, m))
         self._cx = np.empty((0, basis.dim))  # drawn, not yet handed to a pool
         self._cF = np.empty((0, m))
+        self._cK = np.empty(0)
         self.k = 0
         self.used = 0  # proposals drawn (counted against the budget)
         self.handed = 0  # proposals handed to pools: the next stream position
@@ -187,14 +188,15 @@ class _ChainRule:
 
     def draw_batch(self) -> None:
         """Draw a pool of proposals, screen it and keep the survivors and their residuals."""
-        px, pF = self._take(self._pool_size())
+        px, pF, self.pK = self._take(self._pool_size())
         B, m, k = px.shape[0], self.m, self.k
         self.px, self.pos = px, self.handed + np.arange(B)
         self.handed += B
-        self.pK = np.einsum("ij,ij->i", pF, pF)
         # one uniform per proposal, used once, when the proposal is examined
         self.thr = np.asarray(self.g.random(B)) * self.pK
         if self.Zt is not None:
+            self.flush_reflections()
+            assert self.Zt is not None
             pY = pF @ self.Zt.T
             r2 = np.einsum("ij,ij->i", pY, pY)
             keep = np.flatnonzero(r2 > self.thr)  # residuals only decrease: rejected for good
@@ -246,8 +248,8 @@ class _ChainRule:
             ]
         return rows, C, res
 
-    def _take(self, B: int) -> tuple[np.ndarray, np.ndarray]:
-        """``B`` proposals (points and features) from a cache refilled by large draws.
+    def _take(self, B: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``B`` proposals (points, features, ``K_m``) from a cache refilled by large draws.
 
         Sampling and feature evaluation cost a fixed overhead per call, so proposals
         are drawn for the next ~128 acceptances at once (within 32 MB of features)
@@ -269,13 +271,14 @@ class _ChainRule:
             self._cx = self.basis.sample_optimal_points(R, rng=self.g)
             if self.order is None:
                 self._cF = self.basis.features(self._cx)
+                self._cK = np.einsum("ij,ij->i", self._cF, self._cF)
             else:
                 assert isinstance(self.basis, TensorBasis)
-                self._cF = self.basis._grouped_features(self._cx)[0]
+                self._cF, _, self._cK = self.basis._grouped_features(self._cx)
             self.used += R
-        px, pF = self._cx[:B], self._cF[:B]
-        self._cx, self._cF = self._cx[B:], self._cF[B:]
-        return px, pF
+        px, pF, pK = self._cx[:B], self._cF[:B], self._cK[:B]
+        self._cx, self._cF, self._cK = self._cx[B:], self._cF[B:], self._cK[B:]
+        return px, pF, pK
 
     def _advance(self, i: int) -> None:
         """Drop pool rows ``0..i`` (examined)."""
@@ -297,22 +300,18 @@ class _ChainRule:
             self.r2 = self.r2 - col * col
 
     def accept_in_complement(self, i: int) -> None:
-        """Accept pool row ``i`` (phase 2): one Householder reflection of ``Zt``.
+        """Accept pool row ``i`` (phase 2): one Householder reflection, kept pending.
 
         H maps the accepted residual direction c to +-e_1; the rows 2.. of H Zt
-        span the complement of the enlarged span.
+        span the complement of the enlarged span. The pool's coordinates are
+        reflected at once; ``Zt`` itself in blocks, by :meth:`flush_reflections`.
         """
-        assert self.Zt is not None
         c = self.pY[i] / np.sqrt(self.r2[i])
         sgn = -1.0 if c[0] > 0 else 1.0
         h = c.copy()
         h[0] -= sgn
         h /= np.linalg.norm(h)
-        # in-place rank-one update Zt <- (I - 2 h h^T) Zt (BLAS dger on the
-        # Fortran-ordered transpose), then drop the row spanned by the new point
-        Zt = self.Zt
-        _dger(-2.0, h @ Zt, h, a=Zt.T, overwrite_a=True)
-        self.Zt = Zt[1:]
+        self.refl.append(h)
         self._advance(i)
         pY = self.pY[i + 1 :]
         if pY.shape[0]:
@@ -320,6 +319,28 @@ class _ChainRule:
             # a reflection keeps norms: the residual loses the dropped coordinate only
             self.r2 = np.maximum(self.r2 - pY[:, 0] ** 2, 0.0)
         self.pY = pY[:, 1:]
+
+    def flush_reflections(self) -> None:
+        """Apply the pending reflections to ``Zt`` in compact WY form (BLAS-3).
+
+        Reflection j acts on coordinates j.. of the current rows (each acceptance
+        drops the first row), so ``H_{p-1} ... H_0 = I - Y T^T Y^T`` with
+        ``Y[j:, j] = h_j`` and T upper triangular (Schreiber & Van Loan 1989);
+        the new ``Zt`` is rows p.. of the product applied to ``Zt``.
+        """
+        refl, Zt = self.refl, self.Zt
+        p = len(refl)
+        if p == 0 or Zt is None:
+            return
+        Y = np.zeros((Zt.shape[0], p))
+        T = np.zeros((p, p))
+        for j, h in enumerate(refl):
+            Y[j:, j] = h
+            T[j, j] = 2.0
+            if j:
+                T[:j, j] = -2.0 * (T[:j, :j] @ (Y[j:, :j].T @ h))
+        self.Zt = (Zt - Y @ (T.T @ (Y.T @ Zt)))[p:]
+        refl.clear()
 
     def run(self) -> tuple[np.ndarray, np.ndarray, int]:
         """Accept m points; returns points, features and the proposals examined."""
