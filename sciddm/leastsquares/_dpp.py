@@ -4,8 +4,11 @@ Given accepted points whose features span :math:`Q` (orthonormal, :math:`k`
 directions), the next point has density
 :math:`\|(I - QQ^\top)\varphi(x)\|^2/(m - k)\,d\mu`; it is drawn by proposing
 :math:`x \sim \rho = (K_m/m)\,\mu` and accepting with probability
-:math:`\|(I - QQ^\top)\varphi(x)\|^2 / \|\varphi(x)\|^2`. See
-:func:`sciddm.leastsquares.sample_projection_dpp` for the algorithm's cost.
+:math:`\|(I - QQ^\top)\varphi(x)\|^2 / \|\varphi(x)\|^2`. Pools of proposals
+are screened block by block (a partial residual bounds the final one from above, so
+most rejections are decided before the last block) and the accepted directions,
+complement basis and reflections are written out in blocks (BLAS-3). See
+:func:`sciddm.leastsquares.sample_projection_dpp` for the algorithm and its cost.
 """
 
 from __future__ import annotations
