@@ -101,7 +101,8 @@ class _ChainRule:
     the new direction implicit until :meth:`flush` writes the pending ones as rows
     of ``Qt`` with one matrix-matrix product. Phase ``k >= switch``: the rows of
     ``Zt`` span the complement and the residual is ``|Zt phi|^2``; each
-    acceptance is one Householder reflection of ``Zt``.
+    acceptance is one Householder reflection, applied to the pool at once and to
+    ``Zt`` in blocks (:meth:`flush_reflections`).
     """
 
     def __init__(
@@ -137,10 +138,12 @@ class _ChainRule:
         self.r2 = self.thr = self.pK = np.empty(0)
         self.pos = np.empty(0, dtype=np.int64)
 
-    def _restrict(self, rows: np.ndarray, r2: np.ndarray) -> None:
-        """Keep the pool rows ``rows`` (with residuals ``r2``)."""
+    def _restrict(self, rows: np.ndarray, r2: np.ndarray, w_done: bool = False) -> None:
+        """Keep the pool rows ``rows`` (with residuals ``r2``; ``W`` too unless done)."""
         self.px, self.pK, self.thr = self.px[rows], self.pK[rows], self.thr[rows]
-        self.pos, self.W, self.r2 = self.pos[rows], self.W[rows], r2
+        self.pos, self.r2 = self.pos[rows], r2
+        if not w_done:
+            self.W = self.W[rows]
 
     def flush(self) -> None:
         """Write the pending accepted directions as explicit rows k0.. of Qt (BLAS-3).
@@ -208,12 +211,11 @@ class _ChainRule:
         else:
             self.flush()
             keep, C, r2 = self.screen(pF)
-            self.W = pF
-            self._restrict(keep, r2)
             W = np.empty((keep.size, 2 * m))
-            W[:, :m] = self.W
+            W[:, :m] = pF[keep]
             W[:, m : m + k] = C
             self.W = W
+            self._restrict(keep, r2, w_done=True)
 
     def screen(self, pF: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Project a pool on the k explicit rows of Qt, block by block (BLAS-3).
