@@ -17,6 +17,7 @@ Usage::
 
     python benchmarks/bench_leastsquares.py --quick   # N = 300, 1000 (about a minute)
     python benchmarks/bench_leastsquares.py           # N = 300, 1000, 2000
+    python benchmarks/bench_leastsquares.py --sizes 1000,2000 --no-dppy   # the 3x goal only
 """
 
 from __future__ import annotations
@@ -87,8 +88,10 @@ def _run_dppy(Ope: Any, N: int, reps: int) -> tuple[float, float, str]:
         return float("nan"), float("nan"), f"DPPy failed: {type(exc).__name__}: {exc}"
 
 
-def bench_dpp(sizes: dict[int, int], summary: dict[str, Any]) -> None:
-    Ope, ordering = _dppy()
+def bench_dpp(sizes: dict[int, int], summary: dict[str, Any], dppy: bool = True) -> None:
+    Ope, ordering = _dppy()  # DPPy's ordering of the multi-indices, even without its timings
+    if not dppy:
+        Ope = None
     print("\nProjection DPP, d = 2, Legendre (uniform measure); median seconds, wall (cpu)")
     print(f"{'N':>6} {'sciddm':>18} {'N^3 matmul':>18} {'sciddm/matmul':>15} {'DPPy':>18} "
           f"{'DPPy/sciddm':>13}")  # fmt: skip
@@ -121,14 +124,17 @@ def bench_iid(n: int, summary: dict[str, Any]) -> None:
     summary["iid_points_per_cpu_s"] = round(n / tc)
 
 
-def main(quick: bool = False) -> dict[str, Any]:
-    """Run the benchmark; ``quick`` uses N = 300, 1000 and fewer points. Returns the summary."""
+def main(quick: bool = False, sizes: list[int] | None = None, dppy: bool = True) -> dict[str, Any]:
+    """Run the benchmark; ``quick`` uses N = 300, 1000 and fewer points, ``sizes`` picks
+    the N (5 repetitions each), ``dppy=False`` skips DPPy's timings. Returns the summary."""
     summary: dict[str, Any] = {"bench": "leastsquares", "quick": quick, "threads": 1}
     print(f"python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}")
     with pinned_threads(1):
         print(f"thread settings (both sides): {thread_info()}")
-        sizes = {300: 5, 1000: 3} if quick else {300: 7, 1000: 5, 2000: 3}
-        bench_dpp(sizes, summary)
+        reps = {300: 5, 1000: 3} if quick else {300: 7, 1000: 5, 2000: 3}
+        if sizes:
+            reps = dict.fromkeys(sizes, 5)
+        bench_dpp(reps, summary, dppy=dppy)
         bench_iid(50_000 if quick else 200_000, summary)
     print_summary(summary)
     return summary
@@ -137,4 +143,8 @@ def main(quick: bool = False) -> dict[str, Any]:
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="N = 300, 1000 (about a minute)")
-    main(quick=ap.parse_args().quick)
+    ap.add_argument("--sizes", type=lambda v: [int(t) for t in v.split(",")], default=None,
+                    help="comma-separated N, e.g. 1000,2000 (5 repetitions each)")  # fmt: skip
+    ap.add_argument("--no-dppy", action="store_true", help="skip DPPy (its N = 2000 takes minutes)")
+    args = ap.parse_args()
+    main(quick=args.quick, sizes=args.sizes, dppy=not args.no_dppy)

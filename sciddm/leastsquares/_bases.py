@@ -448,6 +448,68 @@ class TensorBasis(Basis):
                 blk *= tables[i][idx[j0 : j0 + 64, i]]
         return out.T
 
+    def _runs(self) -> tuple[np.ndarray, list[tuple[int, int, int, tuple[int, ...]]]]:
+        """The multi-indices in lexicographic order and their runs (cached).
+
+        A run is a maximal stretch of that order whose multi-indices share all but
+        the last coordinate and whose last coordinates are consecutive:
+        ``(start, stop, first last-coordinate degree, shared prefix)``.
+        """
+        cached = getattr(self, "_runs_cache", None)
+        if cached is None:
+            idx = self.index_set
+            order = np.lexsort(idx.T[::-1])
+            sidx = idx[order]
+            new = np.ones(len(sidx), dtype=bool)
+            new[1:] = np.any(sidx[1:, :-1] != sidx[:-1, :-1], axis=1) | (
+                sidx[1:, -1] != sidx[:-1, -1] + 1
+            )
+            starts = np.flatnonzero(new).tolist() + [len(sidx)]
+            runs = [
+                (a, b, int(sidx[a, -1]), tuple(int(v) for v in sidx[a, :-1]))
+                for a, b in zip(starts[:-1], starts[1:])
+            ]
+            cached = self._runs_cache = (order, runs)
+        return cached
+
+    def _grouped_features(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Features with columns in the lexicographic order of the multi-indices.
+
+        Returns ``(F, order, K)`` with ``F[:, j] = features(x)[:, order[j]]`` (the
+        transpose of a C-ordered array, like :meth:`features`) and
+        ``K = (F**2).sum(1)``: each run of :meth:`_runs` is one broadcast product
+        of a row of the first ``d - 1`` tables with a block of rows of the last
+        one, written contiguously (no gather), and adds ``prefix**2`` times a
+        difference of cumulative sums of the squared last table to ``K``. For
+        samplers whose law does not depend on the order of the features (the
+        projection DPP).
+        """
+        order, runs = self._runs()
+        tables = [
+            np.ascontiguousarray(
+                fam._eval(fam.measure.to_standard(x[:, i]), int(self._maxdeg[i])).T
+            )
+            for i, fam in enumerate(self.families)
+        ]
+        last = tables[-1]
+        cum = np.zeros((last.shape[0] + 1, len(x)))
+        np.cumsum(last * last, axis=0, out=cum[1:])
+        out = np.empty((self.m, len(x)))
+        K = np.zeros(len(x))
+        for a, b, d0, prefix in runs:
+            blk = last[d0 : d0 + b - a]
+            sq = cum[d0 + b - a] - cum[d0]
+            if not prefix:
+                out[a:b] = blk
+                K += sq
+                continue
+            pre = tables[0][prefix[0]]
+            for i in range(1, len(prefix)):
+                pre = pre * tables[i][prefix[i]]
+            np.multiply(pre, blk, out=out[a:b])
+            K += pre * pre * sq
+        return out.T, order, K
+
     def sample_optimal_points(
         self, n: int, *, rng: SeedLike = None, budget: int | None = None
     ) -> np.ndarray:

@@ -4,8 +4,11 @@ Given accepted points whose features span :math:`Q` (orthonormal, :math:`k`
 directions), the next point has density
 :math:`\|(I - QQ^\top)\varphi(x)\|^2/(m - k)\,d\mu`; it is drawn by proposing
 :math:`x \sim \rho = (K_m/m)\,\mu` and accepting with probability
-:math:`\|(I - QQ^\top)\varphi(x)\|^2 / \|\varphi(x)\|^2`. See
-:func:`sciddm.leastsquares.sample_projection_dpp` for the algorithm's cost.
+:math:`\|(I - QQ^\top)\varphi(x)\|^2 / \|\varphi(x)\|^2`. Pools of proposals
+are screened block by block (a partial residual bounds the final one from above, so
+most rejections are decided before the last block) and the accepted directions,
+complement basis and reflections are written out in blocks (BLAS-3). See
+:func:`sciddm.leastsquares.sample_projection_dpp` for the algorithm and its cost.
 """
 
 from __future__ import annotations
@@ -14,9 +17,8 @@ import math
 
 import numpy as np
 from scipy.linalg import solve_triangular as _solve_triangular
-from scipy.linalg.blas import dger as _dger
 
-from ._bases import Basis, DiscreteBasis
+from ._bases import Basis, DiscreteBasis, TensorBasis
 from ._polynomials import ProposalBudgetError
 from ._threads import one_blas_thread
 
@@ -24,6 +26,11 @@ __all__ = ["default_budget", "dpp_points"]
 
 _SWITCH = 0.8  # fraction of m after which residuals use the complement basis
 _SWITCH_MIN_M = 64  # smaller spaces stay with the accepted-span basis throughout
+_SCREEN_BLOCK = 64  # rows of Qt per screening block
+_COMPACT = 0.8  # a screened pool is compacted when fewer than this fraction survive
+_MARGIN = 1e-10  # relative rounding margin of the screening bound
+_POOL_ACCEPTS = 32  # a pool is sized for the expected proposals of this many acceptances
+_POOL_MAX = 2048
 
 
 def default_budget(m: int) -> int:
@@ -80,12 +87,22 @@ def _complement_basis(Qt: np.ndarray, m: int) -> np.ndarray:
 class _ChainRule:
     """State of the rejection chain rule on a continuous measure.
 
-    Phase ``k < switch``: the rows of ``Qt`` span the accepted features and a
-    proposal's residual is ``K - |Qt phi|^2``; new directions are kept implicit
-    (coefficients ``pend``) and written as explicit rows in blocks, with one
-    matrix-matrix product, when a new batch is drawn (:meth:`flush`). Phase
-    ``k >= switch``: the rows of ``Zt`` span the complement and the residual is
-    ``|Zt phi|^2``; each acceptance is one Householder reflection of ``Zt``.
+    The pool holds the proposals drawn but not examined yet, in stream order:
+    points ``px``, ``K_m`` (``pK``), acceptance thresholds ``thr = u K_m`` (one
+    uniform per proposal; accepted when the residual ``r2 > thr``) and stream
+    positions ``pos`` (for ``n_proposals``).
+
+    Phase ``k < switch``: the rows of ``Qt`` span the accepted features. A new
+    pool is screened against the explicit rows block by block (:meth:`screen`):
+    a proposal whose partial residual already falls below its threshold is
+    rejected without projecting it on the remaining rows. Survivors are kept as
+    rows ``[phi | c]`` of ``W`` (features, coefficients on ``q_0..q_{k-1}``); an
+    acceptance adds one coefficient column (one matrix-vector product) and keeps
+    the new direction implicit until :meth:`flush` writes the pending ones as rows
+    of ``Qt`` with one matrix-matrix product. Phase ``k >= switch``: the rows of
+    ``Zt`` span the complement and the residual is ``|Zt phi|^2``; each
+    acceptance is one Householder reflection, applied to the pool at once and to
+    ``Zt`` in blocks (:meth:`flush_reflections`).
     """
 
     def __init__(
@@ -93,29 +110,40 @@ class _ChainRule:
     ) -> None:
         m = basis.m
         self.basis, self.g, self.budget, self.batch, self.m = basis, g, budget, batch, m
+        # the law does not depend on the order of the features: a tensor basis gives
+        # them in its fastest (lexicographic) order, restored for the accepted points
+        self.order: np.ndarray | None = None
+        if isinstance(basis, TensorBasis) and (
+            getattr(basis.features, "__func__", None) is TensorBasis.features
+        ):
+            self.order = basis._runs()[0]
         self.switch = int(_SWITCH * m) if m >= _SWITCH_MIN_M else m
         self.Qt = np.empty((m, m))
         self.k0 = 0  # rows of Qt written out
-        self.pend: list[tuple[np.ndarray, np.ndarray, float]] = []
+        self.pend: list[tuple[np.ndarray, float]] = []  # accepted rows [phi | c] and norms
         self.Zt: np.ndarray | None = None
+        self.refl: list[np.ndarray] = []  # pending reflections of Zt (phase 2)
         self.xs = np.empty((m, basis.dim))
         self.Fs = np.empty((m, m))
         self._cx = np.empty((0, basis.dim))  # drawn, not yet handed to a pool
         self._cF = np.empty((0, m))
+        self._cK = np.empty(0)
         self.k = 0
-        self.used = 0
+        self.used = 0  # proposals drawn (counted against the budget)
+        self.handed = 0  # proposals handed to pools: the next stream position
         self.examined = 0
-        self._set_pool(np.empty((0, basis.dim)), np.empty((0, m)))
+        self.px = np.empty((0, basis.dim))
+        self.W = np.empty((0, m))
+        self.pY = np.empty((0, m))
+        self.r2 = self.thr = self.pK = np.empty(0)
+        self.pos = np.empty(0, dtype=np.int64)
 
-    def _set_pool(self, px: np.ndarray, pF: np.ndarray) -> None:
-        """Proposals not examined yet: points, features, K_m, residuals, projections."""
-        self.px, self.pF = px, pF
-        self.pK = np.einsum("ij,ij->i", pF, pF)
-        # one uniform per proposal, used once, when the proposal is examined
-        self.pu: np.ndarray = np.asarray(self.g.random(pF.shape[0]))
-        self.pr2 = np.empty(0)
-        self.pY = np.empty((0, 0))  # complement coordinates (phase 2)
-        self.pC = np.empty((0, self.m))  # coefficients on q_0..q_{k-1} (phase 1)
+    def _restrict(self, rows: np.ndarray, r2: np.ndarray, w_done: bool = False) -> None:
+        """Keep the pool rows ``rows`` (with residuals ``r2``; ``W`` too unless done)."""
+        self.px, self.pK, self.thr = self.px[rows], self.pK[rows], self.thr[rows]
+        self.pos, self.r2 = self.pos[rows], r2
+        if not w_done:
+            self.W = self.W[rows]
 
     def flush(self) -> None:
         """Write the pending accepted directions as explicit rows k0.. of Qt (BLAS-3).
@@ -124,23 +152,22 @@ class _ChainRule:
         block Q_P solves L Q_P = Phi_P - C_old Q_old with L lower triangular
         (diagonal nu).
         """
-        pend, k0, Qt = self.pend, self.k0, self.Qt
+        pend, k0, Qt, m = self.pend, self.k0, self.Qt, self.m
         p = len(pend)
         if p == 0:
             return
-        Phi = np.array([e[0] for e in pend])
-        C_old = np.array([e[1][:k0] for e in pend])
-        L = np.zeros((p, p))
-        for j, (_, c, nv) in enumerate(pend):
-            L[j, :j] = c[k0 : k0 + j]
-            L[j, j] = nv
-        V = Phi - C_old @ Qt[:k0] if k0 else Phi
+        R = np.zeros((p, m + k0 + p))
+        for j, (w, _) in enumerate(pend):
+            R[j, : w.size] = w
+        L = np.tril(R[:, m + k0 :], -1)
+        L[np.diag_indices(p)] = [nv for _, nv in pend]
+        V = R[:, :m] - R[:, m : m + k0] @ Qt[:k0] if k0 else R[:, :m]
         QP = _solve_triangular(L, V, lower=True)
         if np.max(np.abs(QP @ QP.T - np.eye(p))) > 1e-10:  # pragma: no cover - rare cancellation
             for _ in range(2):
                 QP -= (QP @ Qt[:k0].T) @ Qt[:k0]
-                Qf, R = np.linalg.qr(QP.T)
-                QP = (Qf * np.sign(np.diag(R))).T
+                Qf, Rq = np.linalg.qr(QP.T)
+                QP = (Qf * np.sign(np.diag(Rq))).T
         Qt[k0 : k0 + p] = QP
         pend.clear()
         self.k0 = k0 + p
@@ -149,35 +176,85 @@ class _ChainRule:
         """Switch to the complement basis (one sketch-and-QR), re-projecting the pool."""
         self.flush()
         self.Zt = _complement_basis(self.Qt[: self.k], self.m)
-        self.pY = self.pF @ self.Zt.T
-        self.pr2 = np.einsum("ij,ij->i", self.pY, self.pY)
+        self.W = self.W[:, : self.m]
+        pY = self.W @ self.Zt.T
+        r2 = np.einsum("ij,ij->i", pY, pY)
+        keep = np.flatnonzero(r2 > self.thr)  # residuals only decrease: the rest is rejected
+        self.pY = pY[keep]
+        self._restrict(keep, r2[keep])
+
+    def _pool_size(self) -> int:
+        """Proposals per pool: adapted to the expected proposals of the next acceptances."""
+        if self.batch is not None:
+            return self.batch
+        m, k = self.m, self.k
+        s = min(m - k, _POOL_ACCEPTS)
+        expect = sum(m / (m - k - i) for i in range(s))
+        return int(min(_POOL_MAX, max(16, math.ceil(1.1 * expect))))
 
     def draw_batch(self) -> None:
-        """Draw a batch of proposals and their residuals."""
-        m, k = self.m, self.k
-        if self.batch is None:
-            s = min(m - k, 32)
-            expect = sum(m / (m - k - i) for i in range(s))
-            B = int(min(2048, max(16, math.ceil(1.1 * expect))))
-        else:
-            B = self.batch
-        px, pF = self._take(B)
-        B = px.shape[0]
-        self._set_pool(px, pF)
+        """Draw a pool of proposals, screen it and keep the survivors and their residuals."""
+        px, pF, self.pK = self._take(self._pool_size())
+        B, m, k = px.shape[0], self.m, self.k
+        self.px, self.pos = px, self.handed + np.arange(B)
+        self.handed += B
+        # one uniform per proposal, used once, when the proposal is examined
+        self.thr = np.asarray(self.g.random(B)) * self.pK
         if self.Zt is not None:
-            self.pY = self.pF @ self.Zt.T
-            self.pr2 = np.einsum("ij,ij->i", self.pY, self.pY)
+            self.flush_reflections()
+            assert self.Zt is not None
+            pY = pF @ self.Zt.T
+            r2 = np.einsum("ij,ij->i", pY, pY)
+            keep = np.flatnonzero(r2 > self.thr)  # residuals only decrease: rejected for good
+            self.W, self.pY = pF, pY[keep]
+            self._restrict(keep, r2[keep])
         else:
             self.flush()
-            self.pC = np.empty((B, m))
-            if k:
-                self.pC[:, :k] = self.pF @ self.Qt[:k].T
-                self.pr2 = self.pK - np.einsum("ij,ij->i", self.pC[:, :k], self.pC[:, :k])
-            else:
-                self.pr2 = self.pK.copy()
+            keep, C, r2 = self.screen(pF)
+            W = np.empty((keep.size, 2 * m))
+            W[:, :m] = pF[keep]
+            W[:, m : m + k] = C
+            self.W = W
+            self._restrict(keep, r2, w_done=True)
 
-    def _take(self, B: int) -> tuple[np.ndarray, np.ndarray]:
-        """``B`` proposals (points and features) from a cache refilled by large draws.
+    def screen(self, pF: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Project a pool on the k explicit rows of Qt, block by block (BLAS-3).
+
+        After j rows, ``K - |c_{1:j}|^2`` bounds the final residual from above,
+        so a proposal whose bound falls below its threshold (less a rounding
+        margin) is rejected (as it would be at every later step) and is not
+        projected on the next rows. The last block applies the exact test.
+        Returns the survivors (pool rows), their coefficients and residuals.
+        """
+        k, Qt = self.k, self.Qt
+        rows = np.arange(pF.shape[0])
+        F, res, thr = pF, self.pK.copy(), self.thr
+        lim = thr - _MARGIN * self.pK  # below it a proposal is rejected whatever the rounding
+        live = res > thr
+        blocks: list[tuple[np.ndarray, np.ndarray]] = []
+        for j0 in range(0, k, _SCREEN_BLOCK):
+            j1 = min(k, j0 + _SCREEN_BLOCK)
+            blk = F @ Qt[j0:j1].T
+            blocks.append((rows, blk))
+            res -= np.einsum("ij,ij->i", blk, blk)
+            live &= res > (lim if j1 < k else thr)
+            n_live = np.count_nonzero(live)
+            if n_live < _COMPACT * rows.size or j1 == k:
+                rows, F, res, thr, lim = rows[live], F[live], res[live], thr[live], lim[live]
+                live = np.ones(n_live, dtype=bool)
+                if not n_live:
+                    break
+        if k == 0:
+            rows, res = rows[live], res[live]
+        C = np.empty((rows.size, k))
+        for j, (r, blk) in enumerate(blocks):
+            C[:, j * _SCREEN_BLOCK : j * _SCREEN_BLOCK + blk.shape[1]] = blk[
+                np.searchsorted(r, rows)
+            ]
+        return rows, C, res
+
+    def _take(self, B: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``B`` proposals (points, features, ``K_m``) from a cache refilled by large draws.
 
         Sampling and feature evaluation cost a fixed overhead per call, so proposals
         are drawn for the next ~128 acceptances at once (within 32 MB of features)
@@ -197,77 +274,105 @@ class _ChainRule:
                     "points accepted; increase `max_proposals`"
                 )
             self._cx = self.basis.sample_optimal_points(R, rng=self.g)
-            self._cF = self.basis.features(self._cx)
+            if self.order is None:
+                self._cF = self.basis.features(self._cx)
+                self._cK = np.einsum("ij,ij->i", self._cF, self._cF)
+            else:
+                assert isinstance(self.basis, TensorBasis)
+                self._cF, _, self._cK = self.basis._grouped_features(self._cx)
             self.used += R
-        px, pF = self._cx[:B], self._cF[:B]
-        self._cx, self._cF = self._cx[B:], self._cF[B:]
-        return px, pF
+        px, pF, pK = self._cx[:B], self._cF[:B], self._cK[:B]
+        self._cx, self._cF, self._cK = self._cx[B:], self._cF[B:], self._cK[B:]
+        return px, pF, pK
+
+    def _advance(self, i: int) -> None:
+        """Drop pool rows ``0..i`` (examined)."""
+        self.px, self.pK, self.thr = self.px[i + 1 :], self.pK[i + 1 :], self.thr[i + 1 :]
+        self.pos, self.W, self.r2 = self.pos[i + 1 :], self.W[i + 1 :], self.r2[i + 1 :]
 
     def accept_in_span(self, i: int) -> None:
-        """Accept proposal ``i`` (phase 1): one projection of the rest of the batch."""
-        k = self.k
-        c = self.pC[i, :k].copy()
-        nv = math.sqrt(self.pr2[i])
-        phi = self.pF[i].copy()
-        self.pend.append((phi, c, nv))
-        pF, pC, pr2 = self.pF[i + 1 :], self.pC[i + 1 :], self.pr2[i + 1 :]
-        self.px, self.pF, self.pK, self.pC = self.px[i + 1 :], pF, self.pK[i + 1 :], pC
-        self.pu = self.pu[i + 1 :]
-        if pF.shape[0]:
-            col = (pF @ phi - pC[:, :k] @ c) / nv
-            pC[:, k] = col
-            pr2 = pr2 - col * col
-        self.pr2 = pr2
+        """Accept pool row ``i`` (phase 1): one matrix-vector product for the rest."""
+        k, m = self.k, self.m
+        w = self.W[i, : m + k].copy()
+        nv = math.sqrt(self.r2[i])
+        self.pend.append((w, nv))
+        self._advance(i)
+        if self.W.shape[0]:
+            v = w / nv
+            v[m:] *= -1.0
+            col = self.W[:, : m + k] @ v  # (phi . phi_i - c . c_i) / nu_i
+            self.W[:, m + k] = col
+            self.r2 = self.r2 - col * col
 
     def accept_in_complement(self, i: int) -> None:
-        """Accept proposal ``i`` (phase 2): one Householder reflection of ``Zt``.
+        """Accept pool row ``i`` (phase 2): one Householder reflection, kept pending.
 
         H maps the accepted residual direction c to +-e_1; the rows 2.. of H Zt
-        span the complement of the enlarged span.
+        span the complement of the enlarged span. The pool's coordinates are
+        reflected at once; ``Zt`` itself in blocks, by :meth:`flush_reflections`.
         """
-        assert self.Zt is not None
-        c = self.pY[i] / np.sqrt(self.pr2[i])
+        c = self.pY[i] / np.sqrt(self.r2[i])
         sgn = -1.0 if c[0] > 0 else 1.0
         h = c.copy()
         h[0] -= sgn
         h /= np.linalg.norm(h)
-        # in-place rank-one update Zt <- (I - 2 h h^T) Zt (BLAS dger on the
-        # Fortran-ordered transpose), then drop the row spanned by the new point
-        Zt = self.Zt
-        _dger(-2.0, h @ Zt, h, a=Zt.T, overwrite_a=True)
-        self.Zt = Zt[1:]
-        self.px, self.pF, self.pK = self.px[i + 1 :], self.pF[i + 1 :], self.pK[i + 1 :]
+        self.refl.append(h)
+        self._advance(i)
         pY = self.pY[i + 1 :]
-        self.pu = self.pu[i + 1 :]
         if pY.shape[0]:
             pY = pY - np.outer(pY @ (2.0 * h), h)
             # a reflection keeps norms: the residual loses the dropped coordinate only
-            self.pr2 = np.maximum(self.pr2[i + 1 :] - pY[:, 0] ** 2, 0.0)
-            self.pY = pY[:, 1:]
-        else:
-            self.pY, self.pr2 = pY, self.pr2[:0]
+            self.r2 = np.maximum(self.r2 - pY[:, 0] ** 2, 0.0)
+        self.pY = pY[:, 1:]
+
+    def flush_reflections(self) -> None:
+        """Apply the pending reflections to ``Zt`` in compact WY form (BLAS-3).
+
+        Reflection j acts on coordinates j.. of the current rows (each acceptance
+        drops the first row), so ``H_{p-1} ... H_0 = I - Y T^T Y^T`` with
+        ``Y[j:, j] = h_j`` and T upper triangular (Schreiber & Van Loan 1989);
+        the new ``Zt`` is rows p.. of the product applied to ``Zt``.
+        """
+        refl, Zt = self.refl, self.Zt
+        p = len(refl)
+        if p == 0 or Zt is None:
+            return
+        Y = np.zeros((Zt.shape[0], p))
+        T = np.zeros((p, p))
+        for j, h in enumerate(refl):
+            Y[j:, j] = h
+            T[j, j] = 2.0
+            if j:
+                T[:j, j] = -2.0 * (T[:j, :j] @ (Y[j:, :j].T @ h))
+        self.Zt = (Zt - Y @ (T.T @ (Y.T @ Zt)))[p:]
+        refl.clear()
 
     def run(self) -> tuple[np.ndarray, np.ndarray, int]:
         """Accept m points; returns points, features and the proposals examined."""
-        while self.k < self.m:
+        m = self.m
+        while self.k < m:
             if self.k == self.switch and self.Zt is None:
                 self.enter_complement()
-            if self.pF.shape[0] == 0:
+            if self.px.shape[0] == 0:
                 self.draw_batch()
-            acc = self.pu * self.pK < self.pr2
-            if not acc.any():
-                self.examined += self.pF.shape[0]
-                self._set_pool(self.px[:0], self.pF[:0])
+            acc = self.thr < self.r2
+            i = int(np.argmax(acc)) if acc.size else 0
+            if not acc.size or not acc[i]:
+                self.examined = self.handed  # the whole pool is rejected
+                self.px = self.px[:0]
                 continue
-            i = int(np.argmax(acc))
-            self.examined += i + 1
+            self.examined = int(self.pos[i]) + 1
             self.xs[self.k] = self.px[i]
-            self.Fs[self.k] = self.pF[i]
+            self.Fs[self.k] = self.W[i, :m]
             if self.Zt is None:
                 self.accept_in_span(i)
             else:
                 self.accept_in_complement(i)
             self.k += 1
+        if self.order is not None:
+            Fs = np.empty_like(self.Fs)
+            Fs[:, self.order] = self.Fs
+            return self.xs, Fs, self.examined
         return self.xs, self.Fs, self.examined
 
 

@@ -232,15 +232,19 @@ def test_sampler_bad_input():
         sample_conditioned(basis, 8, delta=1.5)
 
 
-@pytest.mark.parametrize("mode", ["span", "complement"])
+@pytest.mark.parametrize("mode", ["span", "complement", "screen1"])
 def test_continuous_dpp_pair_statistic(mode, monkeypatch):
     # second-order check of the joint law (repulsion), for both residual representations
     # of the chain rule: E sum_{i != j} (x_i - x_j)^2 = int int (x - y)^2 (K(x,x)K(y,y) - K(x,y)^2)
+    # ("screen1": pools screened one direction at a time, so that early rejection by the
+    # partial-residual bound decides most proposals)
     import sciddm.leastsquares._dpp as S
 
     if mode == "complement":
         monkeypatch.setattr(S, "_SWITCH_MIN_M", 1)
         monkeypatch.setattr(S, "_SWITCH", 0.2)
+    if mode == "screen1":
+        monkeypatch.setattr(S, "_SCREEN_BLOCK", 1)
     basis = TensorBasis(Legendre(), total_degree(1, 4))  # m = 5
     t, w = special.roots_legendre(30)
     w = w / 2
@@ -333,3 +337,48 @@ def test_chain_rule_runs_on_one_blas_thread_and_restores_the_setting():
     assert d.points.shape == (78, 2)
     assert seen and all(s == {1} for s in seen)
     assert after == {2} or after == {1}  # restored (a one-core BLAS reports 1)
+
+
+@pytest.mark.parametrize("deg", [4, 12])  # m = 15 (span phase only), 91 (complement phase too)
+def test_dpp_screening_and_feature_order_do_not_change_the_sample(deg, monkeypatch):
+    """Issue 20: the blocked chain rule rejects a proposal early when its partial residual
+    falls below its threshold, and a tensor basis hands its features in lexicographic
+    order. Neither may change a decision: for a fixed seed the sample and the proposal
+    count are the same for screening blocks of 1, 2 and 7 directions, one block larger
+    than the rank, and with the features in the basis's own order."""
+    import sciddm.leastsquares._dpp as S
+
+    basis = TensorBasis(Legendre(), total_degree(2, deg))
+    ref = [sample_projection_dpp(basis, rng=s) for s in range(3)]
+    variants = []
+    for block in (1, 2, 7, 10 * basis.m):
+        monkeypatch.setattr(S, "_SCREEN_BLOCK", block)
+        variants.append([sample_projection_dpp(basis, rng=s) for s in range(3)])
+    monkeypatch.undo()
+    plain = TensorBasis(Legendre(), total_degree(2, deg))
+    plain.features = lambda x: TensorBasis.features(plain, x)  # not the grouped fast path
+    variants.append([sample_projection_dpp(plain, rng=s) for s in range(3)])
+    for v in variants:
+        for a, b in zip(ref, v):
+            assert np.array_equal(a.points, b.points)
+            assert a.n_proposals == b.n_proposals
+            assert np.allclose(a.features, b.features, rtol=0, atol=1e-12)
+    for d in ref:  # features are returned in the basis's order
+        assert np.allclose(d.features, basis.features(d.points), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "fams, idx",
+    [
+        (Hermite(), total_degree(1, 7)),
+        (Legendre(), total_degree(2, 9)),
+        ([Legendre(), Hermite(), Chebyshev()], total_degree(3, 5)),
+    ],
+)
+def test_grouped_features_are_a_column_permutation_with_christoffel(fams, idx):
+    basis = TensorBasis(fams, idx[np.random.default_rng(0).permutation(len(idx))])
+    x = basis.sample_optimal_points(50, rng=1)
+    F, order, K = basis._grouped_features(x)
+    assert sorted(order.tolist()) == list(range(basis.m))
+    assert np.array_equal(F, basis.features(x)[:, order])
+    assert np.allclose(K, basis.christoffel(x), rtol=1e-12, atol=0)
