@@ -11,6 +11,8 @@ Usage::
     python -m sciddm.reproduce.manifest --time     # also run every experiment, quick and demo
     python -m sciddm.reproduce.manifest --time --only sensitivity  # re-time some
     python -m sciddm.reproduce.manifest --check    # exit 1 if the manifest is out of date
+    python -m sciddm.reproduce.manifest --from-runs results/quick results/demo
+                                                   # times of finished runs, no re-run
 
 The test suite compares the manifest with the live registry (times excluded),
 so it cannot go stale unnoticed.
@@ -101,8 +103,49 @@ def _time(names: Sequence[str], mode: str, n_jobs: int) -> dict[str, float]:
     return out
 
 
+def times_from_run(run_dir: Path) -> tuple[str, dict[str, float], dict[str, Any]]:
+    """The mode, per-experiment wall times and settings of a finished run folder.
+
+    Reads ``<run_dir>/run.json`` and ``<run_dir>/experiments/<name>.json``; only
+    experiments whose status is ``ok`` give a time.
+
+    Parameters
+    ----------
+    run_dir : path
+        The ``--out`` folder of a ``sciddm reproduce`` run.
+
+    Returns
+    -------
+    mode : str
+        ``"quick"`` or ``"demo"`` (a ``"full"`` run is refused).
+    times : dict
+        Experiment name to seconds.
+    settings : dict
+        ``n_jobs``, ``started`` and ``environment`` of the run.
+    """
+    run_dir = Path(run_dir)
+    try:
+        info = json.loads((run_dir / "run.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"`{run_dir}` is not a sciddm reproduce run folder ({exc})") from exc
+    mode = info.get("mode")
+    if mode not in ("quick", "demo"):
+        raise ValueError(f"`{run_dir}` is a {mode!r} run; the manifest holds quick and demo times")
+    times = {}
+    for f in sorted((run_dir / "experiments").glob("*.json")):
+        rec = json.loads(f.read_text())
+        if rec.get("status") == "ok" and rec.get("mode") == mode:
+            times[rec["name"]] = round(float(rec["seconds"]), 1)
+    settings = {k: info.get(k) for k in ("n_jobs", "started", "environment")}
+    return mode, times, settings
+
+
 def build_manifest(
-    *, time: bool = False, only: Sequence[str] = (), n_jobs: int = 2
+    *,
+    time: bool = False,
+    only: Sequence[str] = (),
+    n_jobs: int = 2,
+    from_runs: Sequence[Path] = (),
 ) -> dict[str, Any]:
     """The manifest of the built-in experiments.
 
@@ -115,6 +158,9 @@ def build_manifest(
         With ``time``: names, families or prefixes to re-time (default all).
     n_jobs : int
         Workers of the timed runs.
+    from_runs : sequence of path
+        Finished ``sciddm reproduce --quick`` / ``--demo`` run folders whose
+        per-experiment times replace the stored ones (no experiment is re-run).
     """
     entries = builtin_entries()
     old = read_manifest() or {}
@@ -141,6 +187,18 @@ def build_manifest(
             "platform": platform.platform(),
             "python": platform.python_version(),
         }
+    for run_dir in from_runs:
+        mode, times, settings = times_from_run(run_dir)
+        for n, sec in times.items():
+            if n in rows and (mode == "quick" or entries[n].demo):
+                rows[n][f"{mode}_seconds"] = sec
+        timing[f"{mode}_run"] = {
+            "started": settings["started"],
+            "n_jobs": settings["n_jobs"],
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+        }
     return {
         "format": MANIFEST_FORMAT,
         "generated_by": "python -m sciddm.reproduce.manifest",
@@ -156,6 +214,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--only", nargs="+", default=[], metavar="NAME", help="what to re-time")
     p.add_argument("--n-jobs", type=int, default=2, help="workers of the timed runs (default 2)")
     p.add_argument("--check", action="store_true", help="exit 1 if the manifest is out of date")
+    p.add_argument(
+        "--from-runs",
+        nargs="+",
+        type=Path,
+        default=[],
+        metavar="DIR",
+        help="take quick/demo times from finished `sciddm reproduce` run folders",
+    )
     p.add_argument("--out", type=Path, default=MANIFEST_PATH, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -166,7 +232,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if diffs:
             print("run: python -m sciddm.reproduce.manifest", file=sys.stderr)
         return 1 if diffs else 0
-    data = build_manifest(time=args.time, only=args.only, n_jobs=args.n_jobs)
+    try:
+        data = build_manifest(
+            time=args.time, only=args.only, n_jobs=args.n_jobs, from_runs=args.from_runs
+        )
+    except ValueError as exc:
+        print(f"python -m sciddm.reproduce.manifest: error: {exc}", file=sys.stderr)
+        return 2
     from sciddm._core.io import atomic_write_text
 
     atomic_write_text(args.out, json.dumps(data, indent=1, ensure_ascii=False) + "\n")

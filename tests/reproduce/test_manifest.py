@@ -48,3 +48,38 @@ def test_builtin_entries_are_catalog_entries():
     assert {e.module for e in entries.values()} <= {
         f"sciddm.reproduce.{m}" for m in EXPERIMENT_MODULES
     }
+
+
+def _fake_run(folder, mode, records):
+    (folder / "experiments").mkdir(parents=True)
+    run = {"mode": mode, "n_jobs": 2, "started": "2026-01-01 00:00 UTC", "environment": {}}
+    (folder / "run.json").write_text(json.dumps(run))
+    for name, status, seconds in records:
+        rec = {"name": name, "mode": mode, "status": status, "seconds": seconds}
+        (folder / "experiments" / f"{name}.json").write_text(json.dumps(rec))
+
+
+def test_times_come_from_finished_runs(tmp_path):
+    import pytest
+
+    from sciddm.reproduce.manifest import main
+
+    entries = builtin_entries()
+    demo = sorted(n for n, e in entries.items() if e.demo)[0]
+    other = sorted(n for n, e in entries.items() if not e.demo)[0]
+    _fake_run(tmp_path / "q", "quick", [(demo, "ok", 12.34), (other, "failed", 99.0)])
+    _fake_run(tmp_path / "d", "demo", [(demo, "ok", 3.21), (other, "ok", 5.0)])
+    data = build_manifest(from_runs=[tmp_path / "q", tmp_path / "d"])
+    rows = {d["name"]: d for d in data["experiments"]}
+    assert rows[demo]["quick_seconds"] == 12.3 and rows[demo]["demo_seconds"] == 3.2
+    stored = {d["name"]: d for d in build_manifest()["experiments"]}
+    assert rows[other]["quick_seconds"] == stored[other]["quick_seconds"]  # a failed run: kept
+    assert rows[other]["demo_seconds"] is None  # not in the demo set
+    assert data["timing"]["quick_run"]["n_jobs"] == 2
+    _fake_run(tmp_path / "f", "full", [])
+    with pytest.raises(ValueError, match="'full' run"):
+        build_manifest(from_runs=[tmp_path / "f"])
+    out = tmp_path / "m.json"
+    assert main(["--from-runs", str(tmp_path / "f"), "--out", str(out)]) == 2
+    assert main(["--from-runs", str(tmp_path / "missing"), "--out", str(out)]) == 2
+    assert not out.exists()
