@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from typing import Any
 
 import numpy as np
 import torch
@@ -26,7 +27,7 @@ SOURCE = "Wang & Vastola, TMLR 2024 (arXiv:2412.09726)"
 @functools.lru_cache(maxsize=4)
 def _trained_digits(
     hidden: int, depth: int, steps: int, batch: int, seed: int, device: str, lr: float = 1e-3
-):
+) -> Any:
     from sciddm.diffusion import MLPDenoiser, train_denoiser
 
     X, _ = load_digits_scaled()
@@ -45,7 +46,17 @@ def _trained_digits(
     return res.model.eval(), float(np.mean(res.losses[-100:]))
 
 
-def _generate(denoiser, n, dim, *, sigmas, sampler="heun", rng_seed=0, device="cpu", **kw):
+def _generate(
+    denoiser: Any,
+    n: int,
+    dim: int,
+    *,
+    sigmas: Any,
+    sampler: str = "heun",
+    rng_seed: int = 0,
+    device: str = "cpu",
+    **kw: Any,
+) -> Any:
     from sciddm.diffusion import sample
 
     gen = torch.Generator().manual_seed(rng_seed)
@@ -140,7 +151,7 @@ def gaussian_explains(ctx: Context) -> None:
     )
 
 
-def _ring_explained_variance(ctx: Context, sigmas: np.ndarray, seed: int):
+def _ring_explained_variance(ctx: Context, sigmas: np.ndarray, seed: int) -> Any:
     from sciddm.diffusion import (
         EmpiricalDenoiser,
         MLPDenoiser,
@@ -172,7 +183,7 @@ def _ring_explained_variance(ctx: Context, sigmas: np.ndarray, seed: int):
     return explained_variance(res2.model, refs2, R, sigmas, n=p["n_eval"], rng=ctx.rng)
 
 
-def _digits_explained_variance(ctx: Context, D, X: np.ndarray, sigmas: np.ndarray):
+def _digits_explained_variance(ctx: Context, D: Any, X: np.ndarray, sigmas: np.ndarray) -> Any:
     from sciddm.diffusion import (
         EmpiricalDenoiser,
         explained_variance,
@@ -191,7 +202,7 @@ def _digits_explained_variance(ctx: Context, D, X: np.ndarray, sigmas: np.ndarra
     return ev, refs["empirical"]
 
 
-def _explained_variance_claims(ctx: Context, ev, ev2) -> None:
+def _explained_variance_claims(ctx: Context, ev: Any, ev2: Any) -> None:
     rows = []
     for name, r in (("2-D ring", ev2), ("digits", ev)):
         for j, s in enumerate(r.sigmas):
@@ -234,7 +245,7 @@ def _explained_variance_claims(ctx: Context, ev, ev2) -> None:
     )
 
 
-def _explained_variance_figures(ctx: Context, ev, ev2, gen_net: np.ndarray) -> None:
+def _explained_variance_figures(ctx: Context, ev: Any, ev2: Any, gen_net: np.ndarray) -> None:
     import matplotlib.pyplot as plt
 
     from sciddm._core.plotting import get_ax

@@ -130,7 +130,7 @@ def _digits_setup(p: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]
             "truth": lc.fit_curves()}  # fmt: skip
 
 
-def _draw(dataset: str, setup: dict[str, Any], p: dict[str, Any], rng: np.random.Generator):
+def _draw(dataset: str, setup: dict[str, Any], p: dict[str, Any], rng: np.random.Generator) -> Any:
     if dataset == "prs":
         arch = setup["arch"]
         d = simulate_prs([p["pool"] + p["test"]] * 3, architecture=arch, rng=rng)
@@ -152,7 +152,7 @@ def _draw(dataset: str, setup: dict[str, Any], p: dict[str, Any], rng: np.random
 # ------------------------------------------------------------------ one seed
 
 
-def _static_errors(n, pool, test, est, metric, rng):
+def _static_errors(n: Any, pool: Any, test: Any, est: Any, metric: Any, rng: Any) -> Any:
     Xp, yp, gp = pool
     rows = np.concatenate(
         [rng.choice(np.flatnonzero(gp == k), size=int(n[k]), replace=False) for k in range(3)]
@@ -160,7 +160,17 @@ def _static_errors(n, pool, test, est, metric, rng):
     return group_errors(est, Xp[rows], yp[rows], gp[rows], *test, metric=metric, groups=[0, 1, 2])
 
 
-def _one_seed(dataset, seed, rng, setup, p, shares, costs, budget, caps):
+def _one_seed(
+    dataset: Any,
+    seed: Any,
+    rng: Any,
+    setup: Any,
+    p: Any,
+    shares: Any,
+    costs: Any,
+    budget: Any,
+    caps: Any,
+) -> Any:
     pool, test = _draw(dataset, setup, p, rng)
     est, metric, truth = setup["estimator"], setup["metric"], setup["truth"]
     avail = np.bincount(pool[2], minlength=3)
@@ -194,7 +204,7 @@ def _one_seed(dataset, seed, rng, setup, p, shares, costs, budget, caps):
 # ------------------------------------------------------------------ experiment
 
 
-def _caps(truth, costs, budget, shares) -> dict[str, float | None]:
+def _caps(truth: Any, costs: Any, budget: Any, shares: Any) -> dict[str, float | None]:
     util = allocate(truth, costs, budget, objective="utilitarian", weights=shares)
     return {"utilitarian": None, "maxmin": None, "disparity-cap": 0.5 * util.disparity}
 

@@ -18,6 +18,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from sciddm.hallucination import (
@@ -114,7 +116,12 @@ def _detector_experiment(ctx: Context, mixture: ModeMixture, label: str) -> None
 
 
 def _detector_claims(
-    ctx: Context, mixture: ModeMixture, label: str, rep, retention: float, exact_rate: float
+    ctx: Context,
+    mixture: ModeMixture,
+    label: str,
+    rep: Any,
+    retention: float,
+    exact_rate: float,
 ) -> None:
     p = ctx.params
     n_h = rep.n_hallucinations
@@ -165,7 +172,9 @@ def _detector_claims(
     )
 
 
-def _detector_figure(ctx: Context, mixture: ModeMixture, trained, rep, det, test) -> None:
+def _detector_figure(
+    ctx: Context, mixture: ModeMixture, trained: Any, rep: Any, det: Any, test: Any
+) -> None:
     import matplotlib.pyplot as plt
 
     x_test = test.samples
@@ -197,7 +206,7 @@ def _detector_figure(ctx: Context, mixture: ModeMixture, trained, rep, det, test
     ctx.figure(fig, "detector")
 
 
-def trained_denoiser(trained):
+def trained_denoiser(trained: Any) -> Any:
     """A ``D(x, sigma)`` view of a trained model, for the segment analysis."""
     from sciddm.diffusion import VPDenoiser, ddpm_alphas_cumprod, ddpm_betas
 
