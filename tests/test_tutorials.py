@@ -25,6 +25,12 @@ def test_tutorial_runs(path, tmp_path):
         "MPLBACKEND": "Agg",
         "PYTHONWARNINGS": "ignore",
         "PYTHONPATH": pythonpath,
+        # one BLAS/OpenMP/torch thread per tutorial unless the caller chose: the tests run
+        # two at a time (pytest -n 2), and oversubscribed threads made them 3-8x slower
+        **{
+            k: os.environ.get(k, "1")
+            for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+        },
     }
     proc = run_bounded([sys.executable, str(path)], cwd=tmp_path, env=env, timeout=600)
     assert proc.returncode == 0, (
