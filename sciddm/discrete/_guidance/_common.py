@@ -256,6 +256,17 @@ class Setup:
         for a in range(0, self.n, bs):
             yield self.seeds[a : a + bs]
 
+    def run_batches(
+        self, batch: Callable[[np.ndarray], dict[str, torch.Tensor]]
+    ) -> dict[str, list[torch.Tensor]]:
+        """``batch(seeds)`` on every chunk of :meth:`chunks`, its outputs gathered on the
+        CPU per key (the ``parts`` of :meth:`result`)."""
+        parts: dict[str, list[torch.Tensor]] = {}
+        for chunk in self.chunks():
+            for k, val in batch(chunk).items():
+                parts.setdefault(k, []).append(val.cpu())
+        return parts
+
     def decode(self, tokens: np.ndarray) -> list[str] | None:
         """``model.tokenizer.decode_batch(tokens)`` when the model has a tokenizer."""
         tok = getattr(self.model, "tokenizer", None)

@@ -207,10 +207,7 @@ def smc(
     run.value_fn = ValueFn(value_model) if value_model is not None else None
     run.resample, run.ess_threshold = resample, ess_threshold
     g, run.betas, sch = learned_chain(sampler, st.steps, t_min, sch)
-    parts: dict[str, list[torch.Tensor]] = {}
-    for chunk in st.chunks():
-        for k, val in run.batch(chunk, g, sch).items():
-            parts.setdefault(k, []).append(val.cpu())
+    parts = st.run_batches(lambda chunk: run.batch(chunk, g, sch))
     return st.result(
         parts,
         n_calls=run.counter.calls,

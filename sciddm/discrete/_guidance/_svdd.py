@@ -206,11 +206,7 @@ def svdd(
     run = _SvddRun(st, M=M, alpha=alpha, variant=variant, x0=x0, precision=precision)
     run.value_fn = ValueFn(value_model) if variant == "mc" else None
     g, run.betas, sch = learned_chain(sampler, st.steps, t_min, sch)
-    parts: dict[str, list[torch.Tensor]] = {}
-    for chunk in st.chunks():
-        out = run.batch(chunk, g, sch)
-        for k, val in out.items():
-            parts.setdefault(k, []).append(val.cpu())
+    parts = st.run_batches(lambda chunk: run.batch(chunk, g, sch))
     return st.result(
         parts,
         n_calls=run.counter.calls,
