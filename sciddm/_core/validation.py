@@ -33,6 +33,7 @@ __all__ = [
     "check_scalar",
     "check_str",
     "is_sparse",
+    "validate_estimator_data",
     "warn_convergence",
 ]
 
@@ -331,6 +332,27 @@ def warn_convergence(what: str, knob: str, *, stacklevel: int = 3) -> None:
     from sklearn.exceptions import ConvergenceWarning
 
     warnings.warn(f"{what}; increase `{knob}`", ConvergenceWarning, stacklevel=stacklevel)
+
+
+_NO_Y = object()
+
+
+def validate_estimator_data(est: Any, X: Any, y: Any = _NO_Y, **kw: Any) -> Any:
+    """scikit-learn's ``validate_data`` with messages that name the argument (`X`, `y`).
+
+    Used by estimators' ``fit``/``predict``; scikit-learn is imported on the call,
+    not with this module.
+    """
+    from sklearn.utils.validation import validate_data
+
+    try:
+        if y is _NO_Y:
+            return validate_data(est, X, **kw)
+        return validate_data(est, X, y, **kw)
+    except (TypeError, ValueError) as exc:
+        which = "`X`" if y is _NO_Y else "`X` or `y`"
+        cls = TypeError if isinstance(exc, TypeError) else ValueError
+        raise cls(f"invalid {which}: {exc}") from exc
 
 
 if not TYPE_CHECKING:

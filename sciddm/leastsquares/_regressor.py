@@ -10,9 +10,15 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from sciddm._core.validation import check_array, check_choice, check_int, check_scalar
+from sciddm._core.validation import (
+    check_array,
+    check_choice,
+    check_int,
+    check_scalar,
+)
+from sciddm._core.validation import validate_estimator_data as _validate
 
 from ._bases import Basis, TensorBasis, _basis_iv, total_degree
 from ._estimator import _solve
@@ -32,21 +38,6 @@ def _sample_weight_iv(sample_weight: Any, n: int) -> np.ndarray:
     if not np.any(sw > 0):
         raise ValueError("`sample_weight` must not be all zero")
     return sw
-
-
-_NO_Y = object()
-
-
-def _validate(est: Any, X: Any, y: Any = _NO_Y, **kw: Any) -> Any:
-    """scikit-learn's ``validate_data`` with messages that name the argument (`X`, `y`)."""
-    try:
-        if y is _NO_Y:
-            return validate_data(est, X, **kw)
-        return validate_data(est, X, y, **kw)
-    except (TypeError, ValueError) as exc:
-        which = "`X`" if y is _NO_Y else "`X` or `y`"
-        cls = TypeError if isinstance(exc, TypeError) else ValueError
-        raise cls(f"invalid {which}: {exc}") from exc
 
 
 class WeightedLeastSquares(RegressorMixin, BaseEstimator):

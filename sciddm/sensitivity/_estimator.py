@@ -6,30 +6,16 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from sciddm._core.validation import check_choice, check_int, check_scalar
+from sciddm._core.validation import validate_estimator_data as _validate
 
 from ._linalg import P_MAX
 from ._regression import _check_sample_rank, _irls, _lp_l1
 from ._sampling import SCORE_METHODS, sample_rows
 
 __all__ = ["SampledLpRegressor"]
-
-
-_NO_Y = object()
-
-
-def _validate(est: Any, X: Any, y: Any = _NO_Y, **kw: Any) -> Any:
-    """scikit-learn's ``validate_data`` with messages that name the argument (`X`, `y`)."""
-    try:
-        if y is _NO_Y:
-            return validate_data(est, X, **kw)
-        return validate_data(est, X, y, **kw)
-    except (TypeError, ValueError) as exc:
-        which = "`X`" if y is _NO_Y else "`X` or `y`"
-        cls = TypeError if isinstance(exc, TypeError) else ValueError
-        raise cls(f"invalid {which}: {exc}") from exc
 
 
 class SampledLpRegressor(RegressorMixin, BaseEstimator):
