@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.linalg import solve_triangular as _solve_triangular
+from scipy.linalg.blas import dtrsm as _dtrsm
 
 from ._bases import Basis, DiscreteBasis, TensorBasis
 from ._polynomials import ProposalBudgetError
@@ -67,21 +67,36 @@ def _dpp_discrete(basis: DiscreteBasis, g: np.random.Generator) -> tuple[np.ndar
 def _complement_basis(Qt: np.ndarray, m: int) -> np.ndarray:
     """Rows: an orthonormal basis of the orthogonal complement of the rows of Qt.
 
-    A Gaussian block is projected once and orthonormalised: with orthonormal ``Qt``
-    the projection of a random block loses orthogonality only by about
-    ``eps sqrt(m / (m - k))`` (no cancellation, unlike Gram-Schmidt of given
-    vectors), which a cheap randomised check (four probe vectors) confirms.
+    The ``m - k`` coordinate vectors ``e_i`` least in the span (smallest leverage
+    ``|Qt[:, i]|^2``) are projected, ``E_S - Qt^T Qt[:, S]`` (one product: the
+    coefficients of ``e_i`` are the columns of Qt already), and orthonormalised
+    by a Householder QR. Their conditioning is that of a Gaussian sketch in
+    practice (about 10^3 at m = 1000-2000 for the Legendre and Hermite bases,
+    leaving a component of about 1e-12 in the span, which moves the acceptance
+    probabilities by as much). A cheap randomised check (four probe vectors of the
+    span, which the rows must annihilate to 1e-9) falls back to a projected
+    Gaussian sketch, orthonormalised twice, when a selection is ill-conditioned.
     """
     k = Qt.shape[0]
-    rng = np.random.default_rng(12345)
-    At = rng.standard_normal((m - k, m))  # any full-rank sketch works
-    At -= (At @ Qt.T) @ Qt
+    S = np.argpartition(np.einsum("ij,ij->j", Qt, Qt), m - k - 1)[: m - k]
+    At = -(Qt[:, S].T @ Qt)
+    At[np.arange(m - k), S] += 1.0
     Z = np.linalg.qr(At.T)[0].T
-    probe = Qt.T @ rng.standard_normal((k, 4))  # vectors in span(Qt): Z must annihilate them
-    if np.max(np.abs(Z @ probe)) > 1e-11 * np.max(np.abs(probe)):  # pragma: no cover
-        Z -= (Z @ Qt.T) @ Qt
-        Z = np.linalg.qr(Z.T)[0].T
+    probe = Qt.T @ np.random.default_rng(12345).standard_normal((k, 4))  # in span(Qt)
+    if np.max(np.abs(Z @ probe)) > 1e-9 * np.max(np.abs(probe)):
+        return _complement_sketch(Qt, m)
     return np.ascontiguousarray(Z)
+
+
+def _complement_sketch(Qt: np.ndarray, m: int) -> np.ndarray:
+    """The fallback of :func:`_complement_basis`: a Gaussian sketch projected on the
+    complement and orthonormalised twice (CGS2 with Householder QR)."""
+    k = Qt.shape[0]
+    At = np.random.default_rng(12345).standard_normal((m - k, m))  # any full-rank sketch
+    for _ in range(2):
+        At -= (At @ Qt.T) @ Qt
+        At = np.linalg.qr(At.T)[0].T
+    return np.ascontiguousarray(At)
 
 
 class _ChainRule:
@@ -126,8 +141,6 @@ class _ChainRule:
         self.xs = np.empty((m, basis.dim))
         self.Fs = np.empty((m, m))
         self._cx = np.empty((0, basis.dim))  # drawn, not yet handed to a pool
-        self._cF = np.empty((0, m))
-        self._cK = np.empty(0)
         self.k = 0
         self.used = 0  # proposals drawn (counted against the budget)
         self.handed = 0  # proposals handed to pools: the next stream position
@@ -162,7 +175,8 @@ class _ChainRule:
         L = np.tril(R[:, m + k0 :], -1)
         L[np.diag_indices(p)] = [nv for _, nv in pend]
         V = R[:, :m] - R[:, m : m + k0] @ Qt[:k0] if k0 else R[:, :m]
-        QP = _solve_triangular(L, V, lower=True)
+        # Q_P = L^{-1} V, solved as Q_P^T = V^T L^{-T} on the Fortran view V^T (no copy)
+        QP = _dtrsm(1.0, L, V.T, side=1, lower=1, trans_a=1, overwrite_b=1).T
         if np.max(np.abs(QP @ QP.T - np.eye(p))) > 1e-10:  # pragma: no cover - rare cancellation
             for _ in range(2):
                 QP -= (QP @ Qt[:k0].T) @ Qt[:k0]
@@ -203,10 +217,10 @@ class _ChainRule:
         if self.Zt is not None:
             self.flush_reflections()
             assert self.Zt is not None
-            pY = pF @ self.Zt.T
-            r2 = np.einsum("ij,ij->i", pY, pY)
+            Yt = self.Zt @ pF.T  # pF is the transpose of a C array: a plain product
+            r2 = np.einsum("ij,ij->j", Yt, Yt)
             keep = np.flatnonzero(r2 > self.thr)  # residuals only decrease: rejected for good
-            self.W, self.pY = pF, pY[keep]
+            self.W, self.pY = pF, Yt[:, keep].T.copy()
             self._restrict(keep, r2[keep])
         else:
             self.flush()
@@ -256,11 +270,13 @@ class _ChainRule:
     def _take(self, B: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``B`` proposals (points, features, ``K_m``) from a cache refilled by large draws.
 
-        Sampling and feature evaluation cost a fixed overhead per call, so proposals
-        are drawn for the next ~128 acceptances at once (within 32 MB of features)
-        and handed out in the pool sizes the chain rule wants; unexamined proposals
-        stay valid because they are i.i.d. and independent of the past. ``used``
-        counts drawn proposals against the budget.
+        Sampling costs a fixed overhead per call, so points are drawn for the next
+        ~128 acceptances at once (within 32 MB of features) and handed out in the
+        pool sizes the chain rule wants; unexamined proposals stay valid because
+        they are i.i.d. and independent of the past. Features are evaluated per pool,
+        so that the screening products read them from cache (10 % faster at
+        m = 2000 than evaluating them per draw). ``used`` counts drawn proposals
+        against the budget.
         """
         if self._cx.shape[0] == 0:  # a short remainder is handed out as a smaller pool
             m, k = self.m, self.k
@@ -274,15 +290,15 @@ class _ChainRule:
                     "points accepted; increase `max_proposals`"
                 )
             self._cx = self.basis.sample_optimal_points(R, rng=self.g)
-            if self.order is None:
-                self._cF = self.basis.features(self._cx)
-                self._cK = np.einsum("ij,ij->i", self._cF, self._cF)
-            else:
-                assert isinstance(self.basis, TensorBasis)
-                self._cF, _, self._cK = self.basis._grouped_features(self._cx)
             self.used += R
-        px, pF, pK = self._cx[:B], self._cF[:B], self._cK[:B]
-        self._cx, self._cF, self._cK = self._cx[B:], self._cF[B:], self._cK[B:]
+        px = self._cx[:B]
+        self._cx = self._cx[B:]
+        # features per pool, not per refill: they are consumed at once, while in cache
+        if self.order is None:
+            pF = self.basis.features(px)
+            return px, pF, np.einsum("ij,ij->i", pF, pF)
+        assert isinstance(self.basis, TensorBasis)
+        pF, _, pK = self.basis._grouped_features(px)
         return px, pF, pK
 
     def _advance(self, i: int) -> None:

@@ -339,6 +339,45 @@ def test_chain_rule_runs_on_one_blas_thread_and_restores_the_setting():
     assert after == {2} or after == {1}  # restored (a one-core BLAS reports 1)
 
 
+def _haar_rows(k, m, seed):
+    return np.linalg.qr(np.random.default_rng(seed).standard_normal((m, k)))[0].T
+
+
+@pytest.mark.parametrize(
+    "Qt",
+    [
+        _haar_rows(40, 50, 0),
+        _haar_rows(1, 7, 1),
+        # the three lowest-leverage coordinates (2, 3, 4) contain the second row: the
+        # coordinate selection is singular and the Gaussian fallback must answer
+        np.array([[1, 1, 0, 0, 0], [0, 0, 1, 1, 1]]) / np.sqrt([[2], [3]]),
+    ],
+    ids=["haar-40-of-50", "haar-1-of-7", "singular-selection"],
+)
+def test_complement_basis_spans_the_orthogonal_complement(Qt):
+    from sciddm.leastsquares import _dpp
+
+    k, m = Qt.shape
+    Z = _dpp._complement_basis(Qt, m)
+    assert Z.shape == (m - k, m)
+    np.testing.assert_allclose(Z @ Z.T, np.eye(m - k), atol=1e-12)
+    np.testing.assert_allclose(Z @ Qt.T, 0.0, atol=1e-12)
+    # together they resolve the identity: Z^T Z + Q^T Q = I
+    np.testing.assert_allclose(Z.T @ Z + Qt.T @ Qt, np.eye(m), atol=1e-12)
+
+
+def test_complement_basis_falls_back_when_the_selection_is_singular(monkeypatch):
+    from sciddm.leastsquares import _dpp
+
+    calls = []
+    real = _dpp._complement_sketch
+    monkeypatch.setattr(_dpp, "_complement_sketch", lambda Qt, m: calls.append(m) or real(Qt, m))
+    Qt = np.array([[1, 1, 0, 0, 0], [0, 0, 1, 1, 1]]) / np.sqrt([[2], [3]])
+    _dpp._complement_basis(Qt, 5)
+    _dpp._complement_basis(_haar_rows(40, 50, 0), 50)
+    assert calls == [5]
+
+
 @pytest.mark.parametrize("deg", [4, 12])  # m = 15 (span phase only), 91 (complement phase too)
 def test_dpp_screening_and_feature_order_do_not_change_the_sample(deg, monkeypatch):
     """Issue 20: the blocked chain rule rejects a proposal early when its partial residual
