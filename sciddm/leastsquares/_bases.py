@@ -482,9 +482,17 @@ class TensorBasis(Basis):
         one, written contiguously (no gather), and adds ``prefix**2`` times a
         difference of cumulative sums of the squared last table to ``K``. For
         samplers whose law does not depend on the order of the features (the
-        projection DPP).
+        projection DPP). The one-dimensional tables can be evaluated once for
+        many points (:meth:`_grouped_tables`) and assembled for slices of them
+        (:meth:`_grouped_assemble`).
         """
-        order, runs = self._runs()
+        F, K = self._grouped_assemble(self._grouped_tables(x))
+        return F, self._runs()[0], K
+
+    def _grouped_tables(self, x: np.ndarray) -> list[np.ndarray]:
+        """The one-dimensional tables of :meth:`_grouped_features`, one row per degree
+        and one column per point, and last the cumulative sums of the squared last
+        table (with a leading row of zeros)."""
         tables = [
             np.ascontiguousarray(
                 fam._eval(fam.measure.to_standard(x[:, i]), int(self._maxdeg[i])).T
@@ -494,8 +502,16 @@ class TensorBasis(Basis):
         last = tables[-1]
         cum = np.zeros((last.shape[0] + 1, len(x)))
         np.cumsum(last * last, axis=0, out=cum[1:])
-        out = np.empty((self.m, len(x)))
-        K = np.zeros(len(x))
+        return tables + [cum]
+
+    def _grouped_assemble(self, tables: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """``(F, K)`` of :meth:`_grouped_features` from (column slices of) its tables."""
+        runs = self._runs()[1]
+        *tables, cum = tables
+        last = tables[-1]
+        n = last.shape[1]
+        out = np.empty((self.m, n))
+        K = np.zeros(n)
         for a, b, d0, prefix in runs:
             blk = last[d0 : d0 + b - a]
             sq = cum[d0 + b - a] - cum[d0]
@@ -508,7 +524,7 @@ class TensorBasis(Basis):
                 pre = pre * tables[i][prefix[i]]
             np.multiply(pre, blk, out=out[a:b])
             K += pre * pre * sq
-        return out.T, order, K
+        return out.T, K
 
     def sample_optimal_points(
         self, n: int, *, rng: SeedLike = None, budget: int | None = None

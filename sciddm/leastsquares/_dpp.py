@@ -141,6 +141,7 @@ class _ChainRule:
         self.xs = np.empty((m, basis.dim))
         self.Fs = np.empty((m, m))
         self._cx = np.empty((0, basis.dim))  # drawn, not yet handed to a pool
+        self._ct: list[np.ndarray] = []  # their one-dimensional tables (tensor bases)
         self.k = 0
         self.used = 0  # proposals drawn (counted against the budget)
         self.handed = 0  # proposals handed to pools: the next stream position
@@ -290,15 +291,19 @@ class _ChainRule:
                     "points accepted; increase `max_proposals`"
                 )
             self._cx = self.basis.sample_optimal_points(R, rng=self.g)
+            if self.order is not None:  # one-dimensional tables for the whole draw
+                assert isinstance(self.basis, TensorBasis)
+                self._ct = self.basis._grouped_tables(self._cx)
             self.used += R
         px = self._cx[:B]
         self._cx = self._cx[B:]
-        # features per pool, not per refill: they are consumed at once, while in cache
+        # features per pool, not per draw: they are consumed at once, while in cache
         if self.order is None:
             pF = self.basis.features(px)
             return px, pF, np.einsum("ij,ij->i", pF, pF)
         assert isinstance(self.basis, TensorBasis)
-        pF, _, pK = self.basis._grouped_features(px)
+        pF, pK = self.basis._grouped_assemble([t[:, :B] for t in self._ct])
+        self._ct = [t[:, B:] for t in self._ct]
         return px, pF, pK
 
     def _advance(self, i: int) -> None:

@@ -421,3 +421,8 @@ def test_grouped_features_are_a_column_permutation_with_christoffel(fams, idx):
     assert sorted(order.tolist()) == list(range(basis.m))
     assert np.array_equal(F, basis.features(x)[:, order])
     assert np.allclose(K, basis.christoffel(x), rtol=1e-12, atol=0)
+    # tables evaluated once for all points, assembled for a slice of them (the
+    # projection DPP's pools): the same features as for the slice alone
+    tables = basis._grouped_tables(x)
+    Fs, Ks = basis._grouped_assemble([t[:, 10:27] for t in tables])
+    assert np.array_equal(Fs, F[10:27]) and np.array_equal(Ks, K[10:27])
