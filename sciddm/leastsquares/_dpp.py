@@ -188,7 +188,7 @@ class _ChainRule:
         self.k0 = k0 + p
 
     def enter_complement(self) -> None:
-        """Switch to the complement basis (one sketch-and-QR), re-projecting the pool."""
+        """Switch to the complement basis (one product and a QR), re-projecting the pool."""
         self.flush()
         self.Zt = _complement_basis(self.Qt[: self.k], self.m)
         self.W = self.W[:, : self.m]

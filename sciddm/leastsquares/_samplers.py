@@ -288,28 +288,32 @@ def sample_projection_dpp(
     are kept implicit (their coefficients) and written out as a block, by one
     matrix-matrix product and a triangular solve, when the next pool is drawn.
     For :math:`m \ge 64`, once :math:`k = 0.8 m` directions are accepted, one
-    orthonormal basis :math:`Z` of their complement is computed (a single
-    sketch-and-QR), residuals become :math:`\|Z^\top\varphi(x)\|^2` (a
+    orthonormal basis :math:`Z` of their complement is computed (the
+    :math:`m - k` coordinate vectors of smallest leverage, projected by one
+    product and orthonormalised by a QR; a Gaussian sketch when that selection
+    is ill-conditioned), residuals become :math:`\|Z^\top\varphi(x)\|^2` (a
     projection onto :math:`m - k < k` vectors, without cancellation), each
     acceptance reflects the pool's coordinates by one Householder reflection
     and :math:`Z` receives the pending reflections as one block (compact WY
     form) when the next pool is drawn. For a discrete measure the residual
     density on the nodes is sampled directly (:math:`m` steps, no rejection).
 
-    Performance: the chain rule costs about :math:`3 m^3` flops, nearly all in
-    matrix-matrix products: about :math:`1.3 m^3` to screen the
-    :math:`\approx m(\ln 5 + 0.8)` proposals of the first phase (each accepted
-    one is projected on all :math:`k` directions, a rejected one on about 65 %
-    of them), :math:`0.64 m^3` to write out the directions, :math:`0.8 m^3`
-    for the complement basis and :math:`0.4 m^3` to project the
-    :math:`\approx m H_{0.2m}` proposals of the second phase, plus the features
-    of all :math:`\approx m H_m` proposals (:math:`O(m^2 \log m)`, for a tensor
-    basis in lexicographic runs of broadcast products, with the Christoffel
-    function from cumulative sums of the one-dimensional tables). Measured
+    Performance: the chain rule costs about :math:`1.5 m^3` multiply-adds, nearly
+    all in matrix-matrix products: about :math:`0.65 m^3` to screen the
+    :math:`\approx m \ln 5` proposals of the first phase (each accepted one is
+    projected on all :math:`k` directions, a rejected one on about half of them),
+    :math:`0.31 m^3` to write out the directions, :math:`0.16 m^3` (and a QR of
+    :math:`m \times 0.2 m`) for the complement basis and :math:`0.25 m^3` to
+    project the :math:`\approx m H_{0.2m}` proposals of the second phase, plus the
+    features of all :math:`\approx m H_m` proposals (:math:`O(m^2 \log m)`; for
+    a tensor basis the one-dimensional tables are evaluated once per draw and
+    assembled per pool in lexicographic runs of broadcast products, with the
+    Christoffel function from cumulative sums). Measured
     (``benchmarks/bench_leastsquares.py``, one BLAS thread, CPU time): about
-    5 times one :math:`m \times m` matmul at :math:`m = 1000` and 3.5 times at
-    :math:`m = 2000` (the first figure is dominated by the per-proposal work
-    and the small products, the second by the cubic part).
+    4.2 times one :math:`m \times m` matmul at :math:`m = 1000` and 3.2 times at
+    :math:`m = 2000`; the products run at 60-80 % of the large matmul's rate
+    at these shapes, and at :math:`m = 1000` a third of the time is the
+    per-proposal work (sampling and features).
 
     References
     ----------
