@@ -114,7 +114,7 @@ def bench_chem(n: int, repeats: int) -> None:
 
     plain = ChemReward({"qed": 1, "sa": 1}, cache=False)
     reference()
-    assert np.allclose(plain(smiles[:200]), out[:200])
+    assert np.array_equal(plain(smiles), out), "sciddm must equal the RDKit loop bit for bit"
     t_ref, t_plain = _interleaved([reference, lambda: plain(smiles)], repeats)
     half = smiles[: n // 2]
     dup_batch = half + half  # a generated batch with duplicates: half of it repeats
