@@ -17,7 +17,7 @@ bit) with less redundant work: QED's 116 structural alerts counted in one C++
 instead of twice, and the SA chiral-centre count without ``FindMolChiralCenters``'s
 Python atom loops. Each SMILES is parsed once and shared by all properties, and QED is
 computed before SA (which re-assigns stereo flags in place, as ``sascorer`` does). On
-MOSES SMILES, uncached QED + SA runs about 1.3x faster than the plain RDKit loop
+MOSES SMILES, uncached QED + SA runs 1.2-1.3x faster than the plain RDKit loop
 (``benchmarks/bench_rewards.py``).
 """
 
