@@ -210,9 +210,9 @@ print(
 # ## What to conclude
 #
 # * Rewards are vectorised, optionally cached by canonical SMILES (uncached they cost
-#   what a plain RDKit loop costs) and give invalid molecules a floor value; PWM scores
-#   are exact log-likelihood ratios computed with lookup tables
-#   (`benchmarks/bench_rewards.py` measures both).
+#   less than a plain RDKit QED + SA loop, with identical values) and give invalid
+#   molecules a floor value; PWM scores are exact log-likelihood ratios computed with
+#   lookup tables (`benchmarks/bench_rewards.py` measures both).
 # * `molecule_report` computes the MOSES table in MOSES's definitions and `moses_table`
 #   prints it beside the published baselines; the metrics of real datasets differ
 #   strongly (NCI vs MOSES), so a generated set must be compared with its own training
