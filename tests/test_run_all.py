@@ -24,6 +24,10 @@ def test_describe_known_generic_and_non_ratio_keys():
     assert run_all.describe("dpp_over_matmul_cpu_N1000", {}) == (
         "time(projection-DPP sample) / time(one N x N matmul), N = 1000, CPU time; goal <= 3"
     )
+    # the goal is stated at N = 1000 and 2000 only
+    assert run_all.describe("dpp_over_matmul_cpu_N300", {}) == (
+        "time(projection-DPP sample) / time(one N x N matmul), N = 300, CPU time"
+    )
     assert run_all.describe("lewis1_damped_levs_cpu", {}).startswith(
         "time(Lewis weights p = 1, damped"
     )
