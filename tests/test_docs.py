@@ -49,6 +49,20 @@ def test_theory_note_names_existing_tests(note):
         assert f"## {section}" in text, f"{note.name} lacks a '## {section}' section"
 
 
+def test_theory_index_lists_every_note_under_its_own_title():
+    """theory/README.md's table has one row per note, titled as the note's heading (the
+    titles are the sidebar of the documentation: no number prefixes, one style)."""
+    rows = dict(
+        re.findall(r"^\| \[(\d\d_\w+\.md)\]\(\1\) \| [^|]+ \| (.*) \|$",
+                   (ROOT / "theory" / "README.md").read_text(), flags=re.M)
+    )  # fmt: skip
+    assert sorted(rows) == [n.name for n in NOTES]
+    for note in NOTES:
+        title = note.read_text().split("\n", 1)[0]
+        assert title.startswith("# ") and not re.match(r"# \d+ ", title), note.name
+        assert rows[note.name] == title[2:].strip(), note.name
+
+
 def test_readme_links_exist():
     text = (ROOT / "README.md").read_text()
     for link in re.findall(r"\]\(((?:theory|tutorials|docs)/[^)#]+)\)", text):
