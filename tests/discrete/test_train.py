@@ -39,7 +39,22 @@ def test_resume_reproduces_the_uninterrupted_loss_curve(tmp_path):
         assert torch.equal(pa, pb), na
 
 
-def test_sigint_saves_a_checkpoint_and_resumes(tmp_path):
+@pytest.fixture
+def default_handlers():
+    """Python's own SIGINT/SIGTERM handlers for the test, whatever the runner inherited
+    (a shell's background job starts with SIGINT ignored), restored afterwards."""
+    saved = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        yield
+    finally:
+        for sig, handler in zip((signal.SIGINT, signal.SIGTERM), saved):
+            if handler is not None:  # None: installed outside Python, left as set above
+                signal.signal(sig, handler)
+
+
+def test_sigint_saves_a_checkpoint_and_resumes(tmp_path, default_handlers):
     def interrupt(step, m):
         if step == 2:
             signal.raise_signal(signal.SIGINT)
