@@ -285,8 +285,9 @@ def sample_projection_dpp(
     the pool by one matrix-vector product (the coefficient on the new
     direction), never by a re-factorisation, and unexamined proposals stay
     valid because they are i.i.d. and independent of the past. New directions
-    are kept implicit (their coefficients) and written out as a block, by one
-    matrix-matrix product and a triangular solve, when the next pool is drawn.
+    are kept implicit (their coefficients: a new pool's survivors get theirs from
+    two products and a triangular solve) and written out in blocks of at least 64,
+    by one matrix-matrix product and a triangular solve.
     For :math:`m \ge 64`, once :math:`k = 0.8 m` directions are accepted, one
     orthonormal basis :math:`Z` of their complement is computed (the
     :math:`m - k` coordinate vectors of smallest leverage, projected by one

@@ -382,18 +382,36 @@ def test_complement_basis_falls_back_when_the_selection_is_singular(monkeypatch)
 def test_dpp_screening_and_feature_order_do_not_change_the_sample(deg, monkeypatch):
     """Issue 20: the blocked chain rule rejects a proposal early when its partial residual
     falls below its threshold, and a tensor basis hands its features in lexicographic
-    order. Neither may change a decision: for a fixed seed the sample and the proposal
-    count are the same for screening blocks of 1, 2 and 7 directions, one block larger
-    than the rank, and with the features in the basis's own order."""
+    order, and accepted directions stay implicit (coefficients against the accepted
+    features) until enough of them are written out as one block. None may change a
+    decision: for a fixed seed the sample and the proposal count are the same for
+    screening blocks of 1, 2 and 7 directions, one block larger than the rank, directions
+    written out at every pool, in blocks of 10 or never before the complement phase, and
+    with the features in the basis's own order."""
     import sciddm.leastsquares._dpp as S
 
     basis = TensorBasis(Legendre(), total_degree(2, deg))
     ref = [sample_projection_dpp(basis, rng=s) for s in range(3)]
     variants = []
-    for block in (1, 2, 7, 10 * basis.m):
-        monkeypatch.setattr(S, "_SCREEN_BLOCK", block)
+    settings = [{"_SCREEN_BLOCK": b} for b in (1, 2, 7, 10 * basis.m)] + [
+        {"_FLUSH_MIN": 1},
+        {"_FLUSH_MIN": 10 * basis.m},
+    ]
+    for setting in settings:
+        for name, value in setting.items():
+            monkeypatch.setattr(S, name, value)
         variants.append([sample_projection_dpp(basis, rng=s) for s in range(3)])
-    monkeypatch.undo()
+        monkeypatch.undo()
+    # pools of 4 acceptances (another random stream) with directions written out at every
+    # pool or in blocks of 10: explicit and implicit directions side by side in most pools
+    small = []
+    for flush in (1, 10):
+        monkeypatch.setattr(S, "_POOL_ACCEPTS", 4)
+        monkeypatch.setattr(S, "_FLUSH_MIN", flush)
+        small.append([sample_projection_dpp(basis, rng=s) for s in range(3)])
+        monkeypatch.undo()
+    for a, b in zip(*small):
+        assert np.array_equal(a.points, b.points) and a.n_proposals == b.n_proposals
     plain = TensorBasis(Legendre(), total_degree(2, deg))
     plain.features = lambda x: TensorBasis.features(plain, x)  # not the grouped fast path
     variants.append([sample_projection_dpp(plain, rng=s) for s in range(3)])
