@@ -180,7 +180,11 @@ class _ChainRule:
         V = R[:, :m] - R[:, m : m + k0] @ Qt[:k0] if k0 else R[:, :m]
         # Q_P = L^{-1} V, solved as Q_P^T = V^T L^{-T} on the Fortran view V^T (no copy)
         QP = _dtrsm(1.0, L, V.T, side=1, lower=1, trans_a=1, overwrite_b=1).T
-        if np.max(np.abs(QP @ QP.T - np.eye(p))) > 1e-10:  # pragma: no cover - rare cancellation
+        # orthonormal rows leave QP (QP^T z) = z for every z: one Gaussian probe z checks
+        # it (2 p m operations instead of p^2 m for the whole of QP QP^T)
+        z = np.random.default_rng(p).standard_normal(p)
+        dev = np.max(np.abs(QP @ (QP.T @ z) - z)) / (np.sqrt(p) * np.max(np.abs(z)))
+        if dev > 1e-10:  # pragma: no cover - rare cancellation
             for _ in range(2):
                 QP -= (QP @ Qt[:k0].T) @ Qt[:k0]
                 Qf, Rq = np.linalg.qr(QP.T)
