@@ -311,10 +311,10 @@ def sample_projection_dpp(
     assembled per pool in lexicographic runs of broadcast products, with the
     Christoffel function from cumulative sums). Measured
     (``benchmarks/bench_leastsquares.py``, one BLAS thread, CPU time): about
-    4.2 times one :math:`m \times m` matmul at :math:`m = 1000` and 3.2 times at
-    :math:`m = 2000`; the products run at 60-80 % of the large matmul's rate
-    at these shapes, and at :math:`m = 1000` a third of the time is the
-    per-proposal work (sampling and features).
+    4.3-5.2 times one :math:`m \times m` matmul at :math:`m = 1000` and 2.95-3.25
+    times at :math:`m = 2000` (spread over runs); the products run at 60-80 % of
+    the large matmul's rate at these shapes, and at :math:`m = 1000` a third of the
+    time is the per-proposal work (sampling and features).
 
     References
     ----------
