@@ -69,6 +69,21 @@ def test_one_dimensional_squared_density_sampler_chi2(fam, k, edges):
     assert chisquare_gof(counts, probs) > ALPHA
 
 
+@pytest.mark.parametrize("fam", [Legendre(), Jacobi(0.5, -0.5)], ids=repr)
+def test_many_degree_squared_sampler_chi2(fam):
+    # the vectorised sampler of the i.i.d. and DPP proposals (Legendre evaluates P_k by
+    # scipy's eval_legendre, other Jacobi families by eval_jacobi): each degree's draws
+    # follow p_k^2 dmu, at low and high degree
+    degrees = (3, 17, 40)
+    ks = np.repeat(degrees, 3000)
+    x = fam.sample_squared_many(np.random.default_rng(5).permutation(ks), rng=12)
+    order = np.random.default_rng(5).permutation(ks)
+    edges = np.linspace(-1, 1, 17)
+    for k in degrees:
+        counts, _ = np.histogram(x[order == k], edges)
+        assert chisquare_gof(counts, _bin_probabilities(fam, k, edges)) > ALPHA
+
+
 def test_tensor_optimal_sampler_marginals_chi2():
     # d = 2, Legendre degree <= 2: rho(x) = K(x)/(m) * (1/4); check the x1 marginal on bins
     basis = TensorBasis(Legendre(), total_degree(2, 2))
