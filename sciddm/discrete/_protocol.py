@@ -408,6 +408,19 @@ def resolve_schedule(schedule: Any) -> Any:
     return schedule
 
 
+def resolve_length(info: ModelInfo, length: Any, name: str = "model") -> int:
+    """The sequence length: ``length``, or the model's fixed one when it is None; checked
+    against the model's fixed length (``name`` is the model's argument name in messages)."""
+    if length is None:
+        if info.length is None:
+            raise ValueError(f"`length` is required when the {name} has no fixed `length`")
+        length = info.length
+    length = check_int(length, "length", lo=1)
+    if info.length is not None and length != info.length:
+        raise ValueError(f"`length` must equal {name}.length = {info.length}, got {length}")
+    return length
+
+
 def resolve_device(model: Any, device: Any = None) -> torch.device:
     """``device`` as a :class:`torch.device`; by default that of the model's parameters, else CPU."""
     if device is not None:

@@ -58,6 +58,7 @@ from sciddm.discrete._protocol import (
     check_tokens,
     model_info,
     resolve_device,
+    resolve_length,
     resolve_schedule,
     subs_log_probs,
 )
@@ -190,13 +191,7 @@ def _distill_iv(
 ) -> tuple[ModelInfo, int, int, int | None]:
     info = model_info(teacher)
     steps = check_int(steps, "steps", lo=1, hi=10_000)
-    if length is None:
-        if info.length is None:
-            raise ValueError("`length` is required when the teacher has no fixed `length`")
-        length = info.length
-    length = check_int(length, "length", lo=1)
-    if info.length is not None and length != info.length:
-        raise ValueError(f"`length` must equal teacher.length = {info.length}, got {length}")
+    length = resolve_length(info, length, "teacher")
     if teacher_steps is not None:
         teacher_steps = check_int(teacher_steps, "teacher_steps", lo=steps, hi=10_000_000)
     if not isinstance(options["learn_schedule"], (bool, np.bool_)):

@@ -34,7 +34,13 @@ import torch
 from sciddm._core.results import Result
 from sciddm._core.rng import UNSET, RNGLike, check_rng, renamed_rng
 from sciddm._core.validation import check_choice, check_int, check_scalar
-from sciddm.discrete._protocol import ModelInfo, model_info, resolve_device, resolve_schedule
+from sciddm.discrete._protocol import (
+    ModelInfo,
+    model_info,
+    resolve_device,
+    resolve_length,
+    resolve_schedule,
+)
 from sciddm.discrete._sampling._categorical import RowGenerator, draw_seeds
 from sciddm.discrete._sampling._chains import DTYPES, run_ancestral, run_fhs
 from sciddm.discrete._sampling._lsd import LSDSampler, lsd_steps_iv, run_lsd
@@ -148,13 +154,7 @@ def _sample_iv(
     check_choice(noise_removal, "noise_removal", ("sample", "argmax"))
     check_scalar(t_min, "t_min", lo=0.0, hi=1.0, closed="left")
     info = model_info(model)
-    if length is None:
-        if info.length is None:
-            raise ValueError("`length` is required when the model has no fixed `length`")
-        length = info.length
-    length = check_int(length, "length", lo=1)
-    if info.length is not None and length != info.length:
-        raise ValueError(f"`length` must equal model.length = {info.length}, got {length}")
+    length = resolve_length(info, length)
     k = check_int(k, "k", lo=1, hi=length)
     if method == "fhs" and k != 1:
         raise ValueError(f"`k` must be 1 for method='fhs' (use 'fhs-parallel'), got {k}")
