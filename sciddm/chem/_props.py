@@ -215,10 +215,9 @@ def _compute(mol: Any, names: tuple[str, ...]) -> dict[str, float]:
 
 def _compute_batch(smiles: Sequence[str], names: tuple[str, ...]) -> list[dict[str, float] | None]:
     """Parse and compute each SMILES (None where invalid); the process-pool task."""
-    parse = _chem().MolFromSmiles  # looked up once per batch, not per molecule
     out: list[dict[str, float] | None] = []
     for s in smiles:
-        mol = parse(s) if s.strip() else None
+        mol = _parse(s)
         out.append(None if mol is None else _compute(mol, names))
     return out
 

@@ -49,7 +49,10 @@ __all__: list[str] = []
 QED_VERSION = "1.1.0"
 
 
+@functools.lru_cache(maxsize=1)
 def _chem() -> Any:
+    """``rdkit.Chem`` with RDKit's logging silenced, once per process (callers on hot
+    paths, such as the parse of every SMILES, pay a dictionary lookup)."""
     chem = require("rdkit.Chem", "chem", purpose="molecule properties")
     from rdkit import RDLogger
 
