@@ -310,13 +310,14 @@ class _ChainRule:
     def _take(self, B: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``B`` proposals (points, features, ``K_m``) from a cache refilled by large draws.
 
-        Sampling costs a fixed overhead per call, so points are drawn for the next
-        ~128 acceptances at once (within 32 MB of features) and handed out in the
-        pool sizes the chain rule wants; unexamined proposals stay valid because
-        they are i.i.d. and independent of the past. Features are evaluated per pool,
-        so that the screening products read them from cache (10 % faster at
-        m = 2000 than evaluating them per draw). ``used`` counts drawn proposals
-        against the budget.
+        Sampling costs a fixed overhead per call, so points (and, for a tensor
+        basis, their one-dimensional tables) are drawn for the next ~128 acceptances
+        at once (at most 2^22 / m points) and handed out in the pool sizes the chain
+        rule wants; unexamined proposals stay valid because they are i.i.d. and
+        independent of the past. Features are assembled per pool, so that the
+        screening products read them from cache (10 % faster at m = 2000 than
+        evaluating them per draw). ``used`` counts drawn proposals against the
+        budget.
         """
         if self._cx.shape[0] == 0:  # a short remainder is handed out as a smaller pool
             m, k = self.m, self.k
