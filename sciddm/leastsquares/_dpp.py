@@ -272,13 +272,15 @@ class _ChainRule:
     def screen(
         self, pF: np.ndarray, exact: bool = True
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Project a pool on the k explicit rows of Qt, block by block (BLAS-3).
+        """Project a pool on the ``k0`` explicit rows of Qt, block by block (BLAS-3).
 
         After j rows, ``K - |c_{1:j}|^2`` bounds the final residual from above,
         so a proposal whose bound falls below its threshold (less a rounding
         margin) is rejected (as it would be at every later step) and is not
-        projected on the next rows. The last block applies the exact test.
-        Returns the survivors (pool rows), their coefficients and residuals.
+        projected on the next rows. The last block applies the exact test when
+        ``exact`` (no direction pending; otherwise the caller applies it after the
+        pending coefficients). Returns the survivors (pool rows), their
+        coefficients and residuals.
         """
         k, Qt = self.k0, self.Qt
         rows = np.arange(pF.shape[0])
