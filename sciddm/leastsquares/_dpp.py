@@ -31,7 +31,7 @@ _COMPACT = 0.8  # a screened pool is compacted when fewer than this fraction sur
 _MARGIN = 1e-10  # relative rounding margin of the screening bound
 _POOL_ACCEPTS = 32  # a pool is sized for the expected proposals of this many acceptances
 _POOL_MAX = 2048
-_FLUSH_MIN = 64  # pending directions are written out in blocks of at least this many
+_SEPARABLE_MAX = 0.25  # separable kernel factors when their number is at most this times m
 
 
 def default_budget(m: int) -> int:
@@ -65,39 +65,110 @@ def _dpp_discrete(basis: DiscreteBasis, g: np.random.Generator) -> tuple[np.ndar
     return chosen, m
 
 
-def _complement_basis(Qt: np.ndarray, m: int) -> np.ndarray:
-    """Rows: an orthonormal basis of the orthogonal complement of the rows of Qt.
+def _complement_basis(L: np.ndarray, Fs: np.ndarray, m: int) -> np.ndarray:
+    """Rows: an orthonormal basis of the orthogonal complement of the rows of ``Fs``.
 
-    The ``m - k`` coordinate vectors ``e_i`` least in the span (smallest leverage
-    ``|Qt[:, i]|^2``) are projected, ``E_S - Qt^T Qt[:, S]`` (one product: the
-    coefficients of ``e_i`` are the columns of Qt already), and orthonormalised
-    by a Householder QR. Their conditioning is that of a Gaussian sketch in
-    practice (about 10^3 at m = 1000-2000 for the Legendre and Hermite bases,
-    leaving a component of about 1e-12 in the span, which moves the acceptance
-    probabilities by as much). A cheap randomised check (four probe vectors of the
-    span, which the rows must annihilate to 1e-9) falls back to a projected
-    Gaussian sketch, orthonormalised twice, when a selection is ill-conditioned.
+    ``L`` is the lower Cholesky factor of the Gram matrix ``Fs Fs^T`` (the chain
+    rule builds it row by row), so the projector on the span is
+    ``Fs^T L^{-T} L^{-1} Fs``. The ``m - k`` coordinate vectors ``e_i`` least in the
+    span (smallest leverage, estimated from a Gaussian sketch of ``L^{-1} Fs`` with
+    32 rows; exact for ``k <= 32``) are projected on the complement,
+    ``E_S - Fs^T L^{-T} L^{-1} Fs[:, S]`` (two triangular solves of ``k x (m - k)``
+    and one product), and orthonormalised by a Householder QR. Their conditioning
+    is that of a Gaussian sketch in practice (about 10^3 at m = 1000-2000 for the
+    Legendre and Hermite bases). A cheap randomised check (four probe vectors of
+    the span, which the rows must annihilate to 1e-9) falls back to a projected
+    Gaussian sketch of an orthonormal basis from a QR of ``Fs^T`` when a selection
+    is ill-conditioned or the Gram matrix is.
     """
-    k = Qt.shape[0]
-    S = np.argpartition(np.einsum("ij,ij->j", Qt, Qt), m - k - 1)[: m - k]
-    At = -(Qt[:, S].T @ Qt)
+    k = Fs.shape[0]
+    g = np.random.default_rng(12345)
+    # leverage of e_i: |L^{-1} Fs e_i|^2, estimated by |V Fs e_i|^2 with V = Omega L^{-1}
+    Om = np.eye(k) if k <= 32 else g.standard_normal((32, k))
+    VF = _dtrsm(1.0, L, Om.T, lower=1, trans_a=1).T @ Fs  # solves L^T V^T = Omega^T
+    S = np.argpartition(np.einsum("ij,ij->j", VF, VF), m - k - 1)[: m - k]
+    Y = _dtrsm(1.0, L, np.asfortranarray(Fs[:, S]), lower=1, overwrite_b=1)  # L^{-1} Fs_S
+    Y = _dtrsm(1.0, L, Y, lower=1, trans_a=1, overwrite_b=1)  # (Fs Fs^T)^{-1} Fs_S
+    At = -(Y.T @ Fs)
     At[np.arange(m - k), S] += 1.0
     Z = np.linalg.qr(At.T)[0].T
-    probe = Qt.T @ np.random.default_rng(12345).standard_normal((k, 4))  # in span(Qt)
+    probe = Fs.T @ g.standard_normal((k, 4))  # in the span
     if np.max(np.abs(Z @ probe)) > 1e-9 * np.max(np.abs(probe)):
-        return _complement_sketch(Qt, m)
+        return _complement_sketch(np.linalg.qr(Fs.T)[0].T, m)
     return np.ascontiguousarray(Z)
 
 
 def _complement_sketch(Qt: np.ndarray, m: int) -> np.ndarray:
     """The fallback of :func:`_complement_basis`: a Gaussian sketch projected on the
-    complement and orthonormalised twice (CGS2 with Householder QR)."""
+    complement of the orthonormal rows ``Qt`` and orthonormalised twice (CGS2 with
+    Householder QR)."""
     k = Qt.shape[0]
     At = np.random.default_rng(12345).standard_normal((m - k, m))  # any full-rank sketch
     for _ in range(2):
         At -= (At @ Qt.T) @ Qt
         At = np.linalg.qr(At.T)[0].T
     return np.ascontiguousarray(At)
+
+
+class _Separable:
+    """The kernel of a tensor basis as a short sum of Hadamard products of Gram matrices.
+
+    A tensor basis's multi-indices, in lexicographic order, fall into runs that share
+    the first ``d - 1`` degrees (a prefix) and take consecutive last degrees
+    ``d0, ..., d0 + len - 1`` (:meth:`TensorBasis._runs`). Grouping the runs by their
+    range gives
+
+    .. math:: K(x, y) = \\sum_g \\Big(\\sum_{a \\in P_g} p_a(x) p_a(y)\\Big)
+              \\Big(\\sum_{b = d_g}^{d_g + l_g - 1} p_b(x_d) p_b(y_d)\\Big),
+
+    with :math:`p_a(x) = \\prod_{i < d} p_{a_i}(x_i)`: each point is summarised by
+    ``width = sum_g (|P_g| + l_g)`` factors (72 for DPPy's ordering of 1000
+    bivariate indices instead of 1000 features), and a kernel block costs
+    ``width`` multiply-adds per pair in matrix-matrix products. Used when
+    ``width`` is at most a quarter of ``m`` (near-rectangular index sets); a
+    total-degree set has one group per prefix and is left to the features.
+    """
+
+    def __init__(self, basis: TensorBasis) -> None:
+        groups: dict[tuple[int, int], list[tuple[int, ...]]] = {}
+        for a, b, d0, prefix in basis._runs()[1]:
+            groups.setdefault((d0, b - a), []).append(prefix)
+        self.groups = []
+        c = 0
+        for (d0, ln), prefixes in groups.items():
+            pre = np.array(prefixes, dtype=np.intp).reshape(len(prefixes), basis.dim - 1)
+            n_pre = max(len(prefixes), 1) if basis.dim > 1 else 1
+            self.groups.append((pre, d0, ln, slice(c, c + n_pre), slice(c + n_pre, c + n_pre + ln)))
+            c += n_pre + ln
+        self.width = c
+
+    def factors(self, tables: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Factors (points x width, C order) and ``K_m`` from :meth:`TensorBasis._grouped_tables`."""
+        *tabs, cum = tables
+        n = tabs[-1].shape[1]
+        out = np.empty((n, self.width))
+        K = np.zeros(n)
+        for pre, d0, ln, sp, sl in self.groups:
+            if pre.shape[1]:
+                P = tabs[0][pre[:, 0]]
+                for i in range(1, pre.shape[1]):
+                    P = P * tabs[i][pre[:, i]]
+                out[:, sp] = P.T
+                K += np.einsum("ij,ij->j", P, P) * (cum[d0 + ln] - cum[d0])
+            else:
+                out[:, sp] = 1.0
+                K += cum[d0 + ln] - cum[d0]
+            out[:, sl] = tabs[-1][d0 : d0 + ln].T
+        return out, K
+
+    def kernel(self, A: np.ndarray, B: np.ndarray) -> np.ndarray:
+        """``K(a_i, b_j)`` for factor rows ``A`` and ``B``."""
+        out: np.ndarray | None = None
+        for *_, sp, sl in self.groups:
+            t = (A[:, sp] @ B[:, sp].T) * (A[:, sl] @ B[:, sl].T)
+            out = t if out is None else out + t
+        assert out is not None
+        return out
 
 
 class _ChainRule:
@@ -108,22 +179,21 @@ class _ChainRule:
     uniform per proposal; accepted when the residual ``r2 > thr``) and stream
     positions ``pos`` (for ``n_proposals``).
 
-    Phase ``k < switch``: the first ``k0`` rows of ``Qt`` are explicit directions
-    of the accepted span. A new pool is screened against them block by block
-    (:meth:`screen`): a proposal whose partial residual already falls below its
-    threshold is rejected without projecting it on the remaining rows. Survivors
-    are kept as rows ``[phi | c]`` of ``W`` (features, coefficients on
-    ``q_0..q_{k-1}``); an acceptance adds one coefficient column (one
-    matrix-vector product) and keeps the new direction implicit (pending). The
-    survivors' coefficients on the pending directions follow from the triangular
-    relation that defines them (:meth:`_pending_coefficients`: two products and a
-    solve), and :meth:`flush` writes the pending directions as rows of ``Qt`` with
-    one matrix-matrix product once at least ``_FLUSH_MIN`` of them have gathered
-    (blocks of 64 rows run the product about 5 % faster than blocks of 32 at
-    m = 1000-2000). Phase ``k >= switch``: the rows of
-    ``Zt`` span the complement and the residual is ``|Zt phi|^2``; each
-    acceptance is one Householder reflection, applied to the pool at once and to
-    ``Zt`` in blocks (:meth:`flush_reflections`).
+    Phase ``k < switch`` (Cholesky form): the accepted points' Gram matrix has the
+    lower Cholesky factor ``L`` (row j: the coefficients ``c_j`` of accepted point
+    j on the directions before it, and ``nu_j``, the norm of its residual), so a
+    proposal's coefficients on the accepted directions are ``c = L^{-1} k_x``
+    with ``k_x = (K(x, x_1), ..., K(x, x_k))``, and its residual is
+    ``K_m(x) - |c|^2``. A new pool is screened block by block (:meth:`screen`: a
+    kernel block and a triangular solve), rejecting a proposal as soon as its
+    partial residual falls below its threshold. Survivors keep their
+    coefficients (rows of ``W``) and kernel factors (``Fac``: the features, or
+    the separable factors of :class:`_Separable`); an acceptance appends a row
+    to ``L`` and one coefficient column to the pool (a kernel column and one
+    matrix-vector product). Phase ``k >= switch``: the rows of ``Zt`` span the
+    complement and the residual is ``|Zt phi|^2``; each acceptance is one
+    Householder reflection, applied to the pool at once and to ``Zt`` in blocks
+    (:meth:`flush_reflections`).
     """
 
     def __init__(
@@ -139,13 +209,21 @@ class _ChainRule:
         ):
             self.order = basis._runs()[0]
         self.switch = int(_SWITCH * m) if m >= _SWITCH_MIN_M else m
-        self.Qt = np.empty((m, m))
-        self.k0 = 0  # rows of Qt written out
-        self.pend: list[tuple[np.ndarray, float]] = []  # accepted rows [phi | c] and norms
-        self.Zt: np.ndarray | None = None
-        self.refl: list[np.ndarray] = []  # pending reflections of Zt (phase 2)
+        self.sep: _Separable | None = None
+        if self.order is not None:
+            assert isinstance(basis, TensorBasis)
+            sep = _Separable(basis)
+            if sep.width <= _SEPARABLE_MAX * m:
+                self.sep = sep
+        cap = self.switch
         self.xs = np.empty((m, basis.dim))
         self.Fs = np.empty((m, m))
+        self.L = np.zeros((cap, cap), order="F")  # Fortran: the solves take it without a copy
+        # kernel factors of the accepted points: their features (rows of Fs) or the
+        # separable factors
+        self.FacA = self.Fs if self.sep is None else np.empty((cap, self.sep.width))
+        self.Zt: np.ndarray | None = None
+        self.refl: list[np.ndarray] = []  # pending reflections of Zt (phase 2)
         self._cx = np.empty((0, basis.dim))  # drawn, not yet handed to a pool
         self._ct: list[np.ndarray] = []  # their one-dimensional tables (tensor bases)
         self.k = 0
@@ -153,80 +231,40 @@ class _ChainRule:
         self.handed = 0  # proposals handed to pools: the next stream position
         self.examined = 0
         self.px = np.empty((0, basis.dim))
-        self.W = np.empty((0, m))
+        self.W = np.empty((0, cap))
+        self.Fac = np.empty((0, self.FacA.shape[1]))
         self.pY = np.empty((0, m))
         self.r2 = self.thr = self.pK = np.empty(0)
         self.pos = np.empty(0, dtype=np.int64)
+        self.Kpp, self.poff = np.empty((0, 0)), 0  # kernel matrix of the pool (phase 1)
 
-    def _restrict(self, rows: np.ndarray, r2: np.ndarray, w_done: bool = False) -> None:
-        """Keep the pool rows ``rows`` (with residuals ``r2``; ``W`` too unless done)."""
+    def _restrict(self, rows: np.ndarray, r2: np.ndarray) -> None:
+        """Keep the pool rows ``rows`` (with residuals ``r2``)."""
         self.px, self.pK, self.thr = self.px[rows], self.pK[rows], self.thr[rows]
-        self.pos, self.r2 = self.pos[rows], r2
-        if not w_done:
-            self.W = self.W[rows]
+        self.pos, self.r2, self.W = self.pos[rows], r2, self.W[rows]
 
-    def flush(self) -> None:
-        """Write the pending accepted directions as explicit rows k0.. of Qt (BLAS-3).
-
-        Pending direction j is q_j = (phi_j - sum_{l<k0+j} c_jl q_l) / nu_j, so the
-        block Q_P solves L Q_P = Phi_P - C_old Q_old with L lower triangular
-        (diagonal nu).
-        """
-        pend, k0, Qt, m = self.pend, self.k0, self.Qt, self.m
-        p = len(pend)
-        if p == 0:
-            return
-        R, L = self._pending()
-        V = R[:, :m] - R[:, m : m + k0] @ Qt[:k0] if k0 else R[:, :m]
-        # Q_P = L^{-1} V, solved as Q_P^T = V^T L^{-T} on the Fortran view V^T (no copy)
-        QP = _dtrsm(1.0, L, V.T, side=1, lower=1, trans_a=1, overwrite_b=1).T
-        # orthonormal rows leave QP (QP^T z) = z for every z: one Gaussian probe z checks
-        # it (2 p m operations instead of p^2 m for the whole of QP QP^T)
-        z = np.random.default_rng(p).standard_normal(p)
-        dev = np.max(np.abs(QP @ (QP.T @ z) - z)) / (np.sqrt(p) * np.max(np.abs(z)))
-        if dev > 1e-10:  # pragma: no cover - rare cancellation
-            for _ in range(2):
-                QP -= (QP @ Qt[:k0].T) @ Qt[:k0]
-                Qf, Rq = np.linalg.qr(QP.T)
-                QP = (Qf * np.sign(np.diag(Rq))).T
-        Qt[k0 : k0 + p] = QP
-        pend.clear()
-        self.k0 = k0 + p
-
-    def _pending(self) -> tuple[np.ndarray, np.ndarray]:
-        """The pending directions as rows ``[phi_j | c_j]`` (zero-padded) and the lower
-        triangular ``L`` with ``L Q_P = Phi_P - C_old Q_old`` (diagonal nu)."""
-        pend, k0, m = self.pend, self.k0, self.m
-        p = len(pend)
-        R = np.zeros((p, m + k0 + p))
-        for j, (w, _) in enumerate(pend):
-            R[j, : w.size] = w
-        L = np.tril(R[:, m + k0 :], -1)
-        L[np.diag_indices(p)] = [nv for _, nv in pend]
-        return R, L
-
-    def _pending_coefficients(self, W: np.ndarray, k0: int) -> None:
-        """Fill the coefficients of the pool rows ``W = [phi | c_old | .]`` on the pending
-        directions: ``c_P = L^{-1} (Phi_P phi - C_old c_old)`` (two products, one solve)."""
-        m = self.m
-        R, L = self._pending()
-        p = L.shape[0]
-        G = W[:, :m] @ R[:, :m].T
-        if k0:
-            G -= W[:, m : m + k0] @ R[:, m : m + k0].T
-        # c_P^T = L^{-1} G^T, solved on the Fortran view G^T (no copy)
-        W[:, m + k0 : m + k0 + p] = _dtrsm(1.0, L, G.T, lower=1, overwrite_b=1).T
+    def _features(self, x: np.ndarray) -> np.ndarray:
+        """Features of points ``x`` in the chain rule's order (lexicographic for a tensor basis)."""
+        if self.order is None:
+            return self.basis.features(x)
+        assert isinstance(self.basis, TensorBasis)
+        return self.basis._grouped_assemble(self.basis._grouped_tables(x))[0]
 
     def enter_complement(self) -> None:
-        """Switch to the complement basis (one product and a QR), re-projecting the pool."""
-        self.flush()
-        self.Zt = _complement_basis(self.Qt[: self.k], self.m)
-        self.W = self.W[:, : self.m]
+        """Switch to the complement basis (two triangular solves, one product and a QR),
+        re-projecting the pool."""
+        k = self.k
+        if self.sep is not None:  # generic factors are the features already
+            self.Fs[:k] = self._features(self.xs[:k])
+            self.Fac = self._features(self.px)
+        self.Zt = _complement_basis(self.L[:k, :k], self.Fs[:k], self.m)
+        self.W = self.Fac
         pY = self.W @ self.Zt.T
         r2 = np.einsum("ij,ij->i", pY, pY)
         keep = np.flatnonzero(r2 > self.thr)  # residuals only decrease: the rest is rejected
         self.pY = pY[keep]
         self._restrict(keep, r2[keep])
+        self.L = self.FacA = self.Fac = np.empty((0, 0))  # phase 1 is over
 
     def _pool_size(self) -> int:
         """Proposals per pool: adapted to the expected proposals of the next acceptances."""
@@ -240,7 +278,7 @@ class _ChainRule:
     def draw_batch(self) -> None:
         """Draw a pool of proposals, screen it and keep the survivors and their residuals."""
         px, pF, self.pK = self._take(self._pool_size())
-        B, m, k = px.shape[0], self.m, self.k
+        B = px.shape[0]
         self.px, self.pos = px, self.handed + np.arange(B)
         self.handed += B
         # one uniform per proposal, used once, when the proposal is examined
@@ -254,72 +292,70 @@ class _ChainRule:
             self.W, self.pY = pF, Yt[:, keep].T.copy()
             self._restrict(keep, r2[keep])
         else:
-            if len(self.pend) >= _FLUSH_MIN:
-                self.flush()
-            k0 = self.k0
-            keep, C, r2 = self.screen(pF, exact=not self.pend)
-            W = np.empty((keep.size, 2 * m))
-            W[:, :m] = pF[keep]
-            W[:, m : m + k0] = C
-            if self.pend and keep.size:  # coefficients on the pending directions, exact test
-                self._pending_coefficients(W, k0)
-                r2 = r2 - np.einsum("ij,ij->i", W[:, m + k0 : m + k], W[:, m + k0 : m + k])
-                ok = np.flatnonzero(r2 > self.thr[keep])
-                keep, r2, W = keep[ok], r2[ok], W[ok]
-            self.W = W
-            self._restrict(keep, r2, w_done=True)
+            keep, C, r2 = self.screen(pF)
+            W = np.empty((keep.size, self.switch))
+            W[:, : self.k] = C
+            self.W, self.Fac = W, pF[keep]
+            self.px, self.pK, self.thr = self.px[keep], self.pK[keep], self.thr[keep]
+            self.pos, self.r2 = self.pos[keep], r2
+            # the survivors' kernel matrix: the kernel columns of this pool's acceptances
+            self.Kpp, self.poff = self._kernel(self.Fac, self.Fac), 0
 
-    def screen(
-        self, pF: np.ndarray, exact: bool = True
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Project a pool on the ``k0`` explicit rows of Qt, block by block (BLAS-3).
+    def _kernel(self, A: np.ndarray, B: np.ndarray) -> np.ndarray:
+        """Kernel values ``K(a_i, b_j)`` between two sets of kernel-factor rows."""
+        return A @ B.T if self.sep is None else self.sep.kernel(A, B)
 
-        After j rows, ``K - |c_{1:j}|^2`` bounds the final residual from above,
-        so a proposal whose bound falls below its threshold (less a rounding
-        margin) is rejected (as it would be at every later step) and is not
-        projected on the next rows. The last block applies the exact test when
-        ``exact`` (no direction pending; otherwise the caller applies it after the
-        pending coefficients). Returns the survivors (pool rows), their
-        coefficients and residuals.
+    def screen(self, fac: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Coefficients of a pool on the ``k`` accepted directions, block by block (BLAS-3).
+
+        Block ``j`` solves ``L_jj c_j = k_j - L_{j,<j} c_{<j}`` (a kernel block,
+        one product and one triangular solve). After j directions,
+        ``K - |c_{1:j}|^2`` bounds the final residual from above, so a proposal
+        whose bound falls below its threshold (less a rounding margin) is
+        rejected (as it would be at every later step) and is not carried to the
+        next block; the last block applies the exact test. Returns the survivors
+        (pool rows), their coefficients and residuals.
         """
-        k, Qt = self.k0, self.Qt
-        rows = np.arange(pF.shape[0])
-        F, res, thr = pF, self.pK.copy(), self.thr
+        k, L = self.k, self.L
+        rows = np.arange(fac.shape[0])
+        res, thr = self.pK.copy(), self.thr
         lim = thr - _MARGIN * self.pK  # below it a proposal is rejected whatever the rounding
         live = res > thr
-        blocks: list[tuple[np.ndarray, np.ndarray]] = []
+        C = np.empty((rows.size, k))
+        F = fac
         for j0 in range(0, k, _SCREEN_BLOCK):
             j1 = min(k, j0 + _SCREEN_BLOCK)
-            blk = F @ Qt[j0:j1].T
-            blocks.append((rows, blk))
-            res -= np.einsum("ij,ij->i", blk, blk)
-            live &= res > (thr if j1 == k and exact else lim)
+            rhs = self._kernel(F, self.FacA[j0:j1])
+            if j0:
+                rhs -= C[:, :j0] @ L[j0:j1, :j0].T
+            # c_j L_jj^T = rhs, solved as L_jj c_j^T = rhs^T on the Fortran view (no copy)
+            cj = _dtrsm(1.0, L[j0:j1, j0:j1], rhs.T, lower=1, overwrite_b=1).T
+            C[:, j0:j1] = cj
+            res -= np.einsum("ij,ij->i", cj, cj)
+            live &= res > (thr if j1 == k else lim)
             n_live = np.count_nonzero(live)
             if n_live < _COMPACT * rows.size or j1 == k:
-                rows, F, res, thr, lim = rows[live], F[live], res[live], thr[live], lim[live]
+                rows, F, C, res = rows[live], F[live], C[live], res[live]
+                thr, lim = thr[live], lim[live]
                 live = np.ones(n_live, dtype=bool)
                 if not n_live:
                     break
         if k == 0:
             rows, res = rows[live], res[live]
-        C = np.empty((rows.size, k))
-        for j, (r, blk) in enumerate(blocks):
-            C[:, j * _SCREEN_BLOCK : j * _SCREEN_BLOCK + blk.shape[1]] = blk[
-                np.searchsorted(r, rows)
-            ]
+            C = C[live]
         return rows, C, res
 
     def _take(self, B: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``B`` proposals (points, features, ``K_m``) from a cache refilled by large draws.
+        """``B`` proposals (points, features or kernel factors, ``K_m``) from a cache
+        refilled by large draws.
 
         Sampling costs a fixed overhead per call, so points (and, for a tensor
         basis, their one-dimensional tables) are drawn for the next ~128 acceptances
         at once (at most 2^22 / m points) and handed out in the pool sizes the chain
         rule wants; unexamined proposals stay valid because they are i.i.d. and
-        independent of the past. Features are assembled per pool, so that the
-        screening products read them from cache (10 % faster at m = 2000 than
-        evaluating them per draw). ``used`` counts drawn proposals against the
-        budget.
+        independent of the past. Features (or, in the first phase of a separable
+        basis, kernel factors) are assembled per pool, so that the products read
+        them from cache. ``used`` counts drawn proposals against the budget.
         """
         if self._cx.shape[0] == 0:  # a short remainder is handed out as a smaller pool
             m, k = self.m, self.k
@@ -339,32 +375,41 @@ class _ChainRule:
             self.used += R
         px = self._cx[:B]
         self._cx = self._cx[B:]
-        # features per pool, not per draw: they are consumed at once, while in cache
         if self.order is None:
             pF = self.basis.features(px)
             return px, pF, np.einsum("ij,ij->i", pF, pF)
         assert isinstance(self.basis, TensorBasis)
-        pF, pK = self.basis._grouped_assemble([t[:, :B] for t in self._ct])
+        tabs = [t[:, :B] for t in self._ct]
         self._ct = [t[:, B:] for t in self._ct]
+        if self.sep is not None and self.Zt is None:
+            fac, pK = self.sep.factors(tabs)
+            return px, fac, pK
+        pF, pK = self.basis._grouped_assemble(tabs)
         return px, pF, pK
 
     def _advance(self, i: int) -> None:
         """Drop pool rows ``0..i`` (examined)."""
         self.px, self.pK, self.thr = self.px[i + 1 :], self.pK[i + 1 :], self.thr[i + 1 :]
         self.pos, self.W, self.r2 = self.pos[i + 1 :], self.W[i + 1 :], self.r2[i + 1 :]
+        if self.Zt is None:
+            self.Fac = self.Fac[i + 1 :]
+            self.poff += i + 1
 
     def accept_in_span(self, i: int) -> None:
-        """Accept pool row ``i`` (phase 1): one matrix-vector product for the rest."""
-        k, m = self.k, self.m
-        w = self.W[i, : m + k].copy()
+        """Accept pool row ``i`` (phase 1): a new row of ``L`` and, for the rest of the
+        pool, a kernel column and one matrix-vector product."""
+        k = self.k
+        c = self.W[i, :k].copy()
         nv = math.sqrt(self.r2[i])
-        self.pend.append((w, nv))
+        self.L[k, :k] = c
+        self.L[k, k] = nv
+        self.FacA[k] = self.Fac[i]
+        a = self.poff + i  # the accepted row of the pool's kernel matrix
         self._advance(i)
         if self.W.shape[0]:
-            v = w / nv
-            v[m:] *= -1.0
-            col = self.W[:, : m + k] @ v  # (phi . phi_i - c . c_i) / nu_i
-            self.W[:, m + k] = col
+            # coefficient of the rest of the pool on the new direction
+            col = (self.Kpp[a, a + 1 :] - self.W[:, :k] @ c) / nv
+            self.W[:, k] = col
             self.r2 = self.r2 - col * col
 
     def accept_in_complement(self, i: int) -> None:
@@ -426,12 +471,14 @@ class _ChainRule:
                 continue
             self.examined = int(self.pos[i]) + 1
             self.xs[self.k] = self.px[i]
-            self.Fs[self.k] = self.W[i, :m]
             if self.Zt is None:
-                self.accept_in_span(i)
+                self.accept_in_span(i)  # generic factors: writes the features to Fs
             else:
+                self.Fs[self.k] = self.W[i, :m]
                 self.accept_in_complement(i)
             self.k += 1
+        if self.Zt is None and self.sep is not None:  # no complement phase (small m)
+            self.Fs[:] = self._features(self.xs)
         if self.order is not None:
             Fs = np.empty_like(self.Fs)
             Fs[:, self.order] = self.Fs

@@ -247,12 +247,13 @@ def test_sampler_bad_input():
         sample_conditioned(basis, 8, delta=1.5)
 
 
-@pytest.mark.parametrize("mode", ["span", "complement", "screen1"])
+@pytest.mark.parametrize("mode", ["span", "complement", "screen1", "separable"])
 def test_continuous_dpp_pair_statistic(mode, monkeypatch):
     # second-order check of the joint law (repulsion), for both residual representations
     # of the chain rule: E sum_{i != j} (x_i - x_j)^2 = int int (x - y)^2 (K(x,x)K(y,y) - K(x,y)^2)
     # ("screen1": pools screened one direction at a time, so that early rejection by the
-    # partial-residual bound decides most proposals)
+    # partial-residual bound decides most proposals; "separable": kernel values from the
+    # separable factors, then the complement phase)
     import sciddm.leastsquares._dpp as S
 
     if mode == "complement":
@@ -260,6 +261,9 @@ def test_continuous_dpp_pair_statistic(mode, monkeypatch):
         monkeypatch.setattr(S, "_SWITCH", 0.2)
     if mode == "screen1":
         monkeypatch.setattr(S, "_SCREEN_BLOCK", 1)
+    if mode == "separable":  # kernel values from the separable factors (d = 1: one group)
+        monkeypatch.setattr(S, "_SEPARABLE_MAX", 1e9)
+        monkeypatch.setattr(S, "_SWITCH_MIN_M", 1)
     basis = TensorBasis(Legendre(), total_degree(1, 4))  # m = 5
     t, w = special.roots_legendre(30)
     w = w / 2
@@ -359,26 +363,41 @@ def _haar_rows(k, m, seed):
 
 
 @pytest.mark.parametrize(
-    "Qt",
+    "Qt, mix",
     [
-        _haar_rows(40, 50, 0),
-        _haar_rows(1, 7, 1),
+        (_haar_rows(40, 50, 0), 0),
+        (_haar_rows(40, 50, 0), 1),
+        (_haar_rows(40, 50, 0), 2),  # more than 32 rows: sketched leverages
+        (_haar_rows(1, 7, 1), 1),
         # the three lowest-leverage coordinates (2, 3, 4) contain the second row: the
         # coordinate selection is singular and the Gaussian fallback must answer
-        np.array([[1, 1, 0, 0, 0], [0, 0, 1, 1, 1]]) / np.sqrt([[2], [3]]),
+        (np.array([[1, 1, 0, 0, 0], [0, 0, 1, 1, 1]]) / np.sqrt([[2], [3]]), 0),
     ],
-    ids=["haar-40-of-50", "haar-1-of-7", "singular-selection"],
+    ids=["haar-40-of-50", "mixed-40-of-50", "graded-40-of-50", "haar-1-of-7", "singular-selection"],
 )
-def test_complement_basis_spans_the_orthogonal_complement(Qt):
+def test_complement_basis_spans_the_orthogonal_complement(Qt, mix):
+    """The complement is computed from the accepted features ``Fs`` and the Cholesky
+    factor of their Gram matrix, as the chain rule holds them: orthonormal rows ``Q``
+    (mix 0), or ``Fs = A Q`` with a random well-conditioned ``A`` (mix 1) or rows
+    scaled over four decades (mix 2)."""
     from sciddm.leastsquares import _dpp
 
     k, m = Qt.shape
-    Z = _dpp._complement_basis(Qt, m)
+    g = np.random.default_rng(7)
+    if mix == 0:
+        Fs = Qt
+    elif mix == 1:
+        Fs = (np.eye(k) + g.standard_normal((k, k)) / (3 * np.sqrt(k))) @ Qt
+    else:
+        Fs = np.logspace(-2, 2, k)[:, None] * (Qt + 0.3 * Qt[::-1])
+    L = np.linalg.cholesky(Fs @ Fs.T)
+    Z = _dpp._complement_basis(L, Fs, m)
+    Q = np.linalg.qr(Fs.T)[0].T  # an independent orthonormal basis of the span
     assert Z.shape == (m - k, m)
     np.testing.assert_allclose(Z @ Z.T, np.eye(m - k), atol=1e-12)
-    np.testing.assert_allclose(Z @ Qt.T, 0.0, atol=1e-12)
+    np.testing.assert_allclose(Z @ Q.T, 0.0, atol=1e-11)
     # together they resolve the identity: Z^T Z + Q^T Q = I
-    np.testing.assert_allclose(Z.T @ Z + Qt.T @ Qt, np.eye(m), atol=1e-12)
+    np.testing.assert_allclose(Z.T @ Z + Q.T @ Q, np.eye(m), atol=1e-11)
 
 
 def test_complement_basis_falls_back_when_the_selection_is_singular(monkeypatch):
@@ -388,46 +407,84 @@ def test_complement_basis_falls_back_when_the_selection_is_singular(monkeypatch)
     real = _dpp._complement_sketch
     monkeypatch.setattr(_dpp, "_complement_sketch", lambda Qt, m: calls.append(m) or real(Qt, m))
     Qt = np.array([[1, 1, 0, 0, 0], [0, 0, 1, 1, 1]]) / np.sqrt([[2], [3]])
-    _dpp._complement_basis(Qt, 5)
-    _dpp._complement_basis(_haar_rows(40, 50, 0), 50)
+    _dpp._complement_basis(np.eye(2), Qt, 5)
+    H = _haar_rows(40, 50, 0)
+    _dpp._complement_basis(np.eye(40), H, 50)
     assert calls == [5]
 
 
-@pytest.mark.parametrize("deg", [4, 12])  # m = 15 (span phase only), 91 (complement phase too)
-def test_dpp_screening_and_feature_order_do_not_change_the_sample(deg, monkeypatch):
-    """Issue 20: the blocked chain rule rejects a proposal early when its partial residual
-    falls below its threshold, and a tensor basis hands its features in lexicographic
-    order, and accepted directions stay implicit (coefficients against the accepted
-    features) until enough of them are written out as one block. None may change a
-    decision: for a fixed seed the sample and the proposal count are the same for
-    screening blocks of 1, 2 and 7 directions, one block larger than the rank, directions
-    written out at every pool, in blocks of 10 or never before the complement phase, and
-    with the features in the basis's own order."""
+def test_separable_kernel_equals_the_features_kernel():
+    """The kernel of a tensor basis from its separable factors (sums of Hadamard
+    products of small Gram matrices) equals phi(x) . phi(y), and the factors give K_m."""
+    from dppy.multivariate_jacobi_ope import compute_ordering
+
+    from sciddm.leastsquares._dpp import _Separable
+
+    cases = [
+        TensorBasis(Legendre(), np.array(compute_ordering(300, 2))),  # 17 x 17 + 11
+        TensorBasis([Hermite(), Legendre(), Chebyshev()], np.array(compute_ordering(200, 3))),
+        TensorBasis(Hermite(), total_degree(1, 9)),  # d = 1: one run, no prefix
+        TensorBasis(Legendre(), total_degree(2, 6)),
+    ]
+    for basis in cases:
+        sep = _Separable(basis)
+        x = basis.sample_optimal_points(40, rng=3)
+        fac, K = sep.factors(basis._grouped_tables(x))
+        F = basis.features(x)
+        np.testing.assert_allclose(sep.kernel(fac[:25], fac[10:]), F[:25] @ F[10:].T, atol=1e-10)
+        np.testing.assert_allclose(K, np.einsum("ij,ij->i", F, F), rtol=1e-12)
+    # DPPy's ordering fills the shell of degree 17 by (a, 17), a = 0..10: two groups,
+    # 11 prefixes with 18 last degrees and 6 with 17, i.e. 52 factors instead of 300
+    assert _Separable(cases[0]).width == (11 + 18) + (6 + 17)
+
+
+def _square(n, extra=0):
+    """The n x n tensor index set and ``0 < extra < n`` indices of the next shell (a
+    separable kernel of width 3n + 1: two groups of runs)."""
+    idx = [(a, b) for a in range(n) for b in range(n)]
+    return np.array(idx + [(a, n) for a in range(extra)])
+
+
+@pytest.mark.parametrize(
+    "idx",
+    [total_degree(2, 4), total_degree(2, 12), _square(14, 5)],
+    ids=["total-degree-m15", "total-degree-m91", "square-m201"],
+)
+def test_dpp_screening_and_feature_order_do_not_change_the_sample(idx, monkeypatch):
+    """Issue 20: the chain rule rejects a proposal early when its partial residual
+    falls below its threshold, computes kernel values from the features or from
+    separable factors, and a tensor basis hands its features in lexicographic order.
+    None may change a decision: for a fixed seed the sample and the proposal count are
+    the same for screening blocks of 1, 2 and 7 directions and one block larger than
+    the rank, for the features kernel and the separable one (whichever is not the
+    default; m = 201 uses the separable one by default, the total-degree sets the
+    features), and with the features in the basis's own order."""
     import sciddm.leastsquares._dpp as S
 
-    basis = TensorBasis(Legendre(), total_degree(2, deg))
+    basis = TensorBasis(Legendre(), idx)
     ref = [sample_projection_dpp(basis, rng=s) for s in range(3)]
+    default_sep = S._ChainRule(basis, np.random.default_rng(0), 1, None).sep is not None
+    assert default_sep == (len(idx) == 201)
     variants = []
     settings = [{"_SCREEN_BLOCK": b} for b in (1, 2, 7, 10 * basis.m)] + [
-        {"_FLUSH_MIN": 1},
-        {"_FLUSH_MIN": 10 * basis.m},
+        {"_SEPARABLE_MAX": 0.0 if default_sep else 1e9},
+        {"_SEPARABLE_MAX": 0.0 if default_sep else 1e9, "_SCREEN_BLOCK": 3},
     ]
     for setting in settings:
         for name, value in setting.items():
             monkeypatch.setattr(S, name, value)
         variants.append([sample_projection_dpp(basis, rng=s) for s in range(3)])
         monkeypatch.undo()
-    # pools of 4 acceptances (another random stream) with directions written out at every
-    # pool or in blocks of 10: explicit and implicit directions side by side in most pools
+    # pools of 4 acceptances (another random stream), with either kernel
     small = []
-    for flush in (1, 10):
+    for sep_max in (0.0, 1e9):
         monkeypatch.setattr(S, "_POOL_ACCEPTS", 4)
-        monkeypatch.setattr(S, "_FLUSH_MIN", flush)
+        monkeypatch.setattr(S, "_SEPARABLE_MAX", sep_max)
         small.append([sample_projection_dpp(basis, rng=s) for s in range(3)])
         monkeypatch.undo()
     for a, b in zip(*small):
         assert np.array_equal(a.points, b.points) and a.n_proposals == b.n_proposals
-    plain = TensorBasis(Legendre(), total_degree(2, deg))
+    plain = TensorBasis(Legendre(), idx)
     plain.features = lambda x: TensorBasis.features(plain, x)  # not the grouped fast path
     variants.append([sample_projection_dpp(plain, rng=s) for s in range(3)])
     for v in variants:
