@@ -434,9 +434,7 @@ class TensorBasis(Basis):
         # one-dimensional tables, transposed (degree x point), then the products
         # Π_i p_{α_i}(x_i) formed in cache-sized blocks of multi-indices
         tables = [
-            np.ascontiguousarray(
-                fam._eval(fam.measure.to_standard(x[:, i]), int(self._maxdeg[i])).T
-            )
+            fam._eval_rows(fam.measure.to_standard(x[:, i]), int(self._maxdeg[i]))
             for i, fam in enumerate(self.families)
         ]
         out = np.empty((self.m, len(x)))
@@ -494,9 +492,7 @@ class TensorBasis(Basis):
         and one column per point, and last the cumulative sums of the squared last
         table (with a leading row of zeros)."""
         tables = [
-            np.ascontiguousarray(
-                fam._eval(fam.measure.to_standard(x[:, i]), int(self._maxdeg[i])).T
-            )
+            fam._eval_rows(fam.measure.to_standard(x[:, i]), int(self._maxdeg[i]))
             for i, fam in enumerate(self.families)
         ]
         last = tables[-1]

@@ -126,6 +126,22 @@ class Family:
             P[:, k + 1] = ((t - a[k]) * P[:, k] - sb[k] * P[:, k - 1]) / sb[k + 1]
         return P
 
+    def _eval_rows(self, t: np.ndarray, K: int) -> np.ndarray:
+        """:meth:`_eval` transposed, ``(K + 1, len(t))`` in C order (one row per degree):
+        the same recurrence on contiguous rows, the same values."""
+        if type(self)._eval is not Family._eval:
+            return np.ascontiguousarray(self._eval(t, K).T)
+        t = np.asarray(t, float).ravel()
+        a, b = self.recurrence(K)
+        sb = np.sqrt(b)
+        P = np.empty((K + 1, t.size))
+        P[0] = 1.0
+        if K >= 1:
+            P[1] = (t - a[0]) / sb[1]
+        for k in range(1, K):
+            P[k + 1] = ((t - a[k]) * P[k] - sb[k] * P[k - 1]) / sb[k + 1]
+        return P
+
     def __call__(self, x: Any, K: int) -> np.ndarray:
         r"""Values of :math:`p_0, \dots, p_K` at points ``x`` (original variable).
 
@@ -397,12 +413,16 @@ class Jacobi(Family):
             else (lambda kk, t: special.eval_jacobi(kk, al, be, t))
         )
 
+        # the uniform density is one constant inside (-1, 1), and the factor
+        # sqrt((1 - t)(1 + t)) vanishes at the ends where std_pdf is 0: its value there
+        # (the same float) spares two logarithms and an exponential per proposal
+        flat = float(self.measure.std_pdf(np.zeros(1))[0]) if al == 0 and be == 0 else None
+
         def ratio(t: np.ndarray, idx: np.ndarray) -> np.ndarray:
             kk = ks[idx]
             P = evaluate(kk, t)
-            return (
-                math.pi * P * P * inv_h[kk] * self.measure.std_pdf(t) * np.sqrt((1 - t) * (1 + t))
-            )
+            pdf = self.measure.std_pdf(t) if flat is None else flat
+            return math.pi * P * P * inv_h[kk] * pdf * np.sqrt((1 - t) * (1 + t))
 
         return _rejection_many(
             lambda n: np.cos(math.pi * g.random(n)), ratio, bounds[ks], g, budget

@@ -52,6 +52,17 @@ def test_orthonormal_on_independent_gauss_rule(fam):
     assert np.allclose(P.T @ (w[:, None] * P), np.eye(K + 1), atol=1e-11)
 
 
+@pytest.mark.parametrize("fam", FAMILIES, ids=repr)
+def test_row_layout_tables_equal_the_column_layout(fam):
+    """The tensor basis evaluates its one-dimensional tables one row per degree
+    (``_eval_rows``); they must be the column-layout values exactly, transposed."""
+    t = fam.measure.to_standard(fam.measure.sample(53, rng=2)[:, 0])
+    for K in (0, 1, 17):
+        R = fam._eval_rows(t, K)
+        assert R.flags.c_contiguous and R.shape == (K + 1, t.size)
+        assert np.array_equal(R, fam._eval(t, K).T)
+
+
 def test_recurrences_match_scipy_closed_forms():
     t = np.linspace(-0.99, 0.99, 37)
     K = 30
