@@ -242,7 +242,7 @@ class _ChainRule:
         self.pY = np.empty((0, m))
         self.r2 = self.thr = self.pK = np.empty(0)
         self.pos = np.empty(0, dtype=np.int64)
-        self.Kpp, self.poff = np.empty((0, 0)), 0  # kernel matrix of the pool (phase 1)
+        self.Kpp = np.empty((0, 0))  # kernel matrix of the pool (phase 1)
 
     def _restrict(self, rows: np.ndarray, r2: np.ndarray) -> None:
         """Keep the pool rows ``rows`` (with residuals ``r2``)."""
@@ -305,7 +305,7 @@ class _ChainRule:
             self.px, self.pK, self.thr = self.px[keep], self.pK[keep], self.thr[keep]
             self.pos, self.r2 = self.pos[keep], r2
             # the survivors' kernel matrix: the kernel columns of this pool's acceptances
-            self.Kpp, self.poff = self._kernel(self.Fac, self.Fac), 0
+            self.Kpp = self._kernel(self.Fac, self.Fac)
 
     def _kernel(self, A: np.ndarray, B: np.ndarray) -> np.ndarray:
         """Kernel values ``K(a_i, b_j)`` between two sets of kernel-factor rows."""
@@ -398,51 +398,85 @@ class _ChainRule:
         pF, pK = self.basis._grouped_assemble(tabs)
         return px, pF, pK
 
-    def _advance(self, i: int) -> None:
-        """Drop pool rows ``0..i`` (examined)."""
-        self.px, self.pK, self.thr = self.px[i + 1 :], self.pK[i + 1 :], self.thr[i + 1 :]
-        self.pos, self.W, self.r2 = self.pos[i + 1 :], self.W[i + 1 :], self.r2[i + 1 :]
-        if self.Zt is None:
-            self.Fac = self.Fac[i + 1 :]
-            self.poff += i + 1
+    def _keep_from(self, p: int) -> None:
+        """Drop pool rows ``0..p-1`` (examined)."""
+        self.px, self.pK, self.thr = self.px[p:], self.pK[p:], self.thr[p:]
+        self.pos, self.W, self.r2 = self.pos[p:], self.W[p:], self.r2[p:]
 
-    def accept_in_span(self, i: int) -> None:
-        """Accept pool row ``i`` (phase 1): a new row of ``L`` and, for the rest of the
-        pool, a kernel column and one matrix-vector product."""
-        k = self.k
-        c = self.W[i, :k].copy()
-        nv = math.sqrt(self.r2[i])
-        self.L[k, :k] = c
-        self.L[k, k] = nv
-        self.FacA[k] = self.Fac[i]
-        a = self.poff + i  # the accepted row of the pool's kernel matrix
-        self._advance(i)
-        if self.W.shape[0]:
-            # coefficient of the rest of the pool on the new direction
-            col = (self.Kpp[a, a + 1 :] - self.W[:, :k] @ c) / nv
-            self.W[:, k] = col
-            self.r2 = self.r2 - col * col
+    def _first(self, p: int) -> int:
+        """The first pool row from ``p`` whose residual exceeds its threshold, or -1 (then
+        the rest of the pool is rejected and counted as examined)."""
+        ok = self.r2[p:] > self.thr[p:]
+        i = int(ok.argmax()) if ok.size else 0
+        if not ok.size or not ok[i]:
+            self.examined = self.handed
+            return -1
+        self.examined = int(self.pos[p + i]) + 1
+        return p + i
 
-    def accept_in_complement(self, i: int) -> None:
-        """Accept pool row ``i`` (phase 2): one Householder reflection, kept pending.
+    def scan_span(self) -> None:
+        """Accept from the pool (phase 1) until it is exhausted or ``k`` reaches the switch.
 
-        H maps the accepted residual direction c to +-e_1; the rows 2.. of H Zt
-        span the complement of the enlarged span. The pool's coordinates are
-        reflected at once; ``Zt`` itself in blocks, by :meth:`flush_reflections`.
+        An acceptance of row ``i`` appends ``[c_i, nu_i]`` to ``L`` and, for the rows
+        after it, the coefficient on the new direction,
+        ``(K(x, x_i) - c . c_i) / nu_i`` (a column of the pool's kernel matrix and
+        one matrix-vector product), which lowers their residuals.
         """
-        c = self.pY[i] / np.sqrt(self.r2[i])
-        sgn = -1.0 if c[0] > 0 else 1.0
-        h = c.copy()
-        h[0] -= sgn
-        h /= np.linalg.norm(h)
-        self.refl.append(h)
-        self._advance(i)
-        pY = self.pY[i + 1 :]
-        if pY.shape[0]:
-            pY = pY - np.outer(pY @ (2.0 * h), h)
-            # a reflection keeps norms: the residual loses the dropped coordinate only
-            self.r2 = np.maximum(self.r2 - pY[:, 0] ** 2, 0.0)
-        self.pY = pY[:, 1:]
+        W, r2, L, Kpp = self.W, self.r2, self.L, self.Kpp
+        n, k, p = r2.size, self.k, 0
+        while p < n and k < self.switch:
+            i = self._first(p)
+            if i < 0:
+                p = n
+                break
+            self.xs[k] = self.px[i]
+            c = W[i, :k]
+            nv = math.sqrt(r2[i])
+            L[k, :k] = c
+            L[k, k] = nv
+            self.FacA[k] = self.Fac[i]  # generic factors: the features, written to Fs
+            p = i + 1
+            if p < n:  # r2 is the pool's own array: updated in place
+                col = (Kpp[i, p:] - W[p:, :k] @ c) / nv
+                W[p:, k] = col
+                r2[p:] -= col * col
+            k += 1
+        self.k = k
+        self.Fac = self.Fac[p:]
+        self._keep_from(p)
+
+    def scan_complement(self) -> None:
+        """Accept from the pool (phase 2) until it is exhausted or ``k = m``.
+
+        Each acceptance is one Householder reflection H, mapping the accepted
+        residual direction c to +-e_1: the rows 2.. of H Zt span the complement of
+        the enlarged span. The rest of the pool's coordinates are reflected at once
+        (a reflection keeps norms, so a residual loses the dropped coordinate only);
+        ``Zt`` itself receives the reflections in blocks (:meth:`flush_reflections`).
+        """
+        pY, r2, m = self.pY, self.r2, self.m
+        n, k, p = r2.size, self.k, 0
+        while p < n and k < m:
+            i = self._first(p)
+            if i < 0:
+                p = n
+                break
+            self.xs[k] = self.px[i]
+            self.Fs[k] = self.W[i, :m]
+            h = pY[i] / math.sqrt(r2[i])
+            h[0] += 1.0 if h[0] > 0 else -1.0  # c - sgn e_1, sgn = -sign(c_0)
+            h /= math.sqrt(h @ h)
+            self.refl.append(h)
+            p = i + 1
+            if p < n:  # pY and r2 are the pool's own arrays: updated in place
+                Y = pY[p:]
+                Y -= np.outer(Y @ (2.0 * h), h)
+                np.maximum(r2[p:] - Y[:, 0] ** 2, 0.0, out=r2[p:])
+            pY = pY[:, 1:]
+            k += 1
+        self.k = k
+        self.pY = pY[p:]
+        self._keep_from(p)
 
     def flush_reflections(self) -> None:
         """Apply the pending reflections to ``Zt`` in compact WY form (BLAS-3).
@@ -474,20 +508,10 @@ class _ChainRule:
                 self.enter_complement()
             if self.px.shape[0] == 0:
                 self.draw_batch()
-            acc = self.thr < self.r2
-            i = int(np.argmax(acc)) if acc.size else 0
-            if not acc.size or not acc[i]:
-                self.examined = self.handed  # the whole pool is rejected
-                self.px = self.px[:0]
-                continue
-            self.examined = int(self.pos[i]) + 1
-            self.xs[self.k] = self.px[i]
             if self.Zt is None:
-                self.accept_in_span(i)  # generic factors: writes the features to Fs
+                self.scan_span()
             else:
-                self.Fs[self.k] = self.W[i, :m]
-                self.accept_in_complement(i)
-            self.k += 1
+                self.scan_complement()
         if self.Zt is None and self.sep is not None:  # no complement phase (small m)
             self.Fs[:] = self._features(self.xs)
         if self.order is not None:
