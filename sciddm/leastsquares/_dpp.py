@@ -190,15 +190,17 @@ class _ChainRule:
     proposal's coefficients on the accepted directions are ``c = L^{-1} k_x``
     with ``k_x = (K(x, x_1), ..., K(x, x_k))``, and its residual is
     ``K_m(x) - |c|^2``. A new pool is screened block by block (:meth:`screen`: a
-    kernel block and a triangular solve), rejecting a proposal as soon as its
+    kernel block, a product with the earlier coefficients and one with the
+    inverse of a diagonal block of ``L``), rejecting a proposal as soon as its
     partial residual falls below its threshold. Survivors keep their
     coefficients (rows of ``W``) and kernel factors (``Fac``: the features, or
     the separable factors of :class:`_Separable`); an acceptance appends a row
-    to ``L`` and one coefficient column to the pool (a kernel column and one
-    matrix-vector product). Phase ``k >= switch``: the rows of ``Zt`` span the
+    to ``L`` and one coefficient column to the rest of the pool (a column of the
+    survivors' kernel matrix ``Kpp`` and one matrix-vector product,
+    :meth:`scan_span`). Phase ``k >= switch``: the rows of ``Zt`` span the
     complement and the residual is ``|Zt phi|^2``; each acceptance is one
-    Householder reflection, applied to the pool at once and to ``Zt`` in blocks
-    (:meth:`flush_reflections`).
+    Householder reflection, applied to the pool at once
+    (:meth:`scan_complement`) and to ``Zt`` in blocks (:meth:`flush_reflections`).
     """
 
     def __init__(
@@ -314,8 +316,10 @@ class _ChainRule:
     def screen(self, fac: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Coefficients of a pool on the ``k`` accepted directions, block by block (BLAS-3).
 
-        Block ``j`` solves ``L_jj c_j = k_j - L_{j,<j} c_{<j}`` (a kernel block,
-        one product and one triangular solve). After j directions,
+        Block ``j`` solves ``L_jj c_j = k_j - L_{j,<j} c_{<j}``: a kernel block, one
+        product, and one product with ``L_jj^{-1}`` (each complete diagonal block is
+        inverted once, when first needed: its rows never change; a solve for the
+        last, partial block). After j directions,
         ``K - |c_{1:j}|^2`` bounds the final residual from above, so a proposal
         whose bound falls below its threshold (less a rounding margin) is
         rejected (as it would be at every later step) and is not carried to the

@@ -273,48 +273,61 @@ def sample_projection_dpp(
     :math:`\|(I - QQ^\top)\varphi(x)\|^2/\|\varphi(x)\|^2 \le 1`; the expected
     number of proposals is :math:`\sum_k m/(m - k) = m H_m`.
 
-    Implementation: proposals are drawn in pools, and a pool is projected on
-    the :math:`k` accepted directions in blocks of 64 with matrix-matrix
-    products (BLAS-3). After :math:`j` directions,
-    :math:`K_m(x) - \sum_{i \le j} (q_i^\top\varphi(x))^2` bounds the residual
-    from above, so a proposal whose bound already falls below its threshold
-    :math:`u K_m(x)` is rejected there (it would be at this and every later
-    step) and is not projected on the next blocks; the last block applies the
-    exact test, so the screening changes no decision. Survivors keep their
-    features and coefficients side by side: an acceptance updates the rest of
-    the pool by one matrix-vector product (the coefficient on the new
-    direction), never by a re-factorisation, and unexamined proposals stay
-    valid because they are i.i.d. and independent of the past. New directions
-    are kept implicit (their coefficients: a new pool's survivors get theirs from
-    two products and a triangular solve) and written out in blocks of at least 64,
-    by one matrix-matrix product and a triangular solve.
-    For :math:`m \ge 64`, once :math:`k = 0.8 m` directions are accepted, one
-    orthonormal basis :math:`Z` of their complement is computed (the
-    :math:`m - k` coordinate vectors of smallest leverage, projected by one
-    product and orthonormalised by a QR; a Gaussian sketch when that selection
-    is ill-conditioned), residuals become :math:`\|Z^\top\varphi(x)\|^2` (a
-    projection onto :math:`m - k < k` vectors, without cancellation), each
-    acceptance reflects the pool's coordinates by one Householder reflection
-    and :math:`Z` receives the pending reflections as one block (compact WY
-    form) when the next pool is drawn. For a discrete measure the residual
-    density on the nodes is sampled directly (:math:`m` steps, no rejection).
+    Implementation: proposals are drawn in pools. In the first phase the
+    accepted points' Gram matrix :math:`(K(x_i, x_j))` has the lower Cholesky
+    factor :math:`L`, whose row :math:`k` (the coefficients of accepted point
+    :math:`k` on the earlier directions and the norm of its residual) is known
+    at its acceptance, so a proposal's coefficients are
+    :math:`c = L^{-1} k_x` with :math:`k_x = (K(x, x_1), \dots, K(x, x_k))` and
+    no direction is ever written out. A pool is screened in blocks of 64
+    accepted points (a kernel block, one product with the earlier coefficients
+    and one with the inverse of a diagonal block of :math:`L`, all BLAS-3).
+    After :math:`j` of them :math:`K_m(x) - \sum_{i \le j} c_i^2` bounds the
+    residual from above, so a proposal whose bound already falls below its
+    threshold :math:`u K_m(x)` is rejected there (it would be at this and every
+    later step); the last block applies the exact test, so the screening
+    changes no decision. Survivors keep their coefficients: an acceptance
+    updates the rest of the pool by one column of the survivors' kernel matrix
+    and one matrix-vector product, never by a re-factorisation, and unexamined
+    proposals stay valid because they are i.i.d. and independent of the past.
+    Kernel values come from the features, or, for a tensor basis whose
+    multi-indices (in lexicographic order) fall into few runs sharing their
+    range of last degrees (rectangular and near-rectangular index sets, such
+    as DPPy's ordering), from separable factors,
+    :math:`K(x, y) = \sum_g \big(\sum_{a \in P_g} p_a(x) p_a(y)\big)
+    \big(\sum_{b \in R_g} p_b(x_d) p_b(y_d)\big)`: 72 numbers per point instead
+    of 1000 features for DPPy's 1000 bivariate indices (used when they are at
+    most :math:`m/4`). For :math:`m \ge 64`, once :math:`k = 0.85 m` points are
+    accepted, one orthonormal basis :math:`Z` of the complement of their span
+    is computed from :math:`L` and their features (the :math:`m - k` coordinate
+    vectors of smallest leverage, estimated by a 32-row sketch, projected by two
+    triangular solves and one product and orthonormalised by a QR; a Gaussian
+    sketch when that selection is ill-conditioned), residuals become
+    :math:`\|Z^\top\varphi(x)\|^2` (a projection onto :math:`m - k` vectors,
+    without cancellation), each acceptance reflects the pool's coordinates by
+    one Householder reflection and :math:`Z` receives the pending reflections
+    as one block (compact WY form) when the next pool is drawn. For a discrete
+    measure the residual density on the nodes is sampled directly (:math:`m`
+    steps, no rejection).
 
-    Performance: the chain rule costs about :math:`1.5 m^3` multiply-adds, nearly
-    all in matrix-matrix products: about :math:`0.65 m^3` to screen the
-    :math:`\approx m \ln 5` proposals of the first phase (each accepted one is
-    projected on all :math:`k` directions, a rejected one on about half of them),
-    :math:`0.31 m^3` to write out the directions, :math:`0.16 m^3` (and a QR of
-    :math:`m \times 0.2 m`) for the complement basis and :math:`0.25 m^3` to
-    project the :math:`\approx m H_{0.2m}` proposals of the second phase, plus the
-    features of all :math:`\approx m H_m` proposals (:math:`O(m^2 \log m)`; for
-    a tensor basis the one-dimensional tables are evaluated once per draw and
-    assembled per pool in lexicographic runs of broadcast products, with the
-    Christoffel function from cumulative sums). Measured
-    (``benchmarks/bench_leastsquares.py``, one BLAS thread, CPU time): about
-    4.3-5.2 times one :math:`m \times m` matmul at :math:`m = 1000` and 2.95-3.25
-    times at :math:`m = 2000` (spread over runs); the products run at 60-80 % of
-    the large matmul's rate at these shapes, and at :math:`m = 1000` a third of the
-    time is the per-proposal work (sampling and features).
+    Performance: nearly all the work is in matrix-matrix products. The first
+    phase solves for the accepted points' coefficients (about
+    :math:`0.85^3 m^3/6 \approx 0.1 m^3` multiply-adds) and screens the
+    :math:`\approx m \ln(1/0.15)` proposals it draws, with kernel blocks of
+    :math:`m` multiply-adds per pair from the features, or of the number of
+    separable factors; the complement costs about :math:`0.24 m^3` (the solves
+    and the product) and a QR of :math:`m \times 0.15 m`; the second phase
+    projects its :math:`\approx m H_{0.15 m}` proposals (about :math:`0.15 m^3`);
+    and all :math:`\approx m H_m` proposals are sampled and their features or
+    factors assembled (:math:`O(m^2 \log m)`; for a tensor basis the
+    one-dimensional tables are evaluated once per draw and assembled per pool).
+    Measured (``benchmarks/bench_leastsquares.py``, DPPy's ordering of bivariate
+    Legendre indices, one BLAS thread, CPU time): about 2.7-3.0 times one
+    :math:`m \times m` matmul at :math:`m = 1000` and 1.8-1.9 times at
+    :math:`m = 2000` (spread over runs on a shared 2-core machine). Without
+    separable factors the kernel blocks cost what projections on written-out
+    directions cost: a total-degree Legendre set of :math:`m = 990` takes about
+    4.3 matmuls, a trivariate Hermite one of :math:`m = 969` about 7.
 
     References
     ----------
