@@ -81,10 +81,10 @@ def _complement_basis(L: np.ndarray, Fs: np.ndarray, m: int) -> np.ndarray:
     ``E_S - Fs^T L^{-T} L^{-1} Fs[:, S]`` (two triangular solves of ``k x (m - k)``
     and one product), and orthonormalised by a Householder QR. Their conditioning
     is that of a Gaussian sketch in practice (about 10^3 at m = 1000-2000 for the
-    Legendre and Hermite bases). A cheap randomised check (four probe vectors of
-    the span, which the rows must annihilate to 1e-9) falls back to a projected
-    Gaussian sketch of an orthonormal basis from a QR of ``Fs^T`` when a selection
-    is ill-conditioned or the Gram matrix is.
+    Legendre and Hermite bases). A cheap randomised check (the sketch's rows,
+    which lie in the span whatever the accuracy of ``L``, must be annihilated to
+    1e-9) falls back to a projected Gaussian sketch of an orthonormal basis from a
+    QR of ``Fs^T`` when a selection is ill-conditioned or the Gram matrix is.
     """
     k = Fs.shape[0]
     g = np.random.default_rng(12345)
@@ -97,7 +97,7 @@ def _complement_basis(L: np.ndarray, Fs: np.ndarray, m: int) -> np.ndarray:
     At = -(Y.T @ Fs)
     At[np.arange(m - k), S] += 1.0
     Z = np.linalg.qr(At.T)[0].T
-    probe = Fs.T @ g.standard_normal((k, 4))  # in the span
+    probe = VF.T  # rows of Omega L^{-1} Fs: combinations of the rows of Fs
     if np.max(np.abs(Z @ probe)) > 1e-9 * np.max(np.abs(probe)):
         return _complement_sketch(np.linalg.qr(Fs.T)[0].T, m)
     return np.ascontiguousarray(Z)
