@@ -522,6 +522,40 @@ class TensorBasis(Basis):
             K += pre * pre * sq
         return out.T, K
 
+    def _grouped_christoffel(self, tables: list[np.ndarray]) -> np.ndarray:
+        """``K_m`` of :meth:`_grouped_assemble` alone (no features)."""
+        *tables, cum = tables
+        K = np.zeros(tables[-1].shape[1])
+        for a, b, d0, prefix in self._runs()[1]:
+            sq = cum[d0 + b - a] - cum[d0]
+            if not prefix:
+                K += sq
+                continue
+            pre = tables[0][prefix[0]]
+            for i in range(1, len(prefix)):
+                pre = pre * tables[i][prefix[i]]
+            K += pre * pre * sq
+        return K
+
+    def _grouped_features_single(self, tables: list[np.ndarray]) -> np.ndarray:
+        """The features of :meth:`_grouped_assemble` in single precision, from its float64
+        tables (each value rounded once, the products formed in float32), as the
+        transpose of a C array."""
+        *tables, _ = tables
+        t32 = [t.astype(np.float32) for t in tables]
+        last = t32[-1]
+        out = np.empty((self.m, last.shape[1]), dtype=np.float32)
+        for a, b, d0, prefix in self._runs()[1]:
+            blk = last[d0 : d0 + b - a]
+            if not prefix:
+                out[a:b] = blk
+                continue
+            pre = t32[0][prefix[0]]
+            for i in range(1, len(prefix)):
+                pre = pre * t32[i][prefix[i]]
+            np.multiply(pre, blk, out=out[a:b])
+        return out.T
+
     def sample_optimal_points(
         self, n: int, *, rng: SeedLike = None, budget: int | None = None
     ) -> np.ndarray:

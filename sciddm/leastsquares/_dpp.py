@@ -36,7 +36,8 @@ _COMPACT = 0.8  # a screened pool is compacted when fewer than this fraction sur
 _MARGIN = 1e-10  # relative rounding margin of the screening bound
 _POOL_ACCEPTS = 32  # a pool is sized for the expected proposals of this many acceptances
 _POOL_MAX = 2048
-_SEPARABLE_MAX = 0.25  # separable kernel factors when their number is at most this times m
+_SEPARABLE_MAX = 0.25
+_SINGLE_SCREEN = True  # phase 2 of a tensor basis screens in float32 first (exact decisions)  # separable kernel factors when their number is at most this times m
 
 
 def default_budget(m: int) -> int:
@@ -231,6 +232,7 @@ class _ChainRule:
         self.FacA = self.Fs if self.sep is None else np.empty((cap, self.sep.width))
         self.Linv: dict[int, np.ndarray] = {}  # inverses of L's complete diagonal blocks
         self.Zt: np.ndarray | None = None
+        self.Z32: np.ndarray | None = None  # Zt in single precision (phase 2 screen)
         self.refl: list[np.ndarray] = []  # pending reflections of Zt (phase 2)
         self._cx = np.empty((0, basis.dim))  # drawn, not yet handed to a pool
         self._ct: list[np.ndarray] = []  # their one-dimensional tables (tensor bases)
@@ -247,9 +249,10 @@ class _ChainRule:
         self.Kpp = np.empty((0, 0))  # kernel matrix of the pool (phase 1)
 
     def _restrict(self, rows: np.ndarray, r2: np.ndarray) -> None:
-        """Keep the pool rows ``rows`` (with residuals ``r2``)."""
+        """Keep the pool rows ``rows`` (with residuals ``r2``) of the points, ``K_m``,
+        thresholds and stream positions."""
         self.px, self.pK, self.thr = self.px[rows], self.pK[rows], self.thr[rows]
-        self.pos, self.r2, self.W = self.pos[rows], r2, self.W[rows]
+        self.pos, self.r2 = self.pos[rows], r2
 
     def _features(self, x: np.ndarray) -> np.ndarray:
         """Features of points ``x`` in the chain rule's order (lexicographic for a tensor basis)."""
@@ -266,11 +269,11 @@ class _ChainRule:
             self.Fs[:k] = self._features(self.xs[:k])
             self.Fac = self._features(self.px)
         self.Zt = _complement_basis(self.L[:k, :k], self.Fs[:k], self.m)
-        self.W = self.Fac
-        pY = self.W @ self.Zt.T
+        self.Z32 = None
+        pY = self.Fac @ self.Zt.T
         r2 = np.einsum("ij,ij->i", pY, pY)
         keep = np.flatnonzero(r2 > self.thr)  # residuals only decrease: the rest is rejected
-        self.pY = pY[keep]
+        self.W, self.pY = self.Fac[keep], pY[keep]
         self._restrict(keep, r2[keep])
         self.L = self.FacA = self.Fac = np.empty((0, 0))  # phase 1 is over
 
@@ -285,29 +288,79 @@ class _ChainRule:
 
     def draw_batch(self) -> None:
         """Draw a pool of proposals, screen it and keep the survivors and their residuals."""
-        px, pF, self.pK = self._take(self._pool_size())
-        B = px.shape[0]
-        self.px, self.pos = px, self.handed + np.arange(B)
+        px, tabs = self._take(self._pool_size())
+        B, basis = px.shape[0], self.basis
+        phase1, single = self.Zt is None, tabs is not None and _SINGLE_SCREEN
+        pF: np.ndarray | None = None
+        if tabs is None:
+            pF = basis.features(px)
+            pK = np.einsum("ij,ij->i", pF, pF)
+        elif phase1 and self.sep is not None:
+            pF, pK = self.sep.factors(tabs)
+        elif phase1 or not single:
+            assert isinstance(basis, TensorBasis)
+            pF, pK = basis._grouped_assemble(tabs)
+        else:
+            assert isinstance(basis, TensorBasis)
+            pK = basis._grouped_christoffel(tabs)
+        self.px, self.pos, self.pK = px, self.handed + np.arange(B), pK
         self.handed += B
         # one uniform per proposal, used once, when the proposal is examined
-        self.thr = np.asarray(self.g.random(B)) * self.pK
-        if self.Zt is not None:
-            self.flush_reflections()
-            assert self.Zt is not None
-            Yt = self.Zt @ pF.T  # pF is the transpose of a C array: a plain product
-            r2 = np.einsum("ij,ij->j", Yt, Yt)
-            keep = np.flatnonzero(r2 > self.thr)  # residuals only decrease: rejected for good
-            self.W, self.pY = pF, Yt[:, keep].T.copy()
-            self._restrict(keep, r2[keep])
-        else:
+        self.thr = np.asarray(self.g.random(B)) * pK
+        if phase1:
+            assert pF is not None
             keep, C, r2 = self.screen(pF)
             W = np.empty((keep.size, self.switch))
             W[:, : self.k] = C
             self.W, self.Fac = W, pF[keep]
-            self.px, self.pK, self.thr = self.px[keep], self.pK[keep], self.thr[keep]
-            self.pos, self.r2 = self.pos[keep], r2
+            self._restrict(keep, r2)
             # the survivors' kernel matrix: the kernel columns of this pool's acceptances
             self.Kpp = self._kernel(self.Fac, self.Fac)
+            return
+        self.flush_reflections()
+        assert self.Zt is not None
+        rows = np.arange(B)
+        if pF is None:  # single-precision screen first: features for its survivors only
+            assert tabs is not None and isinstance(basis, TensorBasis)
+            rows = self.single_screen(tabs)
+            pF = basis._grouped_assemble([t[:, rows] for t in tabs])[0]
+        Yt = self.Zt @ pF.T  # pF is the transpose of a C array: a plain product
+        r2 = np.einsum("ij,ij->j", Yt, Yt)
+        ok = np.flatnonzero(r2 > self.thr[rows])  # residuals only decrease: rejected for good
+        self.W, self.pY = pF[ok], Yt[:, ok].T.copy()
+        self._restrict(rows[ok], r2[ok])
+
+    def single_screen(self, tabs: list[np.ndarray]) -> np.ndarray:
+        """Pool rows that a single-precision projection cannot reject for certain (phase 2).
+
+        With ``y = Zt phi`` exact and ``y'`` the float32 product of the rounded
+        ``Zt`` and of features formed in float32 from the rounded tables, every
+        coordinate obeys ``|y'_j - y_j| <= eps sum_i |Z_ji| |phi_i| <= eps sqrt(K_m)``
+        (rows of ``Zt`` orthonormal), with ``eps = gamma_m + (2d + 2) u``,
+        ``gamma_m = m u / (1 - m u)`` and ``u = 2^-24``, whatever the order of
+        the summation [1]_; so ``|y| <= |y'| + sqrt(r) eps sqrt(K_m)``, and
+        ``|y'|^2`` summed in float32 is at least ``(1 - gamma_{r+1}) |y'|^2``.
+        A proposal whose upper bound (with both constants doubled) falls below
+        ``sqrt(thr)`` is rejected as the double-precision test would reject it;
+        the others (those that survive, and a band of relative width about
+        ``1e-3`` around the threshold) are projected in double precision.
+
+        References
+        ----------
+        .. [1] N. J. Higham, *Accuracy and Stability of Numerical Algorithms*, 2nd
+           ed., SIAM 2002, Sec. 3.1 and 3.5.
+        """
+        assert isinstance(self.basis, TensorBasis) and self.Zt is not None
+        if self.Z32 is None:
+            self.Z32 = self.Zt.astype(np.float32)
+        Y = self.Z32 @ self.basis._grouped_features_single(tabs).T
+        s = np.einsum("ij,ij->j", Y, Y).astype(np.float64)
+        r, m, u = Y.shape[0], self.m, 2.0**-24
+        eps = 2 * (m * u / (1 - m * u) + (2 * self.basis.dim + 2) * u)
+        gam = 2 * (r + 1) * u / (1 - (r + 1) * u)
+        upper = np.sqrt(s / (1 - gam)) + math.sqrt(r) * eps * np.sqrt(self.pK) + 1e-30 * m
+        # not certainly rejected (a non-finite bound included)
+        return np.flatnonzero(~(upper * upper <= self.thr))
 
     def _kernel(self, A: np.ndarray, B: np.ndarray) -> np.ndarray:
         """Kernel values ``K(a_i, b_j)`` between two sets of kernel-factor rows."""
@@ -360,17 +413,18 @@ class _ChainRule:
             C = C[live]
         return rows, C, res
 
-    def _take(self, B: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``B`` proposals (points, features or kernel factors, ``K_m``) from a cache
-        refilled by large draws.
+    def _take(self, B: int) -> tuple[np.ndarray, list[np.ndarray] | None]:
+        """``B`` proposals (points and, for a tensor basis, their one-dimensional
+        tables) from a cache refilled by large draws.
 
         Sampling costs a fixed overhead per call, so points (and, for a tensor
         basis, their one-dimensional tables) are drawn for the next ~128 acceptances
         at once (at most 2^22 / m points) and handed out in the pool sizes the chain
         rule wants; unexamined proposals stay valid because they are i.i.d. and
         independent of the past. Features (or, in the first phase of a separable
-        basis, kernel factors) are assembled per pool, so that the products read
-        them from cache. ``used`` counts drawn proposals against the budget.
+        basis, kernel factors) are assembled per pool by :meth:`draw_batch`, so that
+        the products read them from cache. ``used`` counts drawn proposals against
+        the budget.
         """
         if self._cx.shape[0] == 0:  # a short remainder is handed out as a smaller pool
             m, k = self.m, self.k
@@ -391,16 +445,10 @@ class _ChainRule:
         px = self._cx[:B]
         self._cx = self._cx[B:]
         if self.order is None:
-            pF = self.basis.features(px)
-            return px, pF, np.einsum("ij,ij->i", pF, pF)
-        assert isinstance(self.basis, TensorBasis)
+            return px, None
         tabs = [t[:, :B] for t in self._ct]
         self._ct = [t[:, B:] for t in self._ct]
-        if self.sep is not None and self.Zt is None:
-            fac, pK = self.sep.factors(tabs)
-            return px, fac, pK
-        pF, pK = self.basis._grouped_assemble(tabs)
-        return px, pF, pK
+        return px, tabs
 
     def _keep_from(self, p: int) -> None:
         """Drop pool rows ``0..p-1`` (examined)."""
@@ -502,6 +550,7 @@ class _ChainRule:
             if j:
                 T[:j, j] = -2.0 * (T[:j, :j] @ (Y[j:, :j].T @ h))
         self.Zt = (Zt - Y @ (T.T @ (Y.T @ Zt)))[p:]
+        self.Z32 = None
         refl.clear()
 
     def run(self) -> tuple[np.ndarray, np.ndarray, int]:

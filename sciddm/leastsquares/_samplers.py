@@ -306,7 +306,15 @@ def sample_projection_dpp(
     :math:`\|Z^\top\varphi(x)\|^2` (a projection onto :math:`m - k` vectors,
     without cancellation), each acceptance reflects the pool's coordinates by
     one Householder reflection and :math:`Z` receives the pending reflections
-    as one block (compact WY form) when the next pool is drawn. For a discrete
+    as one block (compact WY form) when the next pool is drawn. For a tensor
+    basis the second phase first projects a pool in single precision (features
+    formed in float32 from the rounded tables, a float32 product with the
+    rounded :math:`Z`): a rounding bound [4]_, :math:`\sqrt{m - k}\,
+    2(\gamma_m + (2d + 2)\epsilon)\sqrt{K_m(x)}` on the error of the norm, with
+    :math:`\epsilon = 2^{-24}` and :math:`\gamma_m = m\epsilon/(1 - m\epsilon)`, rejects the
+    proposals whose residual is certainly below their threshold, and the others
+    (about 3 % at :math:`m = 1000`) are projected in double precision, so every
+    decision is the double-precision one. For a discrete
     measure the residual density on the nodes is sampled directly (:math:`m`
     steps, no rejection).
 
@@ -338,6 +346,8 @@ def sample_projection_dpp(
     .. [3] A. Nouy, B. Michel, "Weighted least-squares approximation with
        determinantal point processes and generalized volume sampling",
        arXiv:2312.14057, Sec. 3.
+    .. [4] N. J. Higham, *Accuracy and Stability of Numerical Algorithms*, 2nd ed.,
+       SIAM 2002, Sec. 3.1 and 3.5 (rounding error of inner and matrix products).
 
     Examples
     --------

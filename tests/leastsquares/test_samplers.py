@@ -413,6 +413,46 @@ def test_complement_basis_falls_back_when_the_selection_is_singular(monkeypatch)
     assert calls == [5]
 
 
+@pytest.mark.parametrize(
+    "fams, idx, scale",
+    [
+        (Legendre(), total_degree(2, 30), 1.0),
+        (Hermite(), total_degree(2, 25), 1.0),
+        # points spread three times wider: some values overflow float32 (up to 1e39),
+        # and those rows must be kept (a non-finite bound rejects nothing)
+        (Hermite(), total_degree(2, 25), 3.0),
+        ([Legendre(), Hermite(), Chebyshev()], total_degree(3, 9), 1.0),
+    ],
+    ids=["legendre-2d", "hermite-2d", "hermite-2d-wide", "mixed-3d"],
+)
+@pytest.mark.parametrize("r", [1, 37, 200])
+def test_single_precision_screen_never_rejects_a_survivor(fams, idx, scale, r):
+    """The float32 screen of the second phase may only reject a proposal that the
+    double-precision test rejects: with thresholds just below the exact residuals (by a
+    relative 1e-12) it must keep every row, and with thresholds above them by 1 % of
+    K_m (the scale of the sampler's thresholds u K_m) it must reject nearly all, so that
+    the bound is not vacuous."""
+    from sciddm.leastsquares._dpp import _ChainRule
+
+    basis = TensorBasis(fams, idx)
+    m = basis.m
+    g = np.random.default_rng(r)
+    chain = _ChainRule(basis, g, 10, None)
+    chain.Zt = np.linalg.qr(g.standard_normal((m, r)))[0].T.copy()
+    x = basis.sample_optimal_points(400, rng=g) * scale
+    tabs = basis._grouped_tables(x)
+    F, K = basis._grouped_assemble(tabs)
+    chain.pK = basis._grouped_christoffel(tabs)
+    np.testing.assert_allclose(chain.pK, K, rtol=1e-13)
+    y = chain.Zt @ F.T
+    r2 = np.einsum("ij,ij->j", y, y)
+    chain.thr = r2 * (1 - 1e-12)
+    assert np.array_equal(chain.single_screen(tabs), np.arange(400))
+    if scale == 1.0:
+        chain.thr = r2 + 0.01 * chain.pK
+        assert chain.single_screen(tabs).size < 4
+
+
 def test_separable_kernel_equals_the_features_kernel():
     """The kernel of a tensor basis from its separable factors (sums of Hadamard
     products of small Gram matrices) equals phi(x) . phi(y), and the factors give K_m."""
@@ -458,7 +498,8 @@ def test_dpp_screening_and_feature_order_do_not_change_the_sample(idx, monkeypat
     the same for screening blocks of 1, 2 and 7 directions and one block larger than
     the rank, for the features kernel and the separable one (whichever is not the
     default; m = 201 uses the separable one by default, the total-degree sets the
-    features), and with the features in the basis's own order."""
+    features), without the single-precision screen of the second phase, and with the
+    features in the basis's own order."""
     import sciddm.leastsquares._dpp as S
 
     basis = TensorBasis(Legendre(), idx)
@@ -469,6 +510,7 @@ def test_dpp_screening_and_feature_order_do_not_change_the_sample(idx, monkeypat
     settings = [{"_SCREEN_BLOCK": b} for b in (1, 2, 7, 10 * basis.m)] + [
         {"_SEPARABLE_MAX": 0.0 if default_sep else 1e9},
         {"_SEPARABLE_MAX": 0.0 if default_sep else 1e9, "_SCREEN_BLOCK": 3},
+        {"_SINGLE_SCREEN": False},
     ]
     for setting in settings:
         for name, value in setting.items():
