@@ -342,6 +342,15 @@ class Basis:
         raise NotImplementedError
 
 
+def _prefix_product(tables: list[np.ndarray], prefix: tuple[int, ...]) -> np.ndarray:
+    """``prod_i tables[i][prefix[i]]``: the product of the first ``d - 1`` one-dimensional
+    values of a run of :meth:`TensorBasis._runs`, for every point (a row)."""
+    pre = tables[0][prefix[0]]
+    for i in range(1, len(prefix)):
+        pre = pre * tables[i][prefix[i]]
+    return pre
+
+
 class TensorBasis(Basis):
     r"""Tensor-product orthonormal basis :math:`\{\prod_i p^{(i)}_{\alpha_i}(x_i) : \alpha \in \Lambda\}`.
 
@@ -515,9 +524,7 @@ class TensorBasis(Basis):
                 out[a:b] = blk
                 K += sq
                 continue
-            pre = tables[0][prefix[0]]
-            for i in range(1, len(prefix)):
-                pre = pre * tables[i][prefix[i]]
+            pre = _prefix_product(tables, prefix)
             np.multiply(pre, blk, out=out[a:b])
             K += pre * pre * sq
         return out.T, K
@@ -531,9 +538,7 @@ class TensorBasis(Basis):
             if not prefix:
                 K += sq
                 continue
-            pre = tables[0][prefix[0]]
-            for i in range(1, len(prefix)):
-                pre = pre * tables[i][prefix[i]]
+            pre = _prefix_product(tables, prefix)
             K += pre * pre * sq
         return K
 
@@ -550,9 +555,7 @@ class TensorBasis(Basis):
             if not prefix:
                 out[a:b] = blk
                 continue
-            pre = t32[0][prefix[0]]
-            for i in range(1, len(prefix)):
-                pre = pre * t32[i][prefix[i]]
+            pre = _prefix_product(t32, prefix)
             np.multiply(pre, blk, out=out[a:b])
         return out.T
 

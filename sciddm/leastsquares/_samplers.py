@@ -330,8 +330,8 @@ def sample_projection_dpp(
     factors assembled (:math:`O(m^2 \log m)`; for a tensor basis the
     one-dimensional tables are evaluated once per draw and assembled per pool).
     Measured (``benchmarks/bench_leastsquares.py``, DPPy's ordering of bivariate
-    Legendre indices, one BLAS thread, CPU time): about 2.7-3.0 times one
-    :math:`m \times m` matmul at :math:`m = 1000` and 1.8-1.9 times at
+    Legendre indices, one BLAS thread, CPU time): about 2.5-2.8 times one
+    :math:`m \times m` matmul at :math:`m = 1000` and 1.7-1.9 times at
     :math:`m = 2000` (spread over runs on a shared 2-core machine). Without
     separable factors the kernel blocks cost what projections on written-out
     directions cost: a total-degree Legendre set of :math:`m = 990` takes about
