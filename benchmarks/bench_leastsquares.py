@@ -5,8 +5,10 @@ ordering of multi-indices (``compute_ordering``, downward closed; the first N of
 degree set when DPPy is missing), with the uniform reference measure on [-1, 1]^2. Printed,
 for each N: the median time of sciddm's sampler, of one N x N by N x N matmul (the cubic
 floor: the goal is within 3 times of it at N = 1000 and 2000), and of DPPy's
-MultivariateJacobiOPE when it imports, with the ratios. Then the throughput of the exact
-i.i.d. optimal sampler (points/second) for d = 5, m = 252.
+MultivariateJacobiOPE when it imports, with the ratios. DPPy's ordering fills squares of
+degrees, so the kernel is separable (a short sum of products of small Gram matrices); the
+same ratio is then printed for a total-degree set of m = 990, which is not. Last, the
+throughput of the exact i.i.d. optimal sampler (points/second) for d = 5, m = 252.
 
 Both sides run in one process, alternately, with every BLAS/OpenMP pool pinned to one
 thread (threadpoolctl; the settings are printed). CPU times are printed beside wall
@@ -117,6 +119,20 @@ def bench_dpp(
             summary[f"dppy_over_dpp_cpu_N{N}"] = round(theirs_c / ours_c, 2)
 
 
+def bench_dpp_total_degree(degree: int, reps: int, summary: dict[str, Any]) -> None:
+    """The same ratio for a total-degree index set, whose kernel has no separable form
+    (one range of last degrees per prefix): the sampler's generic path."""
+    basis = TensorBasis(Legendre(), total_degree(2, degree))
+    m = basis.m
+    sample_projection_dpp(basis, rng=0)  # warm-up
+    ours, ours_c = _median_time(lambda r: sample_projection_dpp(basis, rng=1000 + r), reps)
+    M = np.random.default_rng(m).standard_normal((m, m))
+    mm, mm_c = _median_time(lambda r: M @ M, max(reps, 3))
+    print(f"\nTotal-degree index set (d = 2, degree {degree}, m = {m}: no separable kernel): "
+          f"{ours_c:.4f} s cpu, matmul {mm_c:.4f} s cpu, ratio {ours_c / mm_c:.2f}")  # fmt: skip
+    summary[f"dpp_total_degree_over_matmul_cpu_m{m}"] = round(ours_c / mm_c, 3)
+
+
 def bench_iid(n: int, summary: dict[str, Any]) -> None:
     print("\nExact i.i.d. optimal sampling, d = 5, m = 252 (Legendre, total degree 5)")
     basis5 = TensorBasis(Legendre(), total_degree(5, 5))
@@ -140,6 +156,7 @@ def main(quick: bool = False, sizes: list[int] | None = None, dppy: bool = True)
             reps = dict.fromkeys(sizes, 5)
         # DPPy's N = 2000 takes minutes: quick runs compare with it up to N = 1000
         bench_dpp(reps, summary, dppy=dppy, dppy_max=1000 if quick else None)
+        bench_dpp_total_degree(43, 5, summary)
         bench_iid(50_000 if quick else 200_000, summary)
     print_summary(summary)
     return summary

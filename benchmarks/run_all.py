@@ -59,6 +59,9 @@ LABELS: list[tuple[str, str]] = [
      "time(projection-DPP sample) / time(one N x N matmul), N = {}, CPU time; goal <= 3"),
     (r"dpp_over_matmul_cpu_N(\d+)",
      "time(projection-DPP sample) / time(one N x N matmul), N = {}, CPU time"),
+    (r"dpp_total_degree_over_matmul_cpu_m(\d+)",
+     "time(projection-DPP sample, total-degree index set: no separable kernel) / "
+     "time(one m x m matmul), m = {}, CPU time"),
     (r"dppy_over_dpp_cpu_N(\d+)",
      "time(DPPy MultivariateJacobiOPE) / time(sciddm projection DPP), N = {}, CPU time"),
     (r"lev_over_gram_cpu", "time(exact leverage scores) / time(one A^T A), CPU time; goal <= 2.5"),

@@ -28,6 +28,10 @@ def test_describe_known_generic_and_non_ratio_keys():
     assert run_all.describe("dpp_over_matmul_cpu_N300", {}) == (
         "time(projection-DPP sample) / time(one N x N matmul), N = 300, CPU time"
     )
+    assert run_all.describe("dpp_total_degree_over_matmul_cpu_m990", {}) == (
+        "time(projection-DPP sample, total-degree index set: no separable kernel) / "
+        "time(one m x m matmul), m = 990, CPU time"
+    )
     assert run_all.describe("lewis1_damped_levs_cpu", {}).startswith(
         "time(Lewis weights p = 1, damped"
     )
