@@ -36,8 +36,8 @@ _COMPACT = 0.8  # a screened pool is compacted when fewer than this fraction sur
 _MARGIN = 1e-10  # relative rounding margin of the screening bound
 _POOL_ACCEPTS = 32  # a pool is sized for the expected proposals of this many acceptances
 _POOL_MAX = 2048
-_SEPARABLE_MAX = 0.25
-_SINGLE_SCREEN = True  # phase 2 of a tensor basis screens in float32 first (exact decisions)  # separable kernel factors when their number is at most this times m
+_SEPARABLE_MAX = 0.25  # separable kernel factors when their number is at most this times m
+_SINGLE_SCREEN = True  # phase 2 of a tensor basis screens in float32 first (exact decisions)
 
 
 def default_budget(m: int) -> int:
