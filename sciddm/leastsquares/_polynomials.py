@@ -126,6 +126,21 @@ class Family:
             P[:, k + 1] = ((t - a[k]) * P[:, k] - sb[k] * P[:, k - 1]) / sb[k + 1]
         return P
 
+    def _eval_one(self, t: np.ndarray, k: int) -> np.ndarray:
+        """``_eval(t, k)[:, k]`` alone: the same recurrence on two running vectors (the
+        same values, without the table of lower degrees)."""
+        if type(self)._eval is not Family._eval:
+            return self._eval(t, k)[:, k]
+        t = np.asarray(t, float).ravel()
+        if k == 0:
+            return np.ones(t.size)
+        a, b = self.recurrence(k)
+        sb = np.sqrt(b)
+        prev, cur = np.ones(t.size), (t - a[0]) / sb[1]
+        for j in range(1, k):
+            prev, cur = cur, ((t - a[j]) * cur - sb[j] * prev) / sb[j + 1]
+        return cur
+
     def _eval_rows(self, t: np.ndarray, K: int) -> np.ndarray:
         """:meth:`_eval` transposed, ``(K + 1, len(t))`` in C order (one row per degree):
         the same recurrence on contiguous rows, the same values."""
@@ -175,7 +190,7 @@ class Family:
         raise NotImplementedError
 
     def _std_density(self, k: int, t: np.ndarray) -> np.ndarray:
-        p = self._eval(t, k)[:, k]
+        p = self._eval_one(t, k)
         return p * p * self.measure.std_pdf(t)  # type: ignore[attr-defined]
 
     def _std_sample_squared(
@@ -391,7 +406,7 @@ class Jacobi(Family):
             bound = self._cgw_bound(k)
 
             def ratio(t: np.ndarray) -> np.ndarray:
-                p = self._eval(t, k)[:, k]
+                p = self._eval_one(t, k)
                 return math.pi * p * p * self.measure.std_pdf(t) * np.sqrt((1 - t) * (1 + t))
 
             return _rejection(
@@ -469,7 +484,7 @@ class Jacobi(Family):
         s, w = special.roots_jacobi(k + 30, 0.0, be)
         h = (x + 1) / 2
         tt = -1 + h[:, None] * (1 + s[None, :])
-        p = self._eval(sign * tt.ravel(), k)[:, k].reshape(tt.shape)
+        p = self._eval_one(sign * tt.ravel(), k).reshape(tt.shape)
         logc = (al + be + 1) * math.log(2.0) + special.betaln(al + 1, be + 1)
         with np.errstate(divide="ignore"):
             pref = np.exp((be + 1) * np.log(h) - logc)
@@ -595,17 +610,17 @@ class Hermite(Family):
     def _cdf_mixed(self, kk: np.ndarray, t: np.ndarray) -> np.ndarray:
         s = -np.abs(t)
         K = int(kk.max())
-        P = self._eval(s, K)
-        terms = P[:, 1:] * P[:, :-1] / np.sqrt(np.arange(1, K + 1))
-        csum = np.concatenate([np.zeros((s.size, 1)), np.cumsum(terms, axis=1)], axis=1)
-        corr = csum[np.arange(s.size), kk]
+        P = self._eval_rows(s, K)  # one row per degree: contiguous products and sums
+        csum = np.zeros((K + 1, s.size))
+        np.cumsum(P[1:] * P[:-1] / np.sqrt(np.arange(1, K + 1))[:, None], axis=0, out=csum[1:])
+        corr = csum[kk, np.arange(s.size)]
         G = special.ndtr(s) - np.exp(-0.5 * s * s) / math.sqrt(2 * math.pi) * corr
         G = np.clip(G, 0.0, 1.0)
         return np.where(t <= 0, G, 1.0 - G)
 
     def _density_mixed(self, kk: np.ndarray, t: np.ndarray) -> np.ndarray:
-        P = self._eval(t, int(kk.max()))
-        p = P[np.arange(t.size), kk]
+        P = self._eval_rows(t, int(kk.max()))
+        p = P[kk, np.arange(t.size)]
         return p * p * self.measure.std_pdf(t)
 
     def _std_cdf(self, k: int, t: np.ndarray) -> np.ndarray:
@@ -680,7 +695,7 @@ class Laguerre(Family):
         if x.size:
             s, w = special.roots_jacobi(2 * k + 40, 0.0, al)
             tt = x[:, None] * (1 + s[None, :]) / 2
-            p = self._eval(tt.ravel(), k)[:, k].reshape(tt.shape)
+            p = self._eval_one(tt.ravel(), k).reshape(tt.shape)
             with np.errstate(divide="ignore"):
                 pref = np.exp((al + 1) * np.log(x / 2) - lg)
             out[left] = pref * ((p * p * np.exp(-tt)) @ w)
@@ -688,7 +703,7 @@ class Laguerre(Family):
         if x.size:
             u, w = special.roots_laguerre(2 * k + 40)
             tt = x[:, None] + u[None, :]
-            p = self._eval(tt.ravel(), k)[:, k].reshape(tt.shape)
+            p = self._eval_one(tt.ravel(), k).reshape(tt.shape)
             tail = np.exp(-x - lg) * ((p * p * tt**al) @ w)
             out[~left] = 1.0 - tail
         return np.clip(out, 0.0, 1.0)
@@ -744,7 +759,7 @@ class Trigonometric(Family):
         self, k: int, size: int, g: np.random.Generator, budget: int
     ) -> np.ndarray:
         def ratio(t: np.ndarray) -> np.ndarray:
-            p = self._eval(t, k)[:, k]
+            p = self._eval_one(t, k)
             return p * p
 
         return _rejection(lambda n: 2 * g.random(n) - 1, ratio, 2.0, size, g, budget)

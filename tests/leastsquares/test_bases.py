@@ -55,12 +55,15 @@ def test_orthonormal_on_independent_gauss_rule(fam):
 @pytest.mark.parametrize("fam", FAMILIES, ids=repr)
 def test_row_layout_tables_equal_the_column_layout(fam):
     """The tensor basis evaluates its one-dimensional tables one row per degree
-    (``_eval_rows``); they must be the column-layout values exactly, transposed."""
+    (``_eval_rows``) and the squared-density samplers one degree alone
+    (``_eval_one``); both must be the column-layout values exactly."""
     t = fam.measure.to_standard(fam.measure.sample(53, rng=2)[:, 0])
     for K in (0, 1, 17):
         R = fam._eval_rows(t, K)
         assert R.flags.c_contiguous and R.shape == (K + 1, t.size)
         assert np.array_equal(R, fam._eval(t, K).T)
+        # one degree alone (the samplers' densities and CDFs): the same values too
+        assert np.array_equal(fam._eval_one(t, K), fam._eval(t, K)[:, K])
 
 
 def test_recurrences_match_scipy_closed_forms():
