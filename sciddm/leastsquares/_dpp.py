@@ -143,7 +143,7 @@ class _Separable:
         c = 0
         for (d0, ln), prefixes in groups.items():
             pre = np.array(prefixes, dtype=np.intp).reshape(len(prefixes), basis.dim - 1)
-            n_pre = max(len(prefixes), 1) if basis.dim > 1 else 1
+            n_pre = len(prefixes) if basis.dim > 1 else 1  # d = 1: one factor 1
             self.groups.append((pre, d0, ln, slice(c, c + n_pre), slice(c + n_pre, c + n_pre + ln)))
             c += n_pre + ln
         self.width = c
