@@ -101,7 +101,7 @@ def bench_chem(n: int, repeats: int) -> None:
     from rdkit.Chem import QED
 
     from sciddm.chem import ChemReward, PropertyCache, read_moses_smiles
-    from sciddm.chem._props import _sascorer
+    from sciddm.chem._scores import _sascorer
 
     smiles = read_moses_smiles("test", limit=n)
     sascorer = _sascorer()

@@ -34,7 +34,6 @@ import numpy as np
 from sciddm._core.results import Result
 from sciddm._core.validation import check_choice, check_int, is_sparse
 from sciddm.chem._scores import _chem, qed_of_mol, sa_of_mol
-from sciddm.chem._scores import _sascorer as _sascorer  # RDKit's own, for comparisons
 
 __all__ = [
     "PARALLEL_THRESHOLD",

@@ -15,7 +15,7 @@ from sciddm.chem import (
     sa_score,
     validity_reward,
 )
-from sciddm.chem._props import _sascorer
+from sciddm.chem._scores import _sascorer
 
 Chem = pytest.importorskip("rdkit.Chem")
 from rdkit.Chem import QED, Crippen, Descriptors  # noqa: E402

@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 
 from sciddm.chem import ChemReward, molecule_properties, read_moses_smiles
-from sciddm.chem._props import _sascorer
-from sciddm.chem._scores import n_chiral_centres, qed_of_mol, sa_of_mol
+from sciddm.chem._scores import _sascorer, n_chiral_centres, qed_of_mol, sa_of_mol
 
 Chem = pytest.importorskip("rdkit.Chem")
 from rdkit.Chem import QED  # noqa: E402
