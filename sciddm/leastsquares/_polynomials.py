@@ -113,49 +113,44 @@ class Family:
             raise ValueError("`t` is too large: the polynomials overflow float64 there")
         return P
 
-    def _eval(self, t: np.ndarray, K: int) -> np.ndarray:
-        """:meth:`eval_std` without validation (the samplers' inner loops)."""
+    def _recurrence(self, t: np.ndarray, K: int, table: bool) -> np.ndarray:
+        r"""The three-term recurrence at ``t`` up to degree ``K``: all of
+        :math:`p_0, \dots, p_K` as the rows of a ``(K + 1, len(t))`` C array
+        (``table``), or :math:`p_K` alone, kept on two running vectors; the same
+        operations, so the same values, either way."""
         t = np.asarray(t, float).ravel()
         a, b = self.recurrence(K)
         sb = np.sqrt(b)
-        P = np.empty((t.size, K + 1))
-        P[:, 0] = 1.0
-        if K >= 1:
-            P[:, 1] = (t - a[0]) / sb[1]
+        P = np.empty((K + 1, t.size)) if table else None
+        prev = np.ones(t.size)
+        cur = prev if K == 0 else (t - a[0]) / sb[1]
+        if P is not None:
+            P[0] = prev
+            if K >= 1:
+                P[1] = cur
         for k in range(1, K):
-            P[:, k + 1] = ((t - a[k]) * P[:, k] - sb[k] * P[:, k - 1]) / sb[k + 1]
-        return P
+            prev, cur = cur, ((t - a[k]) * cur - sb[k] * prev) / sb[k + 1]
+            if P is not None:
+                P[k + 1] = cur
+        return cur if P is None else P
+
+    def _eval(self, t: np.ndarray, K: int) -> np.ndarray:
+        """:meth:`eval_std` without validation: ``(len(t), K + 1)``, one column per degree."""
+        return np.ascontiguousarray(self._recurrence(t, K, table=True).T)
 
     def _eval_one(self, t: np.ndarray, k: int) -> np.ndarray:
-        """``_eval(t, k)[:, k]`` alone: the same recurrence on two running vectors (the
-        same values, without the table of lower degrees)."""
+        """``_eval(t, k)[:, k]`` alone (the samplers' densities and CDFs), without the
+        table of lower degrees."""
         if type(self)._eval is not Family._eval:
             return self._eval(t, k)[:, k]
-        t = np.asarray(t, float).ravel()
-        if k == 0:
-            return np.ones(t.size)
-        a, b = self.recurrence(k)
-        sb = np.sqrt(b)
-        prev, cur = np.ones(t.size), (t - a[0]) / sb[1]
-        for j in range(1, k):
-            prev, cur = cur, ((t - a[j]) * cur - sb[j] * prev) / sb[j + 1]
-        return cur
+        return self._recurrence(t, k, table=False)
 
     def _eval_rows(self, t: np.ndarray, K: int) -> np.ndarray:
-        """:meth:`_eval` transposed, ``(K + 1, len(t))`` in C order (one row per degree):
-        the same recurrence on contiguous rows, the same values."""
+        """:meth:`_eval` transposed, ``(K + 1, len(t))`` in C order (one row per degree,
+        the layout of the tensor basis's tables)."""
         if type(self)._eval is not Family._eval:
             return np.ascontiguousarray(self._eval(t, K).T)
-        t = np.asarray(t, float).ravel()
-        a, b = self.recurrence(K)
-        sb = np.sqrt(b)
-        P = np.empty((K + 1, t.size))
-        P[0] = 1.0
-        if K >= 1:
-            P[1] = (t - a[0]) / sb[1]
-        for k in range(1, K):
-            P[k + 1] = ((t - a[k]) * P[k] - sb[k] * P[k - 1]) / sb[k + 1]
-        return P
+        return self._recurrence(t, K, table=True)
 
     def __call__(self, x: Any, K: int) -> np.ndarray:
         r"""Values of :math:`p_0, \dots, p_K` at points ``x`` (original variable).
