@@ -510,54 +510,53 @@ class TensorBasis(Basis):
         return tables + [cum]
 
     def _grouped_assemble(self, tables: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """``(F, K)`` of :meth:`_grouped_features` from (column slices of) its tables."""
-        runs = self._runs()[1]
-        *tables, cum = tables
-        last = tables[-1]
-        n = last.shape[1]
-        out = np.empty((self.m, n))
-        K = np.zeros(n)
-        for a, b, d0, prefix in runs:
-            blk = last[d0 : d0 + b - a]
-            sq = cum[d0 + b - a] - cum[d0]
-            if not prefix:
-                out[a:b] = blk
-                K += sq
-                continue
-            pre = _prefix_product(tables, prefix)
-            np.multiply(pre, blk, out=out[a:b])
-            K += pre * pre * sq
-        return out.T, K
+        """``(F, K)`` of :meth:`_grouped_features` from (column slices of) its tables (the
+        runs' prefix products formed once for both)."""
+        pres = self._prefixes(tables[:-1])
+        return self._grouped_products(tables, pres=pres), self._grouped_christoffel(tables, pres)
 
-    def _grouped_christoffel(self, tables: list[np.ndarray]) -> np.ndarray:
-        """``K_m`` of :meth:`_grouped_assemble` alone (no features)."""
-        *tables, cum = tables
-        K = np.zeros(tables[-1].shape[1])
-        for a, b, d0, prefix in self._runs()[1]:
-            sq = cum[d0 + b - a] - cum[d0]
-            if not prefix:
-                K += sq
-                continue
-            pre = _prefix_product(tables, prefix)
-            K += pre * pre * sq
-        return K
+    def _prefixes(self, tabs: list[np.ndarray]) -> list[np.ndarray | None]:
+        """Per run of :meth:`_runs`, the product of its first ``d - 1`` one-dimensional
+        values at every point (None for ``d = 1``)."""
+        return [_prefix_product(tabs, prefix) if prefix else None for *_, prefix in self._runs()[1]]
 
-    def _grouped_features_single(self, tables: list[np.ndarray]) -> np.ndarray:
-        """The features of :meth:`_grouped_assemble` in single precision, from its float64
-        tables (each value rounded once, the products formed in float32), as the
-        transpose of a C array."""
-        *tables, _ = tables
-        t32 = [t.astype(np.float32) for t in tables]
-        last = t32[-1]
-        out = np.empty((self.m, last.shape[1]), dtype=np.float32)
-        for a, b, d0, prefix in self._runs()[1]:
-            blk = last[d0 : d0 + b - a]
-            if not prefix:
-                out[a:b] = blk
-                continue
-            pre = _prefix_product(t32, prefix)
-            np.multiply(pre, blk, out=out[a:b])
+    def _grouped_products(
+        self,
+        tables: list[np.ndarray],
+        dtype: type[np.floating[Any]] = np.float64,
+        pres: list[np.ndarray | None] | None = None,
+    ) -> np.ndarray:
+        """The features ``F`` of :meth:`_grouped_assemble` alone, as the transpose of a C
+        array: per run, a row of prefix products times a block of rows of the last table.
+        With ``dtype=np.float32`` the tables are rounded once and the products formed in
+        single precision."""
+        *tabs, _ = tables
+        if dtype is not np.float64:
+            tabs = [t.astype(dtype) for t in tabs]
+        if pres is None:
+            pres = self._prefixes(tabs)
+        last = tabs[-1]
+        out = np.empty((self.m, last.shape[1]), dtype=dtype)
+        for (a, b, d0, _), pre in zip(self._runs()[1], pres):
+            if pre is None:
+                out[a:b] = last[d0 : d0 + b - a]
+            else:
+                np.multiply(pre, last[d0 : d0 + b - a], out=out[a:b])
         return out.T
+
+    def _grouped_christoffel(
+        self, tables: list[np.ndarray], pres: list[np.ndarray | None] | None = None
+    ) -> np.ndarray:
+        """``K_m`` of :meth:`_grouped_assemble` alone, from the cumulative sums of the
+        squared last table (no features)."""
+        *tabs, cum = tables
+        if pres is None:
+            pres = self._prefixes(tabs)
+        K = np.zeros(tabs[-1].shape[1])
+        for (a, b, d0, _), pre in zip(self._runs()[1], pres):
+            sq = cum[d0 + b - a] - cum[d0]
+            K += sq if pre is None else pre * pre * sq
+        return K
 
     def sample_optimal_points(
         self, n: int, *, rng: SeedLike = None, budget: int | None = None

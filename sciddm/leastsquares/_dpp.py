@@ -259,7 +259,7 @@ class _ChainRule:
         if self.order is None:
             return self.basis.features(x)
         assert isinstance(self.basis, TensorBasis)
-        return self.basis._grouped_assemble(self.basis._grouped_tables(x))[0]
+        return self.basis._grouped_products(self.basis._grouped_tables(x))
 
     def enter_complement(self) -> None:
         """Switch to the complement basis (two triangular solves, one product and a QR),
@@ -323,7 +323,7 @@ class _ChainRule:
         if pF is None:  # single-precision screen first: features for its survivors only
             assert tabs is not None and isinstance(basis, TensorBasis)
             rows = self.single_screen(tabs)
-            pF = basis._grouped_assemble([t[:, rows] for t in tabs])[0]
+            pF = basis._grouped_products([t[:, rows] for t in tabs])
         Yt = self.Zt @ pF.T  # pF is the transpose of a C array: a plain product
         r2 = np.einsum("ij,ij->j", Yt, Yt)
         ok = np.flatnonzero(r2 > self.thr[rows])  # residuals only decrease: rejected for good
@@ -353,7 +353,7 @@ class _ChainRule:
         assert isinstance(self.basis, TensorBasis) and self.Zt is not None
         if self.Z32 is None:
             self.Z32 = self.Zt.astype(np.float32)
-        Y = self.Z32 @ self.basis._grouped_features_single(tabs).T
+        Y = self.Z32 @ self.basis._grouped_products(tabs, np.float32).T
         s = np.einsum("ij,ij->j", Y, Y).astype(np.float64)
         r, m, u = Y.shape[0], self.m, 2.0**-24
         eps = 2 * (m * u / (1 - m * u) + (2 * self.basis.dim + 2) * u)
