@@ -90,6 +90,16 @@ def _run_dppy(Ope: Any, N: int, reps: int) -> tuple[float, float, str]:
         return float("nan"), float("nan"), f"DPPy failed: {type(exc).__name__}: {exc}"
 
 
+def _dpp_and_matmul(basis: TensorBasis, reps: int) -> tuple[float, float, float, float]:
+    """Median wall and CPU times of one DPP sample of ``basis`` (after a warm-up) and of
+    one ``m x m`` matmul: ``(dpp, dpp_cpu, matmul, matmul_cpu)``."""
+    sample_projection_dpp(basis, rng=0)  # warm-up
+    ours, ours_c = _median_time(lambda r: sample_projection_dpp(basis, rng=1000 + r), reps)
+    M = np.random.default_rng(basis.m).standard_normal((basis.m, basis.m))
+    mm, mm_c = _median_time(lambda r: M @ M, max(reps, 3))
+    return ours, ours_c, mm, mm_c
+
+
 def bench_dpp(
     sizes: dict[int, int], summary: dict[str, Any], dppy: bool = True, dppy_max: int | None = None
 ) -> None:
@@ -101,11 +111,7 @@ def bench_dpp(
           f"{'DPPy/sciddm':>13}")  # fmt: skip
     for N, reps in sizes.items():
         idx = np.array(ordering(N, 2)) if ordering is not None else total_degree(2, 70)[:N]
-        basis = TensorBasis(Legendre(), idx)
-        sample_projection_dpp(basis, rng=0)  # warm-up
-        ours, ours_c = _median_time(lambda r, b=basis: sample_projection_dpp(b, rng=1000 + r), reps)
-        M = np.random.default_rng(N).standard_normal((N, N))
-        mm, mm_c = _median_time(lambda r, M=M: M @ M, max(reps, 3))
+        ours, ours_c, mm, mm_c = _dpp_and_matmul(TensorBasis(Legendre(), idx), reps)
         theirs = theirs_c = float("nan")
         note = ""
         if Ope is not None and (dppy_max is None or N <= dppy_max):
@@ -124,10 +130,7 @@ def bench_dpp_total_degree(degree: int, reps: int, summary: dict[str, Any]) -> N
     (one range of last degrees per prefix): the sampler's generic path."""
     basis = TensorBasis(Legendre(), total_degree(2, degree))
     m = basis.m
-    sample_projection_dpp(basis, rng=0)  # warm-up
-    ours, ours_c = _median_time(lambda r: sample_projection_dpp(basis, rng=1000 + r), reps)
-    M = np.random.default_rng(m).standard_normal((m, m))
-    mm, mm_c = _median_time(lambda r: M @ M, max(reps, 3))
+    _, ours_c, _, mm_c = _dpp_and_matmul(basis, reps)
     print(f"\nTotal-degree index set (d = 2, degree {degree}, m = {m}: no separable kernel): "
           f"{ours_c:.4f} s cpu, matmul {mm_c:.4f} s cpu, ratio {ours_c / mm_c:.2f}")  # fmt: skip
     summary[f"dpp_total_degree_over_matmul_cpu_m{m}"] = round(ours_c / mm_c, 3)
